@@ -1,0 +1,87 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+//
+// Counter programs: one per program type and attach mechanism. Each counts
+// the events caused by one process (target_tgid, set by the loader to the
+// suite's own PID) into hits[0], so a spec can prove that its attachment
+// fired on an event it caused itself, not on background noise.
+//
+// The programs never read their context beyond what the verifier grants every
+// kernel since 5.10, so one object runs unchanged on the whole catalog.
+
+#include "common.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+volatile const __u32 target_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits SEC(".maps");
+
+static __always_inline int count(void)
+{
+	__u32 key = 0;
+	__u64 *value;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	value = bpf_map_lookup_elem(&hits, &key);
+	if (value)
+		__sync_fetch_and_add(value, 1);
+	return 0;
+}
+
+SEC("kprobe") int kprobe_count(void *ctx) { return count(); }
+SEC("kretprobe") int kretprobe_count(void *ctx) { return count(); }
+SEC("kprobe.multi") int kprobe_multi_count(void *ctx) { return count(); }
+SEC("uprobe") int uprobe_count(void *ctx) { return count(); }
+SEC("uretprobe") int uretprobe_count(void *ctx) { return count(); }
+SEC("uprobe.multi") int uprobe_multi_count(void *ctx) { return count(); }
+SEC("usdt") int usdt_count(void *ctx) { return count(); }
+SEC("tracepoint") int tracepoint_count(void *ctx) { return count(); }
+SEC("raw_tracepoint") int raw_tracepoint_count(void *ctx) { return count(); }
+SEC("perf_event") int perf_event_count(void *ctx) { return count(); }
+
+// BTF-typed programs name their target in the section: the kernel checks it
+// at load time, so a missing BTF function fails the load, not the attach.
+SEC("tp_btf/sys_enter") int tp_btf_count(__u64 *ctx) { return count(); }
+SEC("fentry/__x64_sys_getpgid") int fentry_count(__u64 *ctx) { return count(); }
+SEC("fexit/__x64_sys_getpgid") int fexit_count(__u64 *ctx) { return count(); }
+
+// fmod_ret may only target error-injectable functions and security_*
+// hooks. Returning 0 leaves the hooked function's behaviour unchanged.
+SEC("fmod_ret/security_file_open") int fmod_ret_count(__u64 *ctx) { return count(); }
+
+SEC("lsm/file_open") int lsm_count(__u64 *ctx) { return count(); }
+
+struct task_struct {
+	int tgid;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter_meta;
+
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+} __attribute__((preserve_access_index));
+
+// iter_task counts, while the spec reads the iterator, the tasks of the
+// suite's own process: the read is the event.
+SEC("iter/task") int iter_task_count(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	__u32 key = 0;
+	__u64 *value;
+
+	if (!task || (target_tgid && task->tgid != target_tgid))
+		return 0;
+	value = bpf_map_lookup_elem(&hits, &key);
+	if (value)
+		__sync_fetch_and_add(value, 1);
+	return 0;
+}

@@ -1,0 +1,180 @@
+// Package reports owns everything after the cells of a run are collected: the
+// versioned report schema, loading with validation, and (in subpackages) the
+// renderers. Suites only write Cell records; they never read a report.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version of the report format written by this build.
+// Loading a report with a newer version is an error, so an old tool never
+// silently drops fields it does not know.
+const SchemaVersion = 1
+
+// Status is what a cell says about a feature on one kernel and target.
+type Status string
+
+// The statuses a cell can have. See DESIGN.md, "A cell's status".
+const (
+	// Supported: loaded, or attached and observed an event the spec caused.
+	Supported Status = "supported"
+	// Unsupported: the kernel said no (errno, ErrNotSupported) or a required
+	// CONFIG option is off; the evidence says which.
+	Unsupported Status = "unsupported"
+	// Failed: the kernel accepted it, but it misbehaved (attached, never fired).
+	Failed Status = "failed"
+	// Error: the harness itself broke; says nothing about the kernel.
+	Error Status = "error"
+	// Skipped: a prerequisite is missing, named in the evidence.
+	Skipped Status = "skipped"
+	// Crashed: the kernel died during the cell; evidence is the console tail.
+	Crashed Status = "crashed"
+	// Timeout: the target stopped answering before the cell ended.
+	Timeout Status = "timeout"
+)
+
+// Statuses lists every status in the order reports show them.
+var Statuses = []Status{Supported, Unsupported, Failed, Error, Skipped, Crashed, Timeout}
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	for _, known := range Statuses {
+		if s == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Cell is one feature on one kernel and target: the record a suite streams as
+// one JSON line as soon as the spec that proved it ends.
+type Cell struct {
+	// Feature is the catalog ID, such as "attach/kprobe".
+	Feature string `json:"feature"`
+	// Area groups features in reports: features, tracing, networking, security.
+	Area string `json:"area"`
+	// Status is what was observed.
+	Status Status `json:"status"`
+	// Expected is what the kernel's version and config predict.
+	Expected Status `json:"expected"`
+	// Unexpected is set when Status differs from Expected; CI gates on it.
+	Unexpected bool `json:"unexpected,omitempty"`
+	// Evidence is the kernel's own words: errno, verifier log tail, the
+	// CONFIG line, the event count, the console tail.
+	Evidence string `json:"evidence"`
+	// Errno is the errno name the kernel returned, when it returned one.
+	Errno string `json:"errno,omitempty"`
+	// Reason explains Expected: the missing CONFIG option or the version.
+	Reason string `json:"reason,omitempty"`
+	// Events is how many events the attached program observed.
+	Events uint64 `json:"events,omitempty"`
+	// DurationMS is how long the spec took.
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// Kernel describes the kernel a run happened on.
+type Kernel struct {
+	// Name is the catalog name the user asked for ("5.10", "host").
+	Name string `json:"name"`
+	// Release is uname -r inside the target.
+	Release string `json:"release"`
+	// Version is the parsed upstream version, "major.minor.patch".
+	Version string `json:"version"`
+	// Package is the Debian package the kernel came from, if any.
+	Package string `json:"package,omitempty"`
+	// ConfigSource names where the kernel config was read from.
+	ConfigSource string `json:"config_source,omitempty"`
+	BTF          bool   `json:"btf"`
+	Tracefs      string `json:"tracefs,omitempty"`
+	// FunctionTracer is "ok" or the error reading ftrace's function list.
+	FunctionTracer string `json:"function_tracer,omitempty"`
+	// LSMs is the active LSM list from /sys/kernel/security/lsm.
+	LSMs []string `json:"lsms,omitempty"`
+	// Lockdown is the bracketed mode of /sys/kernel/security/lockdown.
+	Lockdown string `json:"lockdown,omitempty"`
+	// UnprivilegedBPF is kernel.unprivileged_bpf_disabled.
+	UnprivilegedBPF string `json:"unprivileged_bpf_disabled,omitempty"`
+	// Seccomp and CapEff come from /proc/self/status of the suite process,
+	// so a report can tell seccomp's EPERM from the kernel's.
+	Seccomp string `json:"seccomp,omitempty"`
+	CapEff  string `json:"cap_eff,omitempty"`
+}
+
+// Run is every cell of one kernel on one target.
+type Run struct {
+	Kernel Kernel `json:"kernel"`
+	// Target is "host", "vm" or "container/<profile>".
+	Target string `json:"target"`
+	// Status is how the run ended: ok, panic, timeout or error.
+	Status   string    `json:"status"`
+	Detail   string    `json:"detail,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Cells    []Cell    `json:"cells"`
+	WallTime float64   `json:"wall_seconds"`
+}
+
+// Report is the whole output of a bpfmatrix invocation.
+type Report struct {
+	Schema    int       `json:"schema"`
+	Tool      string    `json:"tool"`
+	Host      string    `json:"host"`
+	Generated time.Time `json:"generated"`
+	Runs      []Run     `json:"runs"`
+}
+
+// Unexpected counts the cells whose status differs from the expected one.
+func (r *Report) Unexpected() int {
+	n := 0
+	for _, run := range r.Runs {
+		for _, c := range run.Cells {
+			if c.Unexpected {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Validate checks the fields a renderer or a CI gate relies on and names the
+// first one that is wrong.
+func (r *Report) Validate() error {
+	if r.Schema < 1 {
+		return fmt.Errorf("field schema: %d is not a schema version", r.Schema)
+	}
+	if r.Schema > SchemaVersion {
+		return fmt.Errorf("field schema: version %d is newer than this bpfmatrix understands (%d); upgrade bpfmatrix", r.Schema, SchemaVersion)
+	}
+	for i, run := range r.Runs {
+		if run.Target == "" {
+			return fmt.Errorf("field runs[%d].target: empty", i)
+		}
+		for j, c := range run.Cells {
+			if c.Feature == "" {
+				return fmt.Errorf("field runs[%d].cells[%d].feature: empty", i, j)
+			}
+			if !c.Status.Valid() {
+				return fmt.Errorf("field runs[%d].cells[%d].status: %q is not one of %v", i, j, c.Status, Statuses)
+			}
+			if c.Expected != "" && !c.Expected.Valid() {
+				return fmt.Errorf("field runs[%d].cells[%d].expected: %q is not one of %v", i, j, c.Expected, Statuses)
+			}
+		}
+	}
+	return nil
+}
+
+// Parse decodes and validates a report; name is used in errors.
+func Parse(name string, data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("report %s: %w", name, err)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("report %s: %w", name, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,161 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// Cell is the spec's handle on the cell it proves. Its methods do the
+// plumbing every spec needs (classify errors, keep evidence, clean up), and
+// each verdict method ends the spec, so a spec body reads as a sentence.
+type Cell struct {
+	Feature *Feature
+	Kernel  *Kernel
+
+	rec      reports.Cell
+	decided  bool
+	cleanups []func()
+}
+
+// verdict is panicked by the verdict methods to end the spec body early; run
+// recovers it, so it never reaches Ginkgo.
+type verdict struct{}
+
+// current is the cell of the running spec. Ginkgo runs the specs of one
+// process one at a time, and the suite binary runs in one process.
+var current *Cell
+
+// Spec registers the spec that proves feature id. The Ginkgo text reads as a
+// sentence: Describe(id) / It(sentence). Labels are the area, the kind (the
+// ID's first part) and the ID with "/" written as "." (Ginkgo labels cannot
+// hold "/"), so `--label-filter=attach.kprobe` selects one feature.
+func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
+	f, ok := Lookup(id)
+	if !ok {
+		panic("harness: spec for feature " + id + ", which has no catalog row")
+	}
+	kind, _, _ := strings.Cut(id, "/")
+	labels := ginkgo.Label(string(f.Area), kind, strings.ReplaceAll(id, "/", "."))
+	args := append([]any{labels}, decorators...)
+	args = append(args, func() { run(f, body) })
+	return ginkgo.Describe(id, func() { ginkgo.It(sentence, args...) })
+}
+
+func run(f *Feature, body func(c *Cell)) {
+	k := Running()
+	c := &Cell{Feature: f, Kernel: k}
+	c.rec.Feature, c.rec.Area = f.ID, string(f.Area)
+	c.rec.Expected, c.rec.Reason = f.Expect(k)
+	current = c
+
+	func() {
+		defer func() {
+			for i := len(c.cleanups) - 1; i >= 0; i-- {
+				c.cleanups[i]()
+			}
+			if r := recover(); r != nil {
+				if _, ok := r.(verdict); !ok {
+					panic(r)
+				}
+			}
+		}()
+		body(c)
+	}()
+
+	if !c.decided {
+		c.set(reports.Error, "", "the spec ended without a verdict")
+	}
+	if c.rec.Status == reports.Unsupported && c.rec.Reason != "" && c.rec.Expected == reports.Unsupported {
+		c.rec.Evidence = c.rec.Reason + "; " + c.rec.Evidence
+	}
+	c.rec.Unexpected = c.rec.Status != c.rec.Expected
+	if c.rec.Unexpected {
+		why := c.rec.Reason
+		if why == "" {
+			why = "kernel " + k.Version() + " with its config"
+		}
+		ginkgo.Fail(fmt.Sprintf("%s: observed %s, expected %s (%s)\nevidence: %s",
+			f.ID, c.rec.Status, c.rec.Expected, why, c.rec.Evidence))
+	}
+}
+
+// Record streams each cell as one JSON line the moment its spec ends, and
+// turns a spec that broke outside the harness (a panic, a failed assertion,
+// a timeout) into an error cell rather than losing it.
+var _ = ginkgo.ReportAfterEach(func(r ginkgo.SpecReport) {
+	c := current
+	current = nil
+	if c == nil {
+		return
+	}
+	if r.State.Is(types.SpecStateFailureStates) && !c.rec.Unexpected {
+		c.rec.Status = reports.Error
+		c.rec.Unexpected = true
+		c.rec.Evidence = strings.TrimSpace(r.State.String() + ": " + r.Failure.Message)
+		if r.State == types.SpecStateTimedout {
+			c.rec.Status = reports.Timeout
+		}
+	}
+	c.rec.DurationMS = float64(r.RunTime) / float64(time.Millisecond)
+	Record(reports.Record{Cell: &c.rec})
+})
+
+// Defer runs fn when the spec ends, whatever its verdict; last in, first out.
+func (c *Cell) Defer(fn func()) { c.cleanups = append(c.cleanups, fn) }
+
+// Check ends the spec with the kernel's verdict if err is not nil; step says
+// what was being done ("load", "attach") and prefixes the evidence.
+func (c *Cell) Check(step string, err error) {
+	if err == nil {
+		return
+	}
+	v := Classify(err)
+	c.set(v.Status, v.Errno, step+": "+v.Evidence)
+	panic(verdict{})
+}
+
+// Supported ends the spec: the feature works, and evidence says how we know.
+func (c *Cell) Supported(format string, args ...any) {
+	c.set(reports.Supported, "", fmt.Sprintf(format, args...))
+	panic(verdict{})
+}
+
+// Unsupported ends the spec: the kernel refused with errno (a name such as
+// "EOPNOTSUPP", or "" when it has none) and the evidence.
+func (c *Cell) Unsupported(errno, format string, args ...any) {
+	c.set(reports.Unsupported, errno, fmt.Sprintf(format, args...))
+	panic(verdict{})
+}
+
+// Failed ends the spec: the kernel accepted the program but it misbehaved.
+func (c *Cell) Failed(format string, args ...any) {
+	c.set(reports.Failed, "", fmt.Sprintf(format, args...))
+	panic(verdict{})
+}
+
+// Skipped ends the spec: a prerequisite, named in the evidence, is missing.
+func (c *Cell) Skipped(format string, args ...any) {
+	c.set(reports.Skipped, "", fmt.Sprintf(format, args...))
+	panic(verdict{})
+}
+
+// Fired ends the spec by the event count: supported if the program saw at
+// least one event that the spec caused, failed if it saw none.
+func (c *Cell) Fired(events uint64, what string) {
+	c.rec.Events = events
+	if events == 0 {
+		c.Failed("attached, but observed 0 events after %s", what)
+	}
+	c.Supported("attached and observed %d events after %s", events, what)
+}
+
+func (c *Cell) set(s reports.Status, errno, evidence string) {
+	c.rec.Status, c.rec.Errno, c.rec.Evidence = s, errno, evidence
+	c.decided = true
+}

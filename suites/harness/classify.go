@@ -1,0 +1,87 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// ENOTSUPP is the kernel-internal errno 524 that leaks out of bpf(2); it has
+// no name in the C library, so unix.ErrnoName does not know it.
+const ENOTSUPP = unix.Errno(524)
+
+// Verdict is what an error from the kernel means for a cell.
+type Verdict struct {
+	Status reports.Status
+	// Errno is the errno name, such as "EPERM", or "" when there was none.
+	Errno string
+	// Evidence is the error in the kernel's (and cilium/ebpf's) own words.
+	Evidence string
+}
+
+// memlockHint is what cilium/ebpf appends to every EPERM. It misleads: since
+// 5.11 BPF memory is charged to the memory cgroup, not RLIMIT_MEMLOCK, and
+// the suite runs with RLIMIT_MEMLOCK raised on older kernels anyway.
+const memlockHint = " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)"
+
+// Classify turns an error from loading, creating or attaching into a
+// verdict. The kernel refusing (any errno, ErrNotSupported) is unsupported;
+// anything else means the harness broke.
+func Classify(err error) Verdict {
+	if err == nil {
+		return Verdict{Status: reports.Supported}
+	}
+	v := Verdict{Status: reports.Error, Evidence: strings.Replace(err.Error(), memlockHint, "", 1)}
+
+	var verr *ebpf.VerifierError
+	if errors.As(err, &verr) {
+		v.Evidence = verifierEvidence(verr)
+	}
+
+	var errno unix.Errno
+	switch {
+	case errors.As(err, &errno):
+		v.Status = reports.Unsupported
+		v.Errno = ErrnoName(errno)
+	case errors.Is(err, ebpf.ErrNotSupported):
+		v.Status = reports.Unsupported
+	case errors.Is(err, os.ErrNotExist):
+		// A missing tracefs event or PMU: the kernel lacks the mechanism.
+		v.Status = reports.Unsupported
+		v.Errno = "ENOENT"
+	case errors.Is(err, os.ErrPermission):
+		v.Status = reports.Unsupported
+		v.Errno = "EPERM"
+	}
+	return v
+}
+
+// ErrnoName returns the symbolic name of e ("EPERM"), including the
+// kernel-internal ones bpf(2) can return.
+func ErrnoName(e unix.Errno) string {
+	if e == ENOTSUPP {
+		return "ENOTSUPP"
+	}
+	if name := unix.ErrnoName(e); name != "" {
+		return name
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}
+
+// verifierEvidence keeps the error line and the last lines of the verifier
+// log: that is where the verifier says why it refused.
+func verifierEvidence(verr *ebpf.VerifierError) string {
+	const tail = 4
+	log := verr.Log
+	if len(log) > tail {
+		log = log[len(log)-tail:]
+	}
+	head, _, _ := strings.Cut(verr.Error(), ":")
+	return head + ": " + verr.Cause.Error() + "; verifier log: " + strings.Join(log, " | ")
+}

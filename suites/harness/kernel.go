@@ -1,0 +1,248 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// ConfigEnv names a kernel config file to use instead of /proc/config.gz or
+// /boot/config-$(uname -r); the VM guest sets it to the config it shipped.
+const ConfigEnv = "BPFMATRIX_KERNEL_CONFIG"
+
+// Kernel is what the harness knows about the running kernel: enough to
+// predict each feature's status and to explain it.
+type Kernel struct {
+	Release string
+	// Major, Minor and Patch are the upstream version.
+	Major, Minor, Patch int
+	// Config maps CONFIG_* names to their value ("y", "m", a string); nil
+	// when no config could be found, in which case config needs are unknown.
+	Config       map[string]string
+	ConfigSource string
+	BTF          bool
+	Tracefs      string
+	// FunctionTracer is "" when the kernel lets this process read ftrace's
+	// function list, else the error it gave: BPF trampolines (fentry, fexit,
+	// fmod_ret, LSM) attach through ftrace.
+	FunctionTracer string
+	LSMs           []string
+	Lockdown       string
+	// UnprivilegedBPF is the value of kernel.unprivileged_bpf_disabled.
+	UnprivilegedBPF string
+	Seccomp, CapEff string
+}
+
+// DetectKernel reads the running kernel's facts. Missing sources are not
+// errors: a fact that cannot be read stays empty and says so in the report.
+func DetectKernel() (*Kernel, error) {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return nil, fmt.Errorf("uname: %w", err)
+	}
+	k := &Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
+	k.Major, k.Minor, k.Patch = parseVersion(k.Release)
+	// Debian's release string says 5.10.0; the real patch level is in uname -v
+	// ("... Debian 5.10.262-1 ..."). Prefer it when it agrees on major.minor.
+	if ma, mi, pa := parseDebianVersion(unix.ByteSliceToString(uts.Version[:])); ma == k.Major && mi == k.Minor {
+		k.Patch = pa
+	}
+
+	k.Config, k.ConfigSource = readConfig(k.Release)
+	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	k.BTF = err == nil
+	k.Tracefs = findTracefs()
+	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
+	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
+		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
+	}
+	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
+		k.Lockdown = bracketed(string(b))
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled"); err == nil {
+		k.UnprivilegedBPF = strings.TrimSpace(string(b))
+	}
+	k.Seccomp, k.CapEff = procStatus()
+	return k, nil
+}
+
+// AtLeast reports whether the kernel is at least version major.minor.
+func (k *Kernel) AtLeast(major, minor int) bool {
+	return k.Major > major || (k.Major == major && k.Minor >= minor)
+}
+
+// Version is the upstream version as "major.minor.patch".
+func (k *Kernel) Version() string {
+	return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch)
+}
+
+// ConfigValue returns the value of a CONFIG_ option and whether the config
+// is known at all. An unset option in a known config returns ("", true).
+func (k *Kernel) ConfigValue(name string) (value string, known bool) {
+	if k.Config == nil {
+		return "", false
+	}
+	return k.Config[name], true
+}
+
+// HasLSM reports whether name is in the active LSM list.
+func (k *Kernel) HasLSM(name string) bool {
+	for _, l := range k.LSMs {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Facts converts k to the report's plain type.
+func (k *Kernel) Facts() reports.Kernel {
+	return reports.Kernel{
+		Release:         k.Release,
+		Version:         k.Version(),
+		ConfigSource:    k.ConfigSource,
+		BTF:             k.BTF,
+		Tracefs:         k.Tracefs,
+		FunctionTracer:  orOK(k.FunctionTracer),
+		LSMs:            k.LSMs,
+		Lockdown:        k.Lockdown,
+		UnprivilegedBPF: k.UnprivilegedBPF,
+		Seccomp:         k.Seccomp,
+		CapEff:          k.CapEff,
+	}
+}
+
+func parseVersion(release string) (major, minor, patch int) {
+	fields := strings.FieldsFunc(release, func(r rune) bool { return r < '0' || r > '9' })
+	nums := make([]int, 3)
+	for i := 0; i < len(fields) && i < 3; i++ {
+		nums[i], _ = strconv.Atoi(fields[i])
+	}
+	return nums[0], nums[1], nums[2]
+}
+
+func parseDebianVersion(version string) (major, minor, patch int) {
+	i := strings.Index(version, "Debian ")
+	if i < 0 {
+		return 0, 0, 0
+	}
+	return parseVersion(strings.Fields(version[i+len("Debian "):])[0])
+}
+
+func readConfig(release string) (map[string]string, string) {
+	candidates := []string{os.Getenv(ConfigEnv), "/proc/config.gz", "/boot/config-" + release}
+	for _, path := range candidates {
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		cfg, err := ParseConfig(f)
+		f.Close()
+		if err == nil {
+			return cfg, path
+		}
+	}
+	return nil, ""
+}
+
+// ParseConfig reads a kernel .config, plain or gzip-compressed.
+func ParseConfig(r io.Reader) (map[string]string, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	cfg := map[string]string{}
+	sc := bufio.NewScanner(br)
+	for sc.Scan() {
+		line := sc.Text()
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "CONFIG_") {
+			continue
+		}
+		cfg[name] = strings.Trim(value, `"`)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(cfg) == 0 {
+		return nil, fmt.Errorf("no CONFIG_ lines")
+	}
+	return cfg, nil
+}
+
+func findTracefs() string {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events"); err == nil {
+			return dir
+		}
+	}
+	return ""
+}
+
+// probeFunctionTracer opens ftrace's list of traceable functions, the way a
+// trampoline's registration reaches ftrace, and returns the refusal if any.
+func probeFunctionTracer(tracefs string) string {
+	if tracefs == "" {
+		return "no tracefs"
+	}
+	f, err := os.Open(tracefs + "/available_filter_functions")
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	if _, err := f.Read(make([]byte, 1)); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func orOK(problem string) string {
+	if problem == "" {
+		return "ok"
+	}
+	return problem
+}
+
+// bracketed returns the selected word of a sysfs choice list ("none [integrity] confidentiality").
+func bracketed(s string) string {
+	if i := strings.Index(s, "["); i >= 0 {
+		if j := strings.Index(s[i:], "]"); j > 0 {
+			return s[i+1 : i+j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+func procStatus() (seccomp, capEff string) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "", ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, value, _ := strings.Cut(line, ":")
+		switch key {
+		case "Seccomp":
+			seccomp = strings.TrimSpace(value)
+		case "CapEff":
+			capEff = strings.TrimSpace(value)
+		}
+	}
+	return seccomp, capEff
+}
