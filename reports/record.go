@@ -7,6 +7,11 @@ import (
 	"io"
 )
 
+// CellsEnv names the file (or, inside a VM, the serial device) a suite
+// writes its record stream to. The suite and every target agree on it here,
+// where the stream's format is defined.
+const CellsEnv = "BPFMATRIX_CELLS"
+
 // Record is one line of the stream a suite writes while it runs: either the
 // facts of the kernel it runs on (written first) or one finished cell. The
 // stream is JSON Lines so that a target that dies mid-run loses nothing that

@@ -9,14 +9,10 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
-
-// CellsEnv names the file (or serial device, inside a VM) that receives the
-// record stream, one JSON line per record. Unset: records go nowhere and the
-// suite is an ordinary Ginkgo run.
-const CellsEnv = "BPFMATRIX_CELLS"
 
 var (
 	running     *Kernel
@@ -38,17 +34,18 @@ func Running() *Kernel {
 	return running
 }
 
-// Record appends one record to the stream. Each line is a single write(2),
+// Record appends one record to the stream named by reports.CellsEnv; when
+// it is unset, records go nowhere and the suite is an ordinary Ginkgo run. Each line is a single write(2),
 // so a reader never sees half of one unless the target dies mid-write.
 func Record(rec reports.Record) {
 	sinkOnce.Do(func() {
-		path := os.Getenv(CellsEnv)
+		path := os.Getenv(reports.CellsEnv)
 		if path == "" {
 			return
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", CellsEnv, path, err)
+			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", reports.CellsEnv, path, err)
 			return
 		}
 		sink = f
@@ -61,7 +58,7 @@ func Record(rec reports.Record) {
 		panic(err)
 	}
 	if _, err := sink.Write(append(line, '\n')); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", CellsEnv, err)
+		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", reports.CellsEnv, err)
 	}
 }
 
@@ -70,6 +67,10 @@ func Record(rec reports.Record) {
 // then runs every registered spec.
 func RunSuite(t *testing.T, description string) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
+	// directly: cilium/ebpf's rlimit package probes at init, which breaks
+	// when the suite is a VM's first process (NOTES.md).
+	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	for _, err := range MountKernelFS() {
 		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 	}

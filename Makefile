@@ -1,0 +1,58 @@
+# bpfmatrix: `make matrix KERNEL=5.10` runs the suites in one kernel,
+# `make matrix` in all of them, `make test` runs every test.
+
+GO      ?= go
+BIN     := bin/bpfmatrix
+KERNEL  ?= all
+OUT     ?= reports/out
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# Packages with unit tests: everything but the suites, which only run inside
+# a target (through the runner, below).
+UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
+
+.PHONY: all build matrix test unit host-suite generate check-generate report bench lint deps
+
+all: build
+
+build:
+	@scripts/deps.sh build
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/bpfmatrix
+
+matrix: build
+	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm)
+	$(BIN) run --kernel $(KERNEL) --out $(OUT)
+
+test: build
+	@scripts/deps.sh generate parity
+	$(GO) vet ./...
+	$(MAKE) --no-print-directory check-generate
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory host-suite
+
+unit:
+	$(GO) test -count=1 $(UNIT)
+
+# The host suite through the runner, as a user runs it.
+host-suite: build
+	$(BIN) run --kernel host --out $(OUT)/test-host
+
+# Rebuild the eBPF objects and the static uprobe/USDT target.
+generate:
+	@scripts/deps.sh generate
+	$(GO) generate ./bpf/...
+	cc -O2 -static -o suites/tracing/testdata/target suites/tracing/testdata/target.c
+	strip --strip-debug suites/tracing/testdata/target
+
+# Fails when the committed generated files differ from what `make generate`
+# produces from their sources.
+check-generate:
+	@$(MAKE) --no-print-directory generate >/dev/null && \
+	if ! git diff --quiet -- bpf suites/tracing/testdata; then \
+		git diff --stat -- bpf suites/tracing/testdata; \
+		echo "check-generate: generated files are stale: run make generate and commit" >&2; exit 1; \
+	fi
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...

@@ -1,0 +1,106 @@
+// Command bpfmatrix runs the eBPF compatibility matrix: it boots kernels (or
+// uses the host's), runs the suites in them and writes the report.
+//
+// Exit codes: 0 every cell as expected; 1 unexpected cells or a regression;
+// 2 bad input or a missing tool.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one subcommand: bpfmatrix <name> [flags] [args].
+type command struct {
+	summary string
+	run     func(args []string) error
+}
+
+// commands is filled by the files of this package, one per subcommand.
+var commands = map[string]command{
+	"version": {"print the version", func([]string) error { fmt.Println("bpfmatrix", version); return nil }},
+}
+
+// usageError is bad input: exit 2, one line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func badInput(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// unexpectedError means the run worked and found unexpected cells: exit 1.
+type unexpectedError struct{ msg string }
+
+func (e unexpectedError) Error() string { return e.msg }
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		os.Exit(2)
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "bpfmatrix: unknown command %q; run 'bpfmatrix help'\n", os.Args[1])
+		os.Exit(2)
+	}
+	err := cmd.run(os.Args[2:])
+	var unexpected unexpectedError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.As(err, &unexpected):
+		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+		os.Exit(1)
+	default:
+		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+		os.Exit(2)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: bpfmatrix <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", name, commands[name].summary)
+	}
+}
+
+// newFlags returns a flag set for a subcommand with the common -v flag,
+// which turns on slog diagnostics (off by default).
+func newFlags(name string) (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("bpfmatrix "+name, flag.ContinueOnError)
+	verbose := fs.Bool("v", false, "print diagnostics")
+	return fs, verbose
+}
+
+func setupLog(verbose bool) {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
+)
+
+func init() {
+	commands["run"] = command{"run the suites on kernels and targets, write the report", runMatrix}
+}
+
+func runMatrix(args []string) error {
+	fs, verbose := newFlags("run")
+	kernels := fs.String("kernel", "all", "comma-separated kernels: host, a catalog name ("+fmt.Sprint(vmimages.Names()[1:])+"), a bzImage path, or all")
+	out := fs.String("out", "reports/out", "output directory")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
+	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
+	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
+	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
+	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	setupLog(*verbose)
+
+	targets, err := targetsFor(splitList(*kernels), *timeout)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	start := time.Now()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	buildDir, err := filepath.Abs(filepath.Join(*out, "build"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "building the suite binary\n")
+	suite, err := matrix.BuildSuite(ctx, *module, buildDir, *labels)
+	if err != nil {
+		return err
+	}
+	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
+	if err != nil {
+		return err
+	}
+	if err := writeRendered(rep, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wall time %.1fs; report in %s\n", time.Since(start).Seconds(), filepath.Join(*out, "report.json"))
+	return verdict(rep)
+}
+
+// targetsFor turns -kernel values into targets, rejecting unknown names
+// before anything slow starts.
+func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) {
+	if len(names) == 1 && names[0] == "all" {
+		names = vmimages.Names()
+	}
+	var targets []matrix.Target
+	for _, name := range names {
+		if name == vmimages.Host {
+			if err := (matrix.Host{}).CheckRoot(); err != nil {
+				return nil, err
+			}
+			targets = append(targets, matrix.Host{})
+			continue
+		}
+		t, err := vmTarget(name, timeout)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// verdict turns unexpected cells and broken runs into exit code 1.
+func verdict(rep *reports.Report) error {
+	broken := 0
+	for _, run := range rep.Runs {
+		if run.Status != matrix.RunOK {
+			broken++
+		}
+	}
+	if n := rep.Unexpected(); n > 0 || broken > 0 {
+		return unexpectedError{fmt.Sprintf("%d unexpected cells, %d runs that did not end well", n, broken)}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package matrix
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// Progress reports one target's run on the terminal: its state changes
+// always, and each finished cell only when the output is a terminal, so CI
+// logs get one line per state change.
+type Progress struct {
+	w      io.Writer
+	prefix string
+	total  int
+	tty    bool
+
+	mu   sync.Mutex
+	done int
+}
+
+var logMu sync.Mutex // one line at a time across parallel targets
+
+// NewProgress returns the progress of one target, labelled prefix, that
+// will write total cells.
+func NewProgress(w io.Writer, prefix string, total int) *Progress {
+	return &Progress{w: w, prefix: prefix, total: total, tty: isTerminal(w)}
+}
+
+// Printf prints one state line: "[5.10 vm] booting".
+func (p *Progress) Printf(format string, args ...any) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	fmt.Fprintf(p.w, "[%s] %s\n", p.prefix, fmt.Sprintf(format, args...))
+}
+
+// Cell notes one finished cell.
+func (p *Progress) Cell(c reports.Cell) {
+	p.mu.Lock()
+	p.done++
+	done := p.done
+	p.mu.Unlock()
+	if p.tty {
+		mark := ""
+		if c.Unexpected {
+			mark = " (unexpected)"
+		}
+		p.Printf("%d/%d %s %s%s", done, p.total, c.Feature, c.Status, mark)
+	}
+}
+
+// Summary prints how a run ended and what its cells say.
+func (p *Progress) Summary(run reports.Run) {
+	counts := map[reports.Status]int{}
+	unexpected := 0
+	for _, c := range run.Cells {
+		counts[c.Status]++
+		if c.Unexpected {
+			unexpected++
+		}
+	}
+	line := fmt.Sprintf("%s in %.1fs, kernel %s: %d cells, %d supported, %d unsupported",
+		run.Status, run.WallTime, run.Kernel.Release, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
+	for _, s := range reports.Statuses[2:] {
+		if counts[s] > 0 {
+			line += fmt.Sprintf(", %d %s", counts[s], s)
+		}
+	}
+	p.Printf("%s, %d unexpected", line, unexpected)
+}
+
+// Watch follows a record stream that another process appends to and notes
+// each cell as it lands; the returned func stops it after a last read.
+func (p *Progress) Watch(path string) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var offset int64
+		var partial []byte
+		read := func() {
+			f, err := os.Open(path)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			if _, err := f.Seek(offset, io.SeekStart); err != nil {
+				return
+			}
+			data, _ := io.ReadAll(f)
+			offset += int64(len(data))
+			partial = append(partial, data...)
+			for {
+				i := bytes.IndexByte(partial, '\n')
+				if i < 0 {
+					break
+				}
+				var rec reports.Record
+				if json.Unmarshal(partial[:i], &rec) == nil && rec.Cell != nil {
+					p.Cell(*rec.Cell)
+				}
+				partial = partial[i+1:]
+			}
+		}
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				read()
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,220 @@
+package matrix
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// Target is a place the suite runs: the host, a VM booting one kernel, a
+// container profile on the host kernel.
+type Target interface {
+	// Name is the report's target column: "host", "vm", "container/bpf-caps".
+	Name() string
+	// Kernel is the catalog name of the kernel: "host", "5.10".
+	Kernel() string
+	// Run runs s inside the target. The suite must append its records to
+	// RecordsFile(dir) as they are written; Run says how the run ended.
+	Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome
+}
+
+// Run statuses: how a target's run ended, independent of its cells.
+const (
+	RunOK      = "ok"
+	RunPanic   = "panic"
+	RunTimeout = "timeout"
+	RunError   = "error"
+)
+
+// Outcome is how a target's run ended.
+type Outcome struct {
+	// Status is RunOK, RunPanic, RunTimeout or RunError.
+	Status string
+	// Detail says why a run did not end well: the console tail of a panic,
+	// the error of a broken start.
+	Detail string
+	// Package is the Debian package the kernel came from, when there is one.
+	Package string
+}
+
+// RecordsFile is where a run's record stream is kept, one per target dir.
+func RecordsFile(dir string) string { return filepath.Join(dir, "cells.jsonl") }
+
+// GinkgoReportFile is where the suite writes Ginkgo's own JSON report.
+func GinkgoReportFile(dir string) string { return filepath.Join(dir, "ginkgo.json") }
+
+// Options control a matrix run.
+type Options struct {
+	// Out is the directory for report.json and one subdirectory per run.
+	Out string
+	// Jobs bounds how many targets run at once.
+	Jobs int
+	// Resume reuses the result of every target that already finished in Out.
+	Resume bool
+	// Log receives progress; nil means os.Stderr.
+	Log io.Writer
+	// Tool is the bpfmatrix version written into the report.
+	Tool string
+}
+
+// Run runs s on every target, at most opts.Jobs at a time, and writes
+// Out/report.json. A target that breaks (panic, timeout) ends its own run,
+// not the matrix.
+func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*reports.Report, error) {
+	if opts.Jobs < 1 {
+		opts.Jobs = 1
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	host, _ := os.Hostname()
+	rep := &reports.Report{Schema: reports.SchemaVersion, Tool: opts.Tool, Host: host, Generated: time.Now().UTC()}
+	rep.Runs = make([]reports.Run, len(targets))
+
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, opts.Jobs)
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rep.Runs[i] = runOne(ctx, s, t, opts)
+		}()
+	}
+	wg.Wait()
+
+	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// runOne runs one target in its own directory and turns its stream into a
+// reports.Run, accounting for every planned feature.
+func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
+	dir := filepath.Join(opts.Out, "runs", strings.ReplaceAll(t.Name(), "/", "-")+"-"+t.Kernel())
+	done := filepath.Join(dir, "run.json")
+	p := NewProgress(opts.Log, t.Name()+" "+t.Kernel(), len(s.Features))
+	if opts.Resume {
+		var prev reports.Run
+		if data, err := os.ReadFile(done); err == nil && json.Unmarshal(data, &prev) == nil {
+			p.Printf("already done (%s), reused", done)
+			return prev
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return errorRun(t, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errorRun(t, err)
+	}
+
+	start := time.Now()
+	out := t.Run(ctx, s, dir, p)
+	run := collect(s, t, dir, out)
+	run.Start, run.End = start.UTC(), time.Now().UTC()
+	run.WallTime = run.End.Sub(run.Start).Seconds()
+	p.Summary(run)
+	if err := writeJSON(done, run); err != nil {
+		p.Printf("cannot save %s: %v", done, err)
+	}
+	return run
+}
+
+// collect reads what a run streamed. Features the suite never reported get a
+// cell all the same: crashed or timeout with the console tail when the target
+// died, error otherwise, so a report never silently shrinks.
+func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
+	run := reports.Run{Target: t.Name(), Status: out.Status, Detail: out.Detail}
+	var kernel *reports.Kernel
+	var cells []reports.Cell
+	f, err := os.Open(RecordsFile(dir))
+	if err == nil {
+		kernel, cells, err = reports.ReadRecords(RecordsFile(dir), f)
+		f.Close()
+	}
+	if err != nil && run.Status == RunOK {
+		run.Status, run.Detail = RunError, err.Error()
+	}
+	if kernel != nil {
+		run.Kernel = *kernel
+	}
+	run.Kernel.Name, run.Kernel.Package = t.Kernel(), out.Package
+
+	seen := map[string]bool{}
+	for _, c := range cells {
+		seen[c.Feature] = true
+	}
+	failures := ginkgoFailures(dir)
+	for _, id := range s.Features {
+		if seen[id] {
+			continue
+		}
+		c := reports.Cell{Feature: id, Area: s.Areas[id], Unexpected: true}
+		switch run.Status {
+		case RunPanic:
+			c.Status, c.Evidence = reports.Crashed, "the kernel died before this cell ended; console tail: "+out.Detail
+		case RunTimeout:
+			c.Status, c.Evidence = reports.Timeout, "the target stopped answering before this cell ended; console tail: "+out.Detail
+		default:
+			c.Status, c.Evidence = reports.Error, "the suite wrote no cell for this feature"
+			if msg := failures[id]; msg != "" {
+				c.Evidence += ": " + msg
+			} else if out.Detail != "" {
+				c.Evidence += ": " + out.Detail
+			}
+		}
+		cells = append(cells, c)
+	}
+	run.Cells = cells
+	return run
+}
+
+// ginkgoFailures maps features to the failure Ginkgo recorded for them, from
+// the suite's JSON report: the reason a cell is missing when the suite
+// survived but a spec broke outside the harness.
+func ginkgoFailures(dir string) map[string]string {
+	specs, err := readGinkgoReport(GinkgoReportFile(dir))
+	if err != nil {
+		return nil
+	}
+	failures := map[string]string{}
+	for _, sr := range specs {
+		if sr.Failure.Message != "" {
+			failures[featureOf(sr)] = sr.State.String() + ": " + sr.Failure.Message
+		}
+	}
+	return failures
+}
+
+func errorRun(t Target, err error) reports.Run {
+	return reports.Run{Target: t.Name(), Kernel: reports.Kernel{Name: t.Kernel()}, Status: RunError, Detail: err.Error()}
+}
+
+// writeJSON writes v to path atomically: a reader never sees half a file.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

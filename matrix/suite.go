@@ -1,0 +1,125 @@
+// Package matrix runs the suite binary on targets (the host, VMs, containers),
+// collects the cells they stream, and assembles the report. It knows how to
+// start and watch a target, not what a feature is.
+package matrix
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Suite is the compiled suite binary and the features its specs will prove,
+// so that a target that dies mid-run can still account for every cell.
+type Suite struct {
+	// Binary is the static test binary built from ./suites.
+	Binary string
+	// LabelFilter is passed to every run as --ginkgo.label-filter.
+	LabelFilter string
+	// Features are the catalog IDs of the specs that will run, in order.
+	Features []string
+	// Areas maps each feature to its area, for cells the suite never wrote.
+	Areas map[string]string
+}
+
+// BuildSuite compiles ./suites of the module in moduleDir into dir, static,
+// so the same binary runs on the host, in a scratch container and as a VM
+// guest's payload; then lists the specs it will run by a Ginkgo dry run.
+func BuildSuite(ctx context.Context, moduleDir, dir, labelFilter string) (*Suite, error) {
+	bin := filepath.Join(dir, "suites.test")
+	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./suites")
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build suite binary: %v\n%s", err, out)
+	}
+	s := &Suite{Binary: bin, LabelFilter: labelFilter}
+	if err := s.plan(ctx, dir); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Args are the suite binary's arguments for one run; jsonReport names the
+// file for Ginkgo's own JSON report.
+func (s *Suite) Args(jsonReport string) []string {
+	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.json-report=" + jsonReport}
+	if s.LabelFilter != "" {
+		args = append(args, "-ginkgo.label-filter="+s.LabelFilter)
+	}
+	return args
+}
+
+// plan dry-runs the suite to learn which features its specs cover.
+func (s *Suite) plan(ctx context.Context, dir string) error {
+	planFile := filepath.Join(dir, "plan.json")
+	args := append(s.Args(planFile), "-ginkgo.dry-run")
+	cmd := exec.CommandContext(ctx, s.Binary, args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("list specs (dry run): %v\n%s", err, tail(string(out), 20))
+	}
+	specs, err := readGinkgoReport(planFile)
+	if err != nil {
+		return err
+	}
+	s.Areas = map[string]string{}
+	for _, sr := range specs {
+		if sr.State == types.SpecStateSkipped || sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		id := featureOf(sr)
+		s.Features = append(s.Features, id)
+		s.Areas[id] = areaOf(sr)
+	}
+	sort.Strings(s.Features)
+	return nil
+}
+
+// readGinkgoReport returns the spec reports of a --ginkgo.json-report file.
+func readGinkgoReport(path string) ([]types.SpecReport, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var suites []types.Report
+	if err := json.Unmarshal(data, &suites); err != nil {
+		return nil, fmt.Errorf("ginkgo report %s: %w", path, err)
+	}
+	var specs []types.SpecReport
+	for _, r := range suites {
+		specs = append(specs, r.SpecReports...)
+	}
+	return specs, nil
+}
+
+// featureOf is the catalog ID of a spec: harness.Spec names its Describe
+// container after it.
+func featureOf(sr types.SpecReport) string {
+	if len(sr.ContainerHierarchyTexts) > 0 {
+		return sr.ContainerHierarchyTexts[0]
+	}
+	return sr.LeafNodeText
+}
+
+// areaOf is a spec's first label: harness.Spec puts the area there.
+func areaOf(sr types.SpecReport) string {
+	if labels := sr.Labels(); len(labels) > 0 {
+		return labels[0]
+	}
+	return ""
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
