@@ -8,6 +8,8 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 
+	_ "github.com/bpfmatrix/bpfmatrix/suites/features"
+	_ "github.com/bpfmatrix/bpfmatrix/suites/networking"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/security"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/tracing"
 )
