@@ -1,0 +1,163 @@
+package vmimages
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// stanza is one paragraph of a Debian control file: field name → value,
+// continuation lines joined with "\n".
+type stanza map[string]string
+
+// scanStanzas calls fn for each paragraph of a Debian control file
+// (Packages, Release, deb822 sources). Lines starting with "#" are
+// comments; lines starting with white space continue the previous field.
+func scanStanzas(r io.Reader, fn func(stanza) error) error {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64<<10), 4<<20)
+	cur := stanza{}
+	last := ""
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		err := fn(cur)
+		cur, last = stanza{}, ""
+		return err
+	}
+	for s.Scan() {
+		line := s.Text()
+		switch {
+		case strings.TrimSpace(line) == "":
+			if err := flush(); err != nil {
+				return err
+			}
+		case line[0] == '#':
+		case line[0] == ' ' || line[0] == '\t':
+			if last == "" {
+				return fmt.Errorf("continuation line %q outside a field", line)
+			}
+			cur[last] += "\n" + strings.TrimSpace(line)
+		default:
+			name, value, ok := strings.Cut(line, ":")
+			if !ok {
+				return fmt.Errorf("line %q: want Field: value", line)
+			}
+			last = strings.TrimSpace(name)
+			cur[last] = strings.TrimSpace(value)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+func parseStanzas(r io.Reader) ([]stanza, error) {
+	var out []stanza
+	err := scanStanzas(r, func(s stanza) error { out = append(out, s); return nil })
+	return out, err
+}
+
+// pkg is the part of a Packages entry bpfmatrix needs.
+type pkg struct {
+	Name     string
+	Version  string
+	Filename string // path under the mirror's root
+	Size     int64
+	SHA256   string
+	Depends  []string // package names only, alternatives flattened
+	Suite    string   // where it was found
+	Mirror   string   // archive root it was found in
+}
+
+// parsePackages reads a Packages index, keeping the entries keep accepts.
+func parsePackages(r io.Reader, keep func(name string) bool) ([]pkg, error) {
+	var out []pkg
+	err := scanStanzas(r, func(s stanza) error {
+		name := s["Package"]
+		if name == "" || !keep(name) {
+			return nil
+		}
+		p := pkg{Name: name, Version: s["Version"], Filename: s["Filename"], SHA256: s["SHA256"]}
+		if p.Version == "" || p.Filename == "" || len(p.SHA256) != 64 {
+			return fmt.Errorf("package %s: entry lacks Version, Filename or SHA256", name)
+		}
+		size, err := strconv.ParseInt(s["Size"], 10, 64)
+		if err != nil {
+			return fmt.Errorf("package %s: Size %q: %w", name, s["Size"], err)
+		}
+		p.Size = size
+		p.Depends = dependNames(s["Depends"])
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// dependNames extracts package names from a Depends field:
+// "a (>= 1) | b, c:any" → [a b c].
+func dependNames(field string) []string {
+	var names []string
+	for _, alt := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '|' }) {
+		alt = strings.TrimSpace(alt)
+		if i := strings.IndexAny(alt, " (["); i >= 0 {
+			alt = alt[:i]
+		}
+		alt, _, _ = strings.Cut(alt, ":")
+		if alt != "" {
+			names = append(names, alt)
+		}
+	}
+	return names
+}
+
+// releaseFile is the part of a suite's InRelease bpfmatrix needs.
+type releaseFile struct {
+	Suite, Codename string
+	Date            string
+	ValidUntil      string
+	AcquireByHash   bool
+	// SHA256 maps a path relative to dists/<suite>/ to its hash and size.
+	SHA256 map[string]fileHash
+}
+
+type fileHash struct {
+	SHA256 string
+	Size   int64
+}
+
+// parseRelease parses the (already verified) text of a Release file.
+func parseRelease(r io.Reader) (*releaseFile, error) {
+	st, err := parseStanzas(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(st) == 0 {
+		return nil, fmt.Errorf("empty Release file")
+	}
+	s := st[0]
+	rel := &releaseFile{
+		Suite: s["Suite"], Codename: s["Codename"], Date: s["Date"], ValidUntil: s["Valid-Until"],
+		AcquireByHash: strings.EqualFold(s["Acquire-By-Hash"], "yes"),
+		SHA256:        map[string]fileHash{},
+	}
+	for _, line := range strings.Split(s["SHA256"], "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		size, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || len(f[0]) != 64 {
+			return nil, fmt.Errorf("Release SHA256 line %q: want HASH SIZE PATH", line)
+		}
+		rel.SHA256[f[2]] = fileHash{SHA256: f[0], Size: size}
+	}
+	if len(rel.SHA256) == 0 {
+		return nil, fmt.Errorf("Release file of %q lists no SHA256 sums", rel.Codename)
+	}
+	return rel, nil
+}

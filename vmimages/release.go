@@ -1,0 +1,69 @@
+package vmimages
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+)
+
+// verifyInRelease checks the OpenPGP signature of an InRelease file against
+// the Debian archive keyring, the way apt does, and returns only the signed
+// text (gpgv's --output), so nothing outside the signature is trusted.
+// At least one good signature is required and no bad one is accepted; a
+// signature by a key the keyring lacks is reported by key id.
+func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) ([]byte, error) {
+	gpgv, err := lookTool(ctx, "gpgv", "gpgv", log)
+	if err != nil {
+		return nil, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, gpgv, "--status-fd", "2", "--keyring", keyring, "--output", "-", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	st := parseGpgvStatus(stderr.Bytes())
+	switch {
+	case len(st.bad) > 0:
+		return nil, fmt.Errorf("%s: BAD signature by key %s", path, strings.Join(st.bad, ", "))
+	case len(st.valid) == 0 && len(st.missing) > 0:
+		return nil, fmt.Errorf("%s: signed by key %s, which %s lacks: update debian-archive-keyring", path, strings.Join(st.missing, ", "), keyring)
+	case len(st.valid) == 0:
+		return nil, fmt.Errorf("%s: no valid signature (gpgv: %v: %s)", path, runErr, lastLine(stderr.Bytes()))
+	}
+	return stdout.Bytes(), nil
+}
+
+type gpgvStatus struct {
+	valid, bad, missing []string
+}
+
+// parseGpgvStatus reads gpgv's machine-readable "[GNUPG:] KEYWORD args"
+// lines (doc/DETAILS of GnuPG).
+func parseGpgvStatus(b []byte) gpgvStatus {
+	var st gpgvStatus
+	s := bufio.NewScanner(bytes.NewReader(b))
+	for s.Scan() {
+		f := strings.Fields(s.Text())
+		if len(f) < 3 || f[0] != "[GNUPG:]" {
+			continue
+		}
+		switch f[1] {
+		case "VALIDSIG":
+			st.valid = append(st.valid, f[2])
+		case "BADSIG":
+			st.bad = append(st.bad, f[2])
+		case "NO_PUBKEY":
+			st.missing = append(st.missing, f[2])
+		}
+	}
+	return st
+}
+
+// lastLine returns the last non-empty line of b, for one-line errors.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

@@ -1,0 +1,202 @@
+package vmimages
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Environment variables that override the mirrors read from apt's
+// configuration, for machines whose apt points elsewhere (or has no apt).
+const (
+	MirrorEnv         = "BPFMATRIX_DEBIAN_MIRROR"
+	SecurityMirrorEnv = "BPFMATRIX_DEBIAN_SECURITY_MIRROR"
+)
+
+// aptSourcesDir is where apt keeps its sources; a variable for tests.
+var aptSourcesDir = "/etc/apt"
+
+// aptSource is one "deb" entry of apt's configuration, from either format.
+type aptSource struct {
+	URI    string
+	Suites []string
+}
+
+// parseSourcesList parses apt's one-line format (sources.list(5)):
+// "deb [options] uri suite [component...]". deb-src lines are skipped.
+func parseSourcesList(r io.Reader) ([]aptSource, error) {
+	var out []aptSource
+	s := bufio.NewScanner(r)
+	for s.Scan() {
+		line := s.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] != "deb" {
+			continue
+		}
+		fields = fields[1:]
+		// Options are "[key=value ...]", possibly split over fields.
+		if len(fields) > 0 && strings.HasPrefix(fields[0], "[") {
+			for len(fields) > 0 {
+				f := fields[0]
+				fields = fields[1:]
+				if strings.HasSuffix(f, "]") {
+					break
+				}
+			}
+		}
+		if len(fields) < 2 {
+			return nil, fmt.Errorf("line %q: want deb URI SUITE [COMPONENT...]", s.Text())
+		}
+		out = append(out, aptSource{URI: fields[0], Suites: []string{fields[1]}})
+	}
+	return out, s.Err()
+}
+
+// parseDeb822 parses apt's deb822 format (.sources files): stanzas of
+// "Field: value" lines separated by blank lines, continuation lines
+// starting with white space, "#" comment lines.
+func parseDeb822(r io.Reader) ([]aptSource, error) {
+	stanzas, err := parseStanzas(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []aptSource
+	for _, st := range stanzas {
+		if strings.EqualFold(st["Enabled"], "no") {
+			continue
+		}
+		if !contains(strings.Fields(st["Types"]), "deb") {
+			continue
+		}
+		suites := strings.Fields(st["Suites"])
+		for _, uri := range strings.Fields(st["URIs"]) {
+			out = append(out, aptSource{URI: uri, Suites: suites})
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readAptSources reads every source apt would: sources.list and the
+// *.list and *.sources files of sources.list.d (apt ignores other names,
+// such as "foo.list.disabled").
+func readAptSources(dir string) ([]aptSource, error) {
+	files := []string{filepath.Join(dir, "sources.list")}
+	entries, err := os.ReadDir(filepath.Join(dir, "sources.list.d"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.HasSuffix(n, ".list") || strings.HasSuffix(n, ".sources") {
+			files = append(files, filepath.Join(dir, "sources.list.d", n))
+		}
+	}
+	var all []aptSource
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		parse := parseSourcesList
+		if strings.HasSuffix(f, ".sources") {
+			parse = parseDeb822
+		}
+		srcs, err := parse(strings.NewReader(string(b)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		all = append(all, srcs...)
+	}
+	return all, nil
+}
+
+// debianSuites are the suite names (and aliases) of Debian's main archive;
+// a source carrying one of them is a Debian mirror, not some vendor's repo.
+var debianSuites = map[string]bool{
+	"buster": true, "bullseye": true, "bookworm": true, "trixie": true, "forky": true, "duke": true,
+	"sid": true, "experimental": true, "oldoldstable": true, "oldstable": true, "stable": true,
+	"testing": true, "unstable": true,
+}
+
+// isSecuritySuite reports whether suite lives in the security archive
+// ("bookworm-security", or "buster/updates" before bullseye).
+func isSecuritySuite(suite string) bool {
+	return strings.HasSuffix(suite, "-security") || strings.HasSuffix(suite, "/updates")
+}
+
+// pickMirrors chooses the Debian archive and security-archive URIs from
+// apt's sources: the first source with a Debian suite, and the first with a
+// security suite. Without a security source, the security archive is
+// assumed to sit beside the main one ("…/debian" → "…/debian-security"),
+// as it does on Debian's own mirror network.
+func pickMirrors(srcs []aptSource) (mirror, security string) {
+	for _, s := range srcs {
+		for _, suite := range s.Suites {
+			base, _, _ := strings.Cut(suite, "-")
+			switch {
+			case isSecuritySuite(suite):
+				if security == "" {
+					security = s.URI
+				}
+			case debianSuites[base]:
+				if mirror == "" {
+					mirror = s.URI
+				}
+			}
+		}
+	}
+	mirror = strings.TrimRight(mirror, "/")
+	security = strings.TrimRight(security, "/")
+	if security == "" && strings.HasSuffix(mirror, "/debian") {
+		security = mirror + "-security"
+	}
+	return mirror, security
+}
+
+// Mirrors returns the Debian archive and security archive to fetch from:
+// the environment overrides, else apt's configuration. It fails with one
+// line when neither names a Debian mirror.
+func Mirrors() (mirror, security string, err error) {
+	srcs, err := readAptSources(aptSourcesDir)
+	if err != nil {
+		return "", "", fmt.Errorf("read apt sources: %w", err)
+	}
+	mirror, security = pickMirrors(srcs)
+	if v := os.Getenv(MirrorEnv); v != "" {
+		mirror = strings.TrimRight(v, "/")
+		if os.Getenv(SecurityMirrorEnv) == "" && strings.HasSuffix(mirror, "/debian") {
+			security = mirror + "-security"
+		}
+	}
+	if v := os.Getenv(SecurityMirrorEnv); v != "" {
+		security = strings.TrimRight(v, "/")
+	}
+	if mirror == "" {
+		return "", "", fmt.Errorf("no Debian mirror: %s/sources.list{,.d} has no deb source for a Debian suite; set %s to a mirror URL ending in /debian", aptSourcesDir, MirrorEnv)
+	}
+	return mirror, security, nil
+}
