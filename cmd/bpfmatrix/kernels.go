@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
+)
+
+func init() {
+	commands["kernels"] = command{"list the kernel catalog (list) or fetch kernels into the cache (fetch KERNEL...)", kernels}
+}
+
+func kernels(args []string) error {
+	if len(args) == 0 {
+		return badInput("usage: bpfmatrix kernels list | fetch KERNEL... (KERNEL: %v, all, or a bzImage path)", vmimages.Names()[1:])
+	}
+	sub, args := args[0], args[1:]
+	fs, verbose := newFlags("kernels " + sub)
+	flavor := fs.String("flavor", envOr("FLAVOR", "cloud"), "Debian kernel flavor: cloud or generic (env FLAVOR)")
+	cache := fs.String("cache", vmimages.DefaultCacheDir(), "cache directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	opts := vmimages.Options{Flavor: *flavor, CacheDir: *cache, Log: os.Stderr}
+	if *flavor != "cloud" && *flavor != "generic" {
+		return badInput("flavor %q: want cloud or generic", *flavor)
+	}
+	switch sub {
+	case "list":
+		if fs.NArg() > 0 {
+			return badInput("kernels list takes no arguments")
+		}
+		return listKernels(ctx, opts)
+	case "fetch":
+		names := fs.Args()
+		if len(names) == 1 && names[0] == "all" {
+			names = vmimages.Names()[1:]
+		}
+		if len(names) == 0 {
+			return badInput("usage: bpfmatrix kernels fetch KERNEL... (KERNEL: %v, all, or a bzImage path)", vmimages.Names()[1:])
+		}
+		return fetchKernels(ctx, names, opts)
+	}
+	return badInput("kernels %s: unknown subcommand, want list or fetch", sub)
+}
+
+// listKernels prints what each catalog name resolves to today.
+func listKernels(ctx context.Context, opts vmimages.Options) error {
+	quiet := opts
+	quiet.Log = nil
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KERNEL\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
+	var failed []error
+	for _, e := range vmimages.Catalog {
+		r, err := vmimages.Resolve(ctx, e.Name, quiet)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\n", e.Name)
+			failed = append(failed, err)
+			continue
+		}
+		cached := "no"
+		if r.Cached {
+			cached = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f MB\t%s\n", e.Name, r.Suite, r.Package, r.Version, float64(r.Size)/1e6, cached)
+	}
+	tw.Flush()
+	return errors.Join(failed...)
+}
+
+// fetchKernels fetches each kernel and prints where it landed.
+func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) error {
+	for _, name := range names {
+		start := time.Now()
+		k, err := vmimages.Fetch(ctx, name, opts)
+		var unknown *vmimages.UnknownError
+		if errors.As(err, &unknown) {
+			return badInput("%s", err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tvmlinux %s\n\tmodules %s\n\tconfig  %s\n",
+			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Vmlinux, k.ModulesDir, k.Config)
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
