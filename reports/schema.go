@@ -4,7 +4,6 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -73,6 +72,13 @@ type Cell struct {
 	Events uint64 `json:"events,omitempty"`
 	// DurationMS is how long the spec took.
 	DurationMS float64 `json:"duration_ms"`
+	// Since is the upstream kernel version that introduced the feature, from
+	// its catalog row. Reports set it beside the lowest kernel where the
+	// feature works, so a backport or a config that turns it off stands out.
+	Since string `json:"since,omitempty"`
+	// VerifierLog is the tail of the verifier's log when a load was refused,
+	// kept apart from Evidence so a report can show it verbatim.
+	VerifierLog string `json:"verifier_log,omitempty"`
 }
 
 // Kernel describes the kernel a run happened on.
@@ -150,11 +156,14 @@ func (r *Report) Validate() error {
 	}
 	for i, run := range r.Runs {
 		if run.Target == "" {
-			return fmt.Errorf("field runs[%d].target: empty", i)
+			return fmt.Errorf("field runs[%d].target: empty; want the target name (host, vm, container/<profile>)", i)
+		}
+		if run.Kernel.Name == "" {
+			return fmt.Errorf("field runs[%d].kernel.name: empty; want the kernel's catalog name (host, 5.10, ...)", i)
 		}
 		for j, c := range run.Cells {
 			if c.Feature == "" {
-				return fmt.Errorf("field runs[%d].cells[%d].feature: empty", i, j)
+				return fmt.Errorf("field runs[%d].cells[%d].feature: empty; want a catalog ID such as attach/kprobe", i, j)
 			}
 			if !c.Status.Valid() {
 				return fmt.Errorf("field runs[%d].cells[%d].status: %q is not one of %v", i, j, c.Status, Statuses)
@@ -162,19 +171,15 @@ func (r *Report) Validate() error {
 			if c.Expected != "" && !c.Expected.Valid() {
 				return fmt.Errorf("field runs[%d].cells[%d].expected: %q is not one of %v", i, j, c.Expected, Statuses)
 			}
+			if c.DurationMS < 0 {
+				return fmt.Errorf("field runs[%d].cells[%d].duration_ms: %v is negative", i, j, c.DurationMS)
+			}
+			if c.Since != "" {
+				if _, ok := ParseVersion(c.Since); !ok {
+					return fmt.Errorf("field runs[%d].cells[%d].since: %q is not a kernel version such as 5.18", i, j, c.Since)
+				}
+			}
 		}
 	}
 	return nil
-}
-
-// Parse decodes and validates a report; name is used in errors.
-func Parse(name string, data []byte) (*Report, error) {
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("report %s: %w", name, err)
-	}
-	if err := r.Validate(); err != nil {
-		return nil, fmt.Errorf("report %s: %w", name, err)
-	}
-	return &r, nil
 }

@@ -1,0 +1,220 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// ChangeKind says how a cell moved between two reports.
+type ChangeKind string
+
+// The kinds of change Compare finds.
+const (
+	// Regression: the feature worked in the old report and does not in the
+	// new one (unsupported, failed, crashed, ...). CI gates on these.
+	Regression ChangeKind = "regression"
+	// Improvement: the feature did not work and now does.
+	Improvement ChangeKind = "improvement"
+	// Changed: another status change, such as unsupported → failed.
+	Changed ChangeKind = "changed"
+	// Added: the cell exists only in the new report.
+	Added ChangeKind = "added"
+	// Removed: the cell exists only in the old report.
+	Removed ChangeKind = "removed"
+)
+
+// Change is one cell that differs between two reports.
+type Change struct {
+	Kind    ChangeKind
+	Run     RunKey
+	Feature string
+	// Old and New are the statuses seen, more than one for a conflict;
+	// empty when the cell is missing from that side.
+	Old, New []Status
+	// Evidence is the new cell's evidence (the old one's when removed): the
+	// reason a regression happened, in the kernel's words.
+	Evidence string
+}
+
+// Diff is every change from an old report to a new one.
+type Diff struct {
+	Changes []Change
+}
+
+// Regressions counts the changes of kind Regression.
+func (d *Diff) Regressions() int {
+	n := 0
+	for _, c := range d.Changes {
+		if c.Kind == Regression {
+			n++
+		}
+	}
+	return n
+}
+
+// Compare lists the cells whose statuses differ between old and new,
+// matching cells by kernel name, target and feature. A cell is a regression
+// when old saw it supported and new sees any other status — also in only one
+// of the new report's conflicting cells, since a feature that works only
+// sometimes does not work.
+func Compare(old, new *Report) *Diff {
+	type key struct {
+		run     RunKey
+		feature string
+	}
+	collect := func(r *Report) (map[key][]Cell, []key) {
+		m := map[key][]Cell{}
+		var order []key
+		for _, run := range r.Runs {
+			for _, c := range run.Cells {
+				k := key{run.Key(), c.Feature}
+				if m[k] == nil {
+					order = append(order, k)
+				}
+				m[k] = append(m[k], c)
+			}
+		}
+		return m, order
+	}
+	oldCells, oldOrder := collect(old)
+	newCells, newOrder := collect(new)
+
+	d := &Diff{}
+	for _, k := range newOrder {
+		n := newCells[k]
+		o, ok := oldCells[k]
+		ch := Change{Run: k.run, Feature: k.feature, New: statusSet(n), Evidence: n[len(n)-1].Evidence}
+		if !ok {
+			ch.Kind = Added
+			d.Changes = append(d.Changes, ch)
+			continue
+		}
+		ch.Old = statusSet(o)
+		if equalStatuses(ch.Old, ch.New) {
+			continue
+		}
+		for _, c := range n {
+			if c.Status != Supported {
+				ch.Evidence = c.Evidence
+				break
+			}
+		}
+		oldWorked, newWorks := contains(ch.Old, Supported), allSupported(ch.New)
+		switch {
+		case oldWorked && !newWorks:
+			ch.Kind = Regression
+		case !contains(ch.Old, Supported) && newWorks:
+			ch.Kind = Improvement
+		default:
+			ch.Kind = Changed
+		}
+		d.Changes = append(d.Changes, ch)
+	}
+	for _, k := range oldOrder {
+		if _, ok := newCells[k]; !ok {
+			o := oldCells[k]
+			d.Changes = append(d.Changes, Change{Kind: Removed, Run: k.run, Feature: k.feature, Old: statusSet(o), Evidence: o[len(o)-1].Evidence})
+		}
+	}
+	rank := map[ChangeKind]int{Regression: 0, Changed: 1, Removed: 2, Improvement: 3, Added: 4}
+	sort.SliceStable(d.Changes, func(i, j int) bool {
+		a, b := d.Changes[i], d.Changes[j]
+		if rank[a.Kind] != rank[b.Kind] {
+			return rank[a.Kind] < rank[b.Kind]
+		}
+		if a.Feature != b.Feature {
+			return a.Feature < b.Feature
+		}
+		return a.Run.String() < b.Run.String()
+	})
+	return d
+}
+
+// WriteText writes d for a terminal or a CI log: one line per change,
+// regressions first, and a closing count.
+func (d *Diff) WriteText(w io.Writer) error {
+	for _, c := range d.Changes {
+		evidence := firstLine(c.Evidence, 160)
+		if evidence != "" {
+			evidence = "  (" + evidence + ")"
+		}
+		if _, err := fmt.Fprintf(w, "%-11s %-22s %-32s %s → %s%s\n", c.Kind, c.Run, c.Feature,
+			joinStatuses(c.Old), joinStatuses(c.New), evidence); err != nil {
+			return err
+		}
+	}
+	counts := map[ChangeKind]int{}
+	for _, c := range d.Changes {
+		counts[c.Kind]++
+	}
+	_, err := fmt.Fprintf(w, "%d regressions, %d improvements, %d other changes, %d added, %d removed\n",
+		counts[Regression], counts[Improvement], counts[Changed], counts[Added], counts[Removed])
+	return err
+}
+
+// statusSet returns the distinct statuses of cells in report order.
+func statusSet(cells []Cell) []Status {
+	var out []Status
+	for _, c := range cells {
+		if !contains(out, c.Status) {
+			out = append(out, c.Status)
+		}
+	}
+	return out
+}
+
+func contains(ss []Status, s Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func allSupported(ss []Status) bool {
+	return len(ss) > 0 && !containsOther(ss, Supported)
+}
+
+func containsOther(ss []Status, s Status) bool {
+	for _, x := range ss {
+		if x != s {
+			return true
+		}
+	}
+	return false
+}
+
+func equalStatuses(a, b []Status) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		if !contains(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
+func joinStatuses(ss []Status) string {
+	if len(ss) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, "|")
+}
+
+// firstLine returns the first line of s, cut to at most max runes.
+func firstLine(s string, max int) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}

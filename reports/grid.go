@@ -1,0 +1,273 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Grid is a report arranged the way people read it: one row per feature,
+// grouped by area, and one column per (kernel, target), ordered by kernel
+// version. The HTML and Markdown renderers share it, so both show the same
+// differences, conflicts and mismatches.
+type Grid struct {
+	Columns []Column
+	Groups  []Group
+}
+
+// Column is one (kernel, target) pair. Runs of a report with the same key
+// share a column, so an unmerged report still shows its conflicts.
+type Column struct {
+	Key    RunKey
+	Kernel Kernel
+	// Status and Detail say how the run ended; Detail is the console tail
+	// of a panic or the error of a broken start.
+	Status, Detail string
+	// Counts is the number of cells per status, conflicts included.
+	Counts map[Status]int
+	// Unexpected counts the cells whose status differs from the expected one.
+	Unexpected int
+	Seconds    float64
+
+	version    Version
+	hasVersion bool
+}
+
+// Label is the column's heading: "6.1 vm", "host host" shortened to "host".
+func (c *Column) Label() string {
+	if c.Key.Kernel == c.Key.Target {
+		return c.Key.Kernel
+	}
+	return c.Key.String()
+}
+
+// Group is the rows of one area.
+type Group struct {
+	Area string
+	Rows []Row
+}
+
+// Row is one feature across every column.
+type Row struct {
+	Feature string
+	Area    string
+	// Since is the upstream version from the catalog, as the cells carry it.
+	Since string
+	// Cells holds, per column, the cells recorded: none when the column
+	// never ran the feature, more than one when shards disagree.
+	Cells [][]Cell
+	// Differs is set when the columns do not all agree on one status.
+	Differs bool
+	// Unexpected is set when any cell is unexpected.
+	Unexpected bool
+	// Conflict is set when a column holds cells with different statuses.
+	Conflict bool
+	// FirstSupported is the lowest kernel (catalog name) where the feature
+	// works on a kernel's own target (vm or host), "" when it works nowhere.
+	FirstSupported string
+	// Mismatch says why FirstSupported disagrees with Since: a kernel older
+	// than Since where it works (a backport), or one at least as new where
+	// it does not (a config that turns it off). Empty when they agree.
+	Mismatch string
+}
+
+// Statuses returns the distinct statuses of the row, in Statuses order.
+func (r *Row) Statuses() []Status {
+	seen := map[Status]bool{}
+	for _, cells := range r.Cells {
+		for _, c := range cells {
+			seen[c.Status] = true
+		}
+	}
+	var out []Status
+	for _, s := range Statuses {
+		if seen[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// areaOrder is the catalog's order of areas; areas it does not know follow
+// alphabetically.
+var areaOrder = []string{"features", "tracing", "networking", "security"}
+
+// NewGrid arranges r. It does not modify r.
+func NewGrid(r *Report) *Grid {
+	g := &Grid{}
+	colIndex := map[RunKey]int{}
+	for _, run := range r.Runs {
+		key := run.Key()
+		i, ok := colIndex[key]
+		if !ok {
+			i = len(g.Columns)
+			colIndex[key] = i
+			col := Column{Key: key, Kernel: run.Kernel, Status: run.Status, Detail: run.Detail, Counts: map[Status]int{}}
+			col.version, col.hasVersion = run.Kernel.KernelVersion()
+			g.Columns = append(g.Columns, col)
+		}
+		col := &g.Columns[i]
+		if runSeverity(run.Status) > runSeverity(col.Status) {
+			col.Status, col.Detail = run.Status, run.Detail
+		}
+		col.Seconds += run.WallTime
+		for _, c := range run.Cells {
+			col.Counts[c.Status]++
+			if c.Unexpected {
+				col.Unexpected++
+			}
+		}
+	}
+	sort.SliceStable(g.Columns, func(i, j int) bool { return columnLess(&g.Columns[i], &g.Columns[j]) })
+	for i, col := range g.Columns {
+		colIndex[col.Key] = i
+	}
+
+	rows := map[string]*Row{}
+	for _, run := range r.Runs {
+		ci := colIndex[run.Key()]
+		for _, c := range run.Cells {
+			row := rows[c.Feature]
+			if row == nil {
+				row = &Row{Feature: c.Feature, Area: c.Area, Cells: make([][]Cell, len(g.Columns))}
+				rows[c.Feature] = row
+			}
+			if row.Area == "" {
+				row.Area = c.Area
+			}
+			if row.Since == "" {
+				row.Since = c.Since
+			}
+			row.Cells[ci] = append(row.Cells[ci], c)
+		}
+	}
+
+	groups := map[string]*Group{}
+	for _, row := range rows {
+		row.summarize(g.Columns)
+		area := row.Area
+		if area == "" {
+			area = "other"
+		}
+		if groups[area] == nil {
+			groups[area] = &Group{Area: area}
+		}
+		groups[area].Rows = append(groups[area].Rows, *row)
+	}
+	for _, grp := range groups {
+		sort.Slice(grp.Rows, func(i, j int) bool { return grp.Rows[i].Feature < grp.Rows[j].Feature })
+		g.Groups = append(g.Groups, *grp)
+	}
+	sort.Slice(g.Groups, func(i, j int) bool {
+		ri, rj := areaRank(g.Groups[i].Area), areaRank(g.Groups[j].Area)
+		if ri != rj {
+			return ri < rj
+		}
+		return g.Groups[i].Area < g.Groups[j].Area
+	})
+	return g
+}
+
+func areaRank(area string) int {
+	for i, a := range areaOrder {
+		if a == area {
+			return i
+		}
+	}
+	return len(areaOrder)
+}
+
+// columnLess orders columns by kernel version, then by target: the kernel's
+// own target (vm, then host) before its container profiles.
+func columnLess(a, b *Column) bool {
+	if a.hasVersion != b.hasVersion {
+		return a.hasVersion
+	}
+	if a.hasVersion {
+		if c := a.version.Compare(b.version); c != 0 {
+			return c < 0
+		}
+	}
+	if a.Key.Kernel != b.Key.Kernel {
+		return a.Key.Kernel < b.Key.Kernel
+	}
+	if ra, rb := targetRank(a.Key.Target), targetRank(b.Key.Target); ra != rb {
+		return ra < rb
+	}
+	return a.Key.Target < b.Key.Target
+}
+
+func targetRank(target string) int {
+	switch {
+	case target == "vm":
+		return 0
+	case target == "host":
+		return 1
+	}
+	return 2
+}
+
+// ownTarget reports whether a target runs with the kernel's full powers, so
+// its cells speak for the kernel. Container profiles lose features by
+// design; they would make every row look like a version mismatch.
+func ownTarget(target string) bool { return !strings.HasPrefix(target, "container/") }
+
+// summarize fills the derived fields of row from its cells.
+func (row *Row) summarize(cols []Column) {
+	var first Status
+	for _, cells := range row.Cells {
+		if len(cells) == 0 {
+			// A column that never ran the feature differs from those that did.
+			if len(cols) > 1 {
+				row.Differs = true
+			}
+			continue
+		}
+		for _, c := range cells {
+			if c.Unexpected {
+				row.Unexpected = true
+			}
+			if first == "" {
+				first = c.Status
+			} else if c.Status != first {
+				row.Differs = true
+			}
+			if c.Status != cells[0].Status {
+				row.Conflict = true
+			}
+		}
+	}
+
+	since, hasSince := ParseVersion(row.Since)
+	var backport, missing []string
+	for ci, cells := range row.Cells {
+		col := &cols[ci]
+		if len(cells) == 0 || !ownTarget(col.Key.Target) || !col.hasVersion {
+			continue
+		}
+		works := false
+		for _, c := range cells {
+			if c.Status == Supported {
+				works = true
+			}
+		}
+		if works && row.FirstSupported == "" {
+			row.FirstSupported = col.Key.Kernel
+		}
+		if !hasSince {
+			continue
+		}
+		newEnough := col.version.Compare(since) >= 0
+		switch {
+		case works && !newEnough:
+			backport = append(backport, fmt.Sprintf("works on %s (%s), older than upstream %s: a backport", col.Key.Kernel, col.version, row.Since))
+		case !works && newEnough && cells[0].Status == Unsupported:
+			why := cells[0].Reason
+			if why == "" {
+				why = firstLine(cells[0].Evidence, 120)
+			}
+			missing = append(missing, fmt.Sprintf("unsupported on %s (%s), although upstream has it since %s: %s", col.Key.String(), col.version, row.Since, why))
+		}
+	}
+	row.Mismatch = strings.Join(append(backport, missing...), "\n")
+}

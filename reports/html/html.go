@@ -1,0 +1,348 @@
+// Package html renders a report as one self-contained HTML page: the matrix
+// of features × (kernel, target), its legend, filters and the evidence of
+// every cell. The page embeds its CSS and JavaScript and loads nothing, so
+// it works opened from disk, from a CI artifact, or from GitHub Pages.
+//
+// Every string that comes from a kernel, a verifier or a report file goes
+// through html/template's contextual escaping or, in the page's script,
+// through textContent: evidence is attacker-shaped text and must stay inert.
+package html
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+var (
+	//go:embed page.tmpl
+	pageTemplate string
+	//go:embed style.css
+	style string
+	//go:embed script.js
+	script string
+
+	page = template.Must(template.New("page").Funcs(template.FuncMap{
+		"mark":  Mark,
+		"since": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).Parse(pageTemplate))
+)
+
+// MaxEvidence bounds each evidence string embedded in the page, in bytes.
+// Verifier logs can run to megabytes; the page keeps the head and the tail
+// (where the verifier says why) and points to report.json for the rest.
+const MaxEvidence = 4096
+
+// Mark is the short sign of a status, readable without colour.
+func Mark(s reports.Status) string {
+	switch s {
+	case reports.Supported:
+		return "✓"
+	case reports.Unsupported:
+		return "✗"
+	case reports.Failed:
+		return "!"
+	case reports.Error:
+		return "E"
+	case reports.Skipped:
+		return "–"
+	case reports.Crashed:
+		return "☠"
+	case reports.Timeout:
+		return "T"
+	}
+	return "?"
+}
+
+// Write renders r as a page to w.
+func Write(w io.Writer, r *reports.Report) error {
+	if err := page.Execute(w, newView(r)); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	return nil
+}
+
+// view is what page.tmpl renders.
+type view struct {
+	Report     *reports.Report
+	Elapsed    string
+	RunTime    string
+	Columns    []columnView
+	ColSpan    int
+	Groups     []groupView
+	Areas      []string
+	Legend     []legendItem
+	Totals     []legendItem
+	Features   int
+	Unexpected int
+	Conflicts  int
+	Mismatches int
+	Data       pageData
+	CSS        template.CSS
+	JS         template.JS
+}
+
+type columnView struct {
+	Index      int
+	Label      string
+	Kernel     string
+	Target     string
+	Release    string
+	Status     string
+	Supported  int
+	Total      int
+	Unexpected int
+}
+
+type groupView struct {
+	Area string
+	Rows []rowView
+}
+
+type rowView struct {
+	Index    int
+	Feature  string
+	Area     string
+	Since    string
+	First    string
+	Mismatch bool
+	Flags    string
+	Statuses string
+	Cells    []cellView
+}
+
+type cellView struct {
+	Class string
+	Mark  string
+	Label string
+	Title string
+	// Indexes lists the cells in pageData.Cells, space-separated; empty
+	// when the column never ran the feature.
+	Indexes    string
+	Unexpected bool
+}
+
+type legendItem struct {
+	Status reports.Status
+	Mark   string
+	Count  int
+}
+
+// pageData is the JSON the page's script reads: evidence lives here rather
+// than in the markup, and identical strings (the same CONFIG reason on six
+// kernels) are stored once in Strings.
+type pageData struct {
+	Columns   []columnData `json:"cols"`
+	Features  []string     `json:"rows"`
+	Mismatch  []string     `json:"mismatch"`
+	Strings   []string     `json:"strs"`
+	Cells     []cellData   `json:"cells"`
+	stringIdx map[string]int
+}
+
+type columnData struct {
+	Label  string         `json:"label"`
+	Kernel reports.Kernel `json:"kernel"`
+	Target string         `json:"target"`
+	Status string         `json:"status"`
+	Detail int            `json:"detail"`
+	Counts map[string]int `json:"counts"`
+	Secs   float64        `json:"secs"`
+}
+
+// cellData is one cell; string fields are indexes into pageData.Strings
+// (-1 for none) so repeated evidence costs one number.
+type cellData struct {
+	Row        int     `json:"r"`
+	Col        int     `json:"c"`
+	Status     string  `json:"s"`
+	Expected   string  `json:"x,omitempty"`
+	Unexpected bool    `json:"u,omitempty"`
+	Errno      string  `json:"n,omitempty"`
+	Reason     int     `json:"why"`
+	Evidence   int     `json:"ev"`
+	Verifier   int     `json:"vl"`
+	Events     uint64  `json:"k,omitempty"`
+	DurationMS float64 `json:"ms"`
+	Since      string  `json:"since,omitempty"`
+}
+
+func (d *pageData) str(s string) int {
+	if s == "" {
+		return -1
+	}
+	s = clip(s, MaxEvidence)
+	if i, ok := d.stringIdx[s]; ok {
+		return i
+	}
+	d.stringIdx[s] = len(d.Strings)
+	d.Strings = append(d.Strings, s)
+	return len(d.Strings) - 1
+}
+
+// clip keeps the head and tail of s within max bytes, cutting on rune
+// boundaries and saying how much was left out.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	head, tail := max/4, max-max/4
+	for head > 0 && !startsRune(s[head]) {
+		head--
+	}
+	cut := len(s) - tail
+	for cut < len(s) && !startsRune(s[cut]) {
+		cut++
+	}
+	return fmt.Sprintf("%s\n… [%d bytes cut here; the full text is in report.json] …\n%s", s[:head], cut-head, s[cut:])
+}
+
+func startsRune(b byte) bool { return b&0xC0 != 0x80 }
+
+func newView(r *reports.Report) *view {
+	g := reports.NewGrid(r)
+	v := &view{Report: r, CSS: template.CSS(style), JS: template.JS(script)}
+	v.Data.stringIdx = map[string]int{}
+	v.Data.Strings = []string{}
+	v.Data.Cells = []cellData{}
+	v.Data.Mismatch = []string{}
+
+	if el := r.Elapsed(); el > 0 {
+		v.Elapsed = roundDuration(el)
+	}
+	var runSecs float64
+	for _, col := range g.Columns {
+		runSecs += col.Seconds
+	}
+	if runSecs > 0 {
+		v.RunTime = roundDuration(time.Duration(runSecs * float64(time.Second)))
+	}
+
+	v.ColSpan = len(g.Columns) + 3
+	totals := map[reports.Status]int{}
+	for i, col := range g.Columns {
+		total := 0
+		for s, n := range col.Counts {
+			total += n
+			totals[s] += n
+		}
+		v.Columns = append(v.Columns, columnView{
+			Index: i, Label: col.Label(), Kernel: col.Key.Kernel, Target: col.Key.Target,
+			Release: col.Kernel.Release, Status: col.Status,
+			Supported: col.Counts[reports.Supported], Total: total, Unexpected: col.Unexpected,
+		})
+		counts := map[string]int{}
+		for s, n := range col.Counts {
+			counts[string(s)] = n
+		}
+		v.Data.Columns = append(v.Data.Columns, columnData{
+			Label: col.Label(), Kernel: col.Kernel, Target: col.Key.Target, Status: col.Status,
+			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds,
+		})
+		v.Unexpected += col.Unexpected
+	}
+	for _, s := range reports.Statuses {
+		v.Legend = append(v.Legend, legendItem{Status: s, Mark: Mark(s), Count: totals[s]})
+		if totals[s] > 0 {
+			v.Totals = append(v.Totals, legendItem{Status: s, Mark: Mark(s), Count: totals[s]})
+		}
+	}
+
+	for _, grp := range g.Groups {
+		gv := groupView{Area: grp.Area}
+		v.Areas = append(v.Areas, grp.Area)
+		for _, row := range grp.Rows {
+			ri := len(v.Data.Features)
+			v.Data.Features = append(v.Data.Features, row.Feature)
+			v.Data.Mismatch = append(v.Data.Mismatch, row.Mismatch)
+			v.Features++
+			if row.Conflict {
+				v.Conflicts++
+			}
+			if row.Mismatch != "" {
+				v.Mismatches++
+			}
+			rv := rowView{Index: ri, Feature: row.Feature, Area: grp.Area, Since: row.Since, First: row.FirstSupported, Mismatch: row.Mismatch != ""}
+			var flags []string
+			for flag, on := range map[string]bool{"d": row.Differs, "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict} {
+				if on {
+					flags = append(flags, flag)
+				}
+			}
+			sort.Strings(flags)
+			rv.Flags = strings.Join(flags, " ")
+			var statuses []string
+			for _, s := range row.Statuses() {
+				statuses = append(statuses, string(s))
+			}
+			rv.Statuses = strings.Join(statuses, " ")
+			for ci, cells := range row.Cells {
+				rv.Cells = append(rv.Cells, v.cell(ri, ci, g.Columns[ci].Label(), row.Feature, cells))
+			}
+			gv.Rows = append(gv.Rows, rv)
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	return v
+}
+
+// cell renders the cells of one feature in one column.
+func (v *view) cell(row, col int, colLabel, feature string, cells []reports.Cell) cellView {
+	if len(cells) == 0 {
+		return cellView{Class: "none", Mark: "·", Title: "not run", Label: feature + " on " + colLabel + ": not run"}
+	}
+	var idx, marks, words []string
+	cv := cellView{}
+	seen := map[reports.Status]bool{}
+	for _, c := range cells {
+		idx = append(idx, fmt.Sprint(len(v.Data.Cells)))
+		v.Data.Cells = append(v.Data.Cells, cellData{
+			Row: row, Col: col, Status: string(c.Status), Expected: string(c.Expected), Unexpected: c.Unexpected,
+			Errno: c.Errno, Reason: v.Data.str(c.Reason), Evidence: v.Data.str(c.Evidence),
+			Verifier: v.Data.str(c.VerifierLog), Events: c.Events, DurationMS: c.DurationMS, Since: c.Since,
+		})
+		if c.Unexpected {
+			cv.Unexpected = true
+		}
+		if !seen[c.Status] {
+			seen[c.Status] = true
+			marks = append(marks, Mark(c.Status))
+			w := string(c.Status)
+			if c.Unexpected && c.Expected != "" {
+				w += ", expected " + string(c.Expected)
+			}
+			words = append(words, w)
+		}
+	}
+	cv.Indexes = strings.Join(idx, " ")
+	cv.Mark = strings.Join(marks, "")
+	cv.Class = "s-" + string(cells[0].Status)
+	if len(seen) > 1 {
+		cv.Class = "conflict"
+		words = append([]string{"conflict"}, words...)
+	}
+	if cv.Unexpected {
+		cv.Class += " unexpected"
+	}
+	cv.Title = strings.Join(words, " / ")
+	cv.Label = feature + " on " + colLabel + ": " + cv.Title
+	return cv
+}
+
+// roundDuration formats d to a precision a person reads at a glance.
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}

@@ -1,0 +1,242 @@
+// bpfmatrix report: evidence panel, filters and keyboard navigation.
+// Report text (evidence, verifier logs, kernel facts) only ever reaches the
+// page through textContent, never innerHTML: it is attacker-shaped text.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var grid = document.getElementById("grid");
+  var panel = document.getElementById("panel");
+  var panelTitle = document.getElementById("panel-title");
+  var panelBody = document.getElementById("panel-body");
+  var rows = Array.prototype.slice.call(grid.querySelectorAll("tbody tr[data-r]"));
+  var bodies = Array.prototype.slice.call(grid.tBodies);
+  var marks = { supported: "✓", unsupported: "✗", failed: "!", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
+  var opener = null;
+
+  function str(i) { return i >= 0 ? data.strs[i] : ""; }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function fact(dl, name, value) {
+    if (value === undefined || value === null || value === "") return;
+    dl.appendChild(el("dt", "", name));
+    dl.appendChild(el("dd", "", value));
+  }
+
+  function block(parent, title, text) {
+    if (!text) return;
+    parent.appendChild(el("h3", "", title));
+    parent.appendChild(el("pre", "", text));
+  }
+
+  function show(title, build, from) {
+    opener = from || null;
+    panelTitle.textContent = title;
+    panelBody.textContent = "";
+    build(panelBody);
+    panel.hidden = false;
+    panel.scrollTop = 0;
+  }
+
+  function hide() {
+    panel.hidden = true;
+    var sel = grid.querySelector("button.sel");
+    if (sel) sel.classList.remove("sel");
+    if (opener) opener.focus();
+  }
+
+  function ms(v) {
+    if (v === undefined) return "";
+    return v < 1000 ? v.toFixed(v < 10 ? 2 : 1) + " ms" : (v / 1000).toFixed(2) + " s";
+  }
+
+  function showCell(btn) {
+    var ids = btn.getAttribute("data-i");
+    var prev = grid.querySelector("button.sel");
+    if (prev) prev.classList.remove("sel");
+    btn.classList.add("sel");
+    var td = btn.parentNode, tr = td.parentNode;
+    var col = td.cellIndex - 3;
+    var feature = tr.getAttribute("data-f");
+    var colData = data.cols[col];
+    show(feature + " · " + colData.label, function (body) {
+      if (!ids) {
+        body.appendChild(el("p", "", "This column never ran the feature."));
+        return;
+      }
+      var list = ids.split(" ");
+      if (list.length > 1) {
+        body.appendChild(el("p", "mm", "Conflict: " + list.length + " records of this cell (from different shards) disagree. All are shown."));
+      }
+      list.forEach(function (i) {
+        var c = data.cells[+i];
+        var box = el("div", "shard");
+        var badge = el("span", "badge s-" + c.s + (c.u ? " unexpected" : ""), (marks[c.s] || "?") + " " + c.s + (c.u ? " (unexpected)" : ""));
+        box.appendChild(badge);
+        var dl = el("dl");
+        fact(dl, "Expected", c.x);
+        fact(dl, "Errno", c.n);
+        fact(dl, "Why expected", str(c.why));
+        fact(dl, "Events", c.k !== undefined ? c.k : (c.s === "supported" ? "" : undefined));
+        fact(dl, "Duration", ms(c.ms));
+        fact(dl, "Upstream since", c.since);
+        fact(dl, "Kernel", colData.kernel.release || colData.kernel.name);
+        box.appendChild(dl);
+        block(box, "Evidence", str(c.ev));
+        block(box, "Verifier log", str(c.vl));
+        body.appendChild(box);
+      });
+    }, btn);
+  }
+
+  function showColumn(btn) {
+    var c = data.cols[+btn.getAttribute("data-col")];
+    var k = c.kernel;
+    show(c.label, function (body) {
+      var dl = el("dl");
+      fact(dl, "Target", c.target);
+      fact(dl, "Release", k.release);
+      fact(dl, "Version", k.version);
+      fact(dl, "Package", k.package);
+      fact(dl, "Config from", k.config_source);
+      fact(dl, "BTF", k.btf ? "yes" : "no");
+      fact(dl, "Function tracer", k.function_tracer);
+      fact(dl, "LSMs", (k.lsms || []).join(", "));
+      fact(dl, "Lockdown", k.lockdown);
+      fact(dl, "unprivileged_bpf_disabled", k.unprivileged_bpf_disabled);
+      fact(dl, "Seccomp", k.seccomp);
+      fact(dl, "CapEff", k.cap_eff);
+      fact(dl, "Run", c.status);
+      fact(dl, "Run time", c.secs ? c.secs.toFixed(1) + " s" : "");
+      var counts = Object.keys(c.counts).map(function (s) { return c.counts[s] + " " + s; }).join(", ");
+      fact(dl, "Cells", counts);
+      body.appendChild(dl);
+      block(body, "Run detail", str(c.detail));
+    }, btn);
+  }
+
+  function showMismatch(btn) {
+    var r = +btn.getAttribute("data-m");
+    show(data.rows[r], function (body) {
+      body.appendChild(el("p", "", "The lowest kernel where this feature works is not what its upstream version predicts:"));
+      body.appendChild(el("p", "mm", data.mismatch[r]));
+    }, btn);
+  }
+
+  grid.addEventListener("click", function (e) {
+    var btn = e.target.closest("button");
+    if (!btn || !grid.contains(btn)) return;
+    setCurrent(btn);
+    if (btn.hasAttribute("data-i")) showCell(btn);
+    else if (btn.hasAttribute("data-col")) showColumn(btn);
+    else if (btn.hasAttribute("data-m")) showMismatch(btn);
+  });
+  document.getElementById("panel-close").addEventListener("click", hide);
+
+  // Search text per row: the feature ID and every string of its cells, so
+  // "CONFIG_FPROBE" or "EPERM" finds the rows that mention it.
+  var rowPos = {};
+  rows.forEach(function (tr, i) { rowPos[+tr.getAttribute("data-r")] = i; });
+  var search = rows.map(function (tr) { return [tr.getAttribute("data-f")]; });
+  data.cells.forEach(function (c) {
+    var s = search[rowPos[c.r]];
+    if (s) s.push(c.s, c.n || "", str(c.why), str(c.ev));
+  });
+  search = search.map(function (parts) { return parts.join("\n").toLowerCase(); });
+
+  var fArea = document.getElementById("f-area");
+  var fShow = document.getElementById("f-show");
+  var fStatus = document.getElementById("f-status");
+  var fQ = document.getElementById("f-q");
+  var count = document.getElementById("f-count");
+  var empty = document.getElementById("empty");
+
+  function apply() {
+    var area = fArea.value, flag = fShow.value, status = fStatus.value;
+    var q = fQ.value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (tr, i) {
+      var ok = (!area || tr.parentNode.getAttribute("data-area") === area) &&
+        (!flag || (" " + tr.getAttribute("data-flags") + " ").indexOf(" " + flag + " ") >= 0) &&
+        (!status || (" " + tr.getAttribute("data-s") + " ").indexOf(" " + status + " ") >= 0) &&
+        (!q || search[i].indexOf(q) >= 0);
+      tr.hidden = !ok;
+      if (ok) shown++;
+    });
+    bodies.forEach(function (tb) { tb.hidden = !tb.querySelector("tr[data-r]:not([hidden])"); });
+    count.textContent = shown + " of " + rows.length + " features";
+    empty.hidden = shown > 0;
+    var cur = grid.querySelector('button[tabindex="0"]');
+    if (!cur || !visible(cur)) setCurrent(firstButton());
+  }
+  [fArea, fShow, fStatus].forEach(function (s) { s.addEventListener("change", apply); });
+  fQ.addEventListener("input", apply);
+
+  // Keyboard: the grid is one tab stop (roving tabindex); arrows move
+  // between cells of visible rows, Enter or Space opens the evidence.
+  function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden; }
+  function firstButton() {
+    for (var i = 0; i < rows.length; i++) {
+      if (!rows[i].hidden) return rows[i].querySelector("td.c button");
+    }
+    return grid.querySelector("thead button");
+  }
+  function setCurrent(btn) {
+    if (!btn) return;
+    var old = grid.querySelectorAll('button[tabindex="0"]');
+    for (var i = 0; i < old.length; i++) old[i].tabIndex = -1;
+    btn.tabIndex = 0;
+  }
+  function move(btn, dr, dc) {
+    var cell = btn.closest("th, td"), tr = cell.parentNode;
+    if (dc) {
+      for (var ci = cell.cellIndex + dc; ci >= 0 && ci < tr.cells.length; ci += dc) {
+        var b = tr.cells[ci].querySelector("button");
+        if (b) return b;
+      }
+      return null;
+    }
+    var all = [grid.tHead.rows[0]].concat(rows.filter(function (r) { return !r.hidden; }));
+    var at = all.indexOf(tr) + dr;
+    if (at < 0 || at >= all.length) return null;
+    var same = all[at].cells[cell.cellIndex];
+    // A row without a button in this column (the "works from" cell) falls
+    // back to the row's first status cell.
+    return (same && same.querySelector("button")) || all[at].querySelector("td.c button");
+  }
+  grid.addEventListener("keydown", function (e) {
+    var btn = e.target.closest("button");
+    if (!btn) return;
+    var next = null;
+    switch (e.key) {
+      case "ArrowRight": next = move(btn, 0, 1); break;
+      case "ArrowLeft": next = move(btn, 0, -1); break;
+      case "ArrowDown": next = move(btn, 1, 0); break;
+      case "ArrowUp": next = move(btn, -1, 0); break;
+      case "Home": next = btn.closest("tr").querySelector("button"); break;
+      case "End": var bs = btn.closest("tr").querySelectorAll("button"); next = bs[bs.length - 1]; break;
+      default: return;
+    }
+    e.preventDefault();
+    if (!next) return;
+    setCurrent(next);
+    next.focus();
+    // While the panel is open it follows the focus, so arrowing through a
+    // row reads its evidence cell by cell.
+    if (!panel.hidden && next.hasAttribute("data-i")) showCell(next);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && !panel.hidden) { e.preventDefault(); hide(); }
+    else if (e.key === "/" && document.activeElement !== fQ && !/^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName)) {
+      e.preventDefault(); fQ.focus();
+    }
+  });
+
+  setCurrent(firstButton());
+  apply();
+})();
