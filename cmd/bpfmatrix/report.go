@@ -1,10 +1,213 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/html"
+	"github.com/bpfmatrix/bpfmatrix/reports/markdown"
 )
 
-// writeRendered writes the human-readable forms of rep next to report.json.
+func init() {
+	commands["report"] = command{"render, merge or diff reports: report render|merge|diff", reportCommand}
+}
+
+// Names of the rendered files, next to report.json.
+const (
+	htmlFile    = "index.html"
+	summaryFile = "summary.md"
+	reportFile  = "report.json"
+)
+
+// writeRendered writes the human-readable forms of rep next to report.json:
+// index.html (the matrix) and summary.md (for a CI job summary).
 func writeRendered(rep *reports.Report, out string) error {
+	if err := writeFile(filepath.Join(out, htmlFile), func(w io.Writer) error { return html.Write(w, rep) }); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(out, summaryFile), func(w io.Writer) error { return markdown.Write(w, rep) })
+}
+
+const reportUsage = `usage:
+  bpfmatrix report render IN.json... [--out DIR]   write DIR/index.html and DIR/summary.md (and the merged DIR/report.json)
+  bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout
+  bpfmatrix report diff OLD.json NEW.json          list changes; exit 1 on a regression (supported -> anything else)`
+
+func reportCommand(args []string) error {
+	if len(args) == 0 {
+		return badInput("report: missing subcommand\n%s", reportUsage)
+	}
+	switch args[0] {
+	case "render":
+		return reportRender(args[1:])
+	case "merge":
+		return reportMerge(args[1:])
+	case "diff":
+		return reportDiff(args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(os.Stderr, reportUsage)
+		return flag.ErrHelp
+	}
+	return badInput("report: unknown subcommand %q; want render, merge or diff", args[0])
+}
+
+func reportRender(args []string) error {
+	fs, verbose := newFlags("report render")
+	out := fs.String("out", "reports/out", "output directory")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if len(files) == 0 {
+		return badInput("report render: no input; want one or more report.json files")
+	}
+	reps, err := load(files)
+	if err != nil {
+		return err
+	}
+	rep := reports.Merge(reps...)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if !sameFile(files, filepath.Join(*out, reportFile)) {
+		if err := writeFile(filepath.Join(*out, reportFile), func(w io.Writer) error { return encode(w, rep) }); err != nil {
+			return err
+		}
+	}
+	if err := writeRendered(rep, *out); err != nil {
+		return err
+	}
+	reportConflicts(rep)
+	fmt.Fprintf(os.Stderr, "wrote %s and %s\n", filepath.Join(*out, htmlFile), filepath.Join(*out, summaryFile))
 	return nil
+}
+
+func reportMerge(args []string) error {
+	fs, verbose := newFlags("report merge")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if len(files) == 0 {
+		return badInput("report merge: no input; want one or more report.json files")
+	}
+	reps, err := load(files)
+	if err != nil {
+		return err
+	}
+	rep := reports.Merge(reps...)
+	reportConflicts(rep)
+	return encode(os.Stdout, rep)
+}
+
+func reportDiff(args []string) error {
+	fs, verbose := newFlags("report diff")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if len(files) != 2 {
+		return badInput("report diff: got %d files; want OLD.json NEW.json", len(files))
+	}
+	reps, err := load(files)
+	if err != nil {
+		return err
+	}
+	d := reports.Compare(reps[0], reps[1])
+	if err := d.WriteText(os.Stdout); err != nil {
+		return err
+	}
+	if n := d.Regressions(); n > 0 {
+		return unexpectedError{fmt.Sprintf("%d regressions from %s to %s", n, files[0], files[1])}
+	}
+	return nil
+}
+
+// load reads every report; a bad one is bad input naming the file and field.
+func load(files []string) ([]*reports.Report, error) {
+	reps, err := reports.LoadAll(files...)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	return reps, nil
+}
+
+// reportConflicts says on stderr that merged shards disagree; the cells stay
+// in the report and the page shows them.
+func reportConflicts(rep *reports.Report) {
+	if cs := rep.Conflicts(); len(cs) > 0 {
+		var names []string
+		for i, c := range cs {
+			if i == 3 {
+				names = append(names, "...")
+				break
+			}
+			names = append(names, c.Feature+" on "+c.Run.String())
+		}
+		fmt.Fprintf(os.Stderr, "%d conflicting cells kept (the same cell with different statuses): %s\n", len(cs), strings.Join(names, ", "))
+	}
+}
+
+// parseInterspersed parses flags that may come after positional arguments
+// ("render a.json b.json --out DIR"), which package flag alone does not.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func encode(w io.Writer, rep *reports.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// writeFile writes path atomically through render, so a browser or CI
+// upload never sees half a page.
+func writeFile(path string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// sameFile reports whether the only input is path itself, which render
+// then leaves as it is.
+func sameFile(files []string, path string) bool {
+	if len(files) != 1 {
+		return false
+	}
+	a, errA := os.Stat(files[0])
+	b, errB := os.Stat(path)
+	return errA == nil && errB == nil && os.SameFile(a, b)
 }

@@ -1,0 +1,290 @@
+// Package markdown renders the summary of a report that a CI job shows on
+// its page ($GITHUB_STEP_SUMMARY): per-column counts, then only the rows
+// that need a reader — features that differ between kernels or have an
+// unexpected cell — and the evidence of the unexpected cells. The full
+// matrix is the HTML page's job.
+package markdown
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// MaxBytes bounds the summary. GitHub refuses a step summary over 1 MiB;
+// staying far below keeps the job page quick. Rows beyond the bound are
+// counted, and the reader is sent to the full report.
+const MaxBytes = 256 << 10
+
+// maxUnexpected bounds the list of unexpected cells with their evidence.
+const maxUnexpected = 50
+
+// marks are the same signs the HTML page uses, readable without colour.
+var marks = map[reports.Status]string{
+	reports.Supported: "✓", reports.Unsupported: "✗", reports.Failed: "!", reports.Error: "E",
+	reports.Skipped: "–", reports.Crashed: "☠", reports.Timeout: "T",
+}
+
+// Write writes the summary of r to w.
+func Write(w io.Writer, r *reports.Report) error {
+	bw := bufio.NewWriter(w)
+	s := &summary{w: bw, budget: MaxBytes}
+	s.write(r)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write markdown summary: %w", err)
+	}
+	return nil
+}
+
+type summary struct {
+	w      *bufio.Writer
+	budget int
+}
+
+// line writes one line if it fits the budget, keeping room for the closing
+// note; it reports whether it did.
+func (s *summary) line(format string, args ...any) bool {
+	l := fmt.Sprintf(format, args...) + "\n"
+	if len(l) > s.budget-512 {
+		return false
+	}
+	s.budget -= len(l)
+	s.w.WriteString(l)
+	return true
+}
+
+func (s *summary) write(r *reports.Report) {
+	g := reports.NewGrid(r)
+	unexpected, features := 0, 0
+	for _, col := range g.Columns {
+		unexpected += col.Unexpected
+	}
+	for _, grp := range g.Groups {
+		features += len(grp.Rows)
+	}
+	verdict := "all cells as expected"
+	if unexpected > 0 {
+		verdict = fmt.Sprintf("**%d unexpected cells**", unexpected)
+	}
+	s.line("## eBPF compatibility matrix: %s", verdict)
+	s.line("")
+	meta := fmt.Sprintf("Generated %s by bpfmatrix %s on %s", r.Generated.UTC().Format("2006-01-02 15:04 UTC"), text(orDash(r.Tool)), text(orDash(r.Host)))
+	if el := r.Elapsed(); el > 0 {
+		meta += " · took " + el.Round(time.Second).String()
+	}
+	s.line("%s · %s × %s", meta, plural(len(g.Columns), "column"), plural(features, "feature"))
+	s.line("")
+
+	// Per-column counts.
+	head := "| kernel | target | release | run |"
+	rule := "|---|---|---|---|"
+	for _, st := range reports.Statuses {
+		head += fmt.Sprintf(" %s %s |", marks[st], st)
+		rule += "---:|"
+	}
+	s.line("%s unexpected |", head)
+	s.line("%s---:|", rule)
+	for _, col := range g.Columns {
+		l := fmt.Sprintf("| %s | %s | %s | %s |", text(col.Key.Kernel), text(col.Key.Target), text(orDash(col.Kernel.Release)), runStatus(col.Status))
+		for _, st := range reports.Statuses {
+			l += fmt.Sprintf(" %d |", col.Counts[st])
+		}
+		u := fmt.Sprint(col.Unexpected)
+		if col.Unexpected > 0 {
+			u = "**" + u + "**"
+		}
+		s.line("%s %s |", l, u)
+	}
+	s.line("")
+
+	s.differences(g)
+	s.unexpected(g)
+	s.conflicts(r)
+}
+
+// differences writes the rows that differ between columns or hold an
+// unexpected cell, one column per kernel/target.
+func (s *summary) differences(g *reports.Grid) {
+	var rows []reports.Row
+	for _, grp := range g.Groups {
+		for _, row := range grp.Rows {
+			if row.Differs || row.Unexpected || row.Conflict {
+				rows = append(rows, row)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		s.line("Every feature has the same status on every column.")
+		s.line("")
+		return
+	}
+	s.line("### Features that differ between kernels or are unexpected (%d)", len(rows))
+	s.line("")
+	s.line("✓ supported · ✗ unsupported · ! failed · E error · – skipped · ☠ crashed · T timeout · **\\*** unexpected · ⚠ first working kernel differs from upstream")
+	s.line("")
+	head, rule := "| feature | upstream | works from |", "|---|---|---|"
+	for _, col := range g.Columns {
+		head += " " + text(col.Label()) + " |"
+		rule += ":-:|"
+	}
+	s.line("%s", head)
+	s.line("%s", rule)
+	for i, row := range rows {
+		first := text(orDash(row.FirstSupported))
+		if row.Mismatch != "" {
+			first += " ⚠"
+		}
+		l := fmt.Sprintf("| %s | %s | %s |", text(row.Feature), text(orDash(row.Since)), first)
+		for _, cells := range row.Cells {
+			l += " " + cellMark(cells) + " |"
+		}
+		if !s.line("%s", l) {
+			s.line("")
+			s.line("… and %d more rows: see the HTML report or report.json.", len(rows)-i)
+			break
+		}
+	}
+	s.line("")
+}
+
+// unexpected lists every unexpected cell with the first line of its
+// evidence: what a CI reader needs to start fixing.
+func (s *summary) unexpected(g *reports.Grid) {
+	type item struct {
+		col  string
+		cell reports.Cell
+	}
+	var items []item
+	for _, grp := range g.Groups {
+		for _, row := range grp.Rows {
+			for ci, cells := range row.Cells {
+				for _, c := range cells {
+					if c.Unexpected {
+						items = append(items, item{g.Columns[ci].Label(), c})
+					}
+				}
+			}
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	s.line("### Unexpected cells (%d)", len(items))
+	s.line("")
+	for i, it := range items {
+		c := it.cell
+		why := ""
+		if c.Expected != "" {
+			why = ", expected " + string(c.Expected)
+		}
+		if c.Errno != "" {
+			why += ", " + text(c.Errno)
+		}
+		ok := i < maxUnexpected && s.line("- **%s** on %s: %s %s%s — %s", text(c.Feature), text(it.col), marks[c.Status], c.Status, why, text(firstLine(c.Evidence, 200)))
+		if !ok {
+			s.line("- … and %d more: see the HTML report or report.json.", len(items)-i)
+			break
+		}
+	}
+	s.line("")
+}
+
+// conflicts lists cells recorded twice with different statuses.
+func (s *summary) conflicts(r *reports.Report) {
+	cs := r.Conflicts()
+	if len(cs) == 0 {
+		return
+	}
+	s.line("### Conflicts (%d): the same cell recorded with different statuses", len(cs))
+	s.line("")
+	for _, c := range cs {
+		var st []string
+		for _, cell := range c.Cells {
+			st = append(st, string(cell.Status))
+		}
+		if !s.line("- **%s** on %s: %s", text(c.Feature), text(c.Run.String()), strings.Join(st, " vs ")) {
+			break
+		}
+	}
+	s.line("")
+}
+
+// cellMark is a table cell's text: the mark(s) of its statuses, bold with a
+// star when unexpected.
+func cellMark(cells []reports.Cell) string {
+	if len(cells) == 0 {
+		return "·"
+	}
+	var out []string
+	seen := map[reports.Status]bool{}
+	unexpected := false
+	for _, c := range cells {
+		unexpected = unexpected || c.Unexpected
+		if !seen[c.Status] {
+			seen[c.Status] = true
+			out = append(out, marks[c.Status])
+		}
+	}
+	m := strings.Join(out, "≠")
+	if unexpected {
+		return "**" + m + "\\***"
+	}
+	return m
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func runStatus(s string) string {
+	if s == "ok" || s == "" {
+		return orDash(s)
+	}
+	return "**" + text(s) + "**"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// text makes report-provided text safe in a Markdown table cell: no HTML
+// (GitHub renders some), no table breaks, no accidental emphasis or links.
+func text(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		case '|', '\\', '`', '*', '_', '[', ']', '#', '~', '!':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func firstLine(s string, max int) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return s
+}
