@@ -23,8 +23,9 @@ var aptSourcesDir = "/etc/apt"
 
 // aptSource is one "deb" entry of apt's configuration, from either format.
 type aptSource struct {
-	URI    string
-	Suites []string
+	URI        string
+	Suites     []string
+	Components []string
 }
 
 // parseSourcesList parses apt's one-line format (sources.list(5)):
@@ -55,7 +56,7 @@ func parseSourcesList(r io.Reader) ([]aptSource, error) {
 		if len(fields) < 2 {
 			return nil, fmt.Errorf("line %q: want deb URI SUITE [COMPONENT...]", s.Text())
 		}
-		out = append(out, aptSource{URI: fields[0], Suites: []string{fields[1]}})
+		out = append(out, aptSource{URI: fields[0], Suites: []string{fields[1]}, Components: fields[2:]})
 	}
 	return out, s.Err()
 }
@@ -77,8 +78,9 @@ func parseDeb822(r io.Reader) ([]aptSource, error) {
 			continue
 		}
 		suites := strings.Fields(st["Suites"])
+		comps := strings.Fields(st["Components"])
 		for _, uri := range strings.Fields(st["URIs"]) {
-			out = append(out, aptSource{URI: uri, Suites: suites})
+			out = append(out, aptSource{URI: uri, Suites: suites, Components: comps})
 		}
 	}
 	return out, nil
@@ -149,12 +151,16 @@ func isSecuritySuite(suite string) bool {
 }
 
 // pickMirrors chooses the Debian archive and security-archive URIs from
-// apt's sources: the first source with a Debian suite, and the first with a
-// security suite. Without a security source, the security archive is
+// apt's sources: the first source with a Debian suite and component main,
+// and the first with a security suite and component main (third-party
+// repositories reuse Debian's suite names, e.g. "bookworm stable"). Without a security source, the security archive is
 // assumed to sit beside the main one ("…/debian" → "…/debian-security"),
 // as it does on Debian's own mirror network.
 func pickMirrors(srcs []aptSource) (mirror, security string) {
 	for _, s := range srcs {
+		if !contains(s.Components, "main") {
+			continue
+		}
 		for _, suite := range s.Suites {
 			base, _, _ := strings.Cut(suite, "-")
 			switch {

@@ -1,0 +1,102 @@
+package vmimages
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDownload exercises download against a local HTTP server standing in
+// for the mirror: verification, the .part discipline and error shapes.
+func TestDownload(t *testing.T) {
+	body := bytes.Repeat([]byte("deb"), 100000)
+	sum := sha256.Sum256(body)
+	good := fileHash{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(body))}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok.deb":
+			w.Write(body)
+		case "/flipped.deb":
+			b := bytes.Clone(body)
+			b[1000] ^= 1
+			w.Write(b)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	dst := filepath.Join(dir, "ok.deb")
+	var log bytes.Buffer
+	if err := download(ctx, srv.URL+"/ok.deb", dst, good, "test Packages", time.Time{}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !cachedOK(dst, good, &log) {
+		t.Error("fresh download is not cachedOK")
+	}
+	if !strings.Contains(log.String(), "0.3 MB") {
+		t.Errorf("progress log %q does not say the size", log.String())
+	}
+
+	bad := filepath.Join(dir, "flipped.deb")
+	err := download(ctx, srv.URL+"/flipped.deb", bad, good, "test Packages", time.Time{}, io.Discard)
+	var he *HashError
+	if !errors.As(err, &he) || he.Want != good.SHA256 || he.Got == good.SHA256 ||
+		!strings.Contains(err.Error(), "flipped.deb") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("corrupt download: error %v, want a one-line *HashError naming the file and both hashes", err)
+	}
+	for _, p := range []string{bad, bad + ".part"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left behind after a hash mismatch", p)
+		}
+	}
+
+	err = download(ctx, srv.URL+"/missing", filepath.Join(dir, "missing"), good, "", time.Time{}, io.Discard)
+	if !errors.Is(err, errNotFound) {
+		t.Errorf("404: error %v, want errNotFound", err)
+	}
+
+	// A cached file with a flipped byte is detected, reported and deleted.
+	b, _ := os.ReadFile(dst)
+	b[5] ^= 0xff
+	os.WriteFile(dst, b, 0o644)
+	log.Reset()
+	if cachedOK(dst, good, &log) {
+		t.Error("corrupted cache entry passed verification")
+	}
+	if _, err := os.Stat(dst); err == nil || !strings.Contains(log.String(), "corrupt") {
+		t.Errorf("corrupted cache entry not deleted or not reported (log %q)", log.String())
+	}
+}
+
+func TestParseGpgvStatus(t *testing.T) {
+	const out = `[GNUPG:] NEWSIG
+[GNUPG:] GOODSIG 6ED0E7B82643E131 Debian Archive Automatic Signing Key (12/bookworm)
+[GNUPG:] VALIDSIG 4CB50190207B4758A3F73A796ED0E7B82643E131 2026-10-30 1793347767 0 4 0 1 8 01 B8B8
+[GNUPG:] NEWSIG
+[GNUPG:] ERRSIG 78DBA3BC47EF2265 1 8 01 1793347770 9 -
+[GNUPG:] NO_PUBKEY 78DBA3BC47EF2265
+gpgv: Can't check signature: No public key
+`
+	st := parseGpgvStatus([]byte(out))
+	if len(st.valid) != 1 || st.valid[0] != "4CB50190207B4758A3F73A796ED0E7B82643E131" ||
+		len(st.missing) != 1 || st.missing[0] != "78DBA3BC47EF2265" || len(st.bad) != 0 {
+		t.Errorf("got %+v", st)
+	}
+	st = parseGpgvStatus([]byte("[GNUPG:] BADSIG 6ED0E7B82643E131 Debian\n"))
+	if len(st.bad) != 1 || len(st.valid) != 0 {
+		t.Errorf("BADSIG: got %+v", st)
+	}
+}

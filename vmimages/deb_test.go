@@ -1,0 +1,115 @@
+package vmimages
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// arArchive builds an ar archive the way dpkg-deb lays one out.
+func arArchive(members ...[2]string) []byte {
+	var b bytes.Buffer
+	b.WriteString(arMagic)
+	for _, m := range members {
+		fmt.Fprintf(&b, "%-16s%-12d%-6d%-6d%-8s%-10d`\n", m[0]+"/", 0, 0, 0, "100644", len(m[1]))
+		b.WriteString(m[1])
+		if len(m[1])%2 == 1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
+}
+
+func TestReadAr(t *testing.T) {
+	data := arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.xz", "odd"}, [2]string{"data.tar.gz", "payload"})
+	for _, tt := range []struct {
+		name  string
+		data  []byte
+		want  []string // member names, or nil for an error
+		error string
+	}{
+		{"deb", data, []string{"debian-binary", "control.tar.xz", "data.tar.gz"}, ""},
+		{"truncated", data[:len(data)-3], nil, "truncated"},
+		{"not ar", []byte("PK\x03\x04 a zip file"), nil, "not an ar archive"},
+		{"bad header", append([]byte(arMagic), bytes.Repeat([]byte{' '}, 60)...), nil, "bad terminator"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			members, err := readAr(bytes.NewReader(tt.data), int64(len(tt.data)))
+			if tt.want == nil {
+				if err == nil || !strings.Contains(err.Error(), tt.error) {
+					t.Fatalf("error %v, want one containing %q", err, tt.error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, m := range members {
+				names = append(names, m.Name)
+			}
+			if strings.Join(names, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("members %q, want %q", names, tt.want)
+			}
+			b, _ := io.ReadAll(members[1].Data)
+			if string(b) != "odd" {
+				t.Errorf("odd-sized member read %q", b)
+			}
+			b, _ = io.ReadAll(members[2].Data)
+			if string(b) != "payload" {
+				t.Errorf("member after padding read %q", b)
+			}
+		})
+	}
+}
+
+// TestExtractDeb unpacks a .deb whose data.tar.gz holds a file, a
+// directory, a relative and an absolute symlink, and a path trying to
+// escape the target directory.
+func TestExtractDeb(t *testing.T) {
+	var tarball bytes.Buffer
+	z := gzip.NewWriter(&tarball)
+	tw := tar.NewWriter(z)
+	add := func(h *tar.Header, body string) {
+		h.Size = int64(len(body))
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(tw, body)
+	}
+	add(&tar.Header{Name: "./boot/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
+	add(&tar.Header{Name: "./boot/config-1.0", Typeflag: tar.TypeReg}, "CONFIG_BPF=y\n")
+	add(&tar.Header{Name: "./boot/config", Typeflag: tar.TypeSymlink, Linkname: "config-1.0"}, "")
+	add(&tar.Header{Name: "./lib/modules/1.0/build", Typeflag: tar.TypeSymlink, Linkname: "/usr/src/linux-headers-1.0"}, "")
+	add(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg}, "x")
+	tw.Close()
+	z.Close()
+
+	deb := filepath.Join(t.TempDir(), "x.deb")
+	if err := os.WriteFile(deb, arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.gz", tarball.String()}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "root")
+	if err := extractDeb(context.Background(), deb, dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "boot/config")); err != nil || string(b) != "CONFIG_BPF=y\n" {
+		t.Errorf("boot/config through its symlink: %q, %v", b, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "lib/modules/1.0/build")); err == nil {
+		t.Error("absolute symlink was created")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "escape")); err != nil {
+		t.Errorf("../../escape should land inside the target as escape: %v", err)
+	}
+}
