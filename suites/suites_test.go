@@ -8,6 +8,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 
+	_ "github.com/bpfmatrix/bpfmatrix/suites/faults"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/features"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/networking"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/security"

@@ -22,18 +22,20 @@ func init() {
 func runMatrix(args []string) error {
 	fs, verbose := newFlags("run")
 	kernels := fs.String("kernel", "all", "comma-separated kernels: host, a catalog name ("+fmt.Sprint(vmimages.Names()[1:])+"), a bzImage path, or all")
+	kinds := fs.String("target", "", targetFlagDoc)
 	out := fs.String("out", "reports/out", "output directory")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
 	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
+	vmf := addVMFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	setupLog(*verbose)
 
-	targets, err := targetsFor(splitList(*kernels), *timeout)
+	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
 	if err != nil {
 		return err
 	}
@@ -52,7 +54,7 @@ func runMatrix(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "building the suite binary\n")
-	suite, err := matrix.BuildSuite(ctx, *module, buildDir, *labels)
+	suite, err := matrix.BuildSuite(ctx, *module, buildDir, vmf.labelFilter(*labels))
 	if err != nil {
 		return err
 	}

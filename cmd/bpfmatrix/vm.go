@@ -1,12 +1,86 @@
 package main
 
 import (
+	"context"
+	"flag"
+	"io"
 	"os"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
+	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
+
+// vmFlags are the run command's VM options, shared by every VM target.
+type vmFlags struct {
+	fs        *flag.FlagSet
+	crashTest *bool
+	memory    *int
+	cpus      *int
+	append    *string
+	flavor    *string
+	cfg       *vm.Config
+}
+
+// vmOpts is set by addVMFlags; targetsFor builds VM targets from it.
+var vmOpts *vmFlags
+
+// addVMFlags registers the VM options on the run command's flags.
+func addVMFlags(fs *flag.FlagSet) *vmFlags {
+	f := &vmFlags{
+		fs:        fs,
+		crashTest: fs.Bool("crash-test", false, "also run the specs labelled crash, which crash each VM's kernel on purpose (VM targets only)"),
+		memory:    fs.Int("memory", 1024, "memory of each VM, in MiB"),
+		cpus:      fs.Int("cpus", 2, "CPUs of each VM (2 at least: per-CPU map specs need them)"),
+		append:    fs.String("append", "", "extra kernel command line for each VM, e.g. lsm=lockdown,capability,bpf"),
+		flavor:    fs.String("flavor", "cloud", "Debian kernel flavor: cloud (small, boots fast) or generic"),
+	}
+	vmOpts = f
+	return f
+}
+
+// labelFilter is the suite's label filter: the user's, minus the crash
+// specs unless --crash-test asked for them, so by default they are neither
+// planned nor run anywhere.
+func (f *vmFlags) labelFilter(user string) string {
+	if f != nil && *f.crashTest {
+		return user
+	}
+	if user == "" {
+		return "!" + guest.CrashLabel
+	}
+	return "(" + user + ") && !" + guest.CrashLabel
+}
+
+// config returns the VM configuration of this run, made once.
+func (f *vmFlags) config(timeout time.Duration) *vm.Config {
+	if f.cfg != nil {
+		return f.cfg
+	}
+	cfg := &vm.Config{
+		MemoryMiB: *f.memory,
+		CPUs:      *f.cpus,
+		Timeout:   timeout,
+		Append:    *f.append,
+		Fetch:     fetcher(*f.flavor),
+	}
+	if m := f.fs.Lookup("module"); m != nil {
+		cfg.ModuleDir = m.Value.String()
+	}
+	if *f.crashTest {
+		cfg.Env = append(cfg.Env, guest.AllowCrashEnv+"=1")
+	}
+	f.cfg = cfg
+	return cfg
+}
+
+func fetcher(flavor string) vm.Fetcher {
+	return func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error) {
+		return vmimages.Fetch(ctx, name, vmimages.Options{Flavor: flavor, Log: log})
+	}
+}
 
 // vmTarget returns the target that boots kernel name under qemu.
 func vmTarget(name string, timeout time.Duration) (matrix.Target, error) {
@@ -15,5 +89,11 @@ func vmTarget(name string, timeout time.Duration) (matrix.Target, error) {
 			return nil, badInput("%s", (&vmimages.UnknownError{Name: name}).Error())
 		}
 	}
-	return nil, badInput("kernel %s: the vm target is not available in this build yet", name)
+	if *vmOpts.flavor != "cloud" && *vmOpts.flavor != "generic" {
+		return nil, badInput("--flavor %q: want cloud or generic", *vmOpts.flavor)
+	}
+	if *vmOpts.cpus < 1 || *vmOpts.memory < 256 {
+		return nil, badInput("--cpus %d --memory %d: want at least 1 CPU and 256 MiB", *vmOpts.cpus, *vmOpts.memory)
+	}
+	return vm.New(name, vmOpts.config(timeout)), nil
 }

@@ -1,0 +1,206 @@
+//go:build linux
+
+package guest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// mounts are the filesystems the suite needs, in order: devtmpfs for the
+// serial ports, the rest for eBPF (bpffs for pinning, tracefs and debugfs for
+// probes, cgroup2 for cgroup programs, securityfs for the LSM list).
+var mounts = []struct{ fstype, dir string }{
+	{"proc", "/proc"},
+	{"sysfs", "/sys"},
+	{"devtmpfs", "/dev"},
+	{"tmpfs", "/tmp"},
+	{"bpf", "/sys/fs/bpf"},
+	{"tracefs", "/sys/kernel/tracing"},
+	{"debugfs", "/sys/kernel/debug"},
+	{"cgroup2", "/sys/fs/cgroup"},
+	{"securityfs", "/sys/kernel/security"},
+}
+
+// Main is the guest's /init: mount, raise RLIMIT_MEMLOCK, load modules, run
+// the suite with its records going to the second serial port, print the exit
+// marker, power off. It never returns: PID 1 exiting would panic the kernel.
+func Main() {
+	code, suite, err := run()
+	if err != nil {
+		fmt.Printf("%s %v\n", ErrorMarker, err)
+		code = 125
+	}
+	fmt.Println(ExitLine(code, suite))
+	unix.Sync()
+	for {
+		// POWER_OFF ends qemu (run with -no-reboot). If it fails there is
+		// nothing left to do but wait for the host's timeout.
+		err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+		fmt.Printf("%s reboot(POWER_OFF): %v\n", ErrorMarker, err)
+		time.Sleep(time.Second)
+	}
+}
+
+func run() (code int, suite time.Duration, err error) {
+	for _, m := range mounts {
+		if err := os.MkdirAll(m.dir, 0o755); err != nil {
+			return 0, 0, err
+		}
+		if err := unix.Mount(m.fstype, m.dir, m.fstype, 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			// Not fatal: a kernel without debugfs still runs the suite, and
+			// the cells that need it say so.
+			fmt.Printf("%s mount %s on %s: %v\n", ErrorMarker, m.fstype, m.dir, err)
+		}
+		if m.fstype == "devtmpfs" {
+			attachConsole()
+		}
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. cilium/ebpf's
+	// rlimit package must not be used in PID 1: it probes at init, before
+	// /proc exists, and caches the failure (NOTES.md).
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
+		return 0, 0, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
+	}
+
+	var plan Plan
+	data, err := os.ReadFile(PlanPath)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := json.Unmarshal(data, &plan); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", PlanPath, err)
+	}
+	if plan.NoSuite {
+		return 0, 0, nil
+	}
+	for _, name := range plan.Modules {
+		fmt.Printf("%s %s %s\n", ModuleMarker, name, loadModule(filepath.Join(ModuleDir, name+".ko")))
+	}
+
+	cells, err := rawSerial(CellsDevice)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cells.Close()
+
+	cmd := exec.Command(SuitePath, plan.Args...)
+	cmd.Dir = "/tmp"
+	cmd.Env = append([]string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp"}, plan.Env...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	fmt.Printf("%s %s\n", ReadyMarker, uptime())
+	start := time.Now()
+	err = cmd.Run()
+	suite = time.Since(start)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		return 0, suite, fmt.Errorf("run %s: %w", SuitePath, err)
+	}
+	// tcdrain: every record must have left the UART before power-off.
+	_ = unix.IoctlSetInt(int(cells.Fd()), unix.TCSBRK, 1)
+	copyReport()
+	return code, suite, nil
+}
+
+// attachConsole makes /dev/console the standard streams: the initramfs has
+// no device nodes, so the kernel could not open one for PID 1.
+func attachConsole() {
+	fd, err := unix.Open("/dev/console", unix.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return
+	}
+	for _, std := range []int{0, 1, 2} {
+		_ = unix.Dup3(fd, std, 0)
+	}
+	if fd > 2 {
+		unix.Close(fd)
+	}
+}
+
+// loadModule loads one module and says how it went, in the kernel's words.
+func loadModule(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	switch err := unix.FinitModule(int(f.Fd()), "", 0); {
+	case err == nil:
+		return "loaded"
+	case errors.Is(err, unix.EEXIST):
+		return "already loaded"
+	default:
+		return fmt.Sprintf("finit_module: %s (%v)", unix.ErrnoName(err.(unix.Errno)), err)
+	}
+}
+
+// rawSerial opens a serial port with output processing off, so the record
+// stream reaches the host byte for byte (no "\n" → "\r\n"). The port stays
+// open until power-off so the setting holds for the suite's own open.
+func rawSerial(dev string) (*os.File, error) {
+	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s (the host must give qemu a second -serial): %w", dev, err)
+	}
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: TCGETS: %w", dev, err)
+	}
+	// cfmakeraw(3)
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: TCSETS: %w", dev, err)
+	}
+	return f, nil
+}
+
+// copyReport sends the suite's Ginkgo JSON report to the host over the
+// third serial port; without it the host still has every streamed cell.
+func copyReport() {
+	src, err := os.Open(GinkgoReport)
+	if err != nil {
+		return
+	}
+	defer src.Close()
+	dst, err := rawSerial(GinkgoDevice)
+	if err != nil {
+		fmt.Printf("%s %v\n", ErrorMarker, err)
+		return
+	}
+	defer dst.Close()
+	if _, err := io.Copy(dst, src); err != nil {
+		fmt.Printf("%s copy %s: %v\n", ErrorMarker, GinkgoReport, err)
+	}
+	// Wait until the UART has sent everything before powering off.
+	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1)
+}
+
+func uptime() string {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return "uptime=" + f[0] + "s"
+}

@@ -1,0 +1,107 @@
+// Package guest is the VM guest's side of a run: the plan the host writes
+// into the initramfs, the markers the guest prints on the console, and Main,
+// the body of the guest's /init (see ./init). The host side (matrix/vm)
+// imports it for the plan and the markers; only ./init runs it.
+package guest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Paths inside the guest, shared by the initramfs builder and /init.
+const (
+	// PlanPath is the JSON-encoded Plan.
+	PlanPath = "/etc/bpfmatrix/plan.json"
+	// ModuleDir holds the uncompressed modules as <name>.ko.
+	ModuleDir = "/lib/modules/bpfmatrix"
+	// SuitePath is the suite binary.
+	SuitePath = "/bin/suites.test"
+	// CellsDevice is the second serial port: the host points it at the run's
+	// records file, so the suite's record stream lands there unchanged.
+	CellsDevice = "/dev/ttyS1"
+	// GinkgoDevice is the third serial port: the suite's Ginkgo JSON report
+	// is copied there after the run, for the failures of specs that broke.
+	GinkgoDevice = "/dev/ttyS2"
+	// GinkgoReport is where the suite writes its Ginkgo JSON report.
+	GinkgoReport = "/tmp/ginkgo.json"
+)
+
+// CmdlineFlag is on the kernel command line of every bpfmatrix guest. Specs
+// that must only ever run in a throwaway VM (the crash test) look for it in
+// /proc/cmdline, which a host's own boot never has. suites/harness keeps
+// the same string (harness.GuestCmdlineFlag); a test checks they agree.
+const CmdlineFlag = "bpfmatrix.guest=1"
+
+// The crash test's contract, repeated from suites/harness so that the host
+// binary need not link the suites (a test in matrix/vm checks they agree):
+// specs labelled CrashLabel are left out of every run's plan unless asked
+// for, and act only when AllowCrashEnv=1 is in their environment.
+const (
+	CrashLabel    = "crash"
+	AllowCrashEnv = "BPFMATRIX_ALLOW_CRASH"
+)
+
+// Plan is what /init does after mounting the kernel filesystems.
+type Plan struct {
+	// Modules are loaded in order from ModuleDir; dependencies come first.
+	Modules []string `json:"modules,omitempty"`
+	// Args and Env are the suite binary's arguments and extra environment.
+	// No suite (Args nil and NoSuite set) means power off at once: the
+	// bench's bare boot.
+	Args    []string `json:"args,omitempty"`
+	Env     []string `json:"env,omitempty"`
+	NoSuite bool     `json:"no_suite,omitempty"`
+}
+
+// Console markers: whole lines /init prints on ttyS0 so the host can tell a
+// clean end from a crash without any driver in the guest.
+const (
+	// ExitMarker precedes the suite's exit status: "BPFMATRIX-EXIT 0".
+	ExitMarker = "BPFMATRIX-EXIT"
+	// ErrorMarker precedes a failure of /init itself.
+	ErrorMarker = "BPFMATRIX-INIT-ERROR"
+	// ModuleMarker precedes one module's load result.
+	ModuleMarker = "BPFMATRIX-MODULE"
+	// ReadyMarker says the suite is about to start, with the guest's uptime.
+	ReadyMarker = "BPFMATRIX-READY"
+)
+
+// ExitLine is the line /init prints when the suite ended with code after
+// running for suite (measured in the guest, for the bench).
+func ExitLine(code int, suite time.Duration) string {
+	return fmt.Sprintf("%s %d suite=%.3fs", ExitMarker, code, suite.Seconds())
+}
+
+// ParseSuiteTime returns the suite's run time from an exit marker line.
+func ParseSuiteTime(line string) (time.Duration, bool) {
+	i := strings.Index(line, ExitMarker+" ")
+	if i < 0 {
+		return 0, false
+	}
+	for _, f := range strings.Fields(line[i:]) {
+		if v, ok := strings.CutPrefix(f, "suite="); ok {
+			d, err := time.ParseDuration(v)
+			return d, err == nil
+		}
+	}
+	return 0, false
+}
+
+// ParseExit returns the suite's exit code if line is an exit marker line.
+// Console lines may carry a carriage return and kernel messages may be
+// interleaved before the marker, so the marker is searched, not anchored.
+func ParseExit(line string) (code int, ok bool) {
+	i := strings.Index(line, ExitMarker+" ")
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(line[i+len(ExitMarker):])
+	if len(f) == 0 {
+		return 0, false
+	}
+	code, err := strconv.Atoi(f[0])
+	return code, err == nil
+}

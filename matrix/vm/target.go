@@ -1,0 +1,325 @@
+// Package vm is the matrix target that boots one Debian kernel under qemu
+// with an initramfs of the guest's /init, the suite binary, the modules the
+// features need and the kernel's config, and turns what the guest streams
+// and prints into a matrix.Outcome. A panic, an oops, a hang or an OOM ends
+// that kernel's run, never the matrix.
+package vm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
+)
+
+// Environment the suite reads inside the guest. CellsEnv is reports'; the
+// config variable is harness.ConfigEnv, repeated here so the host binary does
+// not link the suites (a test checks they agree).
+const configEnv = "BPFMATRIX_KERNEL_CONFIG"
+
+// Modules the features need, loaded in every guest: tc (cls_bpf, act_bpf,
+// and sch_ingress, which also provides clsact) and veth pairs for XDP and tc
+// specs. All are modules on every Debian kernel (NOTES.md).
+var Modules = []string{"cls_bpf", "act_bpf", "sch_ingress", "veth"}
+
+// OptionalModules are loaded where the kernel has them: netkit (6.7+) and
+// dummy devices for networking specs.
+var OptionalModules = []string{"netkit", "dummy"}
+
+// Fetcher returns a kernel ready to boot, fetching it if needed; log gets
+// progress lines (bytes fetched).
+type Fetcher func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error)
+
+// Config is shared by every VM target of a matrix run.
+type Config struct {
+	// Fetch resolves a kernel name to a bootable kernel.
+	Fetch Fetcher
+	// Init is the guest's /init binary. Empty means the first Run builds it
+	// with BuildInit from ModuleDir into the suite binary's directory.
+	Init      string
+	ModuleDir string
+	// MemoryMiB and CPUs size each guest (default 1024 MiB, 2 CPUs: one
+	// CPU breaks per-CPU map specs).
+	MemoryMiB, CPUs int
+	// Timeout bounds each kernel's boot and suite run; 0 means none.
+	Timeout time.Duration
+	// Env is extra environment for the suite in the guest, such as
+	// BPFMATRIX_ALLOW_CRASH=1 for the crash test.
+	Env []string
+	// Append is extra kernel command line, such as "lsm=...,bpf".
+	Append string
+	// Qemu overrides the emulator binary.
+	Qemu string
+	// Gzip compresses the initramfs (smaller file, slower boot under TCG).
+	Gzip bool
+
+	initOnce sync.Once
+	initErr  error
+}
+
+// guestInit returns the /init binary, building it once per Config.
+func (c *Config) guestInit(ctx context.Context, dir string) (string, error) {
+	c.initOnce.Do(func() {
+		if c.Init == "" {
+			c.Init, c.initErr = BuildInit(ctx, c.ModuleDir, dir)
+		}
+	})
+	return c.Init, c.initErr
+}
+
+// Target boots one kernel. Name is "vm", Kernel the catalog name.
+type Target struct {
+	name string
+	cfg  *Config
+}
+
+// New returns the target that boots kernel name with cfg.
+func New(name string, cfg *Config) *Target { return &Target{name: name, cfg: cfg} }
+
+func (t *Target) Name() string   { return "vm" }
+func (t *Target) Kernel() string { return t.name }
+
+// Run fetches the kernel, assembles the initramfs and boots it; the guest's
+// second serial port writes straight into RecordsFile(dir), so every cell
+// the suite finishes is on the host's disk even if the kernel dies next.
+func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix.Progress) matrix.Outcome {
+	init, err := t.cfg.guestInit(ctx, filepath.Dir(s.Binary))
+	if err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+	}
+	p.Printf("fetching kernel %s", t.name)
+	k, err := t.cfg.Fetch(ctx, t.name, progressWriter{p})
+	if err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("fetch kernel %s: %v", t.name, err)}
+	}
+	out := matrix.Outcome{Package: k.Package}
+	plan := guest.Plan{
+		Args: s.Args(guest.GinkgoReport),
+		Env:  append([]string{reports.CellsEnv + "=" + guest.CellsDevice}, t.cfg.Env...),
+	}
+	initrd := filepath.Join(dir, "initrd.cpio")
+	mods, err := WriteInitramfs(initrd, init, s.Binary, k, &plan, t.cfg.Gzip)
+	if err != nil {
+		out.Status, out.Detail = matrix.RunError, err.Error()
+		return out
+	}
+	defer removeQuietly(initrd) // as big as the suite binary; rebuilt each run
+	p.Printf("booting %s (%s, modules: %s)", k.Release, Accel(), strings.Join(mods, " "))
+
+	res := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
+	out.Status, out.Detail = res.Status, res.Detail
+	return out
+}
+
+// RunFiles are the serial port files of a run in dir: console, records,
+// Ginkgo report.
+func RunFiles(dir string) []string {
+	return []string{filepath.Join(dir, "console.log"), matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)}
+}
+
+// boot runs qemu and judges the run by the console.
+func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir string, p *matrix.Progress, serial []string) matrix.Outcome {
+	m := &Machine{Qemu: t.cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
+		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
+	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(m.Args())+"\n"), 0o644); err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+	}
+	if t.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.cfg.Timeout)
+		defer cancel()
+	}
+	stopWatch := watchConsole(serial[0], p)
+	stop := p.Watch(matrix.RecordsFile(dir))
+	took, runErr := m.Run(ctx)
+	stop()
+	stopWatch()
+	return judge(serial[0], took, runErr)
+}
+
+// judge turns a finished boot into an Outcome.
+func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome {
+	c, err := readConsole(consolePath)
+	if err != nil {
+		if runErr != nil {
+			return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
+		}
+		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("read console: %v", err)}
+	}
+	const tailLines = 30
+	switch {
+	case errors.Is(runErr, ErrNoQemu):
+		return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
+	case c.crash != "":
+		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("after %s: %s\n%s", took.Round(time.Millisecond), c.crash, c.tail(tailLines))}
+	case runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) || errors.Is(runErr, context.Canceled)):
+		return matrix.Outcome{Status: matrix.RunTimeout, Detail: fmt.Sprintf("no exit after %s (%v)\n%s", took.Round(time.Millisecond), runErr, c.tail(tailLines))}
+	case runErr != nil:
+		return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
+	case !c.exited:
+		// qemu exited, so the guest reset or powered off, without the
+		// marker and without a known crash line: a triple fault, or /init
+		// itself died.
+		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("the guest ended after %s without %s\n%s", took.Round(time.Millisecond), guest.ExitMarker, c.tail(tailLines))}
+	case len(c.initErr) > 0 && c.code == 125:
+		return matrix.Outcome{Status: matrix.RunError, Detail: strings.Join(c.initErr, "\n")}
+	case c.code == 0 || c.code == 1:
+		// 1: specs failed, which the cells record as unexpected.
+		return matrix.Outcome{Status: matrix.RunOK}
+	default:
+		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("the suite exited %d\n%s", c.code, c.tail(tailLines))}
+	}
+}
+
+// cmdline is the guest's extra command line: the guest flag, then the user's.
+func cmdline(extra string) string {
+	return strings.TrimSpace(guest.CmdlineFlag + " " + extra)
+}
+
+// watchConsole prints a progress line when the suite starts.
+func watchConsole(path string, p *matrix.Progress) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if i := bytes.Index(data, []byte(guest.ReadyMarker)); i >= 0 {
+				line, _, _ := bytes.Cut(data[i:], []byte("\n"))
+				p.Printf("guest up, suite running (%s)", strings.TrimSpace(strings.TrimPrefix(string(line), guest.ReadyMarker)))
+				return
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
+}
+
+// WriteInitramfs assembles the guest's initramfs at path: /init, the suite
+// binary (absent for a bare boot: suite ""), the modules resolved from the
+// kernel's own tree, the kernel's config as /boot/config-<release>, and the
+// plan. It returns the modules in load order.
+func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
+	a := initramfs.New()
+	if err := a.AddFile("init", init); err != nil {
+		return nil, err
+	}
+	if suite == "" {
+		plan.NoSuite = true
+	} else {
+		if err := a.AddFile(guest.SuitePath, suite); err != nil {
+			return nil, err
+		}
+		if k.Config != "" {
+			conf := "/boot/config-" + k.Release
+			if err := a.AddFile(conf, k.Config); err != nil {
+				return nil, err
+			}
+			plan.Env = append(plan.Env, configEnv+"="+conf)
+		}
+		if k.ModulesDir != "" {
+			mods, err := resolveModules(k.ModulesDir)
+			if err != nil {
+				return nil, fmt.Errorf("kernel %s: %w", k.Release, err)
+			}
+			for _, m := range mods {
+				if err := a.AddData(filepath.Join(guest.ModuleDir, m.Name+".ko"), 0o644, m.Data); err != nil {
+					return nil, err
+				}
+				plan.Modules = append(plan.Modules, m.Name)
+			}
+		}
+	}
+	for _, d := range []string{"proc", "sys", "dev", "tmp"} {
+		if err := a.AddDir(d); err != nil {
+			return nil, err
+		}
+	}
+	data, err := json.Marshal(plan)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.AddData(guest.PlanPath, 0o644, data); err != nil {
+		return nil, err
+	}
+	if err := a.WriteFile(path, gz); err != nil {
+		return nil, err
+	}
+	return plan.Modules, nil
+}
+
+// resolveModules resolves Modules (all required) and OptionalModules (those
+// the kernel has) with their dependencies.
+func resolveModules(dir string) ([]initramfs.Module, error) {
+	idx, err := initramfs.OpenModules(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := append([]string(nil), Modules...)
+	for _, name := range OptionalModules {
+		if idx.Has(name) {
+			names = append(names, name)
+		}
+	}
+	return idx.Resolve(names...)
+}
+
+// BuildInit compiles the guest's /init (static, CGO_ENABLED=0) from the
+// bpfmatrix module in moduleDir ("" = the current directory) into dir.
+func BuildInit(ctx context.Context, moduleDir, dir string) (string, error) {
+	bin := filepath.Join(dir, "guest-init")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init")
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build guest init: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// progressWriter turns the fetcher's log lines into progress lines.
+type progressWriter struct{ p *matrix.Progress }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if line != "" {
+			w.p.Printf("%s", line)
+		}
+	}
+	return len(b), nil
+}
+
+func shellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " '\"=,") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return "qemu-system-x86_64 " + strings.Join(q, " ")
+}

@@ -1,0 +1,48 @@
+// Package faults holds specs that break the kernel on purpose, so the
+// runner's crash handling is tested against a real panic: the cells
+// streamed before it must stay, the rest must come out "crashed" and the
+// matrix must go on with the next kernel. Its specs carry the "crash" label,
+// which every run excludes unless asked (bpfmatrix run --crash-test), and
+// they refuse to act outside a bpfmatrix VM guest.
+package faults
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+var _ = harness.Spec("faults/crash", "crashes the kernel through /proc/sysrq-trigger", func(c *harness.Cell) {
+	if why := refuseCrash(); why != "" {
+		c.Skipped("refusing to crash the kernel: %s", why)
+	}
+	f, err := os.OpenFile("/proc/sysrq-trigger", os.O_WRONLY, 0)
+	c.Check("open /proc/sysrq-trigger", err)
+	_, err = f.Write([]byte("c"))
+	c.Check("write c to /proc/sysrq-trigger", err)
+	// The kernel panics inside write(2); reaching here means it did not.
+	time.Sleep(5 * time.Second)
+	c.Failed("wrote 'c' to /proc/sysrq-trigger and the kernel is still running 5s later")
+}, ginkgo.Label(harness.CrashLabel))
+
+// refuseCrash says why crashing is not allowed here, or "" when it is: the
+// environment must ask for it and the kernel must be a bpfmatrix guest's.
+func refuseCrash() string {
+	if os.Getenv(harness.AllowCrashEnv) != "1" {
+		return harness.AllowCrashEnv + "=1 is not set"
+	}
+	cmdline, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return "cannot read /proc/cmdline: " + err.Error()
+	}
+	for _, arg := range strings.Fields(string(cmdline)) {
+		if arg == harness.GuestCmdlineFlag {
+			return ""
+		}
+	}
+	return "/proc/cmdline lacks " + harness.GuestCmdlineFlag + ": this is not a bpfmatrix VM guest"
+}
