@@ -1,0 +1,140 @@
+package features
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+// mapAttr is the BPF_MAP_CREATE member of union bpf_attr up to map_extra.
+// The probes call bpf(2) themselves: cilium/ebpf's map creation and feature
+// probes turn several of the kernel's answers into ErrNotSupported, and the
+// cell must carry the kernel's own errno.
+type mapAttr struct {
+	mapType, keySize, valueSize, maxEntries, flags uint32
+	innerMapFd, numaNode                           uint32
+	name                                           [16]byte
+	ifindex, btfFd, btfKeyTypeID, btfValueTypeID   uint32
+	btfVmlinuxValueTypeID                          uint32
+	mapExtra                                       uint64
+}
+
+const (
+	bpfMapCreate    = 0 // BPF_MAP_CREATE
+	bpfFNoPrealloc  = 1 << 0
+	bpfFMmapable    = 1 << 10
+	structOpsTarget = "bpf_struct_ops_tcp_congestion_ops"
+)
+
+func createMap(attr *mapAttr) (int, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfMapCreate, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
+	runtime.KeepAlive(attr)
+	if errno != 0 {
+		return -1, fmt.Errorf("bpf(BPF_MAP_CREATE, type %d, key %d, value %d, max_entries %d, flags %#x): %w",
+			attr.mapType, attr.keySize, attr.valueSize, attr.maxEntries, attr.flags, errno)
+	}
+	return int(fd), nil
+}
+
+// mapProbe is what a map type insists on at creation: sizes, flags, and,
+// for some, an inner map or BTF types.
+type mapProbe struct {
+	key, value, maxEntries, flags uint32
+	// inner map-in-map types need an inner map to take as template.
+	inner bool
+	// btf: local storage types need BTF for their key and value (int, int).
+	btf bool
+	// structOps names the vmlinux BTF type of the struct_ops map value.
+	structOps string
+}
+
+func mapProbeFor(t ebpf.MapType) mapProbe {
+	p := mapProbe{key: 4, value: 4, maxEntries: 1}
+	switch t {
+	case ebpf.StackTrace:
+		p.value = 8
+	case ebpf.LPMTrie:
+		p.key, p.value, p.flags = 8, 8, bpfFNoPrealloc
+	case ebpf.ArrayOfMaps, ebpf.HashOfMaps:
+		p.inner = true
+	case ebpf.CGroupStorage, ebpf.PerCPUCGroupStorage:
+		// struct bpf_cgroup_storage_key; max_entries must be 0.
+		p.key, p.maxEntries = 16, 0
+	case ebpf.Queue, ebpf.Stack, ebpf.BloomFilter:
+		p.key = 0
+	case ebpf.SkStorage, ebpf.InodeStorage, ebpf.TaskStorage, ebpf.CgroupStorage:
+		p.maxEntries, p.flags, p.btf = 0, bpfFNoPrealloc, true
+	case ebpf.StructOpsMap:
+		p.btf, p.structOps = true, structOpsTarget
+	case ebpf.RingBuf, ebpf.UserRingbuf:
+		p.key, p.value, p.maxEntries = 0, 0, uint32(os.Getpagesize())
+	case ebpf.Arena:
+		p.key, p.value, p.maxEntries, p.flags = 0, 0, 1, bpfFMmapable
+	}
+	return p
+}
+
+var _ = registerAll("map/", func(f *harness.Feature) {
+	name := strings.TrimPrefix(f.ID, "map/")
+	harness.Spec(f.ID, "creates a "+name+" map", func(c *harness.Cell) {
+		p := mapProbeFor(f.Map)
+		attr := &mapAttr{mapType: uint32(f.Map), keySize: p.key, valueSize: p.value, maxEntries: p.maxEntries, flags: p.flags}
+		var extra []string
+		if p.inner {
+			inner, err := createMap(&mapAttr{mapType: uint32(ebpf.Array), keySize: 4, valueSize: 4, maxEntries: 1})
+			c.Check("create the inner array map", err)
+			c.Defer(func() { unix.Close(inner) })
+			attr.innerMapFd = uint32(inner)
+			extra = append(extra, "inner map array")
+		}
+		if p.btf {
+			fd, intID := intBTF(c)
+			attr.btfFd = uint32(fd)
+			if p.structOps == "" {
+				attr.btfKeyTypeID, attr.btfValueTypeID = uint32(intID), uint32(intID)
+				extra = append(extra, "BTF key and value int")
+			}
+		}
+		if p.structOps != "" {
+			id, size := vmlinuxStruct(c, p.structOps)
+			attr.btfVmlinuxValueTypeID, attr.valueSize = uint32(id), size
+			extra = append(extra, fmt.Sprintf("value %s, vmlinux BTF ID %d", p.structOps, id))
+		}
+		fd, err := createMap(attr)
+		c.Check("create "+name+" map", err)
+		unix.Close(fd)
+		c.Supported("created a map of type %s: key %d B, value %d B, max_entries %d, flags %#x%s",
+			name, attr.keySize, attr.valueSize, attr.maxEntries, attr.flags, paren(strings.Join(extra, "; ")))
+	})
+})
+
+// intBTF loads a BTF blob holding one type, a 4-byte int, and returns its fd
+// and the int's type ID; the blob stays loaded until the spec ends.
+func intBTF(c *harness.Cell) (fd int, intID btf.TypeID) {
+	var b btf.Builder
+	id, err := b.Add(&btf.Int{Name: "int", Size: 4, Encoding: btf.Signed})
+	c.Check("build BTF", err)
+	h, err := btf.NewHandle(&b)
+	c.Check("load BTF", err)
+	c.Defer(func() { h.Close() })
+	return h.FD(), id
+}
+
+// vmlinuxStruct finds the struct called name in the kernel's BTF.
+func vmlinuxStruct(c *harness.Cell, name string) (btf.TypeID, uint32) {
+	spec, err := btf.LoadKernelSpec()
+	c.Check("load vmlinux BTF", err)
+	var s *btf.Struct
+	c.Check("find "+name+" in vmlinux BTF", spec.TypeByName(name, &s))
+	id, err := spec.TypeID(s)
+	c.Check("type ID of "+name, err)
+	return id, s.Size
+}

@@ -1,0 +1,238 @@
+package features
+
+import (
+	"bufio"
+	"debug/elf"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+// Verifier features: each loads a socket_filter program that only a kernel
+// with the feature accepts.
+
+var _ = harness.Spec("misc/large_insn_limit", "loads a program of 4097 instructions", func(c *harness.Cell) {
+	const n = 4096 // BPF_MAXINSNS, the limit before 5.2
+	insns := make(asm.Instructions, 0, n+1)
+	for range n {
+		insns = append(insns, asm.Mov.Imm(asm.R0, 0))
+	}
+	loadSocketFilter(c, append(insns, asm.Return()), "a socket_filter program of 4097 instructions")
+})
+
+var _ = harness.Spec("misc/bounded_loops", "loads a program that loops 10 times", func(c *harness.Cell) {
+	loadSocketFilter(c, asm.Instructions{
+		asm.Mov.Imm(asm.R0, 10),
+		asm.Sub.Imm(asm.R0, 1).WithSymbol("loop"),
+		asm.JNE.Imm(asm.R0, 0, "loop"),
+		asm.Return(),
+	}, "a socket_filter program with a backward jump that loops 10 times")
+})
+
+var _ = harness.Spec("misc/isa_v2", "loads a program using BPF_JLT", func(c *harness.Cell) {
+	loadSocketFilter(c, asm.Instructions{
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JLT.Imm(asm.R0, 0, "exit"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return().WithSymbol("exit"),
+	}, "a socket_filter program using BPF_JLT (ISA v2)")
+})
+
+var _ = harness.Spec("misc/isa_v3", "loads a program using BPF_JMP32", func(c *harness.Cell) {
+	loadSocketFilter(c, asm.Instructions{
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JLT.Imm32(asm.R0, 0, "exit"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return().WithSymbol("exit"),
+	}, "a socket_filter program using a BPF_JMP32 jump (ISA v3)")
+})
+
+var _ = harness.Spec("misc/isa_v4", "loads a program using gotol", func(c *harness.Cell) {
+	loadSocketFilter(c, asm.Instructions{
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JEq.Imm(asm.R0, 1, "error"),
+		asm.LongJump("exit"),
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("error"),
+		asm.Return().WithSymbol("exit"),
+	}, "a socket_filter program using gotol, BPF_JA with a 32-bit offset (ISA v4)")
+})
+
+func loadSocketFilter(c *harness.Cell, insns asm.Instructions, what string) {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, License: "GPL", Instructions: insns})
+	c.Check("load "+what, err)
+	prog.Close()
+	c.Supported("loaded %s", what)
+}
+
+// linkAttr is the BPF_LINK_CREATE member of union bpf_attr with room for
+// the largest per-type part used here (uprobe_multi).
+type linkAttr struct {
+	progFd, targetFd, attachType, flags uint32
+	// uprobe_multi: path, offsets, ref_ctr_offsets, cookies, cnt, flags, pid.
+	path, offsets, refCtrOffsets, cookies uint64
+	cnt, umFlags, pid                     uint32
+	_                                     uint32
+}
+
+const bpfLinkCreate = 28 // BPF_LINK_CREATE
+
+// createLink calls BPF_LINK_CREATE itself: cilium/ebpf first probes for
+// bpf_link support and reports a refusal as ErrNotSupported, without the
+// kernel's errno.
+func createLink(attr *linkAttr) (int, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfLinkCreate, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
+	runtime.KeepAlive(attr)
+	if errno != 0 {
+		return -1, fmt.Errorf("bpf(BPF_LINK_CREATE, attach type %d): %w", attr.attachType, errno)
+	}
+	return int(fd), nil
+}
+
+var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_CREATE", func(c *harness.Cell) {
+	root, err := cgroup2Root()
+	c.Check("find the cgroup2 mount", err)
+	dir, err := os.Open(root)
+	c.Check("open cgroup2 root", err)
+	c.Defer(func() { dir.Close() })
+
+	// Returns 1: every packet is allowed, the host's traffic is untouched.
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type: ebpf.CGroupSKB, AttachType: ebpf.AttachCGroupInetIngress, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
+	})
+	c.Check("load cgroup_skb program", err)
+	c.Defer(func() { prog.Close() })
+
+	fd, err := createLink(&linkAttr{progFd: uint32(prog.FD()), targetFd: uint32(dir.Fd()), attachType: uint32(ebpf.AttachCGroupInetIngress)})
+	c.Check("create link", err)
+	l, err := link.NewFromFD(fd)
+	c.Check("wrap link fd", err)
+	defer l.Close()
+	info := "no link info before 5.8"
+	if i, err := l.Info(); err == nil {
+		info = fmt.Sprintf("link ID %d, type %d", i.ID, i.Type)
+	}
+	c.Supported("BPF_LINK_CREATE made a cgroup_skb ingress link on %s (%s)", root, info)
+})
+
+// cgroup2Root returns where the cgroup2 hierarchy is mounted: /sys/fs/cgroup
+// on unified hosts, /sys/fs/cgroup/unified on hybrid ones.
+func cgroup2Root() (string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// ID parent maj:min root mountpoint options ... - fstype source superopts
+		fields := strings.Fields(sc.Text())
+		for i, f := range fields {
+			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" {
+				return fields[4], nil
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("no cgroup2 mount in /proc/self/mountinfo: %w", os.ErrNotExist)
+}
+
+// kprobeMultiSymbol is a function every x86-64 kernel has, with a stable name.
+const kprobeMultiSymbol = "__x64_sys_getpgid"
+
+var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+kprobeMultiSymbol, func(c *harness.Cell) {
+	prog := loadKprobe(c, ebpf.AttachTraceKprobeMulti)
+	c.Check("create kprobe_multi link on "+kprobeMultiSymbol, harness.ProbeKprobeMulti(prog, kprobeMultiSymbol))
+	c.Supported("created (and closed) a kprobe_multi link on %s", kprobeMultiSymbol)
+})
+
+var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a function of the suite binary", func(c *harness.Cell) {
+	prog := loadKprobe(c, ebpf.AttachTraceUprobeMulti)
+	exe, err := os.Executable()
+	c.Check("find the suite binary", err)
+	off, err := fileOffset(exe, uprobeTargetSymbol)
+	c.Check("find "+uprobeTargetSymbol+" in "+exe, err)
+
+	path, err := unix.BytePtrFromString(exe)
+	c.Check("path", err)
+	offsets := []uint64{off}
+	fd, err := createLink(&linkAttr{
+		progFd: uint32(prog.FD()), attachType: uint32(ebpf.AttachTraceUprobeMulti),
+		path: uint64(uintptr(unsafe.Pointer(path))), offsets: uint64(uintptr(unsafe.Pointer(&offsets[0]))), cnt: 1,
+	})
+	runtime.KeepAlive(path)
+	runtime.KeepAlive(offsets)
+	c.Check("create uprobe_multi link", err)
+	unix.Close(fd)
+	uprobeTarget() // keeps the symbol in the binary; the link is gone by now.
+	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x of %s", uprobeTargetSymbol, off, exe)
+})
+
+// uprobeTargetSymbol is uprobeTarget's name in the symbol table.
+const uprobeTargetSymbol = "github.com/bpfmatrix/bpfmatrix/suites/features.uprobeTarget"
+
+// uprobeTarget is a function of the suite binary for uprobe_multi to probe.
+//
+//go:noinline
+func uprobeTarget() {}
+
+func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.Kprobe, AttachType: attach, License: "GPL", Instructions: returnZero})
+	c.Check("load kprobe program with expected attach type "+attach.String(), err)
+	c.Defer(func() { prog.Close() })
+	return prog
+}
+
+// fileOffset returns where symbol's code is in the ELF file path: its
+// address translated through the loadable segment that holds it.
+func fileOffset(path, symbol string) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return 0, fmt.Errorf("symbols of %s: %w", path, err)
+	}
+	for _, s := range syms {
+		if s.Name != symbol {
+			continue
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && s.Value >= p.Vaddr && s.Value < p.Vaddr+p.Memsz {
+				return s.Value - p.Vaddr + p.Off, nil
+			}
+		}
+		return 0, fmt.Errorf("symbol %s at %#x is in no executable segment of %s", symbol, s.Value, path)
+	}
+	return 0, fmt.Errorf("no symbol %s in %s", symbol, path)
+}
+
+var _ = harness.Spec("attach/freplace", "replaces a function of an XDP program and sees the replacement run", func(c *harness.Cell) {
+	target, ext := loadExtension(c)
+	data := make([]byte, 64) // an Ethernet frame's worth of zeros
+	before, err := target.Run(&ebpf.RunOptions{Data: data})
+	c.Check("test run the XDP program before replacing", err)
+	c.Attach(link.AttachFreplace(target, extFunc, ext))
+	var replaced uint64
+	for range harness.TriggerCalls {
+		ret, err := target.Run(&ebpf.RunOptions{Data: data})
+		c.Check("test run the XDP program after replacing", err)
+		if ret == 2 && before == 0 {
+			replaced++
+		}
+	}
+	c.Fired(replaced, fmt.Sprintf("%d BPF_PROG_TEST_RUN runs (the XDP program returns %d alone, the extension 2)", harness.TriggerCalls, before))
+})
