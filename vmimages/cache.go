@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -108,6 +109,11 @@ func download(ctx context.Context, url, dst string, want fileHash, source string
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		// net/http's *url.Error repeats the method and URL; keep one copy.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
 	defer resp.Body.Close()

@@ -45,7 +45,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	case errors.Is(err, errNotFound):
 		return nil, fmt.Errorf("suite %s: %w", suite, err)
 	case !since.IsZero() && ctx.Err() == nil:
-		fmt.Fprintf(f.log, "vmimages: %s: using the InRelease cached on %s (%v)\n", suite, since.Format(time.DateOnly), err)
+		fmt.Fprintf(f.log, "vmimages: %s: mirror unreachable, using the cached InRelease (%v)\n", suite, err)
 	default:
 		return nil, err
 	}

@@ -152,12 +152,12 @@ func parseRelease(r io.Reader) (*releaseFile, error) {
 		}
 		size, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil || len(f[0]) != 64 {
-			return nil, fmt.Errorf("Release SHA256 line %q: want HASH SIZE PATH", line)
+			return nil, fmt.Errorf("SHA256 line %q of the release file: want HASH SIZE PATH", line)
 		}
 		rel.SHA256[f[2]] = fileHash{SHA256: f[0], Size: size}
 	}
 	if len(rel.SHA256) == 0 {
-		return nil, fmt.Errorf("Release file of %q lists no SHA256 sums", rel.Codename)
+		return nil, fmt.Errorf("release file of %q lists no SHA256 sums", rel.Codename)
 	}
 	return rel, nil
 }
