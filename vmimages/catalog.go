@@ -2,6 +2,23 @@
 // Debian kernel: it resolves the newest matching package from the mirror
 // apt is configured with, fetches and verifies it, caches it, and extracts
 // what a VM needs (vmlinux, modules, config). It knows nothing of suites.
+//
+// Trust follows apt: a suite's InRelease must be signed by a key of the
+// Debian archive keyring (checked with gpgv), the Packages index must have
+// the SHA256 InRelease lists, and each .deb the SHA256 of its Packages
+// entry — checked again every time a cached .deb is used.
+//
+// The cache (DefaultCacheDir) holds:
+//
+//	indexes/<mirror>/<suite>/InRelease    last verified InRelease per suite
+//	indexes/linux-<sha256>.json           linux-* entries of a Packages index
+//	debs/<pkg>_<version>_<sha256[:12]>.deb
+//	kernels/<image>_<version>_<sha256[:12]>/  kernel.json, vmlinux, root/…
+//	custom/<sha256[:16]>/vmlinux          vmlinux of a user-supplied bzImage
+//
+// Every entry is written under a flock(2) lock and renamed into place
+// complete, so concurrent runs share one cache and a killed run leaves no
+// half entry that looks valid.
 package vmimages
 
 import (
