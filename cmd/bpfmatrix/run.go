@@ -22,6 +22,7 @@ func init() {
 func runMatrix(args []string) error {
 	fs, verbose := newFlags("run")
 	kernels := fs.String("kernel", "all", "comma-separated kernels: host, a catalog name ("+fmt.Sprint(vmimages.Names()[1:])+"), a bzImage path, or all")
+	kinds := fs.String("target", "", targetFlagDoc)
 	out := fs.String("out", "reports/out", "output directory")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
 	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
@@ -34,7 +35,7 @@ func runMatrix(args []string) error {
 	}
 	setupLog(*verbose)
 
-	targets, err := targetsFor(splitList(*kernels), *timeout)
+	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,8 @@ func (f *Feature) Expect(k *Kernel) (expected reports.Status, reason string) {
 		return reports.Unsupported, fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version())
 	}
 	var unmet []string
-	for _, need := range f.Needs {
+	// Privileged first: where bpf(2) itself is refused, that is the reason.
+	for _, need := range append([]Requirement{Privileged(f)}, f.Needs...) {
 		if why := need.Unmet(k); why != "" {
 			unmet = append(unmet, why)
 		}

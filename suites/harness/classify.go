@@ -49,6 +49,10 @@ func Classify(err error) Verdict {
 	case errors.As(err, &errno):
 		v.Status = reports.Unsupported
 		v.Errno = ErrnoName(errno)
+		if errno == unix.EPERM {
+			// Say which layer refused: seccomp's EPERM looks like the kernel's.
+			v.Evidence += " " + ProcessPrivileges().Layer()
+		}
 	case errors.Is(err, ebpf.ErrNotSupported):
 		v.Status = reports.Unsupported
 	case errors.Is(err, os.ErrNotExist):

@@ -1,0 +1,142 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+)
+
+// Capability bits of linux/capability.h that eBPF checks.
+const (
+	capNetAdmin = 12
+	capSysAdmin = 21
+	capPerfmon  = 38
+	capBPF      = 39
+)
+
+var capNames = map[int]string{capNetAdmin: "CAP_NET_ADMIN", capSysAdmin: "CAP_SYS_ADMIN", capPerfmon: "CAP_PERFMON", capBPF: "CAP_BPF"}
+
+// has reports whether the process holds capability c where bpf(2) looks
+// for it, the initial user namespace. An unreadable CapEff counts as held,
+// so that an unknown fact never predicts a refusal.
+func (p Privileges) has(c int) bool {
+	if p.UserNS != "" {
+		return false
+	}
+	set, err := strconv.ParseUint(p.CapEff, 16, 64)
+	return err != nil || set&(1<<c) != 0
+}
+
+// capable is the kernel's bpf_token_capable: c, or CAP_SYS_ADMIN instead.
+func (p Privileges) capable(c int) bool { return p.has(c) || p.has(capSysAdmin) }
+
+func (p Privileges) lacks(c int) string {
+	where := ""
+	if p.UserNS != "" {
+		where = " in the initial user namespace (the suite runs in one with uid_map " + p.UserNS + ")"
+	}
+	if c == capSysAdmin {
+		return fmt.Sprintf("CapEff=%s lacks CAP_SYS_ADMIN%s", p.CapEff, where)
+	}
+	return fmt.Sprintf("CapEff=%s has neither %s nor CAP_SYS_ADMIN%s", p.CapEff, capNames[c], where)
+}
+
+// kernelRefusesBPF says why the kernel refuses every bpf(2) object
+// creation of this process, or "" if it does not.
+func (p Privileges) kernelRefusesBPF() string {
+	if p.capable(capBPF) || p.UnprivilegedBPF == "" || p.UnprivilegedBPF == "0" {
+		return ""
+	}
+	return p.lacks(capBPF) + " and kernel.unprivileged_bpf_disabled=" + p.UnprivilegedBPF
+}
+
+// Privileged is the requirement every feature has: the process may use
+// bpf(2) (and perf_event_open(2) where the feature attaches through it)
+// with the capabilities the kernel checks for the feature's program and
+// map type. It is what makes cells in a restricted container expected
+// unsupported, for the reason the evidence will show.
+func Privileged(f *Feature) Requirement { return privilegeNeed{f} }
+
+type privilegeNeed struct{ f *Feature }
+
+// Unmet judges by k's process facts, so a Kernel that was not read from a
+// running process (a test's literal) predicts nothing.
+func (n privilegeNeed) Unmet(k *Kernel) string {
+	if k.CapEff == "" {
+		return ""
+	}
+	p := ProcessPrivileges()
+	p.Seccomp, p.CapEff, p.UnprivilegedBPF = k.Seccomp, k.CapEff, k.UnprivilegedBPF
+	return n.unmet(p)
+}
+
+func (n privilegeNeed) unmet(p Privileges) string {
+	if p.SeccompRefuses("bpf") {
+		return fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp)
+	}
+	if why := p.kernelRefusesBPF(); why != "" {
+		return why
+	}
+	f := n.f
+	var unmet []string
+	need := func(c int, what string) {
+		if !p.capable(c) {
+			unmet = append(unmet, what+" needs "+capNames[c]+" or CAP_SYS_ADMIN: "+p.lacks(c))
+		}
+	}
+	if f.Prog != ebpf.UnspecifiedProgram && f.Prog != ebpf.SocketFilter && f.Prog != ebpf.CGroupSKB {
+		need(capBPF, "program type "+f.Prog.String())
+	}
+	if perfmonProg[f.Prog] {
+		need(capPerfmon, "program type "+f.Prog.String())
+	}
+	if netAdminProg[f.Prog] {
+		need(capNetAdmin, "program type "+f.Prog.String())
+	}
+	if netAdminMap[f.Map] {
+		need(capNetAdmin, "map type "+f.Map.String())
+	}
+	if perfEventAttach(f) && p.SeccompRefuses("perf_event_open") {
+		unmet = append(unmet, fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
+	}
+	if uprobePMU[f.ID] && !p.has(capSysAdmin) {
+		unmet = append(unmet, "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON (measured on 6.18): "+p.lacks(capSysAdmin))
+	}
+	return strings.Join(unmet, "; ")
+}
+
+// perfmonProg and netAdminProg are the kernel's is_perfmon_prog_type and
+// is_net_admin_prog_type (kernel/bpf/syscall.c): loading these program
+// types needs CAP_PERFMON or CAP_NET_ADMIN besides CAP_BPF.
+var perfmonProg = map[ebpf.ProgramType]bool{
+	ebpf.Kprobe: true, ebpf.TracePoint: true, ebpf.PerfEvent: true, ebpf.RawTracepoint: true,
+	ebpf.RawTracepointWritable: true, ebpf.Tracing: true, ebpf.LSM: true, ebpf.StructOps: true, ebpf.Extension: true,
+}
+
+var netAdminProg = map[ebpf.ProgramType]bool{
+	ebpf.SchedCLS: true, ebpf.SchedACT: true, ebpf.XDP: true, ebpf.LWTIn: true, ebpf.LWTOut: true,
+	ebpf.LWTXmit: true, ebpf.LWTSeg6Local: true, ebpf.SkSKB: true, ebpf.SkMsg: true, ebpf.FlowDissector: true,
+	ebpf.CGroupDevice: true, ebpf.CGroupSock: true, ebpf.CGroupSockAddr: true, ebpf.CGroupSockopt: true,
+	ebpf.CGroupSysctl: true, ebpf.SockOps: true, ebpf.Extension: true, ebpf.Netfilter: true,
+}
+
+// netAdminMap are the map types map_create admits only with CAP_NET_ADMIN.
+var netAdminMap = map[ebpf.MapType]bool{
+	ebpf.SockMap: true, ebpf.SockHash: true, ebpf.DevMap: true, ebpf.DevMapHash: true, ebpf.XSKMap: true,
+}
+
+// uprobePMU are the features whose attach opens a uprobe perf event.
+var uprobePMU = map[string]bool{"attach/uprobe": true, "attach/uretprobe": true, "attach/usdt": true}
+
+// perfEventAttach reports whether a feature's spec attaches through
+// perf_event_open(2): kprobes, uprobes, tracepoints and perf events, unlike
+// the multi links, which bpf(2) creates alone.
+func perfEventAttach(f *Feature) bool {
+	switch f.Prog {
+	case ebpf.Kprobe, ebpf.TracePoint, ebpf.PerfEvent:
+		return strings.HasPrefix(f.ID, "attach/") && f.Attach == ebpf.AttachNone
+	}
+	return false
+}
