@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"io"
 	"os"
 	"time"
 
@@ -64,7 +62,7 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 		CPUs:      *f.cpus,
 		Timeout:   timeout,
 		Append:    *f.append,
-		Fetch:     fetcher(*f.flavor),
+		Fetch:     vm.Fetch(*f.flavor),
 	}
 	if m := f.fs.Lookup("module"); m != nil {
 		cfg.ModuleDir = m.Value.String()
@@ -74,12 +72,6 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 	}
 	f.cfg = cfg
 	return cfg
-}
-
-func fetcher(flavor string) vm.Fetcher {
-	return func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error) {
-		return vmimages.Fetch(ctx, name, vmimages.Options{Flavor: flavor, Log: log})
-	}
 }
 
 // vmTarget returns the target that boots kernel name under qemu.

@@ -115,17 +115,25 @@ func (m *Machine) Args() []string {
 // ErrNoQemu says in one line what to install.
 var ErrNoQemu = errors.New("qemu-system-x86_64 not found: install it (apt-get install qemu-system-x86) or run make matrix, which does")
 
-// Run boots the machine and waits until qemu exits or ctx ends; then it
-// kills qemu. It returns qemu's own failure, if any (a guest that powers off
-// or panics makes qemu exit 0).
-func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
-	qemu := m.Qemu
+// lookQemu finds the emulator; "" means qemu-system-x86_64.
+func lookQemu(qemu string) (string, error) {
 	if qemu == "" {
 		qemu = "qemu-system-x86_64"
 	}
 	path, err := exec.LookPath(qemu)
 	if err != nil {
-		return 0, ErrNoQemu
+		return "", ErrNoQemu
+	}
+	return path, nil
+}
+
+// Run boots the machine and waits until qemu exits or ctx ends; then it
+// kills qemu. It returns qemu's own failure, if any (a guest that powers off
+// or panics makes qemu exit 0).
+func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
+	path, err := lookQemu(m.Qemu)
+	if err != nil {
+		return 0, err
 	}
 	var stderr strings.Builder
 	cmd := exec.Command(path, m.Args()...)

@@ -44,6 +44,14 @@ var OptionalModules = []string{"netkit", "dummy"}
 // progress lines (bytes fetched).
 type Fetcher func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error)
 
+// Fetch is the Fetcher of Debian kernels of one flavor ("cloud" or
+// "generic"), verified and cached by vmimages.
+func Fetch(flavor string) Fetcher {
+	return func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error) {
+		return vmimages.Fetch(ctx, name, vmimages.Options{Flavor: flavor, Log: log})
+	}
+}
+
 // Config is shared by every VM target of a matrix run.
 type Config struct {
 	// Fetch resolves a kernel name to a bootable kernel.

@@ -1,0 +1,215 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+// The guest and the suite agree on these strings without importing each
+// other; this is where a drift would show.
+func TestContractsAgree(t *testing.T) {
+	for _, c := range []struct{ name, host, suite string }{
+		{"cmdline flag", guest.CmdlineFlag, harness.GuestCmdlineFlag},
+		{"crash label", guest.CrashLabel, harness.CrashLabel},
+		{"allow-crash env", guest.AllowCrashEnv, harness.AllowCrashEnv},
+		{"config env", configEnv, harness.ConfigEnv},
+	} {
+		if c.host != c.suite {
+			t.Errorf("%s: host side %q, suite side %q", c.name, c.host, c.suite)
+		}
+	}
+}
+
+func TestArgs(t *testing.T) {
+	m := &Machine{Vmlinux: "vmlinux", Initrd: "initrd", Append: guest.CmdlineFlag, Serial: []string{"c.log", "cells.jsonl"}, Accel: "tcg"}
+	got := strings.Join(m.Args(), " ")
+	for _, want := range []string{
+		"-accel tcg,thread=single -cpu max", "-m 1024", "-smp 2", "-no-reboot",
+		"-serial file:c.log -serial file:cells.jsonl", "-kernel vmlinux -initrd initrd",
+		"-append " + BaseCmdline + " " + guest.CmdlineFlag,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("qemu args lack %q:\n%s", want, got)
+		}
+	}
+	m.Accel = "kvm"
+	if got := strings.Join(m.Args(), " "); !strings.Contains(got, "-accel kvm -cpu host") {
+		t.Errorf("kvm args: %s", got)
+	}
+}
+
+// TestJudge classifies console logs as a guest leaves them. These are
+// fixtures of the surrounding code's input, not of a kernel under test.
+func TestJudge(t *testing.T) {
+	boot := "[    0.000000] Linux version 6.1.0\r\nBPFMATRIX-MODULE veth loaded\r\nBPFMATRIX-READY uptime=1.6s\r\n"
+	for _, c := range []struct {
+		name, console string
+		runErr        error
+		status        string
+		detail        string
+	}{
+		{"clean", boot + "BPFMATRIX-EXIT 0 suite=3.5s\r\n", nil, matrix.RunOK, ""},
+		{"unexpected cells", boot + "BPFMATRIX-EXIT 1 suite=3.5s\r\n", nil, matrix.RunOK, ""},
+		{"panic", boot + "[    5.1] sysrq: Trigger a crash\r\n[    5.1] Kernel panic - not syncing: sysrq triggered crash\r\n[    5.1] CPU: 0 PID: 80\r\n", nil, matrix.RunPanic, "Kernel panic - not syncing: sysrq triggered crash"},
+		{"oops then exit", boot + "[    4.0] BUG: kernel NULL pointer dereference, address: 0000000000000000\r\n[    4.0] Oops: 0000 [#1] SMP\r\nBPFMATRIX-EXIT 0 suite=3.5s\r\n", nil, matrix.RunPanic, "BUG: kernel NULL pointer dereference"},
+		{"oom", boot + "[    6.0] Out of memory: Killed process 80 (suites.test)\r\n", nil, matrix.RunPanic, "Out of memory"},
+		{"hang", boot + "[    9.0] still going\r\n", context.DeadlineExceeded, matrix.RunTimeout, "still going"},
+		{"silent reset", boot, nil, matrix.RunPanic, "without BPFMATRIX-EXIT"},
+		{"init error", "BPFMATRIX-INIT-ERROR open /dev/ttyS1: no such device\r\nBPFMATRIX-EXIT 125 suite=0.000s\r\n", nil, matrix.RunError, "/dev/ttyS1"},
+		{"qemu failed", "", fmt.Errorf("qemu: exit status 1: could not load kernel"), matrix.RunError, "could not load kernel"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "console.log")
+			if err := os.WriteFile(path, []byte(c.console), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := judge(path, 5*time.Second, c.runErr)
+			if out.Status != c.status || !strings.Contains(out.Detail, c.detail) {
+				t.Errorf("judge = %s %q; want %s containing %q", out.Status, out.Detail, c.status, c.detail)
+			}
+		})
+	}
+}
+
+func TestParseExit(t *testing.T) {
+	line := "[ 3.2] random: crng init done\rBPFMATRIX-EXIT 1 suite=12.500s"
+	if code, ok := guest.ParseExit(line); !ok || code != 1 {
+		t.Errorf("ParseExit = %d, %v", code, ok)
+	}
+	if d, ok := guest.ParseSuiteTime(line); !ok || d != 12500*time.Millisecond {
+		t.Errorf("ParseSuiteTime = %s, %v", d, ok)
+	}
+	if _, ok := guest.ParseExit("BPFMATRIX-EXITED"); ok {
+		t.Error("ParseExit accepted a non-marker")
+	}
+}
+
+// TestVMBootsDebian61 is the VM target end to end: it builds the suite and
+// the guest init, fetches Debian's 6.1 cloud kernel (cached after the first
+// run), boots it under qemu and checks the cells it streamed.
+func TestVMBootsDebian61(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a VM (~10 s under TCG plus the build); not in -short")
+	}
+	if _, err := lookQemu(""); err != nil {
+		t.Skip("needs qemu: " + err.Error())
+	}
+	rep, dir := runVM(t, []string{"6.1"}, "", nil)
+	run := rep.Runs[0]
+	if run.Status != matrix.RunOK {
+		t.Fatalf("run status %s: %s (console: %s)", run.Status, run.Detail, filepath.Join(dir, "runs", "vm-6.1", "console.log"))
+	}
+	if !strings.HasPrefix(run.Kernel.Release, "6.1.") {
+		t.Errorf("kernel release %q, want 6.1.*", run.Kernel.Release)
+	}
+	if !strings.HasPrefix(run.Kernel.Package, "linux-image-6.1.") {
+		t.Errorf("package %q, want linux-image-6.1.*", run.Kernel.Package)
+	}
+	cells := map[string]reports.Cell{}
+	for _, c := range run.Cells {
+		cells[c.Feature] = c
+	}
+	want := map[string]reports.Status{
+		"attach/kprobe":       reports.Supported,
+		"attach/fentry":       reports.Supported,
+		"attach/lsm":          reports.Supported,   // "bpf" is in 6.1's default LSM list
+		"attach/kprobe.multi": reports.Unsupported, // Debian's 6.1 lacks CONFIG_FPROBE
+	}
+	for id, status := range want {
+		c, ok := cells[id]
+		if !ok {
+			t.Errorf("%s: no cell", id)
+			continue
+		}
+		if c.Status != status || c.Evidence == "" {
+			t.Errorf("%s: %s (%s), want %s with evidence", id, c.Status, c.Evidence, status)
+		}
+	}
+	if c := cells["attach/kprobe"]; c.Events == 0 {
+		t.Errorf("attach/kprobe supported without events: %+v", c)
+	}
+	if _, ok := cells["faults/crash"]; ok {
+		t.Error("the crash spec ran without being asked for")
+	}
+	if n := rep.Unexpected(); n > 0 {
+		for _, c := range run.Cells {
+			if c.Unexpected {
+				t.Logf("unexpected: %s %s: %s", c.Feature, c.Status, c.Evidence)
+			}
+		}
+		t.Errorf("%d unexpected cells", n)
+	}
+}
+
+// TestVMCrashKeepsCells crashes 6.1 on purpose mid-suite and checks that
+// the cells streamed before the crash stay, the crash spec and the ones
+// after it come out "crashed" with the console tail, and 5.10 still runs.
+func TestVMCrashKeepsCells(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots two VMs; not in -short")
+	}
+	if _, err := lookQemu(""); err != nil {
+		t.Skip("needs qemu: " + err.Error())
+	}
+	rep, _ := runVM(t, []string{"6.1", "5.10"}, "tracing || crash", []string{guest.AllowCrashEnv + "=1"})
+	crashed, next := rep.Runs[0], rep.Runs[1]
+	if crashed.Status != matrix.RunPanic || !strings.Contains(crashed.Detail, "sysrq") {
+		t.Fatalf("6.1: status %s, detail %q; want panic citing sysrq", crashed.Status, crashed.Detail)
+	}
+	byStatus := map[reports.Status]int{}
+	for _, c := range crashed.Cells {
+		byStatus[c.Status]++
+		if c.Feature == "faults/crash" && c.Status != reports.Crashed {
+			t.Errorf("faults/crash: %s, want crashed", c.Status)
+		}
+	}
+	if byStatus[reports.Crashed] == 0 {
+		t.Error("no crashed cell")
+	}
+	t.Logf("6.1 after the crash: %v", byStatus)
+	if next.Status != matrix.RunOK || !strings.HasPrefix(next.Kernel.Release, "5.10.") {
+		t.Errorf("5.10 after the crash: %s %q, want ok", next.Status, next.Kernel.Release)
+	}
+}
+
+// runVM builds the suite and runs it on kernels, one after another.
+func runVM(t *testing.T, kernels []string, labels string, env []string) (*reports.Report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	if labels == "" {
+		labels = "!" + guest.CrashLabel
+	}
+	s, err := matrix.BuildSuite(ctx, "../..", dir, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{ModuleDir: "../..", Timeout: 5 * time.Minute, Env: env, Fetch: Fetch("cloud")}
+	var targets []matrix.Target
+	for _, k := range kernels {
+		targets = append(targets, New(k, cfg))
+	}
+	rep, err := matrix.Run(ctx, s, targets, matrix.Options{Out: dir, Jobs: 1, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, dir
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
