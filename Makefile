@@ -4,19 +4,25 @@
 GO      ?= go
 BIN     := bin/bpfmatrix
 KERNEL  ?= all
+FLAVOR  ?= cloud
 OUT     ?= reports/out
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Packages with unit tests: everything but the suites, which only run inside
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build matrix test unit host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix test unit host-suite generate check-generate report bench lint deps
 
 all: build
 
 build:
 	@scripts/deps.sh build
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/bpfmatrix
+
+# Fetch (or refresh) kernels into the cache without running anything.
+kernels: build
+	@scripts/deps.sh vm
+	$(BIN) kernels fetch -flavor $(FLAVOR) $(KERNEL)
 
 matrix: build
 	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm)

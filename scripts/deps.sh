@@ -4,7 +4,7 @@
 # else it stops with one line saying what to install.
 #
 # Groups: build (go), generate (clang, libbpf headers, sdt.h), vm (qemu, xz,
-# zstd, gpgv, Debian's archive keyring), parity (bpftool), browser (chromium).
+# zstd, lz4, gpgv, Debian's archive keyring), parity (bpftool), browser (chromium).
 set -euo pipefail
 
 declare -A check=(
@@ -17,6 +17,7 @@ declare -A check=(
   [qemu-system-x86]="command -v qemu-system-x86_64"
   [xz-utils]="command -v xz"
   [zstd]="command -v zstd"
+  [lz4]="command -v lz4"
   [gpgv]="command -v gpgv"
   [debian-archive-keyring]="test -e /usr/share/keyrings/debian-archive-keyring.gpg"
   [bpftool]="command -v bpftool || test -x /usr/sbin/bpftool"
@@ -25,7 +26,7 @@ declare -A check=(
 declare -A group=(
   [build]=""
   [generate]="clang llvm libbpf-dev systemtap-sdt-dev libc6-dev"
-  [vm]="qemu-system-x86 xz-utils zstd gpgv debian-archive-keyring"
+  [vm]="qemu-system-x86 xz-utils zstd lz4 gpgv debian-archive-keyring"
   [parity]="bpftool"
   [browser]="chromium"
 )
