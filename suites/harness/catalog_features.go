@@ -38,8 +38,12 @@ func init() {
 			Doc: "load a program using BPF_JLT (ISA v2)"},
 		Feature{ID: "misc/isa_v3", Area: Features, Prog: ebpf.SocketFilter, Since: "5.1",
 			Doc: "load a program using a 32-bit jump, BPF_JMP32 (ISA v3)"},
-		Feature{ID: "misc/isa_v4", Area: Features, Prog: ebpf.SocketFilter, Since: "6.6",
-			Doc: "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
+		// gotol came with ISA v4 in 6.6, and stable 6.1.72 backported it
+		// ("bpf: Support new 32bit offset jmp instruction", listed under
+		// ChangeLog-6.1.72 in Debian's 6.1 changelog); Debian 6.1.192 loads it.
+		Feature{ID: "misc/isa_v4", Area: Features, Prog: ebpf.SocketFilter, Since: "6.1",
+			Needs: []Requirement{Backported("6.6", "6.1.72")},
+			Doc:   "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
 		Feature{ID: "misc/bpf_link", Area: Features, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
 			Needs: []Requirement{Config("CONFIG_CGROUP_BPF")},
 			Doc:   "create a bpf_link with BPF_LINK_CREATE (cgroup_skb ingress on the cgroup2 root) and read its info"},
@@ -257,6 +261,35 @@ func laterVersion(a, b string) string {
 		return b
 	}
 	return a
+}
+
+// Backported requires Linux mainline or later, or a stable kernel at or
+// above one of the "major.minor.patch" releases that backported the
+// feature. The row's Since is then the oldest stable series, so that the
+// version check leaves the decision to the patch level.
+func Backported(mainline string, stable ...string) Requirement {
+	return backportNeed{mainline: mainline, stable: stable}
+}
+
+type backportNeed struct {
+	mainline string
+	stable   []string
+}
+
+func (n backportNeed) Unmet(k *Kernel) string {
+	if major, minor, ok := splitVersion(n.mainline); !ok || k.AtLeast(major, minor) {
+		return ""
+	}
+	for _, s := range n.stable {
+		major, minor, patch := parseVersion(s)
+		if k.Major == major && k.Minor == minor {
+			if k.Patch >= patch {
+				return ""
+			}
+			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version())
+		}
+	}
+	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version())
 }
 
 // lockdownLevels are the modes of /sys/kernel/security/lockdown, weakest first.
