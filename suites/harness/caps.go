@@ -22,9 +22,12 @@ var capNames = map[int]string{capNetAdmin: "CAP_NET_ADMIN", capSysAdmin: "CAP_SY
 // for it, the initial user namespace. An unreadable CapEff counts as held,
 // so that an unknown fact never predicts a refusal.
 func (p Privileges) has(c int) bool {
-	if p.UserNS != "" {
-		return false
-	}
+	return p.UserNS == "" && p.hasInOwnNS(c)
+}
+
+// hasInOwnNS reports whether the process holds c in its own user namespace,
+// which is what namespace operations such as unshare(CLONE_NEWNET) check.
+func (p Privileges) hasInOwnNS(c int) bool {
 	set, err := strconv.ParseUint(p.CapEff, 16, 64)
 	return err != nil || set&(1<<c) != 0
 }
@@ -73,13 +76,22 @@ func (n privilegeNeed) Unmet(k *Kernel) string {
 }
 
 func (n privilegeNeed) unmet(p Privileges) string {
+	f := n.f
+	// Networking specs build their own network namespace first (NewNetNS).
+	if f.Area == Networking && !p.hasInOwnNS(capSysAdmin) {
+		return fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff)
+	}
+	// A row naming no program or map type makes no bpf(2) object: classic
+	// socket filters go through setsockopt(2) alone.
+	if f.Prog == ebpf.UnspecifiedProgram && f.Map == ebpf.UnspecifiedMap {
+		return ""
+	}
 	if p.SeccompRefuses("bpf") {
 		return fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp)
 	}
 	if why := p.kernelRefusesBPF(); why != "" {
 		return why
 	}
-	f := n.f
 	var unmet []string
 	need := func(c int, what string) {
 		if !p.capable(c) {

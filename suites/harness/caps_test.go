@@ -40,6 +40,8 @@ func TestPrivilegeNeed(t *testing.T) {
 		{"seccomp refuses perf only", kprobe, Privileges{Seccomp: "2", CapEff: capsBPF, BPFGate: unix.EFAULT, PerfGate: unix.EPERM, UnprivilegedBPF: "2"}, "perf_event_open(2), which the seccomp filter refuses"},
 		{"unprivileged bpf allowed, socket filter", &Feature{ID: "prog/socket_filter", Prog: ebpf.SocketFilter}, Privileges{Seccomp: "0", CapEff: capsDefault, UnprivilegedBPF: "0"}, ""},
 		{"unknown CapEff", kprobe, Privileges{UnprivilegedBPF: "2"}, ""},
+		{"netns without CAP_SYS_ADMIN", &Feature{ID: "attach/xdp.generic", Area: Networking, Prog: ebpf.XDP}, with(admitted, capsBPF), "unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN"},
+		{"classic filter in a user namespace", &Feature{ID: "attach/socket_filter.classic", Area: Networking}, Privileges{Seccomp: "0", CapEff: capsPrivileged, UserNS: "0 100000 65536", UnprivilegedBPF: "2"}, ""},
 	} {
 		got := privilegeNeed{tc.f}.unmet(tc.p)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
