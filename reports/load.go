@@ -63,12 +63,8 @@ func Parse(name string, data []byte) (*Report, error) {
 	}
 
 	var r Report
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("report %s: %s", name, describe(data, err))
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("report %s: %s: data after the report's closing brace", name, position(data, dec.InputOffset()))
 	}
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("report %s: %w", name, err)
@@ -83,7 +79,8 @@ func describe(data []byte, err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return fmt.Sprintf("%s: not valid JSON: %v", position(data, syntax.Offset), syntax)
+		// Offset counts the bytes read, the offending one included.
+		return fmt.Sprintf("%s: not valid JSON: %v", position(data, syntax.Offset-1), syntax)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {

@@ -158,9 +158,6 @@ func (r *Report) Validate() error {
 		if run.Target == "" {
 			return fmt.Errorf("field runs[%d].target: empty; want the target name (host, vm, container/<profile>)", i)
 		}
-		if run.Kernel.Name == "" {
-			return fmt.Errorf("field runs[%d].kernel.name: empty; want the kernel's catalog name (host, 5.10, ...)", i)
-		}
 		for j, c := range run.Cells {
 			if c.Feature == "" {
 				return fmt.Errorf("field runs[%d].cells[%d].feature: empty; want a catalog ID such as attach/kprobe", i, j)
@@ -179,6 +176,11 @@ func (r *Report) Validate() error {
 					return fmt.Errorf("field runs[%d].cells[%d].since: %q is not a kernel version such as 5.18", i, j, c.Since)
 				}
 			}
+		}
+		// Checked after the cells: a kernel name is what makes the run a
+		// column, and a cell error is the more useful one to report first.
+		if run.Kernel.Name == "" {
+			return fmt.Errorf("field runs[%d].kernel.name: empty; want the kernel's catalog name (host, 5.10, ...)", i)
 		}
 	}
 	return nil

@@ -1,0 +1,94 @@
+package reports_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+func cellRun(kernel, version, target string, cells ...reports.Cell) reports.Run {
+	return reports.Run{Kernel: reports.Kernel{Name: kernel, Version: version}, Target: target, Status: "ok", Cells: cells}
+}
+
+func TestGridFirstSupportedAndMismatch(t *testing.T) {
+	multi := func(s reports.Status, reason string) reports.Cell {
+		return reports.Cell{Feature: "attach/kprobe.multi", Area: "tracing", Since: "5.18", Status: s, Reason: reason}
+	}
+	lsm := func(s reports.Status) reports.Cell {
+		return reports.Cell{Feature: "attach/lsm", Area: "security", Since: "5.7", Status: s}
+	}
+	tp := func(s reports.Status) reports.Cell {
+		return reports.Cell{Feature: "attach/tracepoint", Area: "tracing", Since: "4.7", Status: s}
+	}
+	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
+		// Out of order on purpose: columns sort by kernel version.
+		cellRun("6.12", "6.12.117", "vm", multi(reports.Supported, ""), lsm(reports.Supported), tp(reports.Supported)),
+		cellRun("6.12", "6.12.117", "container/default", multi(reports.Unsupported, "EPERM"), lsm(reports.Unsupported), tp(reports.Unsupported)),
+		cellRun("5.10", "5.10.262", "vm", multi(reports.Unsupported, "needs Linux >= 5.18"), lsm(reports.Supported), tp(reports.Supported)),
+		cellRun("6.1", "6.1.176", "vm", multi(reports.Unsupported, "CONFIG_FPROBE is not set"), lsm(reports.Supported), tp(reports.Supported)),
+	}}
+	g := reports.NewGrid(rep)
+	var labels []string
+	for _, c := range g.Columns {
+		labels = append(labels, c.Label())
+	}
+	if got := strings.Join(labels, ","); got != "5.10 vm,6.1 vm,6.12 vm,6.12 container/default" {
+		t.Errorf("columns = %s", got)
+	}
+	if len(g.Groups) != 2 || g.Groups[0].Area != "tracing" || g.Groups[1].Area != "security" {
+		t.Fatalf("groups = %+v, want tracing then security (catalog order)", g.Groups)
+	}
+	rows := map[string]reports.Row{}
+	for _, grp := range g.Groups {
+		for _, r := range grp.Rows {
+			rows[r.Feature] = r
+		}
+	}
+	m := rows["attach/kprobe.multi"]
+	if m.FirstSupported != "6.12" || !strings.Contains(m.Mismatch, "unsupported on 6.1 vm") || !strings.Contains(m.Mismatch, "CONFIG_FPROBE is not set") {
+		t.Errorf("kprobe.multi: first %q, mismatch %q; want 6.12 and the 6.1 config named", m.FirstSupported, m.Mismatch)
+	}
+	if strings.Contains(m.Mismatch, "container") {
+		t.Errorf("a container profile's refusal counted as a kernel mismatch: %q", m.Mismatch)
+	}
+	if tpRow := rows["attach/tracepoint"]; tpRow.FirstSupported != "5.10" || tpRow.Mismatch != "" || !tpRow.Differs {
+		t.Errorf("tracepoint = %+v", tpRow)
+	}
+	// 5.10 runs an LSM program although... upstream is 5.7, so no mismatch.
+	if l := rows["attach/lsm"]; l.FirstSupported != "5.10" || l.Mismatch != "" {
+		t.Errorf("lsm = %+v", l)
+	}
+
+	// A backport: supported on a kernel older than Since.
+	rep.Runs[2].Cells[0].Status = reports.Supported
+	g = reports.NewGrid(rep)
+	m = g.Groups[0].Rows[0]
+	if m.FirstSupported != "5.10" || !strings.Contains(m.Mismatch, "works on 5.10 (5.10.262), older than upstream 5.18: a backport") {
+		t.Errorf("backport: first %q, mismatch %q", m.FirstSupported, m.Mismatch)
+	}
+}
+
+func TestGridDifferencesAndConflicts(t *testing.T) {
+	c := func(f string, s reports.Status) reports.Cell { return reports.Cell{Feature: f, Area: "features", Status: s} }
+	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
+		cellRun("6.1", "6.1.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported), c("prog/xdp", reports.Supported)),
+		cellRun("6.12", "6.12.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported)),
+		// A second shard of 6.12 disagreeing on ringbuf: one column, a conflict.
+		cellRun("6.12", "6.12.0", "vm", c("map/ringbuf", reports.Failed), c("prog/xdp", reports.Supported)),
+	}}
+	g := reports.NewGrid(rep)
+	if len(g.Columns) != 2 {
+		t.Fatalf("%d columns, want 2", len(g.Columns))
+	}
+	rows := g.Groups[0].Rows
+	if rows[0].Feature != "map/hash" || rows[0].Differs || rows[0].Conflict {
+		t.Errorf("map/hash = %+v, want the same everywhere", rows[0])
+	}
+	if !rows[1].Differs || !rows[1].Conflict || len(rows[1].Cells[1]) != 2 {
+		t.Errorf("map/ringbuf = %+v, want a conflict in 6.12", rows[1])
+	}
+	if rows[2].Differs {
+		t.Errorf("prog/xdp = %+v: both columns supported", rows[2])
+	}
+}

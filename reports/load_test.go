@@ -1,0 +1,127 @@
+package reports_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
+)
+
+func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
+	const run = `{"target":"vm","kernel":{"name":"6.1"},"cells":[%s]}`
+	for _, tc := range []struct{ name, doc, want string }{
+		{"newer schema", `{"schema":2,"runs":[{"future":true}]}`, "field schema: version 2 is newer than this bpfmatrix understands (1); upgrade bpfmatrix"},
+		{"newer schema, fields of another shape", `{"schema":3,"runs":"all of them"}`, "field schema: version 3 is newer"},
+		{"no schema", `{"runs":[]}`, "field schema: missing"},
+		{"schema not a number", `{"schema":"1","runs":[]}`, `field schema: "1" is not an integer`},
+		{"no runs", `{"schema":1}`, "field runs: missing"},
+		{"wrong type", `{"schema":1,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"a/b","status":"supported","duration_ms":"slow"}]}]}`,
+			"field runs.cells.duration_ms: want a number, got JSON string (line 1 column"},
+		{"bad status", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"works"}`, 1) + `]}`, `field runs[0].cells[0].status: "works" is not one of`},
+		{"bad since", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"supported","since":"soon"}`, 1) + `]}`, `field runs[0].cells[0].since: "soon"`},
+		{"negative duration", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"supported","duration_ms":-1}`, 1) + `]}`, "field runs[0].cells[0].duration_ms"},
+		{"no kernel name", `{"schema":1,"runs":[{"target":"vm","cells":[]}]}`, "field runs[0].kernel.name: empty"},
+		{"syntax", "{\"schema\":1,\n\"runs\":[}", "line 2 column 9: not valid JSON"},
+		{"truncated", `{"schema":1,"runs":[{"target":"vm"`, "not valid JSON"},
+		{"trailing data", `{"schema":1,"runs":[]} {}`, "after top-level value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "shard-6.1.json")
+			if err := os.WriteFile(path, []byte(tc.doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := reports.Load(path)
+			if err == nil {
+				t.Fatalf("Load accepted %s", tc.doc)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "report "+path+": ") || !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q\nwant one line starting with %q and containing %q", msg, "report "+path+": ", tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadRoundTripsWhatItWrites(t *testing.T) {
+	rep := fixture.Report(4, 30)
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := reports.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.MarshalIndent(got, "", "  ")
+	if string(again) != string(data) {
+		t.Error("Load(Marshal(report)) differs from the report")
+	}
+	if _, err := reports.Load(filepath.Join(t.TempDir(), "missing.json")); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("loading a missing file: %v, want an error naming it", err)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want reports.Version
+		ok   bool
+	}{
+		{"5.10", reports.Version{5, 10, 0}, true},
+		{"6.1.176", reports.Version{6, 1, 176}, true},
+		{"6.12.117+deb13-cloud-amd64", reports.Version{6, 12, 117}, true},
+		{"6.1.0-50-cloud-amd64", reports.Version{6, 1, 0}, true},
+		{"host", reports.Version{}, false},
+		{"7", reports.Version{}, false},
+		{"", reports.Version{}, false},
+	} {
+		got, ok := reports.ParseVersion(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseVersion(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+	a, _ := reports.ParseVersion("5.10")
+	b, _ := reports.ParseVersion("5.9")
+	if a.Compare(b) != 1 || b.Compare(a) != -1 || a.Compare(a) != 0 {
+		t.Error("5.10 must sort after 5.9")
+	}
+}
+
+// FuzzParse feeds arbitrary bytes to the loader: it must never panic, and
+// whatever it accepts must be valid and survive a write and a re-read.
+func FuzzParse(f *testing.F) {
+	good, _ := json.Marshal(fixture.Report(2, 6))
+	f.Add(good)
+	f.Add([]byte(`{"schema":1,"runs":[]}`))
+	f.Add([]byte(`{"schema":2,"runs":[{}]}`))
+	f.Add([]byte(`{"schema":1,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"a","status":"supported","since":"5.1"}]}]}`))
+	f.Add([]byte(`{"schema":1,"runs":null,"generated":"2026-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := reports.Parse("fuzz.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "report fuzz.json: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := rep.Validate(); err != nil {
+			t.Fatalf("Parse accepted an invalid report: %v", err)
+		}
+		out, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatalf("marshal an accepted report: %v", err)
+		}
+		if _, err := reports.Parse("again.json", out); err != nil {
+			t.Fatalf("a report Parse accepted does not re-parse: %v\n%s", err, out)
+		}
+		reports.NewGrid(rep)
+	})
+}

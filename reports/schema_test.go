@@ -1,0 +1,271 @@
+package reports_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
+)
+
+// jsonSchema is the subset of JSON Schema that schema.json uses.
+type jsonSchema struct {
+	Ref        string                 `json:"$ref"`
+	Type       any                    `json:"type"`
+	Required   []string               `json:"required"`
+	Properties map[string]*jsonSchema `json:"properties"`
+	Items      *jsonSchema            `json:"items"`
+	Enum       []any                  `json:"enum"`
+	Minimum    *float64               `json:"minimum"`
+	Maximum    *float64               `json:"maximum"`
+	MinLength  *int                   `json:"minLength"`
+	Pattern    string                 `json:"pattern"`
+	Defs       map[string]*jsonSchema `json:"$defs"`
+}
+
+func loadSchema(t testing.TB) *jsonSchema {
+	t.Helper()
+	data, err := os.ReadFile("schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s jsonSchema
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatalf("schema.json: %v", err)
+	}
+	return &s
+}
+
+func (s *jsonSchema) resolve(root *jsonSchema) *jsonSchema {
+	if s.Ref == "" {
+		return s
+	}
+	return root.Defs[strings.TrimPrefix(s.Ref, "#/$defs/")]
+}
+
+func (s *jsonSchema) types() []string {
+	switch v := s.Type.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, x.(string))
+		}
+		return out
+	}
+	return nil
+}
+
+// TestSchemaMatchesGoTypes keeps schema.json in step with schema.go: the same
+// properties, JSON types and required fields (those written even when empty)
+// for every object, the same statuses, and the current version.
+func TestSchemaMatchesGoTypes(t *testing.T) {
+	root := loadSchema(t)
+	objects := map[string]struct {
+		schema *jsonSchema
+		typ    reflect.Type
+	}{
+		"report": {root, reflect.TypeOf(reports.Report{})},
+		"run":    {root.Defs["run"], reflect.TypeOf(reports.Run{})},
+		"kernel": {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
+		"cell":   {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
+	}
+	for name, o := range objects {
+		if o.schema == nil {
+			t.Errorf("schema.json: no $defs.%s", name)
+			continue
+		}
+		var required []string
+		seen := map[string]bool{}
+		for i := 0; i < o.typ.NumField(); i++ {
+			f := o.typ.Field(i)
+			tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" || !f.IsExported() {
+				continue
+			}
+			seen[tag] = true
+			if !strings.Contains(opts, "omitempty") {
+				required = append(required, tag)
+			}
+			prop := o.schema.Properties[tag]
+			if prop == nil {
+				t.Errorf("schema.json %s: Go field %s.%s (%q) is missing from properties", name, o.typ.Name(), f.Name, tag)
+				continue
+			}
+			if want, got := jsonTypeOf(f.Type), prop.resolve(root).types(); want != "" && len(got) > 0 && got[0] != want {
+				t.Errorf("schema.json %s.%s: type %v, Go type %s wants %q", name, tag, got, f.Type, want)
+			}
+		}
+		for prop := range o.schema.Properties {
+			if !seen[prop] {
+				t.Errorf("schema.json %s.%s: no Go field has this JSON name", name, prop)
+			}
+		}
+		sort.Strings(required)
+		got := append([]string(nil), o.schema.Required...)
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, required) {
+			t.Errorf("schema.json %s: required %v, but the Go type always writes %v", name, got, required)
+		}
+	}
+
+	var enum []string
+	for _, v := range root.Defs["status"].Enum {
+		enum = append(enum, v.(string))
+	}
+	var statuses []string
+	for _, s := range reports.Statuses {
+		statuses = append(statuses, string(s))
+	}
+	if !reflect.DeepEqual(enum, statuses) {
+		t.Errorf("schema.json $defs.status: %v, reports.Statuses: %v", enum, statuses)
+	}
+	if max := root.Properties["schema"].Maximum; max == nil || int(*max) != reports.SchemaVersion {
+		t.Errorf("schema.json schema.maximum must be reports.SchemaVersion (%d)", reports.SchemaVersion)
+	}
+}
+
+func jsonTypeOf(t reflect.Type) string {
+	if t == reflect.TypeOf(time.Time{}) {
+		return "string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "array"
+	case reflect.Struct:
+		return "object"
+	}
+	return ""
+}
+
+// TestSchemaAcceptsWrittenReports validates what the Go types write against
+// schema.json, so the file documents real reports, not a wish.
+func TestSchemaAcceptsWrittenReports(t *testing.T) {
+	root := loadSchema(t)
+	rep := fixture.Report(3, 40)
+	// A run that broke before any cell, as matrix writes it: cells null.
+	rep.Runs = append(rep.Runs, reports.Run{Kernel: reports.Kernel{Name: "7.2"}, Target: "vm", Status: "error", Detail: "qemu: not found"})
+	rep.Runs[0].Cells[0].Expected = ""
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(root, root, doc, "$"); err != nil {
+		t.Fatal(err)
+	}
+
+	// And the validator is not a yes-machine: a bad status is refused.
+	rep.Runs[0].Cells[0].Status = "maybe"
+	data, _ = json.Marshal(rep)
+	_ = json.Unmarshal(data, &doc)
+	if err := validate(root, root, doc, "$"); err == nil || !strings.Contains(err.Error(), "status") {
+		t.Fatalf("a cell with status \"maybe\" validated: %v", err)
+	}
+}
+
+// validate checks v against s for the keywords schema.json uses.
+func validate(root, s *jsonSchema, v any, path string) error {
+	s = s.resolve(root)
+	if s == nil {
+		return fmt.Errorf("%s: unresolved $ref", path)
+	}
+	if types := s.types(); len(types) > 0 {
+		ok := false
+		for _, ty := range types {
+			ok = ok || isType(v, ty)
+		}
+		if !ok {
+			return fmt.Errorf("%s: %T is not %v", path, v, types)
+		}
+	}
+	if s.Enum != nil {
+		found := false
+		for _, e := range s.Enum {
+			found = found || e == v
+		}
+		if !found {
+			return fmt.Errorf("%s: %v is not one of %v", path, v, s.Enum)
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, r := range s.Required {
+			if _, ok := x[r]; !ok {
+				return fmt.Errorf("%s: required %q is missing", path, r)
+			}
+		}
+		for k, val := range x {
+			if p := s.Properties[k]; p != nil {
+				if err := validate(root, p, val, path+"."+k); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		if s.Items != nil {
+			for i, val := range x {
+				if err := validate(root, s.Items, val, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			}
+		}
+	case float64:
+		if s.Minimum != nil && x < *s.Minimum || s.Maximum != nil && x > *s.Maximum {
+			return fmt.Errorf("%s: %v out of range", path, x)
+		}
+	case string:
+		if s.MinLength != nil && len(x) < *s.MinLength {
+			return fmt.Errorf("%s: shorter than %d", path, *s.MinLength)
+		}
+		if s.Pattern != "" && !regexp.MustCompile(s.Pattern).MatchString(x) {
+			return fmt.Errorf("%s: %q does not match %s", path, x, s.Pattern)
+		}
+	}
+	return nil
+}
+
+func isType(v any, ty string) bool {
+	switch ty {
+	case "object":
+		_, ok := v.(map[string]any)
+		return ok
+	case "array":
+		_, ok := v.([]any)
+		return ok
+	case "string":
+		_, ok := v.(string)
+		return ok
+	case "boolean":
+		_, ok := v.(bool)
+		return ok
+	case "number":
+		_, ok := v.(float64)
+		return ok
+	case "integer":
+		f, ok := v.(float64)
+		return ok && f == float64(int64(f))
+	case "null":
+		return v == nil
+	}
+	return false
+}
