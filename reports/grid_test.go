@@ -70,7 +70,9 @@ func TestGridFirstSupportedAndMismatch(t *testing.T) {
 }
 
 func TestGridDifferencesAndConflicts(t *testing.T) {
-	c := func(f string, s reports.Status) reports.Cell { return reports.Cell{Feature: f, Area: "features", Status: s} }
+	c := func(f string, s reports.Status) reports.Cell {
+		return reports.Cell{Feature: f, Area: "features", Status: s}
+	}
 	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
 		cellRun("6.1", "6.1.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported), c("prog/xdp", reports.Supported)),
 		cellRun("6.12", "6.12.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported)),
