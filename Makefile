@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix test unit host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers test unit host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -25,8 +25,14 @@ kernels: build
 	$(BIN) kernels fetch -flavor $(FLAVOR) $(KERNEL)
 
 matrix: build
-	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm)
+	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
 	$(BIN) run --kernel $(KERNEL) --out $(OUT)
+
+# The container profiles (privileged, bpf-caps, bpf-caps-seccomp, default,
+# userns) on the host kernel.
+containers: build
+	@scripts/deps.sh containers
+	$(BIN) run --kernel host --target containers --out $(OUT)
 
 test: build
 	@scripts/deps.sh generate parity

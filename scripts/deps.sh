@@ -4,7 +4,8 @@
 # else it stops with one line saying what to install.
 #
 # Groups: build (go), generate (clang, libbpf headers, sdt.h), vm (qemu, xz,
-# zstd, lz4, gpgv, Debian's archive keyring), parity (bpftool), browser (chromium).
+# zstd, lz4, gpgv, Debian's archive keyring), parity (bpftool), browser
+# (chromium), containers (podman, runc).
 set -euo pipefail
 
 declare -A check=(
@@ -22,6 +23,8 @@ declare -A check=(
   [debian-archive-keyring]="test -e /usr/share/keyrings/debian-archive-keyring.gpg"
   [bpftool]="command -v bpftool || test -x /usr/sbin/bpftool"
   [chromium]="command -v chromium"
+  [podman]="command -v podman"
+  [runc]="command -v runc || test -x /usr/sbin/runc"
 )
 declare -A group=(
   [build]=""
@@ -29,6 +32,7 @@ declare -A group=(
   [vm]="qemu-system-x86 xz-utils zstd lz4 gpgv debian-archive-keyring"
   [parity]="bpftool"
   [browser]="chromium"
+  [containers]="podman runc"
 )
 
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
