@@ -1,4 +1,13 @@
 // Package features probes what the running kernel can load: every program
-// type, every map type, helpers per program type, and miscellaneous probes
-// (bounded loops, instruction limits, ISA versions, link types).
+// type (prog/<bpftool name>), every map type (map/<bpftool name>), helpers
+// per program type (helper/<program type>/<helper>), and miscellaneous
+// probes (misc/<name>: instruction limit, bounded loops, ISA versions,
+// bpf_link, kprobe_multi and uprobe_multi links), plus attach/freplace.
+//
+// Each probe calls bpf(2) with the smallest object the kernel accepts and,
+// where cilium/ebpf would turn the kernel's answer into ErrNotSupported,
+// makes the call itself so the cell carries the kernel's errno. The specs
+// are registered from the catalog rows (suites/harness/catalog_features.go),
+// one per row. TestBpftoolParityNeedsRoot compares them with
+// `bpftool feature probe kernel`.
 package features
