@@ -65,6 +65,8 @@ const (
 	ErrorMarker = "BPFMATRIX-INIT-ERROR"
 	// ModuleMarker precedes one module's load result.
 	ModuleMarker = "BPFMATRIX-MODULE"
+	// InitMarker says /init has mounted everything, with the guest's uptime.
+	InitMarker = "BPFMATRIX-INIT"
 	// ReadyMarker says the suite is about to start, with the guest's uptime.
 	ReadyMarker = "BPFMATRIX-READY"
 )

@@ -37,8 +37,10 @@ type Machine struct {
 // BaseCmdline is every guest's kernel command line. panic=-1 reboots at once
 // on a panic, which -no-reboot turns into qemu exiting; oops=panic and
 // softlockup_panic=1 turn an oops or a soft lockup into that same quick end
-// instead of a guest limping on until the host's timeout.
-const BaseCmdline = "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet"
+// instead of a guest limping on until the host's timeout. no_timer_check
+// skips the boot-time IO-APIC timer test, which emulation on a busy host
+// fails ("IO-APIC + timer doesn't work!" panicked a 6.1 boot here).
+const BaseCmdline = "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 no_timer_check quiet"
 
 // Accel returns "kvm" when the CPU has hardware virtualization (vmx or svm
 // in /proc/cpuinfo) and /dev/kvm answers KVM_GET_API_VERSION, else "tcg".

@@ -173,7 +173,7 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 	case errors.Is(runErr, ErrNoQemu):
 		return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
 	case c.crash != "":
-		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("after %s: %s\n%s", took.Round(time.Millisecond), c.crash, c.tail(tailLines))}
+		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("the kernel died after %s; console from the first sign:\n%s", took.Round(time.Millisecond), c.tail(tailLines))}
 	case runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) || errors.Is(runErr, context.Canceled)):
 		return matrix.Outcome{Status: matrix.RunTimeout, Detail: fmt.Sprintf("no exit after %s (%v)\n%s", took.Round(time.Millisecond), runErr, c.tail(tailLines))}
 	case runErr != nil:

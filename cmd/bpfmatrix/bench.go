@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
+)
+
+func init() {
+	commands["bench"] = command{"time each kernel's bare boot against its full suite run", bench}
+}
+
+// bench answers "what does a run cost beyond booting and the suite itself?"
+// per kernel: the goal is a full run within 10% of bare boot + suite time.
+func bench(args []string) error {
+	fs, verbose := newFlags("bench")
+	kernels := fs.String("kernel", "all", "comma-separated catalog kernels ("+fmt.Sprint(vmimages.Names()[1:])+") or all")
+	out := fs.String("out", "reports/bench", "output directory")
+	runs := fs.Int("runs", 3, "bare boots per kernel (the median counts)")
+	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites")
+	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
+	vmf := addVMFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if *runs < 1 {
+		return badInput("--runs %d: want at least 1", *runs)
+	}
+	names := splitList(*kernels)
+	if len(names) == 1 && names[0] == "all" {
+		names = vmimages.Names()[1:]
+	}
+	for _, name := range names {
+		if _, err := vmTarget(name, 0); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	buildDir, err := filepath.Abs(filepath.Join(*out, "build"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "building the suite binary")
+	suite, err := matrix.BuildSuite(ctx, *module, buildDir, vmf.labelFilter(*labels))
+	if err != nil {
+		return err
+	}
+	cfg := vmf.config(30 * time.Minute)
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kernel\trelease\tbare boot\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+suite)\t")
+	failed := 0
+	for _, name := range names {
+		dir := filepath.Join(*out, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		p := matrix.NewProgress(os.Stderr, "bench "+name, len(suite.Features))
+		r, err := vm.Bench(ctx, cfg, name, suite, dir, *runs, p)
+		if err != nil {
+			p.Printf("%v", err)
+			failed++
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%d\t%.2f\t\n", name, r.Release,
+			r.Bare.Seconds(), r.Suite.Seconds(), r.Initramfs.Seconds(), r.Full.Seconds(), r.Cells, r.Ratio())
+	}
+	tw.Flush()
+	fmt.Printf("accelerator %s; goal: total/(bare+suite) <= 1.10\n", vm.Accel())
+	if failed > 0 {
+		return unexpectedError{fmt.Sprintf("%d kernels could not be benchmarked", failed)}
+	}
+	return nil
+}

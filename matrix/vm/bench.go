@@ -1,0 +1,105 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// BenchResult compares one kernel's full run with what it cannot avoid: a
+// bare boot (an /init that powers off at once) plus the suite's own run
+// time measured inside the guest. Overhead is everything else: a bigger
+// initramfs, module loading, serial output.
+type BenchResult struct {
+	Kernel, Release string
+	// Bare is the median qemu start-to-exit time of the bare boot.
+	Bare time.Duration
+	// Initramfs is the host's time to assemble the full initramfs.
+	Initramfs time.Duration
+	// Full is qemu start-to-exit with the suite, Suite the suite's run time
+	// in the guest, Cells the cells streamed.
+	Full, Suite time.Duration
+	Cells       int
+}
+
+// Total is the full run as a user waits for it, minus the fetch.
+func (r BenchResult) Total() time.Duration { return r.Initramfs + r.Full }
+
+// Ratio is Total / (Bare + Suite): 1.10 is the goal's limit.
+func (r BenchResult) Ratio() float64 {
+	return r.Total().Seconds() / (r.Bare + r.Suite).Seconds()
+}
+
+// Bench boots kernel name bare `runs` times and once with suite s, in dir.
+func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir string, runs int, p *matrix.Progress) (BenchResult, error) {
+	res := BenchResult{Kernel: name}
+	init, err := cfg.guestInit(ctx, filepath.Dir(s.Binary))
+	if err != nil {
+		return res, err
+	}
+	k, err := cfg.Fetch(ctx, name, progressWriter{p})
+	if err != nil {
+		return res, fmt.Errorf("fetch kernel %s: %w", name, err)
+	}
+	res.Release = k.Release
+
+	bare := filepath.Join(dir, "bare.cpio")
+	if _, err := WriteInitramfs(bare, init, "", k, &guest.Plan{}, cfg.Gzip); err != nil {
+		return res, err
+	}
+	defer removeQuietly(bare)
+	var times []time.Duration
+	for i := 0; i < runs; i++ {
+		files := []string{filepath.Join(dir, "bare-console.log")}
+		m := &Machine{Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: bare, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
+		took, err := m.Run(ctx)
+		if out := judge(files[0], took, err); out.Status != matrix.RunOK {
+			return res, fmt.Errorf("bare boot of %s: %s: %s", name, out.Status, out.Detail)
+		}
+		times = append(times, took)
+		p.Printf("bare boot %d/%d: %.2fs", i+1, runs, took.Seconds())
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	res.Bare = times[len(times)/2]
+
+	full := filepath.Join(dir, "initrd.cpio")
+	start := time.Now()
+	plan := guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append([]string{reports.CellsEnv + "=" + guest.CellsDevice}, cfg.Env...)}
+	if _, err := WriteInitramfs(full, init, s.Binary, k, &plan, cfg.Gzip); err != nil {
+		return res, err
+	}
+	defer removeQuietly(full)
+	res.Initramfs = time.Since(start)
+	files := RunFiles(dir)
+	m := &Machine{Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: full, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
+	took, err := m.Run(ctx)
+	if out := judge(files[0], took, err); out.Status != matrix.RunOK {
+		return res, fmt.Errorf("full run of %s: %s: %s", name, out.Status, out.Detail)
+	}
+	res.Full = took
+	c, err := readConsole(files[0])
+	if err != nil {
+		return res, err
+	}
+	res.Suite = c.suite
+	if _, cells, err := readRecords(files[1]); err == nil {
+		res.Cells = len(cells)
+	}
+	return res, nil
+}
+
+func readRecords(path string) (*reports.Kernel, []reports.Cell, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return reports.ReadRecords(path, f)
+}
