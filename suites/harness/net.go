@@ -1,0 +1,521 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/bpf"
+)
+
+// The ports and address bpf/net.c matches. Fixed numbers are safe: every
+// socket of a networking spec lives in a namespace that spec created.
+const (
+	ProbePort   = 4242
+	ServicePort = 4243
+)
+
+var (
+	// Loopback is where single-namespace specs send their probes.
+	Loopback = net.IPv4(127, 0, 0, 1).To4()
+	// VirtualIP is the address connect4_rewrite maps to Loopback:ServicePort
+	// (TEST-NET-1: routed nowhere, so only the rewrite can make it work).
+	VirtualIP = net.IPv4(192, 0, 2, 1).To4()
+)
+
+// Objects are programs of one eBPF object loaded together with the maps
+// they use; Prog (through Counter) is the first one named.
+type Objects struct {
+	*Counter
+	coll *ebpf.Collection
+}
+
+// Program returns one of the loaded programs.
+func (o *Objects) Program(name string) *ebpf.Program { return o.coll.Programs[name] }
+
+// Map returns one of the loaded maps, such as "socks".
+func (o *Objects) Map(name string) *ebpf.Map { return o.coll.Maps[name] }
+
+// Put stores socket file descriptors at keys 0, 1, ... of a socket map
+// (sockmap, reuseport array); programs see the sockets, not the numbers.
+func (o *Objects) Put(mapName string, fds ...int) error {
+	for i, fd := range fds {
+		if err := o.Map(mapName).Put(uint32(i), uint64(fd)); err != nil {
+			return fmt.Errorf("%s[%d]: %w", mapName, i, err)
+		}
+	}
+	return nil
+}
+
+// LoadNet loads the named programs of bpf/net.c, which let probes through.
+func (c *Cell) LoadNet(names ...string) *Objects { return c.loadObjects("net", bpf.LoadNet, false, names) }
+
+// LoadNetDropping loads them so that they drop the probes they count.
+func (c *Cell) LoadNetDropping(names ...string) *Objects {
+	return c.loadObjects("net", bpf.LoadNet, true, names)
+}
+
+// LoadSecurity loads the named programs of bpf/security.c.
+func (c *Cell) LoadSecurity(names ...string) *Objects {
+	return c.loadObjects("security", bpf.LoadSecurity, false, names)
+}
+
+// loadObjects loads only the named programs and the maps they reference, so
+// that a map type the kernel lacks fails only the specs that need it.
+func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, error), drop bool, names []string) *Objects {
+	spec, err := load()
+	c.Check("parse "+object+" object", err)
+	progs := map[string]*ebpf.ProgramSpec{}
+	used := map[string]bool{}
+	for _, name := range names {
+		p, ok := spec.Programs[name]
+		if !ok {
+			panic("harness: bpf/" + object + ".c has no program " + name)
+		}
+		progs[name] = p
+		for _, ins := range p.Instructions {
+			used[ins.Reference()] = true
+		}
+	}
+	for name := range spec.Maps {
+		if !used[name] && !strings.HasPrefix(name, ".") {
+			delete(spec.Maps, name)
+		}
+	}
+	spec.Programs = progs
+	if v, ok := spec.Variables["drop"]; ok && drop {
+		c.Check("set drop", v.Set(uint32(1)))
+	}
+	coll, err := ebpf.NewCollection(spec)
+	c.Check("load "+progs[names[0]].Type.String()+" program "+strings.Join(names, ", "), err)
+	c.Defer(func() { coll.Close() })
+	return &Objects{Counter: &Counter{Prog: coll.Programs[names[0]], hits: coll.Maps["hits"]}, coll: coll}
+}
+
+// Eventer is anything that counts the events a spec caused.
+type Eventer interface{ Events() uint64 }
+
+// Delivery is what became of the probe datagrams a spec sent: half of them
+// carry a payload starting with 'K' (keep), half with 'D' (drop), so that a
+// filter's verdict shows in which ones arrive.
+type Delivery struct {
+	Sent, Received, Kept int
+	What               string
+}
+
+func (d Delivery) outcome() string {
+	return fmt.Sprintf("%s (%d arrived)", d.What, d.Received)
+}
+
+// ExpectPassed ends the spec: supported when the program counted probes and
+// every probe arrived.
+func (c *Cell) ExpectPassed(k Eventer, d Delivery) {
+	n := c.counted(k, d.outcome())
+	if d.Received != d.Sent {
+		c.Failed("counted %d, but only %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
+	}
+	c.Supported("attached, counted %d probe packets and let them through: %d of %d arrived after %s", n, d.Received, d.Sent, d.What)
+}
+
+// ExpectDropped ends the spec: supported when the program counted probes and
+// none arrived, which proves that the kernel applied its verdict.
+func (c *Cell) ExpectDropped(k Eventer, d Delivery) {
+	n := c.counted(k, d.outcome())
+	if d.Received != 0 {
+		c.Failed("counted %d and returned drop, but %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
+	}
+	c.Supported("attached, counted %d probe packets and dropped them: 0 of %d arrived after %s", n, d.Sent, d.What)
+}
+
+// ExpectFiltered ends the spec: supported when exactly the 'K' probes
+// arrived. k may be nil for a classic BPF filter, which counts nothing.
+func (c *Cell) ExpectFiltered(k Eventer, d Delivery) {
+	n := uint64(0)
+	if k != nil {
+		n = c.counted(k, d.outcome())
+	}
+	if d.Received != d.Sent/2 || d.Kept != d.Received {
+		c.Failed("expected the %d 'K' probes of %d to arrive, got %d (%d 'K') after %s", d.Sent/2, d.Sent, d.Received, d.Kept, d.What)
+	}
+	if k == nil {
+		c.Supported("attached; exactly the %d 'K' probes of %d arrived after %s", d.Kept, d.Sent, d.What)
+	}
+	c.Supported("attached, counted %d; exactly the %d 'K' probes of %d arrived after %s", n, d.Kept, d.Sent, d.What)
+}
+
+// Effect is what a spec's action did, in words, and why it fell short of
+// what the program should have caused, if it did.
+type Effect struct {
+	What string
+	Err  error
+}
+
+// ExpectEffect ends the spec: supported when the program counted events and
+// the action had the effect that only the program could have caused.
+func (c *Cell) ExpectEffect(k Eventer, e Effect) {
+	n := c.counted(k, e.What)
+	if e.Err != nil {
+		c.Failed("counted %d, but %s: %v", n, e.What, e.Err)
+	}
+	c.Supported("attached, counted %d: %s", n, e.What)
+}
+
+// counted records the program's count and fails the spec when it is zero.
+func (c *Cell) counted(k Eventer, what string) uint64 {
+	n := k.Events()
+	c.rec.Events = n
+	if n == 0 {
+		c.Failed("attached, but observed 0 events after %s", what)
+	}
+	return n
+}
+
+// UDPFlow is a socket in one namespace sending probes to a socket bound at
+// ProbePort in another (or the same) namespace.
+type UDPFlow struct {
+	send, recv int
+	to         unix.SockaddrInet4
+}
+
+// UDPFlow opens the two sockets: the receiver bound to dst:ProbePort in
+// namespace to, the sender in namespace from.
+func (c *Cell) UDPFlow(from, to *NetNS, dst net.IP) *UDPFlow {
+	f := &UDPFlow{to: unix.SockaddrInet4{Port: ProbePort}}
+	copy(f.to.Addr[:], dst.To4())
+	var err error
+	c.Check("open receiver", to.Do(func() error { f.recv, err = c.socket(unix.SOCK_DGRAM); return err }))
+	c.Check("bind receiver", unix.Bind(f.recv, &f.to))
+	c.Check("open sender", from.Do(func() error { f.send, err = c.socket(unix.SOCK_DGRAM); return err }))
+	return f
+}
+
+// Receiver is the receiving socket, for attaching socket filters.
+func (f *UDPFlow) Receiver() syscall.Conn { return fdConn(f.recv) }
+
+// Send sends TriggerCalls probes, alternately marked 'K' and 'D', and
+// collects what arrives.
+func (f *UDPFlow) Send() Delivery {
+	d := Delivery{Sent: TriggerCalls, What: fmt.Sprintf("%d UDP datagrams to %s", TriggerCalls, net.IP(f.to.Addr[:]))}
+	for i := 0; i < TriggerCalls; i++ {
+		payload := []byte(fmt.Sprintf("K bpfmatrix probe %d", i))
+		if i%2 == 1 {
+			payload[0] = 'D'
+		}
+		if err := unix.Sendto(f.send, payload, 0, &f.to); err != nil {
+			d.What += fmt.Sprintf(" (send %d: %v)", i, err)
+		}
+	}
+	// Probes that never come must not hold the spec: wait for the first one
+	// long enough for a busy machine, for each next one briefly.
+	wait := 500 * time.Millisecond
+	buf := make([]byte, 256)
+	for d.Received < d.Sent {
+		tv := unix.NsecToTimeval(wait.Nanoseconds())
+		_ = unix.SetsockoptTimeval(f.recv, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		wait = 100 * time.Millisecond
+		n, err := recv(f.recv, buf)
+		if err != nil {
+			break
+		}
+		d.Received++
+		if n > 0 && buf[0] == 'K' {
+			d.Kept++
+		}
+	}
+	return d
+}
+
+// SendUDP sends TriggerCalls datagrams from namespace ns to dst:ProbePort,
+// where nothing needs to listen: for programs on the way out.
+func (c *Cell) SendUDP(ns *NetNS, dst net.IP) string {
+	var fd int
+	var err error
+	c.Check("open sender", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
+	to := &unix.SockaddrInet4{Port: ProbePort}
+	copy(to.Addr[:], dst.To4())
+	for i := 0; i < TriggerCalls; i++ {
+		_ = unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to)
+	}
+	return fmt.Sprintf("%d UDP datagrams to %s", TriggerCalls, dst)
+}
+
+// socket opens an IPv4 socket in the calling thread's namespace, closed when
+// the spec ends.
+func (c *Cell) socket(typ int) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		c.Defer(func() { unix.Close(fd) })
+	}
+	return fd, err
+}
+
+// TCPConn is an established loopback TCP connection: both ends.
+type TCPConn struct{ Client, Server int }
+
+// TCPListener listens on 127.0.0.1:port in ns (port 0: any).
+func (c *Cell) TCPListener(ns *NetNS, port int) int {
+	var fd int
+	var err error
+	c.Check("open listener", ns.Do(func() error { fd, err = c.socket(unix.SOCK_STREAM); return err }))
+	c.Check("bind listener", unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
+	c.Check("listen", unix.Listen(fd, 8))
+	return fd
+}
+
+// TCPConnect connects to 127.0.0.1:port, or to addr when given, from ns,
+// and accepts the connection on listener.
+func (c *Cell) TCPConnect(ns *NetNS, listener int, to unix.Sockaddr) (TCPConn, error) {
+	var conn TCPConn
+	var err error
+	c.Check("open client", ns.Do(func() error { conn.Client, err = c.socket(unix.SOCK_STREAM); return err }))
+	if err := noEINTR(func() error { return unix.Connect(conn.Client, to) }); err != nil {
+		return conn, fmt.Errorf("connect: %w", err)
+	}
+	tv := unix.Timeval{Sec: 1}
+	_ = unix.SetsockoptTimeval(listener, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	err = noEINTR(func() (err error) { conn.Server, _, err = unix.Accept4(listener, unix.SOCK_CLOEXEC); return err })
+	if err != nil {
+		return conn, fmt.Errorf("accept: %w", err)
+	}
+	c.Defer(func() { unix.Close(conn.Server) })
+	return conn, nil
+}
+
+// NewTCPConn establishes a loopback TCP connection in ns.
+func (c *Cell) NewTCPConn(ns *NetNS) TCPConn {
+	ln := c.TCPListener(ns, 0)
+	sa, err := unix.Getsockname(ln)
+	c.Check("getsockname", err)
+	conn, err := c.TCPConnect(ns, ln, sa)
+	c.Check("establish TCP connection", err)
+	unix.Close(ln)
+	return conn
+}
+
+// OpenAndClose opens a loopback TCP connection in ns, sends a byte each way
+// and closes both ends: the whole TCP state machine, on loopback.
+func (c *Cell) OpenAndClose(ns *NetNS) string {
+	conn := c.NewTCPConn(ns)
+	_, _ = unix.Write(conn.Client, []byte{1})
+	_, _ = unix.Write(conn.Server, []byte{1})
+	unix.Close(conn.Client)
+	unix.Close(conn.Server)
+	return "one loopback TCP connection opened, used and closed"
+}
+
+// Redirect sends a message on socket from and reads it on socket to, where
+// it arrives only if a program moved it there.
+func Redirect(from, to int) Effect {
+	msg := []byte("bpfmatrix redirected message")
+	e := Effect{What: fmt.Sprintf("%q sent on one socket arrived on another", msg)}
+	if _, err := unix.Write(from, msg); err != nil {
+		e.Err = fmt.Errorf("send: %w", err)
+		return e
+	}
+	tv := unix.Timeval{Usec: 300000}
+	_ = unix.SetsockoptTimeval(to, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	buf := make([]byte, 256)
+	n, err := recv(to, buf)
+	switch {
+	case err != nil:
+		e.Err = fmt.Errorf("read on the target socket: %w", err)
+	case !bytes.Equal(buf[:n], msg):
+		e.Err = fmt.Errorf("the target socket read %q", buf[:n])
+	}
+	return e
+}
+
+// Steer connects to 127.0.0.1:ServicePort in ns, where nothing listens, and
+// accepts on listener: only a program that steers the connection makes
+// that work.
+func (c *Cell) Steer(ns *NetNS, listener int) Effect {
+	e := Effect{What: fmt.Sprintf("a connection to port %d, where nothing listens, was accepted by the listener on %d", ServicePort, ProbePort)}
+	_, e.Err = c.TCPConnect(ns, listener, &unix.SockaddrInet4{Port: ServicePort, Addr: [4]byte{127, 0, 0, 1}})
+	return e
+}
+
+// ConnectVirtual connects to VirtualIP:ProbePort from ns, where only a
+// listener on 127.0.0.1:ServicePort exists and VirtualIP has no route.
+func (c *Cell) ConnectVirtual(ns *NetNS) Effect {
+	ln := c.TCPListener(ns, ServicePort)
+	e := Effect{What: fmt.Sprintf("a connect to %s:%d reached the listener on 127.0.0.1:%d", VirtualIP, ProbePort, ServicePort)}
+	to := &unix.SockaddrInet4{Port: ProbePort}
+	copy(to.Addr[:], VirtualIP)
+	_, e.Err = c.TCPConnect(ns, ln, to)
+	return e
+}
+
+// BindProbe binds a UDP socket in ns to 127.0.0.1:ProbePort and reads back
+// the port the kernel actually bound.
+func (c *Cell) BindProbe(ns *NetNS) Effect {
+	var fd int
+	var err error
+	c.Check("open socket", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
+	e := Effect{What: fmt.Sprintf("a bind to port %d was bound to port %d", ProbePort, ServicePort)}
+	if e.Err = unix.Bind(fd, &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}); e.Err != nil {
+		return e
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		e.Err = err
+	} else if port := sa.(*unix.SockaddrInet4).Port; port != ServicePort {
+		e.Err = fmt.Errorf("bound to port %d", port)
+	}
+	return e
+}
+
+// Sockets creates and closes TCP and UDP sockets in ns.
+func (c *Cell) Sockets(ns *NetNS) string {
+	c.Check("create sockets", ns.Do(func() error {
+		for i := 0; i < TriggerCalls; i++ {
+			fd, err := unix.Socket(unix.AF_INET, []int{unix.SOCK_STREAM, unix.SOCK_DGRAM}[i%2]|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			unix.Close(fd)
+		}
+		return nil
+	}))
+	return fmt.Sprintf("%d socket(2) calls", TriggerCalls)
+}
+
+// SetSockopts sets IP_TOS on a UDP socket in ns TriggerCalls times.
+func (c *Cell) SetSockopts(ns *NetNS) string {
+	var fd int
+	var err error
+	c.Check("open socket", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
+	for i := 0; i < TriggerCalls; i++ {
+		c.Check("setsockopt(IP_TOS)", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, 0x10))
+	}
+	return fmt.Sprintf("%d setsockopt(IP_TOS) calls", TriggerCalls)
+}
+
+// ReuseportGroup is two UDP sockets sharing 127.0.0.1:ProbePort with
+// SO_REUSEPORT in one namespace.
+type ReuseportGroup struct {
+	ns    *NetNS
+	Socks [2]int
+}
+
+// NewReuseportGroup binds the group's two sockets in ns.
+func (c *Cell) NewReuseportGroup(ns *NetNS) *ReuseportGroup {
+	g := &ReuseportGroup{ns: ns}
+	for i := range g.Socks {
+		var err error
+		c.Check("open group socket", ns.Do(func() error { g.Socks[i], err = c.socket(unix.SOCK_DGRAM); return err }))
+		c.Check("SO_REUSEPORT", unix.SetsockoptInt(g.Socks[i], unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
+		c.Check("bind group socket", unix.Bind(g.Socks[i], &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}))
+		tv := unix.Timeval{Usec: 100000}
+		c.Check("set receive timeout", unix.SetsockoptTimeval(g.Socks[i], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
+	}
+	return g
+}
+
+// Attach attaches a sk_reuseport program to the group.
+func (g *ReuseportGroup) Attach(prog *ebpf.Program) error {
+	return unix.SetsockoptInt(g.Socks[0], unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_EBPF, prog.FD())
+}
+
+// Send sends TriggerCalls datagrams from as many sockets (so that the
+// kernel's own hash would spread them over the group) and checks that all
+// arrived at the socket the program selects, Socks[1].
+func (c *Cell) SendToGroup(g *ReuseportGroup) Effect {
+	e := Effect{What: fmt.Sprintf("all of %d datagrams from %d source ports arrived at the selected socket", TriggerCalls, TriggerCalls)}
+	to := &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}
+	for i := 0; i < TriggerCalls; i++ {
+		var fd int
+		var err error
+		c.Check("open sender", g.ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
+		c.Check("send", unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to))
+	}
+	var got [2]int
+	buf := make([]byte, 64)
+	for i, fd := range g.Socks {
+		for {
+			if _, err := recv(fd, buf); err != nil {
+				break
+			}
+			got[i]++
+		}
+	}
+	if got[1] != TriggerCalls || got[0] != 0 {
+		e.Err = fmt.Errorf("socket 0 got %d, socket 1 got %d", got[0], got[1])
+	}
+	return e
+}
+
+// ClassicKeepFilter is a classic BPF socket filter for UDP sockets that
+// keeps datagrams whose payload starts with 'K' and drops the others.
+var ClassicKeepFilter = []unix.SockFilter{
+	{Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 8}, // first payload byte, after the UDP header
+	{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: 'K'},
+	{Code: unix.BPF_RET | unix.BPF_K, K: 0xffff},
+	{Code: unix.BPF_RET | unix.BPF_K, K: 0},
+}
+
+// AttachClassic attaches a classic BPF filter with SO_ATTACH_FILTER.
+func AttachClassic(conn syscall.Conn, filter []unix.SockFilter) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
+// fdConn lets a raw socket descriptor be passed where cilium/ebpf wants a
+// syscall.Conn (link.AttachSocketFilter).
+type fdConn int
+
+func (c fdConn) SyscallConn() (syscall.RawConn, error) { return rawFD(c), nil }
+
+type rawFD int
+
+func (r rawFD) Control(fn func(fd uintptr)) error { fn(uintptr(r)); return nil }
+func (r rawFD) Read(func(fd uintptr) bool) error  { return errors.ErrUnsupported }
+func (r rawFD) Write(func(fd uintptr) bool) error { return errors.ErrUnsupported }
+
+// In runs attach in ns: links to an interface or a namespace hook
+// (XDP, tcx, netkit, netfilter) resolve it in the attaching thread's
+// namespace.
+func In(ns *NetNS, attach func() (link.Link, error)) (link.Link, error) {
+	var l link.Link
+	err := ns.Do(func() error {
+		var err error
+		l, err = attach()
+		return err
+	})
+	return l, err
+}
+
+// noEINTR retries a blocking socket call that a signal interrupted. Calls
+// on sockets with a timeout (SO_RCVTIMEO) are not restarted after a signal
+// handler, and the Go runtime signals its threads to preempt goroutines.
+func noEINTR(call func() error) error {
+	for {
+		if err := call(); err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// recv reads one datagram or what a stream socket has, until its timeout.
+func recv(fd int, buf []byte) (int, error) {
+	var n int
+	err := noEINTR(func() (err error) { n, _, err = unix.Recvfrom(fd, buf, 0); return err })
+	return n, err
+}
