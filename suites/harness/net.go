@@ -56,7 +56,9 @@ func (o *Objects) Put(mapName string, fds ...int) error {
 }
 
 // LoadNet loads the named programs of bpf/net.c, which let probes through.
-func (c *Cell) LoadNet(names ...string) *Objects { return c.loadObjects("net", bpf.LoadNet, false, names) }
+func (c *Cell) LoadNet(names ...string) *Objects {
+	return c.loadObjects("net", bpf.LoadNet, false, names)
+}
 
 // LoadNetDropping loads them so that they drop the probes they count.
 func (c *Cell) LoadNetDropping(names ...string) *Objects {
@@ -108,7 +110,7 @@ type Eventer interface{ Events() uint64 }
 // filter's verdict shows in which ones arrive.
 type Delivery struct {
 	Sent, Received, Kept int
-	What               string
+	What                 string
 }
 
 func (d Delivery) outcome() string {

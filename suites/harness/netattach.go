@@ -121,7 +121,9 @@ func (v *Veth) RouteIn(prog *ebpf.Program) (net.IP, error) {
 		if err := os.WriteFile("/proc/sys/net/ipv4/conf/all/forwarding", []byte("1"), 0); err != nil {
 			return err
 		}
-		return withRTNL(func(r *rtnl) error { return r.addRoute(prefix, v.BIndex, nil, lwtBPF(lwtBPFIn, prog.FD(), "bpfmatrix")) })
+		return withRTNL(func(r *rtnl) error {
+			return r.addRoute(prefix, v.BIndex, nil, lwtBPF(lwtBPFIn, prog.FD(), "bpfmatrix"))
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add route with encap bpf in on B: %w", err)
