@@ -40,11 +40,14 @@
     panelBody.textContent = "";
     build(panelBody);
     panel.hidden = false;
+    document.body.classList.add("panel-open");
     panel.scrollTop = 0;
+    if (from) from.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   function hide() {
     panel.hidden = true;
+    document.body.classList.remove("panel-open");
     var sel = grid.querySelector("button.sel");
     if (sel) sel.classList.remove("sel");
     if (opener) opener.focus();

@@ -1,0 +1,392 @@
+package html_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/html"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
+)
+
+var (
+	chromiumOnce sync.Once
+	chromiumPath string
+	chromiumWhy  string
+)
+
+// chromium returns Debian's chromium, installing the package when it is
+// missing and the test runs as root (the project's machines), or skips
+// naming what is missing. It never downloads a browser of its own.
+func chromium(t testing.TB) string {
+	t.Helper()
+	chromiumOnce.Do(func() {
+		if p, err := exec.LookPath("chromium"); err == nil {
+			chromiumPath = p
+			return
+		}
+		if os.Geteuid() != 0 {
+			chromiumWhy = "needs Debian's chromium package (/usr/bin/chromium), and is not root to apt-get install it"
+			return
+		}
+		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			chromiumWhy = fmt.Sprintf("needs Debian's chromium package; apt-get install chromium failed: %v: %s", err, lastLine(out))
+			return
+		}
+		if p, err := exec.LookPath("chromium"); err == nil {
+			chromiumPath = p
+			return
+		}
+		chromiumWhy = "needs Debian's chromium package; it is still missing after apt-get install chromium"
+	})
+	if chromiumPath == "" {
+		t.Skip(chromiumWhy)
+	}
+	return chromiumPath
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+// browser starts headless Chromium with the flags this closed network and
+// root need, and a fresh profile.
+func browser(t testing.TB) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1400, 1000),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	return ctx
+}
+
+// hostile is report text shaped like an attack: a verifier log or a
+// console tail can hold anything a program or a kernel module printed.
+const hostile = `</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><b>bold</b>`
+
+// hostileCell is the index of an unsupported cell of the 6.1 column.
+const hostileCell = 6
+
+// browserReport is the 6-kernel × 150-feature fixture with hostile text in
+// every place a kernel or a verifier writes, plus a conflict from a second
+// shard.
+func browserReport() *reports.Report {
+	rep := fixture.Report(6, 150)
+	c := &rep.Runs[1].Cells[hostileCell]
+	c.Evidence = "load program: permission denied: " + hostile
+	c.VerifierLog = "0: (b7) r0 = 0\n" + hostile + "\nR0 !read_ok"
+	c.Errno = "EACCES" + hostile
+	rep.Runs[2].Kernel.Release = "6.12.117" + hostile
+	rep.Runs[3].Status, rep.Runs[3].Detail = "panic", "Kernel panic - not syncing: "+hostile
+	shard := &reports.Report{Schema: 1, Runs: []reports.Run{rep.Runs[4]}}
+	shard.Runs[0].Cells = []reports.Cell{rep.Runs[4].Cells[9]}
+	shard.Runs[0].Cells[0].Status = reports.Failed
+	shard.Runs[0].Cells[0].Evidence = "attached, but observed 0 events after 10 getpgid(2) calls"
+	return reports.Merge(rep, shard)
+}
+
+func writePage(t testing.TB, dir string, rep *reports.Report) (path string, size int) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := html.Write(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "index.html")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, buf.Len()
+}
+
+func fileURL(path string) string { return (&url.URL{Scheme: "file", Path: path}).String() }
+
+// loadMS navigates to path and returns the time from navigation start to
+// the end of the load event, as the browser measured it.
+func loadMS(ctx context.Context, path string) (float64, error) {
+	if err := chromedp.Do(ctx, chromedp.Navigate(fileURL(path))); err != nil {
+		return 0, err
+	}
+	return chromedp.Run(ctx, chromedp.Poll[float64](`(function(){var n=performance.getEntriesByType("navigation")[0];return n&&n.loadEventEnd>0?n.loadEventEnd:null})()`, chromedp.WithPollingTimeout(30*time.Second)))
+}
+
+// TestBrowserMatrix (needs Debian's chromium) opens the rendered page from
+// disk in headless Chromium and uses it as a reader would: it clicks cells,
+// reads their evidence, proves hostile evidence stays text, filters rows,
+// searches, drives it with the keyboard, and leaves screenshots and a PDF
+// print in the test's artifact directory (go test -artifacts keeps them).
+func TestBrowserMatrix(t *testing.T) {
+	ctx := browser(t)
+	dir := t.ArtifactDir()
+	rep := browserReport()
+	path, size := writePage(t, dir, rep)
+	t.Logf("page %s: %d bytes", path, size)
+
+	ms, err := loadMS(ctx, path)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	t.Logf("6 kernels × 150 features: %.0f ms from navigation to load end, %d KB", ms, size/1024)
+
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return s
+	}
+	visibleRows := func() []string {
+		t.Helper()
+		var rows []string
+		s := eval(`Array.from(document.querySelectorAll("#grid tbody tr[data-r]")).filter(r => r.offsetParent !== null).map(r => r.dataset.f).join("\n")`)
+		if s != "" {
+			rows = strings.Split(s, "\n")
+		}
+		return rows
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", p)
+	}
+
+	if n := len(visibleRows()); n != 150 {
+		t.Fatalf("%d rows visible after load, want 150", n)
+	}
+
+	// Click the cell holding hostile evidence: the panel shows it as text.
+	g := reports.NewGrid(rep)
+	if rep.Runs[1].Cells[hostileCell].Status != reports.Unsupported {
+		t.Fatalf("fixture: cell %d of 6.1 should be unsupported", hostileCell)
+	}
+	feature := rep.Runs[1].Cells[hostileCell].Feature
+	sel := chromedp.CSS(fmt.Sprintf(`tr[data-f=%q] td:nth-child(%d) button`, feature, 4+1))
+	if err := chromedp.Do(ctx, chromedp.Click(sel), chromedp.WaitVisible(chromedp.CSS("#panel"))); err != nil {
+		t.Fatalf("click %s on 6.1: %v", feature, err)
+	}
+	panel := eval(`document.getElementById("panel").textContent`)
+	for _, want := range []string{feature + " · 6.1 vm", "unsupported", "EACCES", "load program: permission denied: " + hostile, "Verifier log", "R0 !read_ok", "Duration"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("evidence panel lacks %q:\n%s", want, panel)
+		}
+	}
+	if got := eval(`String(window.__pwned)`); got != "undefined" {
+		t.Errorf("hostile evidence ran: window.__pwned = %s", got)
+	}
+	if got := eval(`String(document.querySelectorAll("#panel script, #panel img, #panel b, thead img, thead script").length)`); got != "0" {
+		t.Errorf("hostile text became %s elements", got)
+	}
+	if got := eval(`String(document.scripts.length)`); got != "2" {
+		t.Errorf("%s script elements in the page, want its own 2", got)
+	}
+	shot("evidence.png")
+
+	// Keyboard: Escape closes the panel and returns focus to the cell; an
+	// arrow moves to the next column, Enter opens that cell's evidence.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.getElementById("panel").hidden) + " " + document.activeElement.getAttribute("aria-label")`); !strings.HasPrefix(got, "true "+feature+" on 6.1 vm") {
+		t.Errorf("after Escape: hidden and focus = %q, want the panel hidden and focus on the cell", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	below := ""
+	for _, grp := range g.Groups {
+		for i, row := range grp.Rows {
+			if row.Feature == feature && i+1 < len(grp.Rows) {
+				below = grp.Rows[i+1].Feature
+			}
+		}
+	}
+	if got := eval(`document.getElementById("panel").hidden ? "hidden" : document.getElementById("panel-title").textContent`); got != below+" · 6.12 vm" {
+		t.Errorf("after →, ↓, Enter the panel shows %q, want %q", got, below+" · 6.12 vm")
+	}
+
+	// Filter "only unexpected": exactly the rows with an unexpected cell.
+	var wantUnexpected, wantDiffers []string
+	for _, grp := range g.Groups {
+		for _, row := range grp.Rows {
+			if row.Unexpected {
+				wantUnexpected = append(wantUnexpected, row.Feature)
+			}
+			if row.Differs {
+				wantDiffers = append(wantDiffers, row.Feature)
+			}
+		}
+	}
+	setSelect := func(id, value string) {
+		t.Helper()
+		eval(fmt.Sprintf(`(function(){var s=document.getElementById(%q);s.value=%q;s.dispatchEvent(new Event("change"));return ""})()`, id, value))
+	}
+	setSelect("f-show", "u")
+	if got := visibleRows(); !sameSet(got, wantUnexpected) || len(got) == 0 {
+		t.Errorf("only unexpected shows %v, want %v", got, wantUnexpected)
+	}
+	if got := eval(`document.getElementById("f-count").textContent`); got != fmt.Sprintf("%d of 150 features", len(wantUnexpected)) {
+		t.Errorf("count says %q", got)
+	}
+	shot("only-unexpected.png")
+	setSelect("f-show", "d")
+	if got := visibleRows(); !sameSet(got, wantDiffers) || len(got) >= 150 {
+		t.Errorf("only differences shows %d rows, want %d", len(got), len(wantDiffers))
+	}
+	setSelect("f-area", "security")
+	for _, f := range visibleRows() {
+		if !strings.HasPrefix(f, "helper/") { // the fixture's security rows
+			t.Errorf("area security shows %s", f)
+		}
+	}
+	if got := eval(`Array.from(document.querySelectorAll("#grid tbody")).filter(b => !b.hidden).map(b => b.dataset.area).join()`); got != "security" {
+		t.Errorf("visible area groups %q, want security only", got)
+	}
+	setSelect("f-area", "")
+	setSelect("f-show", "")
+
+	// Search by the kernel's words: a CONFIG option in the evidence.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#f-q")), chromedp.SendKeys(chromedp.CSS("#f-q"), "config_fprobe")); err != nil {
+		t.Fatal(err)
+	}
+	var wantFprobe []string
+	for _, run := range rep.Runs {
+		for _, c := range run.Cells {
+			if strings.Contains(c.Evidence, "CONFIG_FPROBE") || strings.Contains(c.Reason, "CONFIG_FPROBE") {
+				wantFprobe = append(wantFprobe, c.Feature)
+			}
+		}
+	}
+	if got := visibleRows(); !sameSet(got, wantFprobe) || len(got) == 0 {
+		t.Errorf("search config_fprobe shows %v, want %v", got, wantFprobe)
+	}
+	eval(`(function(){var q=document.getElementById("f-q");q.value="";q.dispatchEvent(new Event("input"));return ""})()`)
+
+	// The conflict cell shows both records.
+	conflict := rep.Runs[4].Cells[9].Feature
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-f=%q] td.conflict button`, conflict)))); err != nil {
+		t.Fatalf("click the conflict of %s: %v", conflict, err)
+	}
+	panel = eval(`document.getElementById("panel").textContent`)
+	if !strings.Contains(panel, "Conflict: 2 records") || !strings.Contains(panel, "failed") || !strings.Contains(panel, "supported") {
+		t.Errorf("conflict panel:\n%s", panel)
+	}
+
+	// A column header shows the kernel's facts, the panic's console text inert.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`th.col:nth-child(7) button`))); err != nil {
+		t.Fatal(err)
+	}
+	panel = eval(`document.getElementById("panel").textContent`)
+	if !strings.Contains(panel, "Kernel panic - not syncing: "+hostile) || !strings.Contains(panel, "panic") {
+		t.Errorf("column panel:\n%s", panel)
+	}
+	if got := eval(`String(window.__pwned)`); got != "undefined" {
+		t.Errorf("hostile run detail ran: window.__pwned = %s", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	shot("matrix.png")
+
+	// Print: the page must print (landscape CSS, no controls).
+	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFLandscape(), chromedp.PDFPrintBackground()))
+	if err != nil {
+		t.Fatalf("print: %v", err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatal("print gave no PDF")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "print.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`(function(){var m=window.matchMedia("print");return getComputedStyle(document.querySelector(".controls")).display})()`); got == "" {
+		t.Error("no computed style for the controls")
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(a)
+	sort.Strings(b)
+	a, b = dedupe(a), dedupe(b)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// BenchmarkBrowserLoad (needs Debian's chromium) measures how long the
+// browser takes to load the 6 × 150 page from disk: ms/load is the
+// browser's own navigation-to-load-end time, the number the 1 s goal is
+// about.
+func BenchmarkBrowserLoad(b *testing.B) {
+	ctx := browser(b)
+	path, size := writePage(b, b.TempDir(), fixture.Report(6, 150))
+	var total float64
+	for b.Loop() {
+		ms, err := loadMS(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += ms
+	}
+	b.ReportMetric(total/float64(b.N), "ms/load")
+	b.ReportMetric(float64(size), "bytes/page")
+}
