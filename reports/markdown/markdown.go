@@ -20,8 +20,13 @@ import (
 // counted, and the reader is sent to the full report.
 const MaxBytes = 256 << 10
 
-// maxUnexpected bounds the list of unexpected cells with their evidence.
-const maxUnexpected = 50
+// maxUnexpected bounds the list of unexpected cells with their evidence,
+// maxRows the table of differing features: past that, a summary stops
+// being read.
+const (
+	maxUnexpected = 50
+	maxRows       = 300
+)
 
 // marks are the same signs the HTML page uses, readable without colour.
 var marks = map[reports.Status]string{
@@ -101,9 +106,11 @@ func (s *summary) write(r *reports.Report) {
 	}
 	s.line("")
 
-	s.differences(g)
+	// Unexpected cells first: they are what fails the job, and the
+	// differences table may run into the budget.
 	s.unexpected(g)
 	s.conflicts(r)
+	s.differences(g)
 }
 
 // differences writes the rows that differ between columns or hold an
@@ -142,7 +149,7 @@ func (s *summary) differences(g *reports.Grid) {
 		for _, cells := range row.Cells {
 			l += " " + cellMark(cells) + " |"
 		}
-		if !s.line("%s", l) {
+		if i >= maxRows || !s.line("%s", l) {
 			s.line("")
 			s.line("… and %d more rows: see the HTML report or report.json.", len(rows)-i)
 			break
