@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -57,22 +58,24 @@ func (o *Objects) Put(mapName string, fds ...int) error {
 
 // LoadNet loads the named programs of bpf/net.c, which let probes through.
 func (c *Cell) LoadNet(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, false, names)
+	return c.loadObjects("net", bpf.LoadNet, false, names, "")
 }
 
 // LoadNetDropping loads them so that they drop the probes they count.
 func (c *Cell) LoadNetDropping(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, true, names)
+	return c.loadObjects("net", bpf.LoadNet, true, names, "")
 }
 
 // LoadSecurity loads the named programs of bpf/security.c.
 func (c *Cell) LoadSecurity(names ...string) *Objects {
-	return c.loadObjects("security", bpf.LoadSecurity, false, names)
+	return c.loadObjects("security", bpf.LoadSecurity, false, names, "")
 }
 
 // loadObjects loads only the named programs and the maps they reference, so
-// that a map type the kernel lacks fails only the specs that need it.
-func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, error), drop bool, names []string) *Objects {
+// that a map type the kernel lacks fails only the specs that need it. A
+// target_tgid variable is set to the suite's PID; note is added to the
+// evidence of a refused load.
+func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, error), drop bool, names []string, note string) *Objects {
 	spec, err := load()
 	c.Check("parse "+object+" object", err)
 	progs := map[string]*ebpf.ProgramSpec{}
@@ -96,8 +99,11 @@ func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, err
 	if v, ok := spec.Variables["drop"]; ok && drop {
 		c.Check("set drop", v.Set(uint32(1)))
 	}
+	if v, ok := spec.Variables["target_tgid"]; ok {
+		c.Check("set target_tgid", v.Set(uint32(os.Getpid())))
+	}
 	coll, err := ebpf.NewCollection(spec)
-	c.Check("load "+progs[names[0]].Type.String()+" program "+strings.Join(names, ", "), err)
+	c.Check("load "+progs[names[0]].Type.String()+" program "+strings.Join(names, ", ")+note, err)
 	c.Defer(func() { coll.Close() })
 	return &Objects{Counter: &Counter{Prog: coll.Programs[names[0]], hits: coll.Maps["hits"]}, coll: coll}
 }

@@ -1,0 +1,32 @@
+package security
+
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+// cgroup programs that act as access control, on a cgroup v2 the spec
+// creates and moves the suite into: only the spec's own actions reach them.
+
+var _ = harness.Spec("attach/cgroup_device", "denies an open of the null device to a cgroup", func(c *harness.Cell) {
+	k := c.LoadSecurity("device_deny_null")
+	null := c.NullDevice()
+	cg := c.NewCgroup()
+	c.Attach(cg.Attach(ebpf.AttachCGroupDevice, k.Prog))
+	c.ExpectEffect(k, harness.OpenDenied(null))
+})
+
+var _ = harness.Spec("attach/cgroup_sysctl", "counts a cgroup's sysctl reads", func(c *harness.Cell) {
+	k := c.LoadSecurity("sysctl_count")
+	cg := c.NewCgroup()
+	c.Attach(cg.Attach(ebpf.AttachCGroupSysctl, k.Prog))
+	c.ExpectFired(k.Counter, harness.ReadSysctl())
+})
+
+var _ = harness.Spec("attach/cgroup_sockopt", "counts a cgroup's setsockopt calls", func(c *harness.Cell) {
+	k := c.LoadSecurity("setsockopt_count")
+	cg := c.NewCgroup()
+	c.Attach(cg.Attach(ebpf.AttachCGroupSetsockopt, k.Prog))
+	c.ExpectFired(k.Counter, c.SetSockopts(c.NewNetNS()))
+})
