@@ -62,8 +62,9 @@ type Row struct {
 	Unexpected bool
 	// Conflict is set when a column holds cells with different statuses.
 	Conflict bool
-	// FirstSupported is the lowest kernel (catalog name) where the feature
-	// works on a kernel's own target (vm or host), "" when it works nowhere.
+	// FirstSupported is the lowest kernel where the feature works on a
+	// kernel's own target (vm or host), "" when it works nowhere: its
+	// catalog name, with the version when the name is not one ("6.18 (host)").
 	FirstSupported string
 	// Mismatch says why FirstSupported disagrees with Since: a kernel older
 	// than Since where it works (a backport), or one at least as new where
@@ -253,6 +254,10 @@ func (row *Row) summarize(cols []Column) {
 		}
 		if works && row.FirstSupported == "" {
 			row.FirstSupported = col.Key.Kernel
+			if _, named := ParseVersion(col.Key.Kernel); !named {
+				// "host" alone says nothing about the version.
+				row.FirstSupported = fmt.Sprintf("%d.%d (%s)", col.version[0], col.version[1], col.Key.Kernel)
+			}
 		}
 		if !hasSince {
 			continue

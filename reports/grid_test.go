@@ -94,3 +94,13 @@ func TestGridDifferencesAndConflicts(t *testing.T) {
 		t.Errorf("prog/xdp = %+v: both columns supported", rows[2])
 	}
 }
+
+func TestGridFirstSupportedNamesTheHostVersion(t *testing.T) {
+	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
+		cellRun("host", "6.18.44", "host", reports.Cell{Feature: "attach/tcx", Area: "networking", Since: "6.6", Status: reports.Supported}),
+	}}
+	row := reports.NewGrid(rep).Groups[0].Rows[0]
+	if row.FirstSupported != "6.18 (host)" || row.Mismatch != "" {
+		t.Errorf("first %q, mismatch %q; want \"6.18 (host)\" and none", row.FirstSupported, row.Mismatch)
+	}
+}
