@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -341,9 +343,19 @@ func TestBrowserMatrix(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "print.pdf"), pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := eval(`(function(){var m=window.matchMedia("print");return getComputedStyle(document.querySelector(".controls")).display})()`); got == "" {
-		t.Error("no computed style for the controls")
+
+	// What a print looks like, as a screenshot a person can check: print
+	// media hides the filters and keeps the colours and marks.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
 	}
+	if got := eval(`getComputedStyle(document.querySelector(".controls")).display`); got != "none" {
+		t.Errorf("print shows the filters (display %q)", got)
+	}
+	shot("print.png")
 }
 
 func sameSet(a, b []string) bool {
