@@ -91,5 +91,7 @@ func init() {
 		Feature{ID: "attach/netfilter", Area: Networking, Prog: ebpf.Netfilter, Attach: ebpf.AttachNetfilter, Since: "6.4",
 			Needs: []Requirement{Config("CONFIG_NETFILTER_BPF_LINK")},
 			Doc:   "netfilter link on IPv4 LOCAL_OUT of a namespace counting loopback UDP"},
+		Feature{ID: "suite/leaks", Area: Networking, Since: "3.19",
+			Doc: "after every other spec: no link of a suite program, cgroup, mount or namespace of the suite remains"},
 	)
 }

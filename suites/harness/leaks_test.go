@@ -1,0 +1,52 @@
+package harness
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/bpfmatrix/bpfmatrix/bpf"
+)
+
+// TestLeaksFindsAHeldLinkAsRoot holds a netns link of a suite program and
+// expects Leaks to name it, then closes it and expects nothing.
+func TestLeaksFindsAHeldLinkAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: loads a program and creates a link")
+	}
+	spec, err := bpf.LoadNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Programs = map[string]*ebpf.ProgramSpec{"flow_dissector_count": spec.Programs["flow_dissector_count"]}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		t.Skipf("flow_dissector program does not load here: %v", err)
+	}
+	defer coll.Close()
+	prog := coll.Programs["flow_dissector_count"]
+	ns, err := unshareNetNS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	l, err := link.AttachNetNs(int(ns.Fd()), prog)
+	if err != nil {
+		t.Skipf("no netns links here: %v", err)
+	}
+	_, leaks, err := Leaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(leaks, ";"), "flow_dissector_") {
+		t.Errorf("Leaks() = %q, want the held flow_dissector link", leaks)
+	}
+	l.Close()
+	ns.Close()
+	if _, leaks, _ := Leaks(); len(leaks) != 0 {
+		t.Errorf("after closing: Leaks() = %q, want none", leaks)
+	}
+}
