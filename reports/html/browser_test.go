@@ -47,7 +47,10 @@ func chromium(t testing.TB) string {
 		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium")
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			chromiumWhy = fmt.Sprintf("needs Debian's chromium package; apt-get install chromium failed: %v: %s", err, lastLine(out))
+			chromiumWhy = fmt.Sprintf("needs Debian's chromium package; apt-get install chromium failed: %v", err)
+			if last := lastLine(out); last != "" {
+				chromiumWhy += ": " + last
+			}
 			return
 		}
 		if p, err := exec.LookPath("chromium"); err == nil {
