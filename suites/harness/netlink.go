@@ -130,6 +130,13 @@ func (r *rtnl) addAddr(index int, ip net.IP, prefix int) error {
 	return r.do(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body)
 }
 
+// addNeigh adds a permanent neighbour entry: ip is at mac on the link.
+func (r *rtnl) addNeigh(index int, ip net.IP, mac net.HardwareAddr) error {
+	msg := unix.NdMsg{Family: unix.AF_INET, Ifindex: int32(index), State: unix.NUD_PERMANENT}
+	body := append(bytesOf(&msg), attrs(nil).add(unix.NDA_DST, ip.To4()).add(unix.NDA_LLADDR, mac)...)
+	return r.do(unix.RTM_NEWNEIGH, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, body)
+}
+
 // addRoute adds a route to dst out of a link, via gw when it is not nil,
 // with extra attributes (a lightweight tunnel encapsulation).
 func (r *rtnl) addRoute(dst *net.IPNet, index int, gw net.IP, extra attrs) error {

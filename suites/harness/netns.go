@@ -144,9 +144,19 @@ func (c *Cell) newPair(kind string, data attrs, queues uint32) *Veth {
 	c.Check("create "+kind+" pair", v.A.Do(func() error {
 		return withRTNL(func(r *rtnl) error { return r.newPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
 	}))
+	var macA, macB net.HardwareAddr
 	var err error
-	c.Check("configure "+kind+" end A", v.A.Do(func() error { v.AIndex, err = configure("bm0", vethA); return err }))
-	c.Check("configure "+kind+" end B", v.B.Do(func() error { v.BIndex, err = configure("bm1", vethB); return err }))
+	c.Check("configure "+kind+" end A", v.A.Do(func() error { v.AIndex, macA, err = configure("bm0", vethA); return err }))
+	c.Check("configure "+kind+" end B", v.B.Do(func() error { v.BIndex, macB, err = configure("bm1", vethB); return err }))
+	// Permanent neighbour entries spare every spec ARP, whose first request
+	// can be lost while the link's qdisc is being activated: then the
+	// retransmission comes only after a second.
+	c.Check("add neighbour B on A", v.A.Do(func() error {
+		return withRTNL(func(r *rtnl) error { return r.addNeigh(v.AIndex, vethB, macB) })
+	}))
+	c.Check("add neighbour A on B", v.B.Do(func() error {
+		return withRTNL(func(r *rtnl) error { return r.addNeigh(v.BIndex, vethA, macA) })
+	}))
 	c.Check("wait for "+kind+" end A", v.A.Do(func() error { return waitRunning("bm0") }))
 	c.Check("wait for "+kind+" end B", v.B.Do(func() error { return waitRunning("bm1") }))
 	c.Check("warm up "+kind+" pair", v.warmUp())
@@ -158,9 +168,8 @@ func (c *Cell) newPair(kind string, data attrs, queues uint32) *Veth {
 const warmUpPort = 4241
 
 // warmUp sends datagrams from A to B until one arrives, before any program
-// is attached: then A has resolved B's address and both ends' qdiscs are
-// active, so no probe waits for ARP or dies in the noop qdisc a link has
-// for a moment after its carrier comes up.
+// is attached: then both ends' qdiscs are active, and no probe dies in the
+// noop qdisc a link has for a moment after its carrier comes up.
 func (v *Veth) warmUp() error {
 	var sfd, rfd int
 	var err error
@@ -209,13 +218,14 @@ func waitRunning(name string) error {
 	}
 }
 
-// configure gives the link called name the address ip/24 and brings it up.
-func configure(name string, ip net.IP) (int, error) {
+// configure gives the link called name the address ip/24 and brings it up;
+// it returns the link's index and MAC address.
+func configure(name string, ip net.IP) (int, net.HardwareAddr, error) {
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return ifc.Index, withRTNL(func(r *rtnl) error {
+	return ifc.Index, ifc.HardwareAddr, withRTNL(func(r *rtnl) error {
 		if err := r.addAddr(ifc.Index, ip, 24); err != nil {
 			return fmt.Errorf("add address %s: %w", ip, err)
 		}
