@@ -90,8 +90,9 @@ func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, err
 			used[ins.Reference()] = true
 		}
 	}
-	for name := range spec.Maps {
-		if !used[name] && !strings.HasPrefix(name, ".") {
+	for name, m := range spec.Maps {
+		// struct_ops maps refer to programs, not the other way round.
+		if !used[name] && !strings.HasPrefix(name, ".") && m.Type != ebpf.StructOpsMap {
 			delete(spec.Maps, name)
 		}
 	}
@@ -106,6 +107,37 @@ func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, err
 	c.Check("load "+progs[names[0]].Type.String()+" program "+strings.Join(names, ", ")+note, err)
 	c.Defer(func() { coll.Close() })
 	return &Objects{Counter: &Counter{Prog: coll.Programs[names[0]], hits: coll.Maps["hits"]}, coll: coll}
+}
+
+// LoadCongestionControl loads bpf/net_cc.c: the struct_ops map
+// "bpfmatrix_cc", a tcp_congestion_ops, and its programs.
+func (c *Cell) LoadCongestionControl() *Objects {
+	return c.loadObjects("net_cc", bpf.LoadNetCC, false, []string{"bm_init", "bm_ssthresh", "bm_cong_avoid", "bm_undo_cwnd"}, "")
+}
+
+// UseCongestionControl opens a loopback TCP connection in ns whose client
+// picks the congestion control called name (TCP_CONGESTION) and exchanges
+// a message: the kernel initialises the congestion control on connect.
+func (c *Cell) UseCongestionControl(ns *NetNS, name string) Effect {
+	e := Effect{What: "a loopback TCP connection whose client set TCP_CONGESTION=" + name + " used it"}
+	ln := c.TCPListener(ns, 0)
+	sa, err := unix.Getsockname(ln)
+	c.Check("getsockname", err)
+	var fd int
+	c.Check("open client", ns.Do(func() error { fd, err = c.socket(unix.SOCK_STREAM); return err }))
+	if e.Err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, name); e.Err != nil {
+		e.Err = fmt.Errorf("setsockopt(TCP_CONGESTION): %w", e.Err)
+		return e
+	}
+	if e.Err = noEINTR(func() error { return unix.Connect(fd, sa) }); e.Err != nil {
+		return e
+	}
+	if got, err := unix.GetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION); err != nil || got != name {
+		e.Err = fmt.Errorf("getsockopt(TCP_CONGESTION) = %q, %v", got, err)
+		return e
+	}
+	_, e.Err = unix.Write(fd, []byte("bpfmatrix"))
+	return e
 }
 
 // Eventer is anything that counts the events a spec caused.

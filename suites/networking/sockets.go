@@ -92,3 +92,9 @@ var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPOR
 	c.Check("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
 	c.ExpectEffect(k, c.SendToGroup(group))
 })
+
+var _ = harness.Spec("attach/struct_ops.tcp_congestion_ops", "registers a BPF TCP congestion control that a loopback connection uses", func(c *harness.Cell) {
+	k := c.LoadCongestionControl()
+	c.Attach(link.AttachStructOps(link.StructOpsOptions{Map: k.Map("bpfmatrix_cc")}))
+	c.ExpectEffect(k, c.UseCongestionControl(c.NewNetNS(), "bpfmatrix_cc"))
+})
