@@ -50,7 +50,7 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 func run(f *Feature, body func(c *Cell)) {
 	k := Running()
 	c := &Cell{Feature: f, Kernel: k}
-	c.rec.Feature, c.rec.Area = f.ID, string(f.Area)
+	c.rec.Feature, c.rec.Area, c.rec.Since = f.ID, string(f.Area), f.Since
 	c.rec.Expected, c.rec.Reason = f.Expect(k)
 	current = c
 
@@ -117,6 +117,7 @@ func (c *Cell) Check(step string, err error) {
 	}
 	v := Classify(err)
 	c.set(v.Status, v.Errno, step+": "+v.Evidence)
+	c.rec.VerifierLog = v.VerifierLog
 	panic(verdict{})
 }
 

@@ -23,6 +23,8 @@ type Verdict struct {
 	Errno string
 	// Evidence is the error in the kernel's (and cilium/ebpf's) own words.
 	Evidence string
+	// VerifierLog is the tail of the verifier's log when it refused a load.
+	VerifierLog string
 }
 
 // memlockHint is what cilium/ebpf appends to every EPERM. It misleads: since
@@ -42,6 +44,7 @@ func Classify(err error) Verdict {
 	var verr *ebpf.VerifierError
 	if errors.As(err, &verr) {
 		v.Evidence = verifierEvidence(verr)
+		v.VerifierLog = verifierTail(verr, 20)
 	}
 
 	var errno unix.Errno
@@ -76,6 +79,15 @@ func ErrnoName(e unix.Errno) string {
 		return name
 	}
 	return fmt.Sprintf("errno %d", int(e))
+}
+
+// verifierTail returns the last n lines of the verifier's log.
+func verifierTail(verr *ebpf.VerifierError, n int) string {
+	log := verr.Log
+	if len(log) > n {
+		log = log[len(log)-n:]
+	}
+	return strings.Join(log, "\n")
 }
 
 // verifierEvidence keeps the error line and the last lines of the verifier
