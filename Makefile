@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix containers test unit host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers test unit fuzz host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -39,10 +39,20 @@ test: build
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generate
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory host-suite
 
 unit:
 	$(GO) test -count=1 $(UNIT)
+
+# Bounded fuzzing of what reads untrusted input: report files and merges.
+fuzz:
+	$(GO) test ./reports -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=10s -fuzzminimizetime=2s
+	$(GO) test ./reports -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime=10s -fuzzminimizetime=2s
+
+# Re-render index.html and summary.md from the last report.json.
+report: build
+	$(BIN) report render $(OUT)/report.json --out $(OUT)
 
 # The host suite through the runner, as a user runs it.
 host-suite: build
