@@ -161,7 +161,7 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	return took, nil
 }
 
-// Cleanup removes files a run leaves that nobody reads afterwards.
+// removeQuietly removes files a run leaves that nobody reads afterwards.
 func removeQuietly(paths ...string) {
 	for _, p := range paths {
 		_ = os.Remove(p)
