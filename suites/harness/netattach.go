@@ -46,6 +46,7 @@ const (
 // ClsBPF adds the clsact qdisc and a cls_bpf filter in direct-action mode
 // running prog: on B's ingress, or on A's egress. Both go with the pair.
 func (v *Veth) ClsBPF(prog *ebpf.Program, dir Direction) error {
+	qdisc, filter := "clsact qdisc"+v.c.moduleFact("sch_ingress"), "cls_bpf filter"+v.c.moduleFact("cls_bpf")
 	ns, index, parent := v.B, v.BIndex, uint32(tcHIngress)
 	if dir == Egress {
 		ns, index, parent = v.A, v.AIndex, tcHEgress
@@ -53,10 +54,10 @@ func (v *Veth) ClsBPF(prog *ebpf.Program, dir Direction) error {
 	return ns.Do(func() error {
 		return withRTNL(func(r *rtnl) error {
 			if err := r.addClsact(index); err != nil {
-				return fmt.Errorf("add clsact qdisc: %w", err)
+				return fmt.Errorf("add %s: %w", qdisc, err)
 			}
 			if err := r.addBPFFilter(index, parent, prog.FD(), "bpfmatrix"); err != nil {
-				return fmt.Errorf("add cls_bpf filter: %w", err)
+				return fmt.Errorf("add %s: %w", filter, err)
 			}
 			return nil
 		})

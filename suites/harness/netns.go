@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -141,7 +142,7 @@ func (c *Cell) NewNetkit() *Veth {
 
 func (c *Cell) newPair(kind string, data attrs, queues uint32) *Veth {
 	v := &Veth{c: c, A: c.NewNetNS(), B: c.NewNetNS(), AAddr: vethA, BAddr: vethB}
-	c.Check("create "+kind+" pair", v.A.Do(func() error {
+	c.Check("create "+kind+" pair"+c.moduleFact(kind), v.A.Do(func() error {
 		return withRTNL(func(r *rtnl) error { return r.newPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
 	}))
 	var macA, macB net.HardwareAddr
@@ -231,4 +232,29 @@ func configure(name string, ip net.IP) (int, net.HardwareAddr, error) {
 		}
 		return r.setUp(ifc.Index)
 	})
+}
+
+// moduleConfig names the CONFIG option (without CONFIG_) of each module the
+// networking specs may need.
+var moduleConfig = map[string]string{"veth": "veth", "netkit": "netkit", "sch_ingress": "net_sch_ingress", "cls_bpf": "net_cls_bpf"}
+
+// moduleFact says, for evidence, how the running kernel provides a
+// module's feature: built in, a module that is loaded, or a module that is
+// not (a VM guest loads the ones the suite needs; nothing autoloads them
+// there).
+func (c *Cell) moduleFact(module string) string {
+	config := "CONFIG_" + strings.ToUpper(moduleConfig[module])
+	v, known := c.Kernel.ConfigValue(config)
+	switch {
+	case !known:
+		return ""
+	case v == "":
+		return " (" + config + " is not set)"
+	case v != "m":
+		return fmt.Sprintf(" (%s=%s)", config, v)
+	}
+	if _, err := os.Stat("/sys/module/" + module); err != nil {
+		return fmt.Sprintf(" (%s=m, module %s not loaded: no /sys/module/%s)", config, module, module)
+	}
+	return fmt.Sprintf(" (%s=m, module %s loaded)", config, module)
 }
