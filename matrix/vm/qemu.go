@@ -152,7 +152,7 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		<-done
-		return time.Since(start), ctx.Err()
+		return time.Since(start), context.Cause(ctx)
 	}
 	took := time.Since(start)
 	if err != nil {

@@ -65,6 +65,9 @@ type Config struct {
 	MemoryMiB, CPUs int
 	// Timeout bounds each kernel's boot and suite run; 0 means none.
 	Timeout time.Duration
+	// Idle ends a run whose guest wrote nothing to the console or the
+	// record stream for this long: a hung kernel. 0 means DefaultIdle.
+	Idle time.Duration
 	// Env is extra environment for the suite in the guest, such as
 	// BPFMATRIX_ALLOW_CRASH=1 for the crash test.
 	Env []string
@@ -151,11 +154,19 @@ func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir strin
 		ctx, cancel = context.WithTimeout(ctx, t.cfg.Timeout)
 		defer cancel()
 	}
+	idle := t.cfg.Idle
+	if idle <= 0 {
+		idle = DefaultIdle
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopIdle := watchIdle(serial[:2], idle, cancel)
 	stopWatch := watchConsole(serial[0], p)
 	stop := p.Watch(matrix.RecordsFile(dir))
 	took, runErr := m.Run(ctx)
 	stop()
 	stopWatch()
+	stopIdle()
 	return judge(serial[0], took, runErr)
 }
 
@@ -174,7 +185,7 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 		return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
 	case c.crash != "":
 		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("the kernel died after %s; console from the first sign:\n%s", took.Round(time.Millisecond), c.tail(tailLines))}
-	case runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) || errors.Is(runErr, context.Canceled)):
+	case runErr != nil && (errors.Is(runErr, context.DeadlineExceeded) || errors.Is(runErr, context.Canceled) || errors.Is(runErr, errIdle)):
 		return matrix.Outcome{Status: matrix.RunTimeout, Detail: fmt.Sprintf("no exit after %s (%v)\n%s", took.Round(time.Millisecond), runErr, c.tail(tailLines))}
 	case runErr != nil:
 		return matrix.Outcome{Status: matrix.RunError, Detail: runErr.Error()}
@@ -191,6 +202,47 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 	default:
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("the suite exited %d\n%s", c.code, c.tail(tailLines))}
 	}
+}
+
+// DefaultIdle is how long a guest may stay silent before it counts as hung.
+// Every spec writes a cell within seconds even under TCG.
+const DefaultIdle = 3 * time.Minute
+
+// errIdle is the cause of a run stopped by watchIdle.
+var errIdle = errors.New("the guest wrote nothing to its console or record stream")
+
+// watchIdle cancels the run when none of files grew for idle.
+func watchIdle(files []string, idle time.Duration, cancel context.CancelCauseFunc) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var last int64 = -1
+		since := time.Now()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			var size int64
+			for _, f := range files {
+				if st, err := os.Stat(f); err == nil {
+					size += st.Size()
+				}
+			}
+			if size != last {
+				last, since = size, time.Now()
+			} else if time.Since(since) >= idle {
+				cancel(fmt.Errorf("%w for %s", errIdle, idle))
+				return
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
 }
 
 // cmdline is the guest's extra command line: the guest flag, then the user's.

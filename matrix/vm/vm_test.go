@@ -64,6 +64,7 @@ func TestJudge(t *testing.T) {
 		{"oops then exit", boot + "[    4.0] BUG: kernel NULL pointer dereference, address: 0000000000000000\r\n[    4.0] Oops: 0000 [#1] SMP\r\nBPFMATRIX-EXIT 0 suite=3.5s\r\n", nil, matrix.RunPanic, "BUG: kernel NULL pointer dereference"},
 		{"oom", boot + "[    6.0] Out of memory: Killed process 80 (suites.test)\r\n", nil, matrix.RunPanic, "Out of memory"},
 		{"hang", boot + "[    9.0] still going\r\n", context.DeadlineExceeded, matrix.RunTimeout, "still going"},
+		{"silent", boot, fmt.Errorf("%w for 3m0s", errIdle), matrix.RunTimeout, "wrote nothing"},
 		{"silent reset", boot, nil, matrix.RunPanic, "without BPFMATRIX-EXIT"},
 		{"init error", "BPFMATRIX-INIT-ERROR open /dev/ttyS1: no such device\r\nBPFMATRIX-EXIT 125 suite=0.000s\r\n", nil, matrix.RunError, "/dev/ttyS1"},
 		{"qemu failed", "", fmt.Errorf("qemu: exit status 1: could not load kernel"), matrix.RunError, "could not load kernel"},
