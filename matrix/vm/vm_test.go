@@ -82,19 +82,6 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-func TestParseExit(t *testing.T) {
-	line := "[ 3.2] random: crng init done\rBPFMATRIX-EXIT 1 suite=12.500s"
-	if code, ok := guest.ParseExit(line); !ok || code != 1 {
-		t.Errorf("ParseExit = %d, %v", code, ok)
-	}
-	if d, ok := guest.ParseSuiteTime(line); !ok || d != 12500*time.Millisecond {
-		t.Errorf("ParseSuiteTime = %s, %v", d, ok)
-	}
-	if _, ok := guest.ParseExit("BPFMATRIX-EXITED"); ok {
-		t.Error("ParseExit accepted a non-marker")
-	}
-}
-
 // TestVMBootsDebian61 is the VM target end to end: it builds the suite and
 // the guest init, fetches Debian's 6.1 cloud kernel (cached after the first
 // run), boots it under qemu and checks the cells it streamed.

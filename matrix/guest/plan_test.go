@@ -1,0 +1,22 @@
+package guest
+
+import (
+	"testing"
+	"time"
+)
+
+func TestExitLineRoundTrip(t *testing.T) {
+	// Kernel messages may share the line, and a serial console adds "\r".
+	line := "[ 3.2] random: crng init done\r" + ExitLine(1, 12500*time.Millisecond) + "\r"
+	if code, ok := ParseExit(line); !ok || code != 1 {
+		t.Errorf("ParseExit(%q) = %d, %v; want 1", line, code, ok)
+	}
+	if d, ok := ParseSuiteTime(line); !ok || d != 12500*time.Millisecond {
+		t.Errorf("ParseSuiteTime(%q) = %s, %v; want 12.5s", line, d, ok)
+	}
+	for _, bad := range []string{"BPFMATRIX-EXITED 0", ExitMarker + " x", "EXIT 0"} {
+		if _, ok := ParseExit(bad); ok {
+			t.Errorf("ParseExit(%q) accepted a non-marker", bad)
+		}
+	}
+}
