@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix containers test unit fuzz host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers crash-demo test unit fuzz host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -35,7 +35,7 @@ containers: build
 	$(BIN) run --kernel host --target containers --out $(OUT)
 
 test: build
-	@scripts/deps.sh generate parity
+	@scripts/deps.sh generate parity vm containers browser
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generate
 	$(MAKE) --no-print-directory unit
@@ -57,6 +57,17 @@ report: build
 # The host suite through the runner, as a user runs it.
 host-suite: build
 	$(BIN) run --kernel host --out $(OUT)/test-host
+
+# Per kernel: bare boot-to-poweroff time, full run time, and their ratio.
+bench: build
+	@scripts/deps.sh vm
+	$(BIN) bench --kernel $(KERNEL) --out $(OUT)/bench
+
+# Crashes each VM's kernel on purpose mid-suite: the report keeps the cells
+# streamed before the crash and marks the rest crashed.
+crash-demo: build
+	@scripts/deps.sh vm
+	$(BIN) run --kernel 6.1,5.10 --jobs 1 --crash-test --label-filter 'tracing || crash' --out $(OUT)/crash-demo || test $$? -eq 1
 
 # Rebuild the eBPF objects and the static uprobe/USDT target.
 generate:
