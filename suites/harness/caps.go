@@ -67,19 +67,67 @@ type privilegeNeed struct{ f *Feature }
 // Unmet judges by k's process facts, so a Kernel that was not read from a
 // running process (a test's literal) predicts nothing.
 func (n privilegeNeed) Unmet(k *Kernel) string {
-	if k.CapEff == "" {
+	p, ok := privilegesOf(k)
+	if !ok {
 		return ""
+	}
+	return n.unmet(p)
+}
+
+// privilegesOf returns the privileges of the process whose facts k holds;
+// false for a Kernel not read from a running process (a test's literal).
+func privilegesOf(k *Kernel) (Privileges, bool) {
+	if k.CapEff == "" {
+		return Privileges{}, false
 	}
 	p := ProcessPrivileges()
 	p.Seccomp, p.CapEff, p.UnprivilegedBPF = k.Seccomp, k.CapEff, k.UnprivilegedBPF
-	return n.unmet(p)
+	return p, true
+}
+
+// OwnNetNS is the requirement of a spec outside the networking area that
+// builds its own network namespace (networking specs all have it).
+func OwnNetNS() Requirement { return netnsNeed{} }
+
+type netnsNeed struct{}
+
+func (netnsNeed) Unmet(k *Kernel) string {
+	p, ok := privilegesOf(k)
+	if !ok {
+		return ""
+	}
+	return p.netnsUnmet()
+}
+
+func (p Privileges) netnsUnmet() string {
+	if p.hasInOwnNS(capSysAdmin) {
+		return ""
+	}
+	return fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff)
+}
+
+// IterateObjects is the requirement of a spec that walks the kernel's BPF
+// objects (BPF_LINK_GET_NEXT_ID and friends): the kernel admits that only
+// with CAP_SYS_ADMIN in the initial user namespace.
+func IterateObjects() Requirement { return iterateNeed{} }
+
+type iterateNeed struct{}
+
+func (iterateNeed) Unmet(k *Kernel) string {
+	p, ok := privilegesOf(k)
+	if !ok || p.has(capSysAdmin) {
+		return ""
+	}
+	return "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: " + p.lacks(capSysAdmin)
 }
 
 func (n privilegeNeed) unmet(p Privileges) string {
 	f := n.f
 	// Networking specs build their own network namespace first (NewNetNS).
-	if f.Area == Networking && !p.hasInOwnNS(capSysAdmin) {
-		return fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff)
+	if f.Area == Networking {
+		if why := p.netnsUnmet(); why != "" {
+			return why
+		}
 	}
 	// A row naming no program or map type makes no bpf(2) object: classic
 	// socket filters go through setsockopt(2) alone.

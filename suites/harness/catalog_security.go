@@ -16,7 +16,7 @@ func init() {
 			Needs: []Requirement{Config("CONFIG_CGROUP_BPF")},
 			Doc:   "cgroup/sysctl counting the spec's reads of /proc/sys/kernel/ostype"},
 		Feature{ID: "attach/cgroup_sockopt", Area: Security, Prog: ebpf.CGroupSockopt, Attach: ebpf.AttachCGroupSetsockopt, Since: "5.3",
-			Needs: []Requirement{Config("CONFIG_CGROUP_BPF")},
+			Needs: []Requirement{Config("CONFIG_CGROUP_BPF"), OwnNetNS()},
 			Doc:   "cgroup/setsockopt counting the spec's setsockopt(IP_TOS) calls"},
 	)
 }

@@ -112,6 +112,7 @@ func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, err
 // LoadCongestionControl loads bpf/net_cc.c: the struct_ops map
 // "bpfmatrix_cc", a tcp_congestion_ops, and its programs.
 func (c *Cell) LoadCongestionControl() *Objects {
+	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", ProbeBTFLoad())
 	return c.loadObjects("net_cc", bpf.LoadNetCC, false, []string{"bm_init", "bm_ssthresh", "bm_cong_avoid", "bm_undo_cwnd"}, "")
 }
 
