@@ -139,8 +139,13 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	var cells []reports.Cell
 	f, err := os.Open(RecordsFile(dir))
 	if err == nil {
-		kernel, cells, err = reports.ReadRecords(RecordsFile(dir), f)
+		var stream *reports.Stream
+		stream, err = reports.ReadStream(RecordsFile(dir), f)
 		f.Close()
+		if stream != nil {
+			kernel, cells = stream.Kernel, stream.Cells
+			run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+		}
 	}
 	if err != nil && run.Status == RunOK {
 		run.Status, run.Detail = RunError, err.Error()
@@ -177,6 +182,30 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	}
 	run.Cells = cells
 	return run
+}
+
+// ProbePointsFile is where a run's full probe point lists are kept.
+func ProbePointsFile(dir string) string { return filepath.Join(dir, "probepoints.json") }
+
+// keepProbePoints moves the full name lists of a probe points record (tens of
+// thousands of function names per kernel) into a file in the run's dir, so
+// that report.json carries only the counts and the watch list.
+// A failure loses only the lists: the counts stay, and `bpfmatrix
+// probepoints` says the file is missing.
+func keepProbePoints(pp *reports.ProbePoints, dir string) *reports.ProbePoints {
+	if pp == nil {
+		return nil
+	}
+	lists, err := pp.UnpackLists()
+	pp.ListsGzip = nil
+	if lists == nil || err != nil {
+		return pp
+	}
+	if err := writeJSON(ProbePointsFile(dir), lists); err == nil {
+		// Relative to report.json, which sits two levels up: Out/runs/<run>.
+		pp.ListsFile = filepath.Join("runs", filepath.Base(dir), filepath.Base(ProbePointsFile(dir)))
+	}
+	return pp
 }
 
 // ginkgoFailures maps features to the failure Ginkgo recorded for them, from

@@ -4,7 +4,11 @@
 package reports
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -121,6 +125,9 @@ type Run struct {
 	End      time.Time `json:"end"`
 	Cells    []Cell    `json:"cells"`
 	WallTime float64   `json:"wall_seconds"`
+	// ProbePoints is the kernel's inventory of event sources, when the
+	// probepoints suite ran; its full lists are in a file beside the run.
+	ProbePoints *ProbePoints `json:"probepoints,omitempty"`
 }
 
 // Report is the whole output of a bpfmatrix invocation.
@@ -184,4 +191,133 @@ func (r *Report) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ProbePoints is what can be hooked on one kernel: how many event sources of
+// each kind it offers and, for a watch list of points eBPF tools commonly
+// hook, whether each exists and what it looks like. Finding an event source
+// that exists on every kernel you ship to, with the fields you read at the
+// offsets you expect, is often harder than writing the program.
+type ProbePoints struct {
+	// Tracefs is where tracefs was found ("/sys/kernel/tracing", or
+	// "/sys/kernel/debug/tracing" when only debugfs offers it); "" if nowhere.
+	Tracefs string `json:"tracefs"`
+	// Tracepoints counts the directories under tracefs events/<system>/.
+	Tracepoints Count `json:"tracepoints"`
+	// SyscallTracepoints counts events/syscalls/ (sys_enter_* and sys_exit_*).
+	SyscallTracepoints Count `json:"syscall_tracepoints"`
+	// KprobeFunctions counts available_filter_functions: what ftrace, and so
+	// kprobes by default, can attach to.
+	KprobeFunctions Count `json:"kprobe_functions"`
+	// BTFFunctions counts the FUNC entries of the kernel's BTF: what fentry,
+	// fexit and fmod_ret can target.
+	BTFFunctions Count `json:"btf_functions"`
+	// PerfEventSources counts /sys/bus/event_source/devices (cpu, software,
+	// tracepoint, kprobe, uprobe, ...).
+	PerfEventSources Count `json:"perf_event_sources"`
+	// Watch is each point of the watch list, in its order.
+	Watch []WatchedPoint `json:"watch"`
+	// ListsGzip holds the full name lists, gzipped JSON (ProbeLists). It
+	// travels in the record stream only: ~60k function names per kernel
+	// are ~2.5 MB as JSON, a long write through a VM's emulated serial
+	// port, and ~6x less gzipped. The runner moves them to ListsFile so
+	// report.json stays small.
+	ListsGzip []byte `json:"lists_gzip,omitempty"`
+	// ListsFile is where the full lists were saved, relative to the
+	// directory of report.json ("runs/vm-6.1/probepoints.json").
+	ListsFile string `json:"lists_file,omitempty"`
+}
+
+// Count is a number of event sources, or the kernel's reason it could not be
+// counted: a refusal is evidence, never a zero.
+type Count struct {
+	N int `json:"n"`
+	// Source names what was read: a path, or "kernel BTF".
+	Source string `json:"source"`
+	// Error is the error reading Source; N is meaningless when it is set.
+	Error string `json:"error,omitempty"`
+}
+
+// String is the count, or the error in its place.
+func (c Count) String() string {
+	if c.Error != "" {
+		return "? (" + c.Error + ")"
+	}
+	return fmt.Sprint(c.N)
+}
+
+// Kinds of watched points.
+const (
+	PointTracepoint = "tracepoint"
+	PointFunction   = "function"
+)
+
+// WatchedPoint is one point of the watch list on one kernel.
+type WatchedPoint struct {
+	// Kind is PointTracepoint or PointFunction.
+	Kind string `json:"kind"`
+	// Name is "system/event" for a tracepoint, the symbol for a function.
+	Name    string `json:"name"`
+	Present bool   `json:"present"`
+	// Error says why the point could not be read, when it could not.
+	Error string `json:"error,omitempty"`
+	// Fields is a tracepoint's format, common_* fields included, as tracefs
+	// gives it: what a tracepoint program reads at each offset of its context.
+	Fields []TracepointField `json:"fields,omitempty"`
+	// Prototype is a function's C prototype from kernel BTF.
+	Prototype string `json:"prototype,omitempty"`
+	// Kprobe is "yes" or "no" for a function when available_filter_functions
+	// was readable, else "" (unknown).
+	Kprobe string `json:"kprobe,omitempty"`
+}
+
+// TracepointField is one field line of a tracepoint's format file.
+type TracepointField struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Offset int    `json:"offset"`
+	Size   int    `json:"size"`
+	Signed bool   `json:"signed"`
+}
+
+// ProbeLists are the full, sorted name lists behind the counts.
+type ProbeLists struct {
+	Tracepoints      []string `json:"tracepoints"`
+	KprobeFunctions  []string `json:"kprobe_functions"`
+	BTFFunctions     []string `json:"btf_functions"`
+	PerfEventSources []string `json:"perf_event_sources"`
+}
+
+// PackLists stores l in pp.ListsGzip.
+func (pp *ProbePoints) PackLists(l *ProbeLists) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(l); err != nil {
+		return fmt.Errorf("pack probe point lists: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("pack probe point lists: %w", err)
+	}
+	pp.ListsGzip = buf.Bytes()
+	return nil
+}
+
+// UnpackLists decodes pp.ListsGzip; nil when the record carried no lists.
+func (pp *ProbePoints) UnpackLists() (*ProbeLists, error) {
+	if len(pp.ListsGzip) == 0 {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(pp.ListsGzip))
+	if err != nil {
+		return nil, fmt.Errorf("unpack probe point lists: %w", err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("unpack probe point lists: %w", err)
+	}
+	var l ProbeLists
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, fmt.Errorf("unpack probe point lists: %w", err)
+	}
+	return &l, nil
 }

@@ -1,0 +1,157 @@
+// Package probepoints records what each kernel lets eBPF hook: counts of its
+// tracepoints, syscall tracepoints, ftrace and BTF functions and perf event
+// sources, and, for a watch list of points tools commonly hook, whether each
+// exists and its layout. The data goes into the record stream as its own
+// record; the cells say whether the inventory could be taken and whether a
+// tracepoint's format file tells the truth about the context a program reads.
+package probepoints
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/probepoints/inventory"
+)
+
+//go:embed watchlist.txt
+var watchList []byte
+
+// Watch is the parsed watch list; a malformed list stops the suite binary at
+// start, naming the line.
+var Watch = func() []inventory.Point {
+	points, err := inventory.ParseWatchList("watchlist.txt", bytes.NewReader(watchList))
+	if err != nil {
+		panic(err)
+	}
+	return points
+}()
+
+var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and prototypes", func(c *harness.Cell) {
+	pp, lists := inventory.Take(c.Kernel.Tracefs, Watch)
+	c.Check("pack the name lists", pp.PackLists(lists))
+	harness.Record(reports.Record{ProbePoints: pp})
+
+	if pp.Tracepoints.Error != "" {
+		c.Unsupported("", "tracepoints: %s", pp.Tracepoints.Error)
+	}
+	var missing []string
+	for _, w := range pp.Watch {
+		if !w.Present {
+			missing = append(missing, w.Kind+" "+w.Name)
+		}
+	}
+	evidence := fmt.Sprintf("tracefs %s: %s tracepoints, %s syscall tracepoints; kprobe-able functions: %s; BTF functions: %s; perf event sources: %s (%s); %d of %d watched points present",
+		pp.Tracefs, pp.Tracepoints, pp.SyscallTracepoints, pp.KprobeFunctions, pp.BTFFunctions, pp.PerfEventSources,
+		strings.Join(lists.PerfEventSources, " "), len(pp.Watch)-len(missing), len(pp.Watch))
+	if len(missing) > 0 {
+		evidence += " (missing: " + strings.Join(missing, ", ") + ")"
+	}
+	c.Supported("%s", evidence)
+})
+
+// The values the format spec passes to openat(2): an fd no process has open
+// (openat fails with EBADF after the tracepoint fired) and a flag set no
+// other open in the suite uses.
+const (
+	probeDFD   = 0x5eed
+	probeFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NOCTTY
+)
+
+var _ = harness.Spec("probepoints/format", "reads sys_enter_openat's dfd and flags where its format file says they are", func(c *harness.Cell) {
+	const point = "syscalls/sys_enter_openat"
+	format, err := inventory.ReadFormat(c.Kernel.Tracefs, point)
+	c.Check("read the format of "+point, err)
+	dfd, ok1 := format.Field("dfd")
+	flags, ok2 := format.Field("flags")
+	if !ok1 || !ok2 {
+		c.Failed("%s has no dfd or no flags field: %+v", point, format.Fields)
+	}
+
+	// Only this thread's openat counts: the program compares the whole
+	// pid_tgid, so no other open of the suite can overwrite the result.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := uint64(unix.Getpid())<<32 | uint64(unix.Gettid())
+
+	seen, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: 1})
+	c.Check("create the result map", err)
+	c.Defer(func() { seen.Close() })
+	insns, err := readFieldsProgram(tid, seen, dfd, flags)
+	c.Check("assemble the reader", err)
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "read_openat", Type: ebpf.TracePoint, License: "GPL", Instructions: insns})
+	c.Check("load tracepoint program", err)
+	c.Defer(func() { prog.Close() })
+	c.Attach(link.Tracepoint("syscalls", "sys_enter_openat", prog, nil))
+
+	_, openErr := unix.Openat(probeDFD, "bpfmatrix-probepoints-format", probeFlags, 0)
+	var got struct{ DFD, Flags, Hits uint64 }
+	c.Check("read the result map", seen.Lookup(uint32(0), &got))
+	if got.Hits == 0 {
+		c.Failed("attached, but observed 0 events after openat(%#x, ..., %#x) (it returned %v)", probeDFD, probeFlags, openErr)
+	}
+	evidence := fmt.Sprintf("%s: dfd at offset %d size %d read %#x (passed %#x); flags at offset %d size %d read %#x (passed %#x)",
+		point, dfd.Offset, dfd.Size, got.DFD, probeDFD, flags.Offset, flags.Size, got.Flags, probeFlags)
+	if got.DFD != probeDFD || got.Flags != probeFlags {
+		c.Failed("the format file misplaces the fields: %s", evidence)
+	}
+	c.Supported("%s", evidence)
+})
+
+// readFieldsProgram assembles a tracepoint program that, for the thread
+// whose pid_tgid is tid, stores the two fields (read at the offsets and
+// sizes the format file gives) and a hit count in seen[0].
+func readFieldsProgram(tid uint64, seen *ebpf.Map, a, b reports.TracepointField) (asm.Instructions, error) {
+	sizeA, err := loadSize(a)
+	if err != nil {
+		return nil, err
+	}
+	sizeB, err := loadSize(b)
+	if err != nil {
+		return nil, err
+	}
+	return asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1), // the context: the tracepoint's record
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.LoadImm(asm.R1, int64(tid), asm.DWord),
+		asm.JNE.Reg(asm.R0, asm.R1, "out"),
+		asm.LoadMem(asm.R7, asm.R6, int16(a.Offset), sizeA),
+		asm.LoadMem(asm.R8, asm.R6, int16(b.Offset), sizeB),
+		asm.StoreImm(asm.RFP, -4, 0, asm.Word),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, -4),
+		asm.LoadMapPtr(asm.R1, seen.FD()),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "out"),
+		asm.StoreMem(asm.R0, 0, asm.R7, asm.DWord),
+		asm.StoreMem(asm.R0, 8, asm.R8, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R0, 16, asm.DWord),
+		asm.Add.Imm(asm.R1, 1),
+		asm.StoreMem(asm.R0, 16, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
+		asm.Return(),
+	}, nil
+}
+
+func loadSize(f reports.TracepointField) (asm.Size, error) {
+	switch f.Size {
+	case 1:
+		return asm.Byte, nil
+	case 2:
+		return asm.Half, nil
+	case 4:
+		return asm.Word, nil
+	case 8:
+		return asm.DWord, nil
+	}
+	return 0, fmt.Errorf("field %s has size %d, which one load cannot read", f.Name, f.Size)
+}
