@@ -111,6 +111,115 @@ func (s *summary) write(r *reports.Report) {
 	s.unexpected(g)
 	s.conflicts(r)
 	s.differences(g)
+	s.probePoints(reports.NewPointsTable(r))
+}
+
+// probePoints writes the inventory counts per kernel and the watched points
+// that are missing somewhere or whose layout differs between kernels.
+func (s *summary) probePoints(t *reports.PointsTable) {
+	if len(t.Runs) == 0 {
+		return
+	}
+	s.line("### Probe points")
+	s.line("")
+	head, rule := "| | ", "|---|"
+	for _, run := range t.Runs {
+		head += text(run.Label()) + " | "
+		rule += "--:|"
+	}
+	s.line("%s", strings.TrimSpace(head))
+	s.line("%s", rule)
+	counts := []struct {
+		name string
+		of   func(*reports.ProbePoints) reports.Count
+	}{
+		{"tracepoints", func(p *reports.ProbePoints) reports.Count { return p.Tracepoints }},
+		{"syscall tracepoints", func(p *reports.ProbePoints) reports.Count { return p.SyscallTracepoints }},
+		{"kprobe-able functions", func(p *reports.ProbePoints) reports.Count { return p.KprobeFunctions }},
+		{"BTF functions (fentry)", func(p *reports.ProbePoints) reports.Count { return p.BTFFunctions }},
+		{"perf event sources", func(p *reports.ProbePoints) reports.Count { return p.PerfEventSources }},
+	}
+	for _, c := range counts {
+		l := "| " + c.name + " |"
+		for _, run := range t.Runs {
+			l += " " + text(c.of(run.ProbePoints).String()) + " |"
+		}
+		s.line("%s", l)
+	}
+	l := "| tracefs |"
+	for _, run := range t.Runs {
+		l += " " + text(orDash(run.ProbePoints.Tracefs)) + " |"
+	}
+	s.line("%s", l)
+	s.line("")
+
+	var rows []string
+	same := 0
+	for _, p := range t.Points {
+		if len(p.Missing) == 0 && !p.Differs {
+			same++
+			continue
+		}
+		name := text(p.Name)
+		if len(p.Missing) > 0 {
+			rows = append(rows, s.pointRow(name, "*missing*", p.Points, func(w *reports.WatchedPoint) string {
+				if w.Present {
+					return "✓"
+				}
+				return "✗ " + text(firstLine(w.Error, 80))
+			}))
+		}
+		for _, f := range p.Changed() {
+			rows = append(rows, s.pointRow(name, text(f.Name), p.Points, nil, f.Layouts...))
+		}
+		if p.Kind == reports.PointFunction && p.Differs {
+			rows = append(rows, s.pointRow(name, "*prototype*", p.Points, func(w *reports.WatchedPoint) string { return text(w.Prototype) }))
+		}
+	}
+	s.line("Watched points: %d of %d the same on every kernel.", same, len(t.Points))
+	s.line("")
+	if len(rows) == 0 {
+		return
+	}
+	head, rule = "| point | field | ", "|---|---|"
+	for _, run := range t.Runs {
+		head += text(run.Label()) + " | "
+		rule += "---|"
+	}
+	s.line("%s", strings.TrimSpace(head))
+	s.line("%s", rule)
+	for i, r := range rows {
+		if !s.line("%s", r) {
+			s.line("")
+			s.line("… and %d more rows: see the HTML report or report.json.", len(rows)-i)
+			break
+		}
+	}
+	s.line("")
+}
+
+// pointRow is one table row: a value per run, from layouts when given, else
+// from cell; "·" where the run did not watch the point, "—" where a field is
+// absent.
+func (s *summary) pointRow(point, what string, points []*reports.WatchedPoint, cell func(*reports.WatchedPoint) string, layouts ...string) string {
+	l := "| " + point + " | " + what + " |"
+	for ri, w := range points {
+		v := "·"
+		switch {
+		case w == nil:
+		case layouts != nil && w.Present:
+			v = "—"
+			if layouts[ri] != "" {
+				v = "`" + strings.ReplaceAll(layouts[ri], "`", "") + "`"
+			}
+		case layouts != nil:
+			v = "✗"
+		default:
+			v = cell(w)
+		}
+		l += " " + v + " |"
+	}
+	return l
 }
 
 // differences writes the rows that differ between columns or hold an

@@ -17,7 +17,7 @@ type Format struct {
 	ID   int
 	// Fields are in file order; the common_* fields come first.
 	Fields []reports.TracepointField
-	// Print is the "print fmt:" line's value, verbatim.
+	// Print is the value of "print fmt:", verbatim, to the end of the file.
 	Print string
 }
 
@@ -42,7 +42,12 @@ func ParseFormat(name string, r io.Reader) (*Format, error) {
 			}
 			f.ID = id
 		case strings.HasPrefix(text, "print fmt: "):
-			f.Print = strings.TrimPrefix(text, "print fmt: ")
+			// The last entry; its string may hold newlines (ext4's do).
+			rest := []string{strings.TrimPrefix(text, "print fmt: ")}
+			for sc.Scan() {
+				rest = append(rest, sc.Text())
+			}
+			f.Print = strings.Join(rest, "\n")
 		case strings.HasPrefix(trimmed, "field:"):
 			field, err := parseField(trimmed)
 			if err != nil {
