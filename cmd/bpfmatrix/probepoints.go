@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/probepoints/inventory"
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
+)
+
+func init() {
+	commands["probepoints"] = command{"list a kernel's tracepoints and hookable functions (host: live; others: from a report)", probePoints}
+}
+
+// probePoints lists what can be hooked on a kernel, one point a line, like
+// `bpftrace -l`: "tracepoint:system:event", "kprobe:function" (in ftrace's
+// available_filter_functions), "fentry:function" (in kernel BTF).
+func probePoints(args []string) error {
+	fs, verbose := newFlags("probepoints")
+	kernel := fs.String("kernel", "", "host for a live read of this machine, or a kernel of the report ("+fmt.Sprint(vmimages.Names()[1:])+")")
+	grep := fs.String("grep", "", "only points matching this regular expression")
+	report := fs.String("report", "reports/out/report.json", "report to read a non-host kernel's points from")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if fs.NArg() > 0 {
+		return badInput("probepoints: unexpected argument %q; want flags only (-kernel, -grep, -report)", fs.Arg(0))
+	}
+	if *kernel == "" {
+		return badInput("probepoints: -kernel is required: host, or a kernel of the report such as 6.1")
+	}
+	re, err := regexp.Compile(*grep)
+	if err != nil {
+		return badInput("probepoints: -grep %q is not a regular expression: %v", *grep, err)
+	}
+
+	var lists *reports.ProbeLists
+	if *kernel == vmimages.Host {
+		var pp *reports.ProbePoints
+		pp, lists = inventory.Take(inventory.FindTracefs(), nil)
+		// Say what could not be read, so an empty answer is not mistaken for "nothing there".
+		for _, c := range []struct {
+			what  string
+			count reports.Count
+		}{{"tracepoints", pp.Tracepoints}, {"kprobe functions", pp.KprobeFunctions}, {"fentry (BTF) functions", pp.BTFFunctions}} {
+			if c.count.Error != "" {
+				fmt.Fprintf(os.Stderr, "bpfmatrix: no %s listed: %s\n", c.what, c.count.Error)
+			}
+		}
+	} else {
+		if lists, err = reportLists(*report, *kernel); err != nil {
+			return err
+		}
+	}
+
+	w := bufio.NewWriter(os.Stdout)
+	n := 0
+	emit := func(kind, name string) {
+		line := kind + ":" + name
+		if re.MatchString(line) {
+			fmt.Fprintln(w, line)
+			n++
+		}
+	}
+	for _, tp := range lists.Tracepoints {
+		emit("tracepoint", tracepointName(tp))
+	}
+	for _, fn := range lists.KprobeFunctions {
+		emit("kprobe", fn)
+	}
+	for _, fn := range lists.BTFFunctions {
+		emit("fentry", fn)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d probe points\n", n)
+	return nil
+}
+
+// tracepointName writes "system/event" as bpftrace does: "system:event".
+func tracepointName(tp string) string { return strings.Replace(tp, "/", ":", 1) }
+
+// reportLists finds kernel's run in the report and reads the lists file the
+// runner wrote beside it.
+func reportLists(path, kernel string) (*reports.ProbeLists, error) {
+	rep, err := reports.Load(path)
+	if err != nil {
+		return nil, badInput("probepoints: %v", err)
+	}
+	var known []string
+	for _, run := range rep.Runs {
+		if run.ProbePoints == nil {
+			continue
+		}
+		known = append(known, run.Kernel.Name)
+		if run.Kernel.Name != kernel {
+			continue
+		}
+		if run.ProbePoints.ListsFile == "" {
+			return nil, fmt.Errorf("probepoints: report %s: kernel %s has counts but no lists file; rerun it with bpfmatrix run", path, kernel)
+		}
+		file := filepath.Join(filepath.Dir(path), run.ProbePoints.ListsFile)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("probepoints: lists of kernel %s: %w", kernel, err)
+		}
+		var lists reports.ProbeLists
+		if err := json.Unmarshal(data, &lists); err != nil {
+			return nil, fmt.Errorf("probepoints: lists of kernel %s: %s: %w", kernel, file, err)
+		}
+		return &lists, nil
+	}
+	if len(known) == 0 {
+		return nil, badInput("probepoints: report %s has no probe points; run bpfmatrix run --label-filter probepoints first, or use -kernel host", path)
+	}
+	return nil, badInput("probepoints: kernel %q is not in report %s; it has probe points of %v (or use -kernel host)", kernel, path, known)
+}
