@@ -85,6 +85,7 @@ type view struct {
 	Conflicts  int
 	Mismatches int
 	Data       pageData
+	Points     *pointsView
 	CSS        template.CSS
 	JS         template.JS
 }
@@ -290,6 +291,7 @@ func newView(r *reports.Report) *view {
 		}
 		v.Groups = append(v.Groups, gv)
 	}
+	v.Points = newPointsView(reports.NewPointsTable(r))
 	return v
 }
 
@@ -345,4 +347,87 @@ func roundDuration(d time.Duration) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// pointsView is the probe points section: inventory counts per run, then one
+// row per watched point that is missing somewhere or whose layout differs.
+type pointsView struct {
+	Runs   []string
+	Counts []pointsRow
+	Rows   []pointsRow
+	Same   int
+	Total  int
+}
+
+type pointsRow struct {
+	Point, What string
+	Values      []string
+}
+
+func newPointsView(t *reports.PointsTable) *pointsView {
+	if len(t.Runs) == 0 {
+		return nil
+	}
+	v := &pointsView{Total: len(t.Points)}
+	for _, run := range t.Runs {
+		v.Runs = append(v.Runs, run.Label())
+	}
+	count := func(name string, of func(*reports.ProbePoints) string) {
+		row := pointsRow{What: name}
+		for _, run := range t.Runs {
+			row.Values = append(row.Values, of(run.ProbePoints))
+		}
+		v.Counts = append(v.Counts, row)
+	}
+	count("tracepoints", func(p *reports.ProbePoints) string { return p.Tracepoints.String() })
+	count("syscall tracepoints", func(p *reports.ProbePoints) string { return p.SyscallTracepoints.String() })
+	count("kprobe-able functions", func(p *reports.ProbePoints) string { return p.KprobeFunctions.String() })
+	count("BTF functions (fentry)", func(p *reports.ProbePoints) string { return p.BTFFunctions.String() })
+	count("perf event sources", func(p *reports.ProbePoints) string { return p.PerfEventSources.String() })
+	count("tracefs", func(p *reports.ProbePoints) string { return p.Tracefs })
+
+	each := func(p reports.PointRow, what string, cell func(ri int, w *reports.WatchedPoint) string) {
+		row := pointsRow{Point: p.Name, What: what}
+		for ri, w := range p.Points {
+			val := "·"
+			if w != nil {
+				val = cell(ri, w)
+			}
+			row.Values = append(row.Values, val)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	for _, p := range t.Points {
+		if len(p.Missing) == 0 && !p.Differs {
+			v.Same++
+			continue
+		}
+		if len(p.Missing) > 0 {
+			each(p, "missing", func(_ int, w *reports.WatchedPoint) string {
+				if w.Present {
+					return "✓"
+				}
+				return "✗ " + w.Error
+			})
+		}
+		for _, f := range p.Changed() {
+			each(p, f.Name, func(ri int, w *reports.WatchedPoint) string {
+				if !w.Present {
+					return "✗"
+				}
+				return orDash(f.Layouts[ri])
+			})
+		}
+		if p.Kind == reports.PointFunction && p.Differs {
+			each(p, "prototype", func(_ int, w *reports.WatchedPoint) string { return w.Prototype })
+		}
+	}
+	return v
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
