@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix containers crash-demo test unit fuzz host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers probepoints crash-demo test unit fuzz host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -27,6 +27,11 @@ kernels: build
 matrix: build
 	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
 	$(BIN) run --kernel $(KERNEL) --out $(OUT)
+
+# Hookable points and tracepoint layout differences across the catalog.
+probepoints: build
+	@scripts/deps.sh vm
+	$(BIN) run --kernel 5.10,6.1,6.12,7.2,7.3 --label-filter probepoints --out $(OUT)/probepoints
 
 # The container profiles (privileged, bpf-caps, bpf-caps-seccomp, default,
 # userns) on the host kernel.
