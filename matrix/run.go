@@ -75,6 +75,13 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	if opts.Log == nil {
 		opts.Log = os.Stderr
 	}
+	// Targets run the suite in other working directories (and the VM's
+	// qemu opens files by name): every path handed to them is absolute.
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	opts.Out = out
 	host, _ := os.Hostname()
 	rep := &reports.Report{Schema: reports.SchemaVersion, Tool: opts.Tool, Host: host, Generated: time.Now().UTC()}
 	rep.Runs = make([]reports.Run, len(targets))
