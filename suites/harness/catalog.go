@@ -90,6 +90,20 @@ func (n lsmNeed) Unmet(k *Kernel) string {
 	return fmt.Sprintf("%q is not in the active LSM list (%s); boot with lsm=...,%s", string(n), strings.Join(k.LSMs, ","), string(n))
 }
 
+// TracefsMounted requires tracefs, at /sys/kernel/tracing or under debugfs:
+// the harness mounts it where it may, but a container without the mount or
+// the right to make one has none.
+func TracefsMounted() Requirement { return tracefsNeed{} }
+
+type tracefsNeed struct{}
+
+func (tracefsNeed) Unmet(k *Kernel) string {
+	if k.Tracefs != "" {
+		return ""
+	}
+	return "tracefs is mounted neither at /sys/kernel/tracing nor under debugfs, and the suite could not mount it"
+}
+
 // FunctionTracer requires ftrace's function tracer to be usable by this
 // process: BPF trampolines (fentry, fexit, fmod_ret, LSM) are registered as
 // ftrace direct calls. A kernel can build it in and still refuse it.

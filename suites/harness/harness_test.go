@@ -65,6 +65,7 @@ func TestExpect(t *testing.T) {
 		{Feature{Since: "5.7", Needs: []Requirement{Config("CONFIG_BPF_LSM"), ActiveLSM("bpf")}}, reports.Unsupported, `"bpf" is not in the active LSM list`},
 		{Feature{Since: "5.5", Needs: []Requirement{AnyConfig("CONFIG_X", "CONFIG_DEBUG_INFO_BTF")}}, reports.Supported, ""},
 		{Feature{Since: "5.5", Needs: []Requirement{FunctionTracer()}}, reports.Supported, ""},
+		{Feature{Since: "4.7", Needs: []Requirement{TracefsMounted()}}, reports.Unsupported, "tracefs is mounted neither"},
 	} {
 		status, reason := tc.f.Expect(k)
 		if status != tc.status || !strings.Contains(reason, tc.reason) {
