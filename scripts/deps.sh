@@ -54,7 +54,8 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  # With recommends, as measured: podman needs netavark and catatonit from them.
+  apt-get install -y -q "${missing[@]}" >&2
   exit 0
 fi
 echo "deps: missing ${missing[*]}: run as root: apt-get install ${missing[*]}" >&2

@@ -72,7 +72,7 @@ func Setup(ctx context.Context, dir string, log io.Writer) (*Podman, error) {
 	missing := missingTools()
 	if len(missing) > 0 && root && debian() {
 		fmt.Fprintf(log, "installing %s for the container target\n", strings.Join(missing, " "))
-		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "-q", "--no-install-recommends"}, missing...)...)
+		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "-q"}, missing...)...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Run(); err != nil {
