@@ -14,6 +14,48 @@ import (
 	"time"
 )
 
+// IndexTTLEnv overrides how long a fetched InRelease is trusted to be the
+// newest before the mirror is asked again (a Go duration; 0 asks every time).
+const IndexTTLEnv = "BPFMATRIX_INDEX_TTL"
+
+// defaultIndexTTL keeps a second run within the hour off the network
+// entirely: kernels move by days, not minutes.
+const defaultIndexTTL = time.Hour
+
+func indexTTL() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(IndexTTLEnv)); err == nil {
+		return d
+	}
+	return defaultIndexTTL
+}
+
+// refreshInRelease downloads suite's InRelease into path unless the copy
+// there was checked against the mirror less than indexTTL ago.
+func (f *fetcher) refreshInRelease(ctx context.Context, root, suite, path string) error {
+	checked := path + ".checked"
+	if fi, err := os.Stat(checked); err == nil && time.Since(fi.ModTime()) < indexTTL() {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+	}
+	var since time.Time
+	if fi, err := os.Stat(path); err == nil {
+		since = fi.ModTime()
+	}
+	err := download(ctx, root+"/dists/"+suite+"/InRelease", path, fileHash{}, "", since, f.log)
+	switch {
+	case err == nil, errors.Is(err, errNotModified):
+		return writeFileAtomic(checked, nil)
+	case errors.Is(err, errNotFound):
+		return fmt.Errorf("suite %s: %w", suite, err)
+	case !since.IsZero() && ctx.Err() == nil:
+		fmt.Fprintf(f.log, "vmimages: %s: mirror unreachable, using the cached InRelease (%v)\n", suite, err)
+		return nil
+	default:
+		return err
+	}
+}
+
 // packagesPaths are the Packages indexes tried, in order, relative to
 // dists/<suite>/: xz is smallest, gz the fallback every mirror has.
 var packagesPaths = []string{"main/binary-amd64/Packages.xz", "main/binary-amd64/Packages.gz"}
@@ -22,9 +64,10 @@ var packagesPaths = []string{"main/binary-amd64/Packages.xz", "main/binary-amd64
 // verified like apt does: the suite's InRelease must carry a good signature
 // by a key of the Debian archive keyring, and the Packages index must have
 // the SHA256 InRelease lists. Indexes are cached by that hash; InRelease is
-// fetched again each time (conditionally, so an unchanged one costs one
-// round trip), and when the mirror cannot be reached the last verified one
-// is used, with a note on the log.
+// fetched again once it is older than IndexTTL (conditionally, so an
+// unchanged one costs one round trip), and when the mirror cannot be
+// reached the last verified one is used, with a note on the log. It is
+// verified again on every use.
 func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, error) {
 	dir := filepath.Join(f.opts.CacheDir, "indexes", escapePath(root), suite)
 	unlock, err := lock(filepath.Join(dir, "lock"), f.log)
@@ -34,19 +77,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	defer unlock()
 
 	inRelease := filepath.Join(dir, "InRelease")
-	var since time.Time
-	if fi, err := os.Stat(inRelease); err == nil {
-		since = fi.ModTime()
-	}
-	u := root + "/dists/" + suite + "/InRelease"
-	err = download(ctx, u, inRelease, fileHash{}, "", since, f.log)
-	switch {
-	case err == nil, errors.Is(err, errNotModified):
-	case errors.Is(err, errNotFound):
-		return nil, fmt.Errorf("suite %s: %w", suite, err)
-	case !since.IsZero() && ctx.Err() == nil:
-		fmt.Fprintf(f.log, "vmimages: %s: mirror unreachable, using the cached InRelease (%v)\n", suite, err)
-	default:
+	if err := f.refreshInRelease(ctx, root, suite, inRelease); err != nil {
 		return nil, err
 	}
 	if err := needKeyring(ctx, f.log); err != nil {
@@ -85,7 +116,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 			return withOrigin(pkgs, root, suite), nil
 		}
 	}
-	u = root + "/dists/" + suite + "/" + rp
+	u := root + "/dists/" + suite + "/" + rp
 	if rel.AcquireByHash {
 		// by-hash URLs stay valid while the mirror updates under us.
 		u = root + "/dists/" + suite + "/" + filepath.Dir(rp) + "/by-hash/SHA256/" + want.SHA256
