@@ -161,9 +161,6 @@ func (n privilegeNeed) unmet(p Privileges) string {
 	if perfEventAttach(f) && p.SeccompRefuses("perf_event_open") {
 		unmet = append(unmet, fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
 	}
-	if uprobePMU[f.ID] && !p.has(capSysAdmin) {
-		unmet = append(unmet, "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON (measured on 6.18): "+p.lacks(capSysAdmin))
-	}
 	return strings.Join(unmet, "; ")
 }
 
@@ -187,8 +184,27 @@ var netAdminMap = map[ebpf.MapType]bool{
 	ebpf.SockMap: true, ebpf.SockHash: true, ebpf.DevMap: true, ebpf.DevMapHash: true, ebpf.XSKMap: true,
 }
 
-// uprobePMU are the features whose attach opens a uprobe perf event.
-var uprobePMU = map[string]bool{"attach/uprobe": true, "attach/uretprobe": true, "attach/usdt": true}
+// UprobePMU is the requirement of specs that open a uprobe perf event: the
+// uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even
+// with CAP_PERFMON (measured on 6.18).
+func UprobePMU() Requirement { return uprobeNeed{} }
+
+type uprobeNeed struct{}
+
+func (uprobeNeed) Unmet(k *Kernel) string {
+	p, ok := privilegesOf(k)
+	if !ok {
+		return ""
+	}
+	return p.uprobePMUUnmet()
+}
+
+func (p Privileges) uprobePMUUnmet() string {
+	if p.has(capSysAdmin) {
+		return ""
+	}
+	return "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON: " + p.lacks(capSysAdmin)
+}
 
 // perfEventAttach reports whether a feature's spec attaches through
 // perf_event_open(2): kprobes, uprobes, tracepoints and perf events, unlike

@@ -18,7 +18,6 @@ const (
 func TestPrivilegeNeed(t *testing.T) {
 	kprobe := &Feature{ID: "attach/kprobe", Prog: ebpf.Kprobe}
 	xdp := &Feature{ID: "attach/xdp", Prog: ebpf.XDP}
-	uprobe := &Feature{ID: "attach/uprobe", Prog: ebpf.Kprobe}
 	sockmap := &Feature{ID: "map/sockmap", Map: ebpf.SockMap}
 	admitted := Privileges{Seccomp: "2", BPFGate: unix.EFAULT, PerfGate: unix.EFAULT, UnprivilegedBPF: "2"}
 	for _, tc := range []struct {
@@ -36,7 +35,6 @@ func TestPrivilegeNeed(t *testing.T) {
 		{"no CAP_NET_ADMIN, XDP", xdp, with(admitted, "000000c0a80425fb"), "program type XDP needs CAP_NET_ADMIN"},
 		{"no CAP_NET_ADMIN, sockmap", sockmap, with(admitted, "000000c0a80425fb"), "map type SockMap needs CAP_NET_ADMIN"},
 		{"no CAP_PERFMON", kprobe, with(admitted, "00000080a80435fb"), "needs CAP_PERFMON"},
-		{"uprobe PMU", uprobe, with(admitted, capsBPF), "uprobe PMU"},
 		{"seccomp refuses perf only", kprobe, Privileges{Seccomp: "2", CapEff: capsBPF, BPFGate: unix.EFAULT, PerfGate: unix.EPERM, UnprivilegedBPF: "2"}, "perf_event_open(2), which the seccomp filter refuses"},
 		{"unprivileged bpf allowed, socket filter", &Feature{ID: "prog/socket_filter", Prog: ebpf.SocketFilter}, Privileges{Seccomp: "0", CapEff: capsDefault, UnprivilegedBPF: "0"}, ""},
 		{"unknown CapEff", kprobe, Privileges{UnprivilegedBPF: "2"}, ""},
@@ -47,6 +45,16 @@ func TestPrivilegeNeed(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: unmet = %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestUprobePMUNeedsSysAdmin(t *testing.T) {
+	admitted := Privileges{Seccomp: "2", BPFGate: unix.EFAULT, PerfGate: unix.EFAULT, UnprivilegedBPF: "2"}
+	if got := with(admitted, capsBPF).uprobePMUUnmet(); !strings.Contains(got, "uprobe PMU") {
+		t.Errorf("CAP_BPF+CAP_PERFMON: unmet = %q, want the uprobe PMU's need of CAP_SYS_ADMIN", got)
+	}
+	if got := with(admitted, capsPrivileged).uprobePMUUnmet(); got != "" {
+		t.Errorf("privileged: unmet = %q, want none", got)
 	}
 }
 
