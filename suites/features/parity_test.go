@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestBpftoolParityNeedsRoot(t *testing.T) {
 		t.Errorf("%s disagrees: bpftool says available=%v; bpfmatrix says %s (%s)", id, bpftoolSays, c.Status, c.Evidence)
 	}
 
-	for _, key := range sortedKeys(probe.ProgramTypes) {
+	for _, key := range slices.Sorted(maps.Keys(probe.ProgramTypes)) {
 		name := strings.TrimSuffix(strings.TrimPrefix(key, "have_"), "_prog_type")
 		compare("program type "+name, "prog/"+name, probe.ProgramTypes[key], func(c reports.Cell) string {
 			if probe.ProgramTypes[key] || c.Status != reports.Supported {
@@ -123,11 +124,11 @@ func TestBpftoolParityNeedsRoot(t *testing.T) {
 			return ""
 		})
 	}
-	for _, key := range sortedKeys(probe.MapTypes) {
+	for _, key := range slices.Sorted(maps.Keys(probe.MapTypes)) {
 		name := strings.TrimSuffix(strings.TrimPrefix(key, "have_"), "_map_type")
 		compare("map type "+name, "map/"+name, probe.MapTypes[key], func(reports.Cell) string { return "" })
 	}
-	for _, key := range sortedKeys(probe.Misc) {
+	for _, key := range slices.Sorted(maps.Keys(probe.Misc)) {
 		if id, ok := bpftoolMisc[key]; ok {
 			compare("misc probe "+key, id, probe.Misc[key], func(reports.Cell) string { return "" })
 		} else {
@@ -229,15 +230,6 @@ func runSuite(t *testing.T, bin string) []reports.Cell {
 		t.Logf("suite binary: %v (unexpected cells are the suite's verdict, reported by bpfmatrix run)", runErr)
 	}
 	return cells
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func tail(out []byte, lines int) string {

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -79,7 +81,7 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 	pp.BTFFunctions, lists.BTFFunctions = count(BTFSource, func() ([]string, error) {
 		var err error
 		byName, err = BTFFunctions()
-		return sortedKeys(byName), err
+		return slices.Sorted(maps.Keys(byName)), err
 	})
 	pp.PerfEventSources, lists.PerfEventSources = count(PerfSources, func() ([]string, error) {
 		return dirNames(PerfSources)
@@ -213,7 +215,7 @@ func FilterFunctions(tracefs string) ([]string, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	return sortedKeys(seen), nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // BTFFunctions maps the name of every function in the kernel's own BTF
@@ -247,13 +249,4 @@ func dirNames(dir string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
