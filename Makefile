@@ -25,6 +25,7 @@ kernels: build
 	$(BIN) kernels fetch -flavor $(FLAVOR) $(KERNEL)
 
 matrix: build
+	@$(BIN) run --kernel $(KERNEL) --check
 	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
 	$(BIN) run --kernel $(KERNEL) --out $(OUT)
 

@@ -29,6 +29,7 @@ func runMatrix(args []string) error {
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
+	check := fs.Bool("check", false, "only check the kernels and targets named, then exit: make runs it before installing anything")
 	vmf := addVMFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,7 +37,7 @@ func runMatrix(args []string) error {
 	setupLog(*verbose)
 
 	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
-	if err != nil {
+	if err != nil || *check {
 		return err
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
