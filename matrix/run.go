@@ -110,7 +110,11 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
 	dir := filepath.Join(opts.Out, "runs", strings.ReplaceAll(t.Name(), "/", "-")+"-"+t.Kernel())
 	done := filepath.Join(dir, "run.json")
-	p := NewProgress(opts.Log, t.Name()+" "+t.Kernel(), len(s.Features))
+	label := t.Name() + " " + t.Kernel()
+	if t.Name() == t.Kernel() {
+		label = t.Name() // "host", not "host host"
+	}
+	p := NewProgress(opts.Log, label, len(s.Features))
 	if opts.Resume {
 		var prev reports.Run
 		if data, err := os.ReadFile(done); err == nil && json.Unmarshal(data, &prev) == nil {
