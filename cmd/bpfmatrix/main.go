@@ -42,9 +42,13 @@ type unexpectedError struct{ msg string }
 func (e unexpectedError) Error() string { return e.msg }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
+	}
+	if arg := os.Args[1]; arg == "-h" || arg == "--help" || arg == "help" {
+		usage()
+		return
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {
@@ -74,7 +78,7 @@ func usage() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", name, commands[name].summary)
+		fmt.Fprintf(os.Stderr, "  %-12s %s\n", name, commands[name].summary)
 	}
 }
 
