@@ -128,7 +128,11 @@ func reportDiff(args []string) error {
 		return err
 	}
 	if n := d.Regressions(); n > 0 {
-		return unexpectedError{fmt.Sprintf("%d regressions from %s to %s", n, files[0], files[1])}
+		noun := "regressions"
+		if n == 1 {
+			noun = "regression"
+		}
+		return unexpectedError{fmt.Sprintf("%d %s from %s to %s", n, noun, files[0], files[1])}
 	}
 	return nil
 }

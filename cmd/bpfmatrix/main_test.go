@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// bpfmatrix builds the command once per test binary run.
+func bpfmatrix(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bpfmatrix")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// run returns the command's stdout, stderr and exit code.
+func run(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return stdout.String(), stderr.String(), exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), 0
+}
+
+func writeReport(t *testing.T, dir, name string, status reports.Status) string {
+	t.Helper()
+	rep := reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{{
+		Kernel: reports.Kernel{Name: "6.1", Release: "6.1.0-56-cloud-amd64"}, Target: "vm", Status: "ok",
+		Cells: []reports.Cell{{Feature: "attach/kprobe", Area: "tracing", Status: status, Expected: reports.Supported}},
+	}}}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestExitCodes checks the CLI's contract with CI: 0 as expected, 1 for a
+// regression, 2 with one line for bad input.
+func TestExitCodes(t *testing.T) {
+	bin := bpfmatrix(t)
+	dir := t.TempDir()
+	old := writeReport(t, dir, "old.json", reports.Supported)
+	regressed := writeReport(t, dir, "new.json", reports.Unsupported)
+	malformed := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(malformed, []byte(`{"schema": 1, "runs": [{"target": 7}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		line string // a substring of the output; bad input must say it in one line on stderr
+	}{
+		{[]string{"report", "diff", old, old}, 0, ""},
+		{[]string{"report", "diff", old, regressed}, 1, "1 regression from"},
+		{[]string{"run", "--kernel", "9.99", "--check"}, 2, `unknown kernel "9.99": known kernels are host, 5.10`},
+		{[]string{"report", "render", malformed, "--out", dir}, 2, "bad.json"},
+		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
+		{[]string{"help"}, 0, "usage: bpfmatrix"},
+	} {
+		stdout, stderr, code := run(t, bin, tc.args...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.line) {
+			t.Errorf("bpfmatrix %s: exit %d, output %q; want exit %d and %q", strings.Join(tc.args, " "), code, stdout+stderr, tc.code, tc.line)
+		}
+		if tc.code == 1 && !strings.Contains(stdout, "attach/kprobe") {
+			t.Errorf("bpfmatrix %s: the regression's feature is not on stdout: %q", strings.Join(tc.args, " "), stdout)
+		}
+		if tc.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("bpfmatrix %s: bad input must be one line, got %q", strings.Join(tc.args, " "), stderr)
+		}
+	}
+}
