@@ -16,23 +16,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 volatile const __u32 target_tgid = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} hits SEC(".maps");
-
 static __always_inline int count(void)
 {
-	__u32 key = 0;
-	__u64 *value;
-
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
-		return 0;
-	value = bpf_map_lookup_elem(&hits, &key);
-	if (value)
-		__sync_fetch_and_add(value, 1);
+	if (!target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid)
+		hit();
 	return 0;
 }
 
@@ -75,13 +62,8 @@ struct bpf_iter__task {
 SEC("iter/task") int iter_task_count(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	__u32 key = 0;
-	__u64 *value;
 
-	if (!task || (target_tgid && task->tgid != target_tgid))
-		return 0;
-	value = bpf_map_lookup_elem(&hits, &key);
-	if (value)
-		__sync_fetch_and_add(value, 1);
+	if (task && (!target_tgid || task->tgid == target_tgid))
+		hit();
 	return 0;
 }

@@ -28,13 +28,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 // verdict is applied; the loader sets it.
 volatile const __u32 drop = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} hits SEC(".maps");
-
 // socks holds the sockets that sk_msg, sk_skb and sk_lookup redirect
 // between: the spec puts them in.
 struct {
@@ -51,15 +44,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } group SEC(".maps");
-
-static __always_inline void hit(void)
-{
-	__u32 key = 0;
-	__u64 *value = bpf_map_lookup_elem(&hits, &key);
-
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
 
 // is_probe reports whether an Ethernet frame is a probe datagram.
 static __always_inline int is_probe(void *data, void *data_end)

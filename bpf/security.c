@@ -9,22 +9,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} hits SEC(".maps");
-
-static __always_inline void hit(void)
-{
-	__u32 key = 0;
-	__u64 *value = bpf_map_lookup_elem(&hits, &key);
-
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
-
 // device_deny_null refuses opens of the character device 1:3 (/dev/null, or
 // a node the spec made for it) and allows every other device.
 SEC("cgroup/dev") int device_deny_null(struct bpf_cgroup_dev_ctx *ctx)
