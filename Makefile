@@ -79,15 +79,15 @@ crash-demo: build
 generate:
 	@scripts/deps.sh generate
 	$(GO) generate ./bpf/...
-	cc -O2 -static -o suites/tracing/testdata/target suites/tracing/testdata/target.c
-	strip --strip-debug suites/tracing/testdata/target
+	cc -O2 -static -o suites/harness/testdata/target suites/harness/testdata/target.c
+	strip --strip-debug suites/harness/testdata/target
 
 # Fails when the committed generated files differ from what `make generate`
 # produces from their sources.
 check-generate:
 	@$(MAKE) --no-print-directory generate >/dev/null && \
-	if ! git diff --quiet -- bpf suites/tracing/testdata; then \
-		git diff --stat -- bpf suites/tracing/testdata; \
+	if ! git diff --quiet -- bpf suites/harness/testdata; then \
+		git diff --stat -- bpf suites/harness/testdata; \
 		echo "check-generate: generated files are stale: run make generate and commit" >&2; exit 1; \
 	fi
 

@@ -1,16 +1,12 @@
 package features
 
 import (
-	"debug/elf"
 	"fmt"
 	"os"
-	"runtime"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
@@ -71,30 +67,6 @@ func loadSocketFilter(c *harness.Cell, insns asm.Instructions, what string) {
 	c.Supported("loaded %s", what)
 }
 
-// linkAttr is the BPF_LINK_CREATE member of union bpf_attr with room for
-// the largest per-type part used here (uprobe_multi).
-type linkAttr struct {
-	progFd, targetFd, attachType, flags uint32
-	// uprobe_multi: path, offsets, ref_ctr_offsets, cookies, cnt, flags, pid.
-	path, offsets, refCtrOffsets, cookies uint64
-	cnt, umFlags, pid                     uint32
-	_                                     uint32
-}
-
-const bpfLinkCreate = 28 // BPF_LINK_CREATE
-
-// createLink calls BPF_LINK_CREATE itself: cilium/ebpf first probes for
-// bpf_link support and reports a refusal as ErrNotSupported, without the
-// kernel's errno.
-func createLink(attr *linkAttr) (int, error) {
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfLinkCreate, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
-	runtime.KeepAlive(attr)
-	if errno != 0 {
-		return -1, fmt.Errorf("bpf(BPF_LINK_CREATE, attach type %d): %w", attr.attachType, errno)
-	}
-	return int(fd), nil
-}
-
 var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_CREATE", func(c *harness.Cell) {
 	// A cgroup of the spec's own, so the link touches no traffic but the
 	// spec's (and the program allows every packet anyway).
@@ -110,8 +82,8 @@ var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_C
 	c.Check("load cgroup_skb program", err)
 	c.Defer(func() { prog.Close() })
 
-	fd, err := createLink(&linkAttr{progFd: uint32(prog.FD()), targetFd: uint32(dir.Fd()), attachType: uint32(ebpf.AttachCGroupInetIngress)})
-	c.Check("create link", err)
+	fd, err := harness.LinkCreate(prog, int(dir.Fd()), ebpf.AttachCGroupInetIngress)
+	c.Check("create link (BPF_LINK_CREATE)", err)
 	l, err := link.NewFromFD(fd)
 	c.Check("wrap link fd", err)
 	defer l.Close()
@@ -131,35 +103,14 @@ var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+kpro
 	c.Supported("created (and closed) a kprobe_multi link on %s", kprobeMultiSymbol)
 })
 
-var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a function of the suite binary", func(c *harness.Cell) {
+var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a function of the user target", func(c *harness.Cell) {
 	prog := loadKprobe(c, ebpf.AttachTraceUprobeMulti)
-	exe, err := os.Executable()
-	c.Check("find the suite binary", err)
-	off, err := fileOffset(exe, uprobeTargetSymbol)
-	c.Check("find "+uprobeTargetSymbol+" in "+exe, err)
-
-	path, err := unix.BytePtrFromString(exe)
-	c.Check("path", err)
-	offsets := []uint64{off}
-	fd, err := createLink(&linkAttr{
-		progFd: uint32(prog.FD()), attachType: uint32(ebpf.AttachTraceUprobeMulti),
-		path: uint64(uintptr(unsafe.Pointer(path))), offsets: uint64(uintptr(unsafe.Pointer(&offsets[0]))), cnt: 1,
-	})
-	runtime.KeepAlive(path)
-	runtime.KeepAlive(offsets)
-	c.Check("create uprobe_multi link", err)
-	unix.Close(fd)
-	uprobeTarget() // keeps the symbol in the binary; the link is gone by now.
-	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x of %s", uprobeTargetSymbol, off, exe)
+	path, _ := c.UserTarget()
+	off, err := harness.SymbolOffset(path, harness.UserTargetFunc)
+	c.Check("find "+harness.UserTargetFunc, err)
+	c.Check("create uprobe_multi link", harness.ProbeUprobeMulti(prog, path, off))
+	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x", harness.UserTargetFunc, off)
 })
-
-// uprobeTargetSymbol is uprobeTarget's name in the symbol table.
-const uprobeTargetSymbol = "github.com/bpfmatrix/bpfmatrix/suites/features.uprobeTarget"
-
-// uprobeTarget is a function of the suite binary for uprobe_multi to probe.
-//
-//go:noinline
-func uprobeTarget() {}
 
 func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.Kprobe, AttachType: attach, License: "GPL", Instructions: returnZero})
@@ -170,30 +121,6 @@ func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
 
 // fileOffset returns where symbol's code is in the ELF file path: its
 // address translated through the loadable segment that holds it.
-func fileOffset(path, symbol string) (uint64, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		return 0, fmt.Errorf("symbols of %s: %w", path, err)
-	}
-	for _, s := range syms {
-		if s.Name != symbol {
-			continue
-		}
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 && s.Value >= p.Vaddr && s.Value < p.Vaddr+p.Memsz {
-				return s.Value - p.Vaddr + p.Off, nil
-			}
-		}
-		return 0, fmt.Errorf("symbol %s at %#x is in no executable segment of %s", symbol, s.Value, path)
-	}
-	return 0, fmt.Errorf("no symbol %s in %s", symbol, path)
-}
-
 var _ = harness.Spec("attach/freplace", "replaces a function of an XDP program and sees the replacement run", func(c *harness.Cell) {
 	target, ext := loadExtension(c)
 	data := make([]byte, 64) // an Ethernet frame's worth of zeros

@@ -74,7 +74,10 @@ func run(f *Feature, body func(c *Cell)) {
 	if c.rec.Status == reports.Unsupported && c.rec.Reason != "" && c.rec.Expected == reports.Unsupported {
 		c.rec.Evidence = c.rec.Reason + "; " + c.rec.Evidence
 	}
-	c.rec.Unexpected = c.rec.Status != c.rec.Expected
+	// A skipped cell names the prerequisite it lacked; whatever is wrong
+	// there shows in that prerequisite's own cell (or it is a test-only
+	// spec that was not asked to run), so a skip is never the regression.
+	c.rec.Unexpected = c.rec.Status != c.rec.Expected && c.rec.Status != reports.Skipped
 	if c.rec.Unexpected {
 		why := c.rec.Reason
 		if why == "" {

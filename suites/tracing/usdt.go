@@ -5,6 +5,8 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 // usdtProbe is one SystemTap SDT probe of an executable, with its addresses
@@ -44,11 +46,11 @@ func findUSDT(path, provider, name string) (usdtProbe, error) {
 		if p.Provider != provider || p.Name != name {
 			continue
 		}
-		if p.Offset, err = fileOffset(f, p.Offset); err != nil {
+		if p.Offset, err = harness.FileOffset(f, p.Offset); err != nil {
 			return usdtProbe{}, err
 		}
 		if p.SemaphoreOffset != 0 {
-			if p.SemaphoreOffset, err = fileOffset(f, p.SemaphoreOffset); err != nil {
+			if p.SemaphoreOffset, err = harness.FileOffset(f, p.SemaphoreOffset); err != nil {
 				return usdtProbe{}, err
 			}
 		}
@@ -92,14 +94,3 @@ func parseStapsdt(data []byte, order binary.ByteOrder, baseAdjust int64) ([]usdt
 }
 
 func align4(n uint32) int { return int((n + 3) &^ 3) }
-
-// fileOffset converts a virtual address to its offset in the file, through
-// the program header of the segment that holds it.
-func fileOffset(f *elf.File, addr uint64) (uint64, error) {
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && addr >= p.Vaddr && addr < p.Vaddr+p.Memsz {
-			return addr - p.Vaddr + p.Off, nil
-		}
-	}
-	return 0, fmt.Errorf("address %#x is in no loadable segment", addr)
-}

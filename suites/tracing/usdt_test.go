@@ -2,16 +2,16 @@ package tracing
 
 import (
 	"debug/elf"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 // TestFindUSDTInBundledTarget reads the real target binary that the suite
 // embeds: its bpfmatrix:tick probe and semaphore must map into the file.
 func TestFindUSDTInBundledTarget(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "target")
-	if err := os.WriteFile(path, target, 0o755); err != nil {
+	path, err := harness.WriteUserTarget(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := findUSDT(path, "bpfmatrix", "tick")

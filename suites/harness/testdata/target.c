@@ -1,4 +1,4 @@
-// Uprobe and USDT target for the tracing suite. Built static by `make
+// Uprobe and USDT target of the suites (harness.UserTarget). Built static by `make
 // generate` (the VM guest has no C library) and embedded in the suite binary.
 //
 // Usage: target N   calls bpfmatrix_uprobe_target N times and fires the
