@@ -122,7 +122,6 @@ type rowView struct {
 type cellView struct {
 	Class string
 	Mark  string
-	Label string
 	Title string
 	// Indexes lists the cells in pageData.Cells, space-separated; empty
 	// when the column never ran the feature.
@@ -285,7 +284,7 @@ func newView(r *reports.Report) *view {
 			}
 			rv.Statuses = strings.Join(statuses, " ")
 			for ci, cells := range row.Cells {
-				rv.Cells = append(rv.Cells, v.cell(ri, ci, g.Columns[ci].Label(), row.Feature, cells))
+				rv.Cells = append(rv.Cells, v.cell(ri, ci, cells))
 			}
 			gv.Rows = append(gv.Rows, rv)
 		}
@@ -296,9 +295,9 @@ func newView(r *reports.Report) *view {
 }
 
 // cell renders the cells of one feature in one column.
-func (v *view) cell(row, col int, colLabel, feature string, cells []reports.Cell) cellView {
+func (v *view) cell(row, col int, cells []reports.Cell) cellView {
 	if len(cells) == 0 {
-		return cellView{Class: "none", Mark: "·", Title: "not run", Label: feature + " on " + colLabel + ": not run"}
+		return cellView{Class: "none", Mark: "·", Title: "not run"}
 	}
 	var idx, marks, words []string
 	cv := cellView{}
@@ -334,7 +333,6 @@ func (v *view) cell(row, col int, colLabel, feature string, cells []reports.Cell
 		cv.Class += " unexpected"
 	}
 	cv.Title = strings.Join(words, " / ")
-	cv.Label = feature + " on " + colLabel + ": " + cv.Title
 	return cv
 }
 

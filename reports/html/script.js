@@ -233,6 +233,15 @@
     // row reads its evidence cell by cell.
     if (!panel.hidden && next.hasAttribute("data-i")) showCell(next);
   });
+  // A cell's accessible name ("attach/kprobe on 6.1 vm: supported") is set
+  // when it takes focus rather than written into every cell: the grid has
+  // one Tab stop, and the page stays small as columns and features grow.
+  grid.addEventListener("focusin", function (e) {
+    var btn = e.target;
+    if (!btn.hasAttribute || !btn.hasAttribute("data-i") || btn.hasAttribute("aria-label")) return;
+    var td = btn.parentNode, tr = td.parentNode;
+    btn.setAttribute("aria-label", tr.getAttribute("data-f") + " on " + data.cols[td.cellIndex - 3].label + ": " + btn.title);
+  });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape" && !panel.hidden) { e.preventDefault(); hide(); }
     else if (e.key === "/" && document.activeElement !== fQ && !/^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName)) {
