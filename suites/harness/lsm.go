@@ -15,7 +15,7 @@ import (
 // LoadLSM loads the BPF LSM counter program called name from
 // bpf/counters.c, counting only this process.
 func (c *Cell) LoadLSM(name string) *Counter {
-	return c.loadObjects("counters", bpf.LoadCounters, false, []string{name}, " ("+c.activeLSMs()+")").Counter
+	return c.loadObjects("counters", bpf.LoadCounters, loadOptions{note: " (" + c.activeLSMs() + ")"}, name).Counter
 }
 
 // ExpectLSMFired ends the spec by the counter: supported when the program

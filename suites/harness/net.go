@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -32,13 +30,6 @@ var (
 	VirtualIP = net.IPv4(192, 0, 2, 1).To4()
 )
 
-// Objects are programs of one eBPF object loaded together with the maps
-// they use; Prog (through Counter) is the first one named.
-type Objects struct {
-	*Counter
-	coll *ebpf.Collection
-}
-
 // Program returns one of the loaded programs.
 func (o *Objects) Program(name string) *ebpf.Program { return o.coll.Programs[name] }
 
@@ -58,62 +49,24 @@ func (o *Objects) Put(mapName string, fds ...int) error {
 
 // LoadNet loads the named programs of bpf/net.c, which let probes through.
 func (c *Cell) LoadNet(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, false, names, "")
+	return c.loadObjects("net", bpf.LoadNet, loadOptions{}, names...)
 }
 
 // LoadNetDropping loads them so that they drop the probes they count.
 func (c *Cell) LoadNetDropping(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, true, names, "")
+	return c.loadObjects("net", bpf.LoadNet, loadOptions{drop: true}, names...)
 }
 
 // LoadSecurity loads the named programs of bpf/security.c.
 func (c *Cell) LoadSecurity(names ...string) *Objects {
-	return c.loadObjects("security", bpf.LoadSecurity, false, names, "")
-}
-
-// loadObjects loads only the named programs and the maps they reference, so
-// that a map type the kernel lacks fails only the specs that need it. A
-// target_tgid variable is set to the suite's PID; note is added to the
-// evidence of a refused load.
-func (c *Cell) loadObjects(object string, load func() (*ebpf.CollectionSpec, error), drop bool, names []string, note string) *Objects {
-	spec, err := load()
-	c.Check("parse "+object+" object", err)
-	progs := map[string]*ebpf.ProgramSpec{}
-	used := map[string]bool{}
-	for _, name := range names {
-		p, ok := spec.Programs[name]
-		if !ok {
-			panic("harness: bpf/" + object + ".c has no program " + name)
-		}
-		progs[name] = p
-		for _, ins := range p.Instructions {
-			used[ins.Reference()] = true
-		}
-	}
-	for name, m := range spec.Maps {
-		// struct_ops maps refer to programs, not the other way round.
-		if !used[name] && !strings.HasPrefix(name, ".") && m.Type != ebpf.StructOpsMap {
-			delete(spec.Maps, name)
-		}
-	}
-	spec.Programs = progs
-	if v, ok := spec.Variables["drop"]; ok && drop {
-		c.Check("set drop", v.Set(uint32(1)))
-	}
-	if v, ok := spec.Variables["target_tgid"]; ok {
-		c.Check("set target_tgid", v.Set(uint32(os.Getpid())))
-	}
-	coll, err := ebpf.NewCollection(spec)
-	c.Check("load "+progs[names[0]].Type.String()+" program "+strings.Join(names, ", ")+note, err)
-	c.Defer(func() { coll.Close() })
-	return &Objects{Counter: &Counter{Prog: coll.Programs[names[0]], hits: coll.Maps["hits"]}, coll: coll}
+	return c.loadObjects("security", bpf.LoadSecurity, loadOptions{}, names...)
 }
 
 // LoadCongestionControl loads bpf/net_cc.c: the struct_ops map
 // "bpfmatrix_cc", a tcp_congestion_ops, and its programs.
 func (c *Cell) LoadCongestionControl() *Objects {
 	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", ProbeBTFLoad())
-	return c.loadObjects("net_cc", bpf.LoadNetCC, false, []string{"bm_init", "bm_ssthresh", "bm_cong_avoid", "bm_undo_cwnd"}, "")
+	return c.loadObjects("net_cc", bpf.LoadNetCC, loadOptions{}, "bm_init", "bm_ssthresh", "bm_cong_avoid", "bm_undo_cwnd")
 }
 
 // UseCongestionControl opens a loopback TCP connection in ns whose client
