@@ -10,9 +10,9 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/bpf"
 )
 
-// Counter is one program of bpf/counters.c, loaded alone with its own hits
-// map. It counts only events of this process, so a count above zero proves
-// that the spec's own trigger reached the program.
+// Counter is a loaded program with its own hits map. It counts only events
+// of this process (or of a private target only the spec runs), so a count
+// above zero proves that the spec's own trigger reached the program.
 type Counter struct {
 	Prog *ebpf.Program
 	hits *ebpf.Map
