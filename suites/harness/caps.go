@@ -77,12 +77,7 @@ func (n privilegeNeed) Unmet(k *Kernel) string {
 // privilegesOf returns the privileges of the process whose facts k holds;
 // false for a Kernel not read from a running process (a test's literal).
 func privilegesOf(k *Kernel) (Privileges, bool) {
-	if k.CapEff == "" {
-		return Privileges{}, false
-	}
-	p := ProcessPrivileges()
-	p.Seccomp, p.CapEff, p.UnprivilegedBPF = k.Seccomp, k.CapEff, k.UnprivilegedBPF
-	return p, true
+	return k.Privileges, k.CapEff != ""
 }
 
 // OwnNetNS is the requirement of a spec outside the networking area that

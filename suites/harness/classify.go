@@ -54,7 +54,7 @@ func Classify(err error) Verdict {
 		v.Errno = ErrnoName(errno)
 		if errno == unix.EPERM {
 			// Say which layer refused: seccomp's EPERM looks like the kernel's.
-			v.Evidence += " " + ProcessPrivileges().Layer()
+			v.Evidence += " " + Running().Layer()
 		}
 	case errors.Is(err, ebpf.ErrNotSupported):
 		v.Status = reports.Unsupported

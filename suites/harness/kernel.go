@@ -37,9 +37,9 @@ type Kernel struct {
 	FunctionTracer string
 	LSMs           []string
 	Lockdown       string
-	// UnprivilegedBPF is the value of kernel.unprivileged_bpf_disabled.
-	UnprivilegedBPF string
-	Seccomp, CapEff string
+	// Privileges are the suite process's own: capabilities, seccomp, user
+	// namespace, kernel.unprivileged_bpf_disabled.
+	Privileges
 }
 
 // DetectKernel reads the running kernel's facts. Missing sources are not
@@ -68,10 +68,7 @@ func DetectKernel() (*Kernel, error) {
 	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
 		k.Lockdown = bracketed(string(b))
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled"); err == nil {
-		k.UnprivilegedBPF = strings.TrimSpace(string(b))
-	}
-	k.Seccomp, k.CapEff = procStatus()
+	k.Privileges = detectPrivileges()
 	return k, nil
 }
 

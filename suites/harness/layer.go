@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,24 +28,18 @@ type Privileges struct {
 	UnprivilegedBPF string
 }
 
-var (
-	privileges     Privileges
-	privilegesOnce sync.Once
-)
-
-// ProcessPrivileges probes the suite's own privileges, once.
-func ProcessPrivileges() Privileges {
-	privilegesOnce.Do(func() {
-		p := &privileges
-		p.Seccomp, p.CapEff = procStatus()
-		p.UserNS = userNS()
-		_, _, p.BPFGate = unix.Syscall(unix.SYS_BPF, 0 /* BPF_MAP_CREATE */, 0, 8)
-		_, _, p.PerfGate = unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, 0, 0, ^uintptr(0), ^uintptr(0), 0, 0)
-		if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled"); err == nil {
-			p.UnprivilegedBPF = strings.TrimSpace(string(b))
-		}
-	})
-	return privileges
+// detectPrivileges probes the process's privileges; DetectKernel does it
+// once for the suite (Running().Privileges).
+func detectPrivileges() Privileges {
+	var p Privileges
+	p.Seccomp, p.CapEff = procStatus()
+	p.UserNS = userNS()
+	_, _, p.BPFGate = unix.Syscall(unix.SYS_BPF, 0 /* BPF_MAP_CREATE */, 0, 8)
+	_, _, p.PerfGate = unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, 0, 0, ^uintptr(0), ^uintptr(0), 0, 0)
+	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled"); err == nil {
+		p.UnprivilegedBPF = strings.TrimSpace(string(b))
+	}
+	return p
 }
 
 // userNS returns the uid_map unless it is the initial namespace's identity map.
