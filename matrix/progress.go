@@ -78,45 +78,54 @@ func (p *Progress) Summary(run reports.Run) {
 // Watch follows a record stream that another process appends to and notes
 // each cell as it lands; the returned func stops it after a last read.
 func (p *Progress) Watch(path string) (stop func()) {
+	var offset int64
+	var partial []byte
+	read := func() {
+		f, err := os.Open(path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			return
+		}
+		data, _ := io.ReadAll(f)
+		offset += int64(len(data))
+		partial = append(partial, data...)
+		for {
+			i := bytes.IndexByte(partial, '\n')
+			if i < 0 {
+				break
+			}
+			var rec reports.Record
+			if json.Unmarshal(partial[:i], &rec) == nil && rec.Cell != nil {
+				p.Cell(*rec.Cell)
+			}
+			partial = partial[i+1:]
+		}
+	}
+	stopPoll := Poll(200*time.Millisecond, func() bool { read(); return false })
+	return func() { stopPoll(); read() }
+}
+
+// Poll calls fn every interval, from its own goroutine, until fn returns
+// true or stop is called; stop returns once fn is no longer running. Targets
+// use it to watch the files a run writes (records, console) as they grow.
+func Poll(interval time.Duration, fn func() (done bool)) (stop func()) {
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		var offset int64
-		var partial []byte
-		read := func() {
-			f, err := os.Open(path)
-			if err != nil {
-				return
-			}
-			defer f.Close()
-			if _, err := f.Seek(offset, io.SeekStart); err != nil {
-				return
-			}
-			data, _ := io.ReadAll(f)
-			offset += int64(len(data))
-			partial = append(partial, data...)
-			for {
-				i := bytes.IndexByte(partial, '\n')
-				if i < 0 {
-					break
-				}
-				var rec reports.Record
-				if json.Unmarshal(partial[:i], &rec) == nil && rec.Cell != nil {
-					p.Cell(*rec.Cell)
-				}
-				partial = partial[i+1:]
-			}
-		}
-		tick := time.NewTicker(200 * time.Millisecond)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {
 			case <-quit:
-				read()
 				return
 			case <-tick.C:
-				read()
+				if fn() {
+					return
+				}
 			}
 		}
 	}()

@@ -213,36 +213,25 @@ var errIdle = errors.New("the guest wrote nothing to its console or record strea
 
 // watchIdle cancels the run when none of files grew for idle.
 func watchIdle(files []string, idle time.Duration, cancel context.CancelCauseFunc) (stop func()) {
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var last int64 = -1
-		since := time.Now()
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-			}
-			var size int64
-			for _, f := range files {
-				if st, err := os.Stat(f); err == nil {
-					size += st.Size()
-				}
-			}
-			if size != last {
-				last, since = size, time.Now()
-			} else if time.Since(since) >= idle {
-				cancel(fmt.Errorf("%w for %s", errIdle, idle))
-				return
+	var last int64 = -1
+	since := time.Now()
+	return matrix.Poll(time.Second, func() bool {
+		var size int64
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				size += st.Size()
 			}
 		}
-	}()
-	return func() { close(quit); wg.Wait() }
+		if size != last {
+			last, since = size, time.Now()
+			return false
+		}
+		if time.Since(since) < idle {
+			return false
+		}
+		cancel(fmt.Errorf("%w for %s", errIdle, idle))
+		return true
+	})
 }
 
 // cmdline is the guest's extra command line: the guest flag, then the user's.
@@ -252,31 +241,19 @@ func cmdline(extra string) string {
 
 // watchConsole prints a progress line when the suite starts.
 func watchConsole(path string, p *matrix.Progress) (stop func()) {
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				continue
-			}
-			if i := bytes.Index(data, []byte(guest.ReadyMarker)); i >= 0 {
-				line, _, _ := bytes.Cut(data[i:], []byte("\n"))
-				p.Printf("guest up, suite running (%s)", strings.TrimSpace(strings.TrimPrefix(string(line), guest.ReadyMarker)))
-				return
-			}
+	return matrix.Poll(250*time.Millisecond, func() bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return false
 		}
-	}()
-	return func() { close(quit); wg.Wait() }
+		i := bytes.Index(data, []byte(guest.ReadyMarker))
+		if i < 0 {
+			return false
+		}
+		line, _, _ := bytes.Cut(data[i:], []byte("\n"))
+		p.Printf("guest up, suite running (%s)", strings.TrimSpace(strings.TrimPrefix(string(line), guest.ReadyMarker)))
+		return true
+	})
 }
 
 // WriteInitramfs assembles the guest's initramfs at path: /init, the suite
