@@ -60,39 +60,25 @@ func (p Privileges) kernelRefusesBPF() string {
 // with the capabilities the kernel checks for the feature's program and
 // map type. It is what makes cells in a restricted container expected
 // unsupported, for the reason the evidence will show.
-func Privileged(f *Feature) Requirement { return privilegeNeed{f} }
+func Privileged(f *Feature) Requirement { return privilegeCheck(privilegeNeed{f}.unmet) }
 
 type privilegeNeed struct{ f *Feature }
 
-// Unmet judges by k's process facts, so a Kernel that was not read from a
-// running process (a test's literal) predicts nothing.
-func (n privilegeNeed) Unmet(k *Kernel) string {
-	p, ok := privilegesOf(k)
-	if !ok {
+// privilegeCheck is a requirement on the suite process's privileges: the
+// func says what is missing, or "". A Kernel not read from a running
+// process (a test's literal) meets it.
+type privilegeCheck func(Privileges) string
+
+func (check privilegeCheck) Unmet(k *Kernel) string {
+	if k.CapEff == "" {
 		return ""
 	}
-	return n.unmet(p)
-}
-
-// privilegesOf returns the privileges of the process whose facts k holds;
-// false for a Kernel not read from a running process (a test's literal).
-func privilegesOf(k *Kernel) (Privileges, bool) {
-	return k.Privileges, k.CapEff != ""
+	return check(k.Privileges)
 }
 
 // OwnNetNS is the requirement of a spec outside the networking area that
 // builds its own network namespace (networking specs all have it).
-func OwnNetNS() Requirement { return netnsNeed{} }
-
-type netnsNeed struct{}
-
-func (netnsNeed) Unmet(k *Kernel) string {
-	p, ok := privilegesOf(k)
-	if !ok {
-		return ""
-	}
-	return p.netnsUnmet()
-}
+func OwnNetNS() Requirement { return privilegeCheck(Privileges.netnsUnmet) }
 
 func (p Privileges) netnsUnmet() string {
 	if p.hasInOwnNS(capSysAdmin) {
@@ -104,16 +90,13 @@ func (p Privileges) netnsUnmet() string {
 // IterateObjects is the requirement of a spec that walks the kernel's BPF
 // objects (BPF_LINK_GET_NEXT_ID and friends): the kernel admits that only
 // with CAP_SYS_ADMIN in the initial user namespace.
-func IterateObjects() Requirement { return iterateNeed{} }
-
-type iterateNeed struct{}
-
-func (iterateNeed) Unmet(k *Kernel) string {
-	p, ok := privilegesOf(k)
-	if !ok || p.has(capSysAdmin) {
-		return ""
-	}
-	return "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: " + p.lacks(capSysAdmin)
+func IterateObjects() Requirement {
+	return privilegeCheck(func(p Privileges) string {
+		if p.has(capSysAdmin) {
+			return ""
+		}
+		return "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: " + p.lacks(capSysAdmin)
+	})
 }
 
 func (n privilegeNeed) unmet(p Privileges) string {
@@ -182,17 +165,7 @@ var netAdminMap = map[ebpf.MapType]bool{
 // UprobePMU is the requirement of specs that open a uprobe perf event: the
 // uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even
 // with CAP_PERFMON (measured on 6.18).
-func UprobePMU() Requirement { return uprobeNeed{} }
-
-type uprobeNeed struct{}
-
-func (uprobeNeed) Unmet(k *Kernel) string {
-	p, ok := privilegesOf(k)
-	if !ok {
-		return ""
-	}
-	return p.uprobePMUUnmet()
-}
+func UprobePMU() Requirement { return privilegeCheck(Privileges.uprobePMUUnmet) }
 
 func (p Privileges) uprobePMUUnmet() string {
 	if p.has(capSysAdmin) {
