@@ -36,6 +36,16 @@ func sysBPF(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 	return int(fd), nil
 }
 
+// probeBPF creates a kernel object with bpf(2) and closes it at once: the
+// probes below only want the kernel's answer.
+func probeBPF(cmd int, attr unsafe.Pointer, size uintptr) error {
+	fd, err := sysBPF(cmd, attr, size)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
 // LinkCreate creates a bpf_link of prog on target (a cgroup, netns or
 // interface fd) with BPF_LINK_CREATE itself: cilium/ebpf first probes for
 // bpf_link support and reports a refusal as ErrNotSupported.
@@ -59,13 +69,10 @@ func ProbeKprobeMulti(prog *ebpf.Program, symbol string) error {
 		syms, addrs, cookies uint64
 	})(unsafe.Pointer(&attr.rest))
 	km.cnt, km.syms = 1, uint64(uintptr(unsafe.Pointer(&syms[0])))
-	fd, err := sysBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(syms)
 	runtime.KeepAlive(name)
-	if err != nil {
-		return err
-	}
-	return unix.Close(fd)
+	return err
 }
 
 // ProbeUprobeMulti asks the kernel to create a uprobe_multi link for prog
@@ -82,13 +89,10 @@ func ProbeUprobeMulti(prog *ebpf.Program, path string, off uint64) error {
 		cnt, flags, pid                       uint32
 	})(unsafe.Pointer(&attr.rest))
 	um.path, um.offsets, um.cnt = uint64(uintptr(unsafe.Pointer(p))), uint64(uintptr(unsafe.Pointer(&offsets[0]))), 1
-	fd, err := sysBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(offsets)
-	if err != nil {
-		return err
-	}
-	return unix.Close(fd)
+	return err
 }
 
 // ProbeBTFLoad asks the kernel to load a minimal BTF blob (one int type),
@@ -110,10 +114,7 @@ func ProbeBTFLoad() error {
 		size, logSize, logLevel uint32
 		_                       uint32
 	}{btf: uint64(uintptr(unsafe.Pointer(&blob[0]))), size: uint32(len(blob))}
-	fd, err := sysBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	err = probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(blob)
-	if err != nil {
-		return err
-	}
-	return unix.Close(fd)
+	return err
 }
