@@ -16,14 +16,18 @@ var kernelFS = []struct{ fstype, dir string }{
 }
 
 // MountKernelFS mounts each of tracefs, securityfs and bpffs that is not
-// mounted yet. Failures are returned for the log but are not fatal: a target
-// that cannot mount them (a container without CAP_SYS_ADMIN) still runs, and
-// the cells that needed them say so.
-func MountKernelFS() []error {
-	var errs []error
+// mounted yet, and returns undo, which unmounts exactly those again, so a
+// suite leaves the machine's mounts as it found them. The runner starts the
+// suite in a mount namespace of its own, where undo is a formality; a suite
+// started by hand in the machine's namespace needs it.
+//
+// Failures are returned for the log but are not fatal: a target that cannot
+// mount them (a container without CAP_SYS_ADMIN) still runs, and the cells
+// that needed them say so.
+func MountKernelFS() (undo func(), errs []error) {
+	var mounted []string
 	for _, m := range kernelFS {
-		var st unix.Statfs_t
-		if err := unix.Statfs(m.dir, &st); err == nil && isFS(st.Type, m.fstype) {
+		if isMounted(m.dir, m.fstype) {
 			continue
 		}
 		if err := os.MkdirAll(m.dir, 0o755); err != nil {
@@ -32,9 +36,22 @@ func MountKernelFS() []error {
 		}
 		if err := unix.Mount(m.fstype, m.dir, m.fstype, 0, ""); err != nil {
 			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.fstype, m.dir, err))
+			continue
 		}
+		mounted = append(mounted, m.dir)
 	}
-	return errs
+	return func() {
+		for i := len(mounted) - 1; i >= 0; i-- {
+			if err := unix.Unmount(mounted[i], unix.MNT_DETACH); err != nil {
+				fmt.Fprintf(os.Stderr, "bpfmatrix: unmount %s: %v\n", mounted[i], err)
+			}
+		}
+	}, errs
+}
+
+func isMounted(dir, fstype string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && isFS(st.Type, fstype)
 }
 
 func isFS(magic int64, fstype string) bool {

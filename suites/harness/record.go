@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -63,18 +64,56 @@ func Record(rec reports.Record) {
 }
 
 // RunSuite is the body of the suite binary's only Test: it mounts the kernel
-// filesystems eBPF needs, records the kernel's facts first, so even a run that dies at once says where it ran,
-// then runs every registered spec.
+// filesystems eBPF needs, records the kernel's facts first, so even a run
+// that dies at once says where it ran, then runs every registered spec.
+//
+// Predictions rest on those facts, so they must hold until the last spec:
+// if the filesystems they came from changed under the suite (something
+// outside unmounted tracefs, say), every verdict after the change is in
+// doubt, and the suite exits with ExitFactsChanged and a line saying what
+// changed instead of passing or failing on cells it could not judge.
 func RunSuite(t *testing.T, description string) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
 	// directly: cilium/ebpf's rlimit package probes at init, which breaks
-	// when the suite is a VM's first process (NOTES.md).
+	// when the suite is a VM's first process (docs/facts.md).
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-	for _, err := range MountKernelFS() {
+	unmount, errs := MountKernelFS()
+	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 	}
 	facts := Running().Facts()
 	Record(reports.Record{Kernel: &facts})
 	ginkgo.RunSpecs(t, description)
+
+	changed := ""
+	if now, err := DetectKernel(); err == nil {
+		changed = fsFactsChanged(Running(), now)
+	}
+	unmount()
+	if changed != "" {
+		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel facts changed while the suite ran, verdicts are in doubt: %s\n", changed)
+		os.Exit(ExitFactsChanged)
+	}
+}
+
+// ExitFactsChanged is the suite binary's exit status when the facts its
+// predictions rest on changed during the run; 1 stays "some spec failed".
+const ExitFactsChanged = 3
+
+// fsFactsChanged says which facts read from tracefs and securityfs differ
+// between before and after, or "" when none does.
+func fsFactsChanged(before, after *Kernel) string {
+	var diffs []string
+	for _, f := range []struct{ name, a, b string }{
+		{"tracefs", before.Tracefs, after.Tracefs},
+		{"function tracer", before.FunctionTracer, after.FunctionTracer},
+		{"LSMs", strings.Join(before.LSMs, ","), strings.Join(after.LSMs, ",")},
+		{"lockdown", before.Lockdown, after.Lockdown},
+	} {
+		if f.a != f.b {
+			diffs = append(diffs, fmt.Sprintf("%s %q then %q", f.name, f.a, f.b))
+		}
+	}
+	return strings.Join(diffs, "; ")
 }
