@@ -12,23 +12,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
 	"github.com/bpfmatrix/bpfmatrix/reports"
-	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
-
-// The guest and the suite agree on these strings without importing each
-// other; this is where a drift would show.
-func TestContractsAgree(t *testing.T) {
-	for _, c := range []struct{ name, host, suite string }{
-		{"cmdline flag", guest.CmdlineFlag, harness.GuestCmdlineFlag},
-		{"crash label", guest.CrashLabel, harness.CrashLabel},
-		{"allow-crash env", guest.AllowCrashEnv, harness.AllowCrashEnv},
-		{"config env", configEnv, harness.ConfigEnv},
-	} {
-		if c.host != c.suite {
-			t.Errorf("%s: host side %q, suite side %q", c.name, c.host, c.suite)
-		}
-	}
-}
 
 func TestArgs(t *testing.T) {
 	m := &Machine{Vmlinux: "vmlinux", Initrd: "initrd", Append: guest.CmdlineFlag, Serial: []string{"c.log", "cells.jsonl"}, Accel: "tcg"}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -27,22 +28,22 @@ var _ = harness.Spec("faults/crash", "crashes the kernel through /proc/sysrq-tri
 	// The kernel panics inside write(2); reaching here means it did not.
 	time.Sleep(5 * time.Second)
 	c.Failed("wrote 'c' to /proc/sysrq-trigger and the kernel is still running 5s later")
-}, ginkgo.Label(harness.CrashLabel))
+}, ginkgo.Label(contract.CrashLabel))
 
 // refuseCrash says why crashing is not allowed here, or "" when it is: the
 // environment must ask for it and the kernel must be a bpfmatrix guest's.
 func refuseCrash() string {
-	if os.Getenv(harness.AllowCrashEnv) != "1" {
-		return harness.AllowCrashEnv + "=1 is not set"
+	if os.Getenv(contract.AllowCrashEnv) != "1" {
+		return contract.AllowCrashEnv + "=1 is not set"
 	}
 	cmdline, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
 		return "cannot read /proc/cmdline: " + err.Error()
 	}
 	for _, arg := range strings.Fields(string(cmdline)) {
-		if arg == harness.GuestCmdlineFlag {
+		if arg == contract.GuestCmdlineFlag {
 			return ""
 		}
 	}
-	return "/proc/cmdline lacks " + harness.GuestCmdlineFlag + ": this is not a bpfmatrix VM guest"
+	return "/proc/cmdline lacks " + contract.GuestCmdlineFlag + ": this is not a bpfmatrix VM guest"
 }

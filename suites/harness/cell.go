@@ -8,6 +8,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -40,8 +41,7 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 	if !ok {
 		panic("harness: spec for feature " + id + ", which has no catalog row")
 	}
-	kind, _, _ := strings.Cut(id, "/")
-	labels := ginkgo.Label(string(f.Area), kind, strings.ReplaceAll(id, "/", "."))
+	labels := ginkgo.Label(contract.Labels(string(f.Area), id)...)
 	args := append([]any{labels}, decorators...)
 	args = append(args, func() { run(f, body) })
 	return ginkgo.Describe(id, func() { ginkgo.It(sentence, args...) })

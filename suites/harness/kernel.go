@@ -12,12 +12,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
-
-// ConfigEnv names a kernel config file to use instead of /proc/config.gz or
-// /boot/config-$(uname -r); the VM guest sets it to the config it shipped.
-const ConfigEnv = "BPFMATRIX_KERNEL_CONFIG"
 
 // Kernel is what the harness knows about the running kernel: enough to
 // predict each feature's status and to explain it.
@@ -136,7 +133,7 @@ func parseDebianVersion(version string) (major, minor, patch int) {
 }
 
 func readConfig(release string) (map[string]string, string) {
-	candidates := []string{os.Getenv(ConfigEnv), "/proc/config.gz", "/boot/config-" + release}
+	candidates := []string{os.Getenv(contract.ConfigEnv), "/proc/config.gz", "/boot/config-" + release}
 	for _, path := range candidates {
 		if path == "" {
 			continue

@@ -5,18 +5,13 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
-// kernelFS are the pseudo filesystems eBPF features need. systemd mounts them
-// at boot; minimal hosts, containers and VM guests may not.
-var kernelFS = []struct{ fstype, dir string }{
-	{"tracefs", "/sys/kernel/tracing"},
-	{"securityfs", "/sys/kernel/security"},
-	{"bpf", "/sys/fs/bpf"},
-}
-
-// MountKernelFS mounts each of tracefs, securityfs and bpffs that is not
-// mounted yet, and returns undo, which unmounts exactly those again, so a
+// MountKernelFS mounts each of contract.KernelFS (tracefs, securityfs,
+// bpffs; systemd mounts them at boot, minimal hosts, containers and VM
+// guests may not) that is not mounted yet, and returns undo, which unmounts exactly those again, so a
 // suite leaves the machine's mounts as it found them. The runner starts the
 // suite in a mount namespace of its own, where undo is a formality; a suite
 // started by hand in the machine's namespace needs it.
@@ -26,19 +21,19 @@ var kernelFS = []struct{ fstype, dir string }{
 // that needed them say so.
 func MountKernelFS() (undo func(), errs []error) {
 	var mounted []string
-	for _, m := range kernelFS {
-		if isMounted(m.dir, m.fstype) {
+	for _, m := range contract.KernelFS {
+		if isMounted(m.Dir, m.FSType) {
 			continue
 		}
-		if err := os.MkdirAll(m.dir, 0o755); err != nil {
+		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if err := unix.Mount(m.fstype, m.dir, m.fstype, 0, ""); err != nil {
-			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.fstype, m.dir, err))
+		if err := unix.Mount(m.FSType, m.Dir, m.FSType, 0, ""); err != nil {
+			errs = append(errs, fmt.Errorf("mount %s on %s: %w", m.FSType, m.Dir, err))
 			continue
 		}
-		mounted = append(mounted, m.dir)
+		mounted = append(mounted, m.Dir)
 	}
 	return func() {
 		for i := len(mounted) - 1; i >= 0; i-- {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
 // mountsChildEnv marks the re-executed test binary that runs
@@ -35,10 +37,10 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 	}
 
 	// Start from a bare machine: none of the three mounted.
-	for _, m := range kernelFS {
-		for isMounted(m.dir, m.fstype) {
-			if err := unix.Unmount(m.dir, unix.MNT_DETACH); err != nil {
-				t.Fatalf("unmount %s in the private namespace: %v", m.dir, err)
+	for _, m := range contract.KernelFS {
+		for isMounted(m.Dir, m.FSType) {
+			if err := unix.Unmount(m.Dir, unix.MNT_DETACH); err != nil {
+				t.Fatalf("unmount %s in the private namespace: %v", m.Dir, err)
 			}
 		}
 	}
@@ -46,18 +48,18 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatalf("MountKernelFS: %v", errs)
 	}
-	for _, m := range kernelFS {
-		if !isMounted(m.dir, m.fstype) {
-			t.Errorf("%s is not mounted on %s after MountKernelFS", m.fstype, m.dir)
+	for _, m := range contract.KernelFS {
+		if !isMounted(m.Dir, m.FSType) {
+			t.Errorf("%s is not mounted on %s after MountKernelFS", m.FSType, m.Dir)
 		}
 	}
 	if k, err := DetectKernel(); err != nil || k.Tracefs != "/sys/kernel/tracing" {
 		t.Errorf("DetectKernel after MountKernelFS: tracefs %q, err %v", k.Tracefs, err)
 	}
 	undo()
-	for _, m := range kernelFS {
-		if isMounted(m.dir, m.fstype) {
-			t.Errorf("%s is still mounted on %s after undo", m.fstype, m.dir)
+	for _, m := range contract.KernelFS {
+		if isMounted(m.Dir, m.FSType) {
+			t.Errorf("%s is still mounted on %s after undo", m.FSType, m.Dir)
 		}
 	}
 

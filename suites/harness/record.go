@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -35,18 +36,18 @@ func Running() *Kernel {
 	return running
 }
 
-// Record appends one record to the stream named by reports.CellsEnv; when
+// Record appends one record to the stream named by contract.CellsEnv; when
 // it is unset, records go nowhere and the suite is an ordinary Ginkgo run. Each line is a single write(2),
 // so a reader never sees half of one unless the target dies mid-write.
 func Record(rec reports.Record) {
 	sinkOnce.Do(func() {
-		path := os.Getenv(reports.CellsEnv)
+		path := os.Getenv(contract.CellsEnv)
 		if path == "" {
 			return
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", reports.CellsEnv, path, err)
+			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", contract.CellsEnv, path, err)
 			return
 		}
 		sink = f
@@ -59,7 +60,7 @@ func Record(rec reports.Record) {
 		panic(err)
 	}
 	if _, err := sink.Write(append(line, '\n')); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", reports.CellsEnv, err)
+		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", contract.CellsEnv, err)
 	}
 }
 
@@ -70,7 +71,7 @@ func Record(rec reports.Record) {
 // Predictions rest on those facts, so they must hold until the last spec:
 // if the filesystems they came from changed under the suite (something
 // outside unmounted tracefs, say), every verdict after the change is in
-// doubt, and the suite exits with ExitFactsChanged and a line saying what
+// doubt, and the suite exits with contract.ExitFactsChanged and a line saying what
 // changed instead of passing or failing on cells it could not judge.
 func RunSuite(t *testing.T, description string) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
@@ -93,13 +94,9 @@ func RunSuite(t *testing.T, description string) {
 	unmount()
 	if changed != "" {
 		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel facts changed while the suite ran, verdicts are in doubt: %s\n", changed)
-		os.Exit(ExitFactsChanged)
+		os.Exit(contract.ExitFactsChanged)
 	}
 }
-
-// ExitFactsChanged is the suite binary's exit status when the facts its
-// predictions rest on changed during the run; 1 stays "some spec failed".
-const ExitFactsChanged = 3
 
 // fsFactsChanged says which facts read from tracefs and securityfs differ
 // between before and after, or "" when none does.
