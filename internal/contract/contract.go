@@ -43,10 +43,14 @@ const (
 
 // KernelFS are the pseudo filesystems eBPF features need, where the suite
 // (and, for containers, the runner on the host) mounts them when missing.
-var KernelFS = []struct{ FSType, Dir string }{
-	{"tracefs", "/sys/kernel/tracing"},
-	{"securityfs", "/sys/kernel/security"},
-	{"bpf", "/sys/fs/bpf"},
+// Magic is statfs(2)'s f_type of a mounted one.
+var KernelFS = []struct {
+	FSType, Dir string
+	Magic       int64
+}{
+	{"tracefs", "/sys/kernel/tracing", 0x74726163},
+	{"securityfs", "/sys/kernel/security", 0x73636673},
+	{"bpf", "/sys/fs/bpf", 0xcafe4a11},
 }
 
 // Labels are the Ginkgo labels of the spec proving feature id of area: the

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
 // Mount is a host path bind-mounted into every container at the same path.
@@ -15,38 +18,42 @@ type Mount struct {
 	ReadOnly bool
 }
 
-// kernelFS are the pseudo filesystems eBPF features need. A container cannot
-// mount them without CAP_SYS_ADMIN, and even a privileged one does not get
-// them from podman (NOTES.md), so they are mounted on the host and bound in.
-var kernelFS = []struct {
-	Mount
-	magic int64
-}{
-	{Mount{Path: "/sys/fs/bpf", FS: "bpffs"}, unix.BPF_FS_MAGIC},
-	{Mount{Path: "/sys/kernel/tracing", FS: "tracefs"}, unix.TRACEFS_MAGIC},
-	// Read-only: the suite only reads the active LSM list and lockdown mode.
-	{Mount{Path: "/sys/kernel/security", FS: "securityfs", ReadOnly: true}, unix.SECURITYFS_MAGIC},
+// The kernel filesystems (contract.KernelFS) cannot be mounted by a
+// container without CAP_SYS_ADMIN, and even a privileged one does not get
+// them from podman (docs/facts.md), so they are mounted on the host and bound
+// in. securityfs is bound read-only: the suite only reads the active LSM
+// list and lockdown mode from it.
+var readOnlyFS = map[string]bool{"securityfs": true}
+
+// hostFS counts the container runs that use the kernel filesystems this
+// process mounted on the host: profiles run in parallel, and the last one to
+// finish unmounts them, so the machine is left as it was found and no run
+// sees them vanish while it starts.
+var hostFS struct {
+	sync.Mutex
+	users   int
+	mounted []string
 }
 
-// hostMounts mounts each kernel filesystem the host lacks and returns the
-// mounts containers get. A filesystem the host cannot mount is left out and
-// logged: the cells that need it say so, and the run's detail lists what the
-// containers had.
-func hostMounts(logf func(format string, args ...any)) []Mount {
-	var mounts []Mount
-	for _, m := range kernelFS {
+// acquireHostMounts mounts each kernel filesystem the host lacks and returns
+// the mounts containers get, and done, which unmounts what was mounted
+// here once no run needs it. A filesystem the host cannot mount is left out
+// and logged: the cells that need it say so, and the run's detail lists
+// what the containers had.
+func acquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, done func()) {
+	hostFS.Lock()
+	defer hostFS.Unlock()
+	hostFS.users++
+	for _, fs := range contract.KernelFS {
 		var st unix.Statfs_t
-		if err := unix.Statfs(m.Path, &st); err != nil || st.Type != m.magic {
-			fstype := map[string]string{"bpffs": "bpf"}[m.FS]
-			if fstype == "" {
-				fstype = m.FS
-			}
-			if err := unix.Mount(fstype, m.Path, fstype, 0, ""); err != nil {
-				logf("host has no %s at %s and cannot mount it (%v): containers run without it", m.FS, m.Path, err)
+		if err := unix.Statfs(fs.Dir, &st); err != nil || st.Type != fs.Magic {
+			if err := unix.Mount(fs.FSType, fs.Dir, fs.FSType, 0, ""); err != nil {
+				logf("host has no %s at %s and cannot mount it (%v): containers run without it", fs.FSType, fs.Dir, err)
 				continue
 			}
+			hostFS.mounted = append(hostFS.mounted, fs.Dir)
 		}
-		mounts = append(mounts, m.Mount)
+		mounts = append(mounts, Mount{Path: fs.Dir, FS: fs.FSType, ReadOnly: readOnlyFS[fs.FSType]})
 	}
 	// On a hybrid cgroup layout podman gives containers the v1 hierarchies
 	// only; cgroup programs need the host's cgroup2 mount.
@@ -58,7 +65,19 @@ func hostMounts(logf func(format string, args ...any)) []Mount {
 	if config := "/boot/config-" + release(); fileExists(config) && !fileExists("/proc/config.gz") {
 		mounts = append(mounts, Mount{Path: config, FS: "kernel config", ReadOnly: true})
 	}
-	return mounts
+	return mounts, sync.OnceFunc(func() {
+		hostFS.Lock()
+		defer hostFS.Unlock()
+		if hostFS.users--; hostFS.users > 0 {
+			return
+		}
+		for i := len(hostFS.mounted) - 1; i >= 0; i-- {
+			if err := unix.Unmount(hostFS.mounted[i], unix.MNT_DETACH); err != nil {
+				logf("cannot unmount %s again: %v", hostFS.mounted[i], err)
+			}
+		}
+		hostFS.mounted = nil
+	})
 }
 
 // hybridCgroup2 returns where the host mounts cgroup2 when that is not

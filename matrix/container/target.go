@@ -54,7 +54,8 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
-	mounts := hostMounts(p.Printf)
+	mounts, done := acquireHostMounts(p.Printf)
+	defer done()
 	// Root in a user namespace is "other" to the host's files: let it write
 	// the two files the suite writes.
 	for _, f := range []string{matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)} {

@@ -22,7 +22,7 @@ import (
 func MountKernelFS() (undo func(), errs []error) {
 	var mounted []string
 	for _, m := range contract.KernelFS {
-		if isMounted(m.Dir, m.FSType) {
+		if isMounted(m.Dir, m.Magic) {
 			continue
 		}
 		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
@@ -44,19 +44,7 @@ func MountKernelFS() (undo func(), errs []error) {
 	}, errs
 }
 
-func isMounted(dir, fstype string) bool {
+func isMounted(dir string, magic int64) bool {
 	var st unix.Statfs_t
-	return unix.Statfs(dir, &st) == nil && isFS(st.Type, fstype)
-}
-
-func isFS(magic int64, fstype string) bool {
-	switch fstype {
-	case "tracefs":
-		return magic == unix.TRACEFS_MAGIC
-	case "securityfs":
-		return magic == unix.SECURITYFS_MAGIC
-	case "bpf":
-		return magic == unix.BPF_FS_MAGIC
-	}
-	return false
+	return unix.Statfs(dir, &st) == nil && st.Type == magic
 }

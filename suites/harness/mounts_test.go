@@ -1,44 +1,24 @@
 package harness
 
 import (
-	"os"
-	"os/exec"
-	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 )
 
-// mountsChildEnv marks the re-executed test binary that runs
-// TestMountKernelFSUndoNeedsRoot's body inside a mount namespace of its own.
-const mountsChildEnv = "BPFMATRIX_TEST_MOUNTS_CHILD"
-
 // TestMountKernelFSUndoNeedsRoot proves on the real kernel that the suite
-// mounts what is missing and that undo leaves the mounts as they were. It
-// runs in a private mount namespace (the test binary re-executes itself
-// there), so the machine's own mounts are never touched.
+// mounts what is missing and that undo leaves the mounts as they were, in a
+// private mount namespace, so the machine's own mounts are never touched.
 func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
-	if os.Getenv(mountsChildEnv) == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root: mounts tracefs, securityfs and bpffs in a private mount namespace")
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMountKernelFSUndoNeedsRoot$", "-test.v")
-		cmd.Env = append(os.Environ(), mountsChildEnv+"=1")
-		// Go makes / recursively private in the child before exec.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS") {
-			t.Fatalf("child in a private mount namespace: %v\n%s", err, out)
-		}
+	if !testns.PrivateMounts(t) {
 		return
 	}
-
 	// Start from a bare machine: none of the three mounted.
 	for _, m := range contract.KernelFS {
-		for isMounted(m.Dir, m.FSType) {
+		for isMounted(m.Dir, m.Magic) {
 			if err := unix.Unmount(m.Dir, unix.MNT_DETACH); err != nil {
 				t.Fatalf("unmount %s in the private namespace: %v", m.Dir, err)
 			}
@@ -49,7 +29,7 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 		t.Fatalf("MountKernelFS: %v", errs)
 	}
 	for _, m := range contract.KernelFS {
-		if !isMounted(m.Dir, m.FSType) {
+		if !isMounted(m.Dir, m.Magic) {
 			t.Errorf("%s is not mounted on %s after MountKernelFS", m.FSType, m.Dir)
 		}
 	}
@@ -58,7 +38,7 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 	}
 	undo()
 	for _, m := range contract.KernelFS {
-		if isMounted(m.Dir, m.FSType) {
+		if isMounted(m.Dir, m.Magic) {
 			t.Errorf("%s is still mounted on %s after undo", m.FSType, m.Dir)
 		}
 	}
@@ -69,7 +49,7 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 	}
 	undo, _ = MountKernelFS()
 	undo()
-	if !isMounted("/sys/kernel/tracing", "tracefs") {
+	if !isMounted("/sys/kernel/tracing", unix.TRACEFS_MAGIC) {
 		t.Error("undo unmounted a tracefs the suite had not mounted")
 	}
 }
