@@ -96,8 +96,13 @@ gpgv: Can't check signature: No public key
 		t.Errorf("got %+v", st)
 	}
 	st = parseGpgvStatus([]byte("[GNUPG:] BADSIG 6ED0E7B82643E131 Debian\n"))
-	if len(st.bad) != 1 || len(st.valid) != 0 {
+	if len(st.bad) != 1 || len(st.valid) != 0 || st.noData {
 		t.Errorf("BADSIG: got %+v", st)
+	}
+	// What gpgv says of an unsigned or truncated file.
+	st = parseGpgvStatus([]byte("gpgv: no valid OpenPGP data found.\n[GNUPG:] NODATA 1\n[GNUPG:] NODATA 2\n"))
+	if !st.noData || len(st.valid)+len(st.bad)+len(st.missing) != 0 {
+		t.Errorf("NODATA: got %+v", st)
 	}
 }
 

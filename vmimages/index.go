@@ -145,12 +145,14 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 		// by-hash URLs stay valid while the mirror updates under us.
 		u = root + "/dists/" + suite + "/" + filepath.Dir(rp) + "/by-hash/SHA256/" + want.SHA256
 	}
+	// A verified index left by a run interrupted while parsing it is
+	// parsed again, not fetched again.
 	compressed := filepath.Join(dir, filepath.Base(rp))
-	if err := download(ctx, u, compressed, want, suite+" InRelease", time.Time{}, f.log); err != nil {
-		return nil, err
+	if !cachedOK(compressed, want, f.log) {
+		if err := download(ctx, u, compressed, want, suite+" InRelease", time.Time{}, f.log); err != nil {
+			return nil, err
+		}
 	}
-	// Only its linux-* entries are kept, as the parsed index below.
-	defer os.Remove(compressed)
 	pkgs, err := readPackagesFile(ctx, compressed, f.log)
 	if err != nil {
 		return nil, interrupted(ctx, "reading "+rp, fmt.Errorf("%s: %w", rp, err))
@@ -162,6 +164,8 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	if err := writeFileAtomic(parsed, b); err != nil {
 		return nil, err
 	}
+	// Its linux-* entries are all a kernel needs, and now kept as parsed.
+	os.Remove(compressed)
 	return withOrigin(pkgs, root, suite), nil
 }
 

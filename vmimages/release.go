@@ -41,10 +41,10 @@ func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) (
 	return stdout.Bytes(), nil
 }
 
-// signatureError is a gpgv check that ran to its end without finding a
-// good signature. condemns is set when the file is at fault (a bad
-// signature, or no signed data at all), not the keyring (an unknown key,
-// an unreadable keyring): only such a file is worth deleting.
+// signatureError is a gpgv run that found no good signature. condemns is
+// set when the file is at fault (a bad signature, or no signed data at
+// all), not the keyring (an unknown key, an unreadable keyring): only such
+// a file is worth deleting.
 type signatureError struct {
 	path, msg string
 	condemns  bool

@@ -228,3 +228,34 @@ func TestAllowFallbackEnv(t *testing.T) {
 		t.Errorf("bad %s: error %v, want one naming it", AllowFallbackEnv, err)
 	}
 }
+
+// TestResolveReparsesKeptIndex: a verified Packages index left in the cache
+// by a run interrupted while parsing it is parsed again with the mirror
+// gone, not fetched again.
+func TestResolveReparsesKeptIndex(t *testing.T) {
+	m := newTestMirror(t)
+	_, newest := m.addBookworm()
+	opts := m.options(nil)
+	if _, err := Resolve(context.Background(), "6.1", opts); err != nil {
+		t.Fatal(err)
+	}
+	parsed, _ := filepath.Glob(filepath.Join(opts.CacheDir, "indexes", "linux-*.json"))
+	for _, p := range parsed {
+		os.Remove(p)
+	}
+	for _, suite := range []string{"bookworm", "bookworm-security"} {
+		archive := map[bool]string{false: "debian", true: "debian-security"}[isSecuritySuite(suite)]
+		m.mu.Lock()
+		gz := m.file["/"+archive+"/dists/"+suite+"/main/binary-amd64/Packages.gz"]
+		m.mu.Unlock()
+		os.WriteFile(filepath.Join(filepath.Dir(cachedInRelease(t, opts, suite)), "Packages.gz"), gz, 0o644)
+	}
+	m.srv.Close()
+	r, err := Resolve(context.Background(), "6.1", opts)
+	if err != nil || r.Version != newest.Version {
+		t.Fatalf("from the kept indexes: %+v, %v; want %s", r, err, newest.Version)
+	}
+	if kept, _ := filepath.Glob(filepath.Join(opts.CacheDir, "indexes", "*", "*", "Packages.gz")); len(kept) != 0 {
+		t.Errorf("indexes still kept after parsing: %v", kept)
+	}
+}

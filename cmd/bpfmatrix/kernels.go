@@ -92,7 +92,8 @@ func printSkipped(name, suite string, skipped []vmimages.SkippedSuite) {
 	}
 }
 
-// fetchKernels fetches each kernel and prints where it landed.
+// fetchKernels fetches each kernel and prints where it landed; a fallback
+// is on stderr already, through the fetch's log.
 func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) error {
 	for _, name := range names {
 		start := time.Now()
@@ -106,7 +107,6 @@ func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) er
 		}
 		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tsuite   %s\n\tvmlinux %s\n\tmodules %s\n\tconfig  %s\n",
 			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Suite, k.Vmlinux, k.ModulesDir, k.Config)
-		printSkipped(name, k.Suite, k.Skipped)
 	}
 	return nil
 }
