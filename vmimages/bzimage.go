@@ -98,14 +98,10 @@ func bzImageRelease(img []byte) string {
 	return string(f[0])
 }
 
-// extractVmlinux decompresses the kernel of the bzImage at src into the ELF
-// file dst, which qemu boots through its PVH entry, skipping the ~3 s an
-// XZ kernel spends decompressing itself under TCG.
-func extractVmlinux(ctx context.Context, src, dst string, log io.Writer) error {
-	img, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
+// extractVmlinux decompresses the kernel of img, the bzImage read from src,
+// into the ELF file dst, which qemu boots through its PVH entry, skipping
+// the ~3 s an XZ kernel spends decompressing itself under TCG.
+func extractVmlinux(ctx context.Context, img []byte, src, dst string, log io.Writer) error {
 	p, err := findPayload(img)
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
@@ -169,6 +165,9 @@ func extractVmlinux(ctx context.Context, src, dst string, log io.Writer) error {
 	}
 	return os.Rename(tmp, dst)
 }
+
+// isELF reports whether path starts with the ELF magic.
+func isELF(path string) bool { return checkELF(path) == nil }
 
 // checkELF fails unless path starts with the ELF magic.
 func checkELF(path string) error {

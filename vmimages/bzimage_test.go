@@ -102,10 +102,8 @@ func TestExtractVmlinux(t *testing.T) {
 	dir := t.TempDir()
 	for name, payload := range cases {
 		t.Run(name, func(t *testing.T) {
-			src := filepath.Join(dir, name+".bzImage")
-			os.WriteFile(src, fakeBzImage(27, 0x100, payload, "1.0"), 0o644)
 			dst := filepath.Join(dir, name+".vmlinux")
-			if err := extractVmlinux(context.Background(), src, dst, io.Discard); err != nil {
+			if err := extractVmlinux(context.Background(), fakeBzImage(27, 0x100, payload, "1.0"), name+".bzImage", dst, io.Discard); err != nil {
 				t.Fatal(err)
 			}
 			if b, _ := os.ReadFile(dst); !bytes.Equal(b, elf) {
@@ -117,9 +115,7 @@ func TestExtractVmlinux(t *testing.T) {
 	z = gzip.NewWriter(&notELF)
 	z.Write([]byte("not a kernel"))
 	z.Close()
-	src := filepath.Join(dir, "bad.bzImage")
-	os.WriteFile(src, fakeBzImage(27, 0, notELF.Bytes(), "1.0"), 0o644)
-	err := extractVmlinux(context.Background(), src, filepath.Join(dir, "bad.vmlinux"), io.Discard)
+	err := extractVmlinux(context.Background(), fakeBzImage(27, 0, notELF.Bytes(), "1.0"), "bad.bzImage", filepath.Join(dir, "bad.vmlinux"), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "not an ELF") {
 		t.Errorf("non-ELF payload: error %v", err)
 	}

@@ -48,6 +48,18 @@ func lock(path string, log io.Writer) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
+// interrupted returns err, or, when ctx is done, an error saying step was
+// interrupted and wrapping ctx's cause (so errors.Is(err, context.Canceled)
+// holds). A tool or request cut short by the cancellation fails with
+// "signal: killed" or a read error, which must never read as a verdict on
+// the data: no caller deletes a verified file over an interrupted check.
+func interrupted(ctx context.Context, step string, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("%s interrupted: %w", step, context.Cause(ctx))
+}
+
 // errNotFound is an HTTP 404: the suite or file is not on this mirror.
 var errNotFound = errors.New("not found on the mirror")
 
@@ -114,7 +126,7 @@ func download(ctx context.Context, url, dst string, want fileHash, source string
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("GET %s: %w", url, err)
+		return interrupted(ctx, "GET "+url, fmt.Errorf("GET %s: %w", url, err))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -145,13 +157,13 @@ func download(ctx context.Context, url, dst string, want fileHash, source string
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(part)
-		return fmt.Errorf("GET %s: %w", url, err)
+		os.Remove(part) // incomplete: never looks cached
+		return interrupted(ctx, "GET "+url, fmt.Errorf("GET %s: %w", url, err))
 	}
 	pr.done()
 	got := hex.EncodeToString(h.Sum(nil))
 	if want.SHA256 != "" && (got != want.SHA256 || (want.Size > 0 && n != want.Size)) {
-		os.Remove(part)
+		os.Remove(part) // the whole body arrived and is not what the index promises
 		return &HashError{File: filepath.Base(dst), Got: got, Want: want.SHA256, Source: source}
 	}
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {

@@ -96,7 +96,42 @@ gpgv: Can't check signature: No public key
 		t.Errorf("got %+v", st)
 	}
 	st = parseGpgvStatus([]byte("[GNUPG:] BADSIG 6ED0E7B82643E131 Debian\n"))
-	if len(st.bad) != 1 || len(st.valid) != 0 {
+	if len(st.bad) != 1 || len(st.valid) != 0 || st.noData {
 		t.Errorf("BADSIG: got %+v", st)
+	}
+	// What gpgv says of an unsigned or truncated file.
+	st = parseGpgvStatus([]byte("gpgv: no valid OpenPGP data found.\n[GNUPG:] NODATA 1\n[GNUPG:] NODATA 2\n"))
+	if !st.noData || len(st.valid)+len(st.bad)+len(st.missing) != 0 {
+		t.Errorf("NODATA: got %+v", st)
+	}
+}
+
+// TestDownloadInterrupted cancels a download halfway through the body: the
+// error must say interrupted, the partial file must go, and the file the
+// download would have replaced must stay as it was.
+func TestDownloadInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "2000000")
+		w.Write(make([]byte, 1000000))
+		w.(http.Flusher).Flush()
+		cancel() // the user presses Ctrl-C with half the body read
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	dst := filepath.Join(t.TempDir(), "InRelease")
+	if err := os.WriteFile(dst, []byte("verified before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := download(ctx, srv.URL+"/InRelease", dst, fileHash{}, "", time.Time{}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") || !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want an interruption wrapping context.Canceled", err)
+	}
+	if b, err := os.ReadFile(dst); err != nil || string(b) != "verified before" {
+		t.Errorf("the file a cancelled download would replace: %q, %v", b, err)
+	}
+	if _, err := os.Stat(dst + ".part"); err == nil {
+		t.Error("partial download left behind")
 	}
 }

@@ -6,19 +6,29 @@
 // Trust follows apt: a suite's InRelease must be signed by a key of the
 // Debian archive keyring (checked with gpgv), the Packages index must have
 // the SHA256 InRelease lists, and each .deb the SHA256 of its Packages
-// entry — checked again every time a cached .deb is used.
+// entry — checked again every time a cached .deb is used. A catalog name
+// resolves only when every suite of its entry was read and verified: one
+// that was not (a bad signature, a hash mismatch, an unreachable mirror, a
+// suite the mirror lacks) might hold the newest build, so resolution fails
+// naming it, unless the caller allows the fallback (Options.AllowFallback,
+// AllowFallbackEnv), and then the skipped suites are recorded.
 //
 // The cache (DefaultCacheDir) holds:
 //
-//	indexes/<mirror>/<suite>/InRelease    last verified InRelease per suite
+//	indexes/<mirror>/<suite>/InRelease    last InRelease that verified, per suite
 //	indexes/linux-<sha256>.json           linux-* entries of a Packages index
 //	debs/<pkg>_<version>_<sha256[:12]>.deb
 //	kernels/<image>_<version>_<sha256[:12]>/  kernel.json, vmlinux, root/…
-//	custom/<sha256[:16]>/vmlinux          vmlinux of a user-supplied bzImage
+//	custom/<sha256[:16]>/                 kernel.json, vmlinux of a user's bzImage
 //
-// Every entry is written under a flock(2) lock and renamed into place
-// complete, so concurrent runs share one cache and a killed run leaves no
-// half entry that looks valid.
+// kernel.json lists every file of its entry with the size and SHA256 it
+// had when extracted, and each use checks the entry against it, extracting
+// it again when it no longer matches. Every entry is written under a
+// flock(2) lock and renamed into place complete, kernel.json last, so
+// concurrent runs share one cache and a killed run leaves no half entry
+// that looks valid. A check or download that is interrupted (the context
+// is cancelled) says so and deletes nothing but its own temporary files;
+// only a check that ran to its end and failed removes what it checked.
 package vmimages
 
 import (

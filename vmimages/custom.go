@@ -1,90 +1,242 @@
 package vmimages
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// customForms says what the path of a custom kernel may name.
+const customForms = "a bzImage, an x86-64 ELF vmlinux, or a directory holding one with its config and lib/modules/<release>"
+
+// kernelCandidates are where a directory may hold its kernel, best first:
+// what "make install" writes, then a kernel build tree's own outputs.
+var kernelCandidates = []string{"bzImage", "vmlinuz", "vmlinuz-*", "arch/x86/boot/bzImage", "vmlinux"}
+
+// CheckKernel reports whether Fetch can make a bootable kernel of name,
+// reading files but fetching and writing nothing, so that bad input fails
+// before anything slow starts. A catalog name passes (Host is no VM kernel
+// and does not); a path must name a bzImage whose compressed payload can be
+// located, an x86-64 ELF vmlinux with the PVH entry qemu boots it by, or a
+// directory holding one (see fetchCustom). The error is one line naming
+// name and what was expected.
+func CheckKernel(name string) error {
+	if _, ok := Lookup(name); ok {
+		return nil
+	}
+	if !isPath(name) {
+		return &UnknownError{Name: name}
+	}
+	_, _, err := inspectCustom(name)
+	return err
+}
 
 // fetchCustom turns the path of a kernel built elsewhere into a Kernel.
 // path is one of:
 //
-//   - a directory holding the kernel as bzImage, vmlinuz or vmlinuz-*, its
-//     config as config, .config or config-*, and its modules as
-//     lib/modules/<release> (what "make install modules_install
-//     INSTALL_PATH=DIR INSTALL_MOD_PATH=DIR" produces) — the complete form;
+//   - a directory holding the kernel as bzImage, vmlinuz, vmlinuz-*,
+//     arch/x86/boot/bzImage or vmlinux, its config as config, .config or
+//     config-*, and its modules as lib/modules/<release> (what "make install
+//     modules_install INSTALL_PATH=DIR INSTALL_MOD_PATH=DIR" produces) — the
+//     complete form;
 //   - a bzImage (or vmlinuz) file: the config is looked for beside it
 //     (<file>.config, config-<release>, config, .config, and a kernel build
 //     tree's .config for arch/x86/boot/bzImage), the modules in
 //     lib/modules/<release> beside it or, for /boot/vmlinuz-<release>, in
-//     /lib/modules/<release>.
+//     /lib/modules/<release>;
+//   - an ELF vmlinux (built with CONFIG_PVH, as qemu boots it by its PVH
+//     entry), with config and modules looked for as for a bzImage.
 //
 // Config and modules are optional: without a config the harness can only
 // use version-based expectations, without modules no module loads. The
-// release comes from the bzImage's own version string. The decompressed
-// vmlinux is cached by the bzImage's SHA256.
+// release comes from the kernel's own version string. The vmlinux
+// decompressed from a bzImage is cached by the bzImage's SHA256; nothing is
+// ever written to or removed from the user's files.
 func fetchCustom(ctx context.Context, path string, opts Options) (*Kernel, error) {
 	f, err := newFetcher(opts, false)
 	if err != nil {
 		return nil, err
 	}
+	k, img, err := inspectCustom(path)
+	if err != nil {
+		return nil, err
+	}
+	if img == nil {
+		return k, nil // an ELF vmlinux boots as it is
+	}
+	sum := sha256.Sum256(img)
+	cdir := filepath.Join(f.opts.CacheDir, "custom", hex.EncodeToString(sum[:8]))
+	kf, err := f.entry(cdir, func(tmp string) (*kernelFiles, error) {
+		kf := &kernelFiles{Release: k.Release, Vmlinux: "vmlinux"}
+		if err := extractVmlinux(ctx, img, k.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
+			return nil, interrupted(ctx, "decompressing "+k.Bzimage, err)
+		}
+		return kf, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", path, err)
+	}
+	k.Vmlinux = filepath.Join(cdir, kf.Vmlinux)
+	return k, nil
+}
+
+// inspectCustom finds and checks what the custom kernel path names (see
+// fetchCustom), reading only. It returns the kernel, with Vmlinux set only
+// for an ELF vmlinux, and for a bzImage the bzImage's content.
+func inspectCustom(path string) (*Kernel, []byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s: %w: want a catalog name (%s) or the path of a bzImage or of a directory holding one", path, err, fmt.Sprint(Names()[1:]))
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, nil, fmt.Errorf("kernel %s: %v: want a catalog name (%s) or the path of %s", path, err, strings.Join(Names()[1:], ", "), customForms)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dir, image := abs, ""
+	dir, image, where := filepath.Dir(abs), abs, path
 	if fi.IsDir() {
-		image = firstFile(dir, "bzImage", "vmlinuz", "vmlinuz-*", "arch/x86/boot/bzImage")
-		if image == "" {
-			return nil, fmt.Errorf("kernel %s: directory holds no bzImage, vmlinuz or vmlinuz-*", path)
+		dir = abs
+		if image = firstFile(dir, kernelCandidates...); image == "" {
+			return nil, nil, fmt.Errorf("kernel %s: the directory holds none of %s: want %s", path, strings.Join(kernelCandidates, ", "), customForms)
 		}
-	} else {
-		dir, image = filepath.Dir(abs), abs
+		where = path + ": " + rel(dir, image)
 	}
-	img, err := os.ReadFile(image)
+	k := &Kernel{Name: path}
+	var img []byte
+	if isELF(image) {
+		k.Vmlinux = image
+		k.Release, err = checkVmlinux(image)
+	} else if img, err = os.ReadFile(image); err == nil {
+		k.Bzimage = image
+		k.Release, err = checkBzImage(img)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s: %w", path, err)
-	}
-	if _, err := findPayload(img); err != nil {
-		return nil, fmt.Errorf("kernel %s: %s: %w", path, image, err)
-	}
-	k := &Kernel{Name: path, Bzimage: image, Release: bzImageRelease(img)}
-	if k.Release == "" {
-		return nil, fmt.Errorf("kernel %s: %s: no version string in the boot header", path, image)
+		return nil, nil, fmt.Errorf("kernel %s: %w", where, err)
 	}
 	k.Config = firstFile(dir, filepath.Base(image)+".config", "config-"+k.Release, "config", ".config",
 		"boot/config-"+k.Release, "../../../.config")
-	k.ModulesDir = firstDir(filepath.Join(dir, "lib/modules", k.Release))
+	if mods := filepath.Join(dir, "lib/modules"); firstDir(mods) != "" {
+		k.ModulesDir = firstDir(filepath.Join(mods, k.Release))
+		if k.ModulesDir == "" {
+			return nil, nil, fmt.Errorf("kernel %s: %s has no %s, the kernel's release: its modules would not load", where, mods, k.Release)
+		}
+	}
 	if filepath.Base(dir) == "boot" {
 		k.ModulesDir = firstDir(k.ModulesDir, filepath.Join(filepath.Dir(dir), "lib/modules", k.Release))
 	}
+	return k, img, nil
+}
 
-	sum, _, err := sha256File(image)
+// checkBzImage checks that img is a bzImage whose payload can be located
+// and returns its release.
+func checkBzImage(img []byte) (string, error) {
+	if len(img) < offHeaderMagic+4 || string(img[offHeaderMagic:offHeaderMagic+4]) != "HdrS" {
+		return "", fmt.Errorf("starts with %q: neither a bzImage (\"HdrS\" boot header at 0x202) nor an ELF vmlinux; want %s", img[:min(len(img), 8)], customForms)
+	}
+	if _, err := findPayload(img); err != nil {
+		return "", fmt.Errorf("bzImage: %w", err)
+	}
+	release := bzImageRelease(img)
+	if release == "" {
+		return "", errors.New("bzImage: no kernel version string in the boot header")
+	}
+	return release, nil
+}
+
+// xenElfnotePhys32Entry is XEN_ELFNOTE_PHYS32_ENTRY: the ELF note of a
+// vmlinux built with CONFIG_PVH, whose entry qemu's -kernel boots.
+const xenElfnotePhys32Entry = 18
+
+// checkVmlinux checks that path is an x86-64 ELF vmlinux qemu can boot and
+// returns its release, from the "Linux version" banner.
+func checkVmlinux(path string) (string, error) {
+	f, err := elf.Open(path)
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("ELF vmlinux: %w", err)
 	}
-	cdir := filepath.Join(f.opts.CacheDir, "custom", sum[:16])
-	unlock, err := lock(cdir+".lock", f.log)
+	defer f.Close()
+	if f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
+		return "", fmt.Errorf("ELF %s for %s: want an x86-64 executable (a linked vmlinux)", f.Type, f.Machine)
+	}
+	if !hasNote(f, "Xen", xenElfnotePhys32Entry) {
+		return "", errors.New("ELF vmlinux has no PVH entry note, which qemu boots it by: build it with CONFIG_PVH=y, or give its bzImage")
+	}
+	release, err := elfRelease(f)
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("ELF vmlinux: %w", err)
 	}
-	defer unlock()
-	k.Vmlinux = filepath.Join(cdir, "vmlinux")
-	if checkELF(k.Vmlinux) == nil {
-		return k, nil
+	return release, nil
+}
+
+// hasNote reports whether a PT_NOTE segment of f holds a note of that
+// owner and type (elf(5): namesz, descsz, type, then name and desc, each
+// padded to 4 bytes).
+func hasNote(f *elf.File, owner string, typ uint32) bool {
+	pad := func(n uint32) uint64 { return (uint64(n) + 3) &^ 3 }
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_NOTE {
+			continue
+		}
+		b, err := io.ReadAll(p.Open())
+		if err != nil {
+			return false
+		}
+		for len(b) >= 12 {
+			namesz, descsz, t := f.ByteOrder.Uint32(b), f.ByteOrder.Uint32(b[4:]), f.ByteOrder.Uint32(b[8:])
+			b = b[12:]
+			if uint64(len(b)) < pad(namesz)+pad(descsz) {
+				break
+			}
+			if t == typ && string(bytes.TrimRight(b[:namesz], "\x00")) == owner {
+				return true
+			}
+			b = b[pad(namesz)+pad(descsz):]
+		}
 	}
-	if err := os.MkdirAll(cdir, 0o755); err != nil {
-		return nil, err
+	return false
+}
+
+// elfRelease returns the release from the kernel's banner, "Linux version
+// 6.1.0-57-cloud-amd64 (debian-kernel@…) …", in f's read-only data.
+func elfRelease(f *elf.File) (string, error) {
+	const banner = "Linux version "
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_PROGBITS || s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			return "", fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		for rest := b; ; {
+			i := bytes.Index(rest, []byte(banner))
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(banner):]
+			end := bytes.IndexByte(rest, 0)
+			if end < 0 {
+				end = len(rest)
+			}
+			// Skip format strings ("Linux version %s …"), keep the banner.
+			if w := bytes.Fields(rest[:end]); len(w) > 0 && w[0][0] != '%' {
+				return string(w[0]), nil
+			}
+		}
 	}
-	if err := extractVmlinux(ctx, image, k.Vmlinux, f.log); err != nil {
-		return nil, fmt.Errorf("kernel %s: %w", path, err)
-	}
-	return k, nil
+	return "", errors.New(`no "Linux version" banner in its data`)
 }
 
 // firstFile returns the first pattern (relative to dir) naming a file.

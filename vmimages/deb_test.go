@@ -3,7 +3,6 @@ package vmimages
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -74,29 +73,15 @@ func TestReadAr(t *testing.T) {
 // directory, a relative and an absolute symlink, and a path trying to
 // escape the target directory.
 func TestExtractDeb(t *testing.T) {
-	var tarball bytes.Buffer
-	z := gzip.NewWriter(&tarball)
-	tw := tar.NewWriter(z)
-	add := func(h *tar.Header, body string) {
-		h.Size = int64(len(body))
-		if h.Mode == 0 {
-			h.Mode = 0o644
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		io.WriteString(tw, body)
-	}
-	add(&tar.Header{Name: "./boot/", Typeflag: tar.TypeDir, Mode: 0o755}, "")
-	add(&tar.Header{Name: "./boot/config-1.0", Typeflag: tar.TypeReg}, "CONFIG_BPF=y\n")
-	add(&tar.Header{Name: "./boot/config", Typeflag: tar.TypeSymlink, Linkname: "config-1.0"}, "")
-	add(&tar.Header{Name: "./lib/modules/1.0/build", Typeflag: tar.TypeSymlink, Linkname: "/usr/src/linux-headers-1.0"}, "")
-	add(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg}, "x")
-	tw.Close()
-	z.Close()
-
+	data := gzipped(t, tarball(t,
+		tarEntry{tar.Header{Name: "./boot/", Typeflag: tar.TypeDir, Mode: 0o755}, ""},
+		regular("./boot/config-1.0", "CONFIG_BPF=y\n"),
+		tarEntry{tar.Header{Name: "./boot/config", Typeflag: tar.TypeSymlink, Linkname: "config-1.0"}, ""},
+		tarEntry{tar.Header{Name: "./lib/modules/1.0/build", Typeflag: tar.TypeSymlink, Linkname: "/usr/src/linux-headers-1.0"}, ""},
+		regular("../../escape", "x"),
+	))
 	deb := filepath.Join(t.TempDir(), "x.deb")
-	if err := os.WriteFile(deb, arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.gz", tarball.String()}), 0o644); err != nil {
+	if err := os.WriteFile(deb, arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.gz", string(data)}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "root")

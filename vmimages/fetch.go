@@ -2,13 +2,13 @@ package vmimages
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,7 +26,18 @@ type Options struct {
 	// Log receives progress (downloads in bytes, cache decisions); nil
 	// discards it.
 	Log io.Writer
+	// AllowFallback lets a catalog name resolve from the suites that could
+	// be read and verified when another of its suites could not (a bad
+	// signature, a hash mismatch, an unreachable or missing index), which
+	// may yield an older kernel than the one asked for; the skipped suites
+	// are recorded in Resolved.Skipped and Kernel.Skipped. Without it such
+	// a name fails. AllowFallbackEnv=1 sets it too.
+	AllowFallback bool
 }
+
+// AllowFallbackEnv=1 sets Options.AllowFallback for every Fetch and
+// Resolve of the process, so a matrix run can opt in without a flag.
+const AllowFallbackEnv = "BPFMATRIX_ALLOW_FALLBACK"
 
 // Flavors accepted by Options.Flavor, mapped to the package name suffix.
 var flavors = map[string]string{"cloud": "-cloud-amd64", "generic": "-amd64"}
@@ -47,6 +58,13 @@ func newFetcher(opts Options, needMirror bool) (*fetcher, error) {
 	}
 	if opts.CacheDir == "" {
 		opts.CacheDir = DefaultCacheDir()
+	}
+	if v := os.Getenv(AllowFallbackEnv); v != "" {
+		allow, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want 1 (resolve from the suites that verify) or 0", AllowFallbackEnv, v)
+		}
+		opts.AllowFallback = opts.AllowFallback || allow
 	}
 	f := &fetcher{opts: opts, log: opts.Log, keyring: archiveKeyring}
 	if f.log == nil {
@@ -72,9 +90,12 @@ func newFetcher(opts Options, needMirror bool) (*fetcher, error) {
 // Resolved is what a catalog name means today: the newest matching Debian
 // kernel package and the .debs that hold it.
 type Resolved struct {
-	Name    string
-	Flavor  string
-	Suite   string // where the newest build was found
+	Name   string
+	Flavor string
+	Suite  string // where the newest build was found
+	// Skipped are the entry's suites that could not be read and verified,
+	// left out because Options.AllowFallback allowed it; empty otherwise.
+	Skipped []SkippedSuite
 	Package string // linux-image-…
 	Version string
 	// Debs are the packages to fetch: the image itself, or, in sid and
@@ -83,16 +104,24 @@ type Resolved struct {
 	Debs []string
 	// Size is the download size of Debs in bytes.
 	Size int64
-	// Cached reports whether the extracted kernel is in the cache.
+	// Cached reports whether the extracted kernel is in the cache and
+	// still matches the manifest recorded when it was extracted.
 	Cached bool
 
 	parts []pkg
 	dir   string
 }
 
+// SkippedSuite is a suite of a catalog entry that could not be read and
+// verified, and why.
+type SkippedSuite struct {
+	Suite, Reason string
+}
+
 // Resolve finds the newest package for a catalog name by reading the
 // signed Packages indexes of the entry's suites. Nothing is downloaded but
-// the indexes.
+// the indexes. It fails, naming the suite and the cause, when one of the
+// suites cannot be read and verified, unless Options.AllowFallback is set.
 func Resolve(ctx context.Context, name string, opts Options) (*Resolved, error) {
 	e, ok := Lookup(name)
 	if !ok {
@@ -102,7 +131,13 @@ func Resolve(ctx context.Context, name string, opts Options) (*Resolved, error) 
 	if err != nil {
 		return nil, err
 	}
-	return f.resolve(ctx, e)
+	r, err := f.resolve(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	_, err = loadEntry(r.dir)
+	r.Cached = err == nil
+	return r, nil
 }
 
 // imagePattern matches the kernel image packages of a series and flavor:
@@ -118,26 +153,14 @@ func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
 	re := imagePattern(e.Series, f.opts.Flavor)
 	var best *pkg
 	var bestIndex []pkg
-	var errs []string
+	var skipped []SkippedSuite
 	for _, suite := range e.Suites {
-		root := f.opts.Mirror
-		if isSecuritySuite(suite) {
-			root = f.opts.SecurityMirror
-			if root == "" {
-				errs = append(errs, suite+": no security mirror configured (set "+SecurityMirrorEnv+")")
-				continue
-			}
-		}
-		pkgs, err := f.suiteIndex(ctx, root, suite)
-		if errors.Is(err, errNotFound) {
-			fmt.Fprintf(f.log, "vmimages: %s: not on %s, skipped\n", suite, root)
-			continue
-		}
+		pkgs, err := f.suitePackages(ctx, suite)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, err
+				return nil, fmt.Errorf("kernel %s: suite %s: %w", e.Name, suite, err)
 			}
-			errs = append(errs, err.Error())
+			skipped = append(skipped, SkippedSuite{Suite: suite, Reason: err.Error()})
 			continue
 		}
 		for i, p := range pkgs {
@@ -146,16 +169,16 @@ func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
 			}
 		}
 	}
+	if len(skipped) > 0 && (best == nil || !f.opts.AllowFallback) {
+		return nil, unverifiedError(e, skipped, best != nil)
+	}
 	if best == nil {
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("kernel %s: %s", e.Name, strings.Join(errs, "; "))
-		}
 		return nil, fmt.Errorf("kernel %s: no package matching %s in suites %s", e.Name, re, strings.Join(e.Suites, ", "))
 	}
-	if len(errs) > 0 {
-		fmt.Fprintf(f.log, "vmimages: kernel %s: ignoring %s\n", e.Name, strings.Join(errs, "; "))
+	for _, s := range skipped {
+		fmt.Fprintf(f.log, "vmimages: kernel %s: suite %s skipped (%s); resolved from %s, as fallback is allowed\n", e.Name, s.Suite, s.Reason, best.Suite)
 	}
-	r := &Resolved{Name: e.Name, Flavor: f.opts.Flavor, Suite: best.Suite, Package: best.Name, Version: best.Version}
+	r := &Resolved{Name: e.Name, Flavor: f.opts.Flavor, Suite: best.Suite, Skipped: skipped, Package: best.Name, Version: best.Version}
 	parts, err := debsOf(*best, bestIndex)
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", e.Name, err)
@@ -166,9 +189,37 @@ func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
 		r.Size += p.Size
 	}
 	r.dir = filepath.Join(f.opts.CacheDir, "kernels", fmt.Sprintf("%s_%s_%s", best.Name, best.Version, best.SHA256[:12]))
-	_, err = os.Stat(filepath.Join(r.dir, "kernel.json"))
-	r.Cached = err == nil
 	return r, nil
+}
+
+// suitePackages returns the verified linux-* packages of suite, from the
+// security archive for a security suite.
+func (f *fetcher) suitePackages(ctx context.Context, suite string) ([]pkg, error) {
+	root := f.opts.Mirror
+	if isSecuritySuite(suite) {
+		root = f.opts.SecurityMirror
+		if root == "" {
+			return nil, fmt.Errorf("no security mirror configured (set %s)", SecurityMirrorEnv)
+		}
+	}
+	// A suite the mirror lacks (404) fails like any other: it may hold
+	// the newest build, so its absence is no reason to quietly resolve
+	// from the others.
+	return f.suiteIndex(ctx, root, suite)
+}
+
+// unverifiedError is the one line of a resolution that refused to fall
+// back: which suites failed and why, and how to opt in.
+func unverifiedError(e Entry, skipped []SkippedSuite, others bool) error {
+	var why []string
+	for _, s := range skipped {
+		why = append(why, "suite "+s.Suite+": "+s.Reason)
+	}
+	msg := fmt.Sprintf("kernel %s: %s", e.Name, strings.Join(why, "; "))
+	if others {
+		msg += fmt.Sprintf("; refusing to resolve from the other suites, which may hold only older builds (set %s=1, or pass --allow-fallback to bpfmatrix kernels, to allow it)", AllowFallbackEnv)
+	}
+	return errors.New(msg)
 }
 
 // metaParts are the dependencies that carry a meta linux-image's content.
@@ -210,7 +261,7 @@ func debsOf(image pkg, index []pkg) ([]pkg, error) {
 func Fetch(ctx context.Context, name string, opts Options) (*Kernel, error) {
 	e, ok := Lookup(name)
 	if !ok {
-		if strings.ContainsRune(name, '/') || fileExists(name) {
+		if isPath(name) {
 			return fetchCustom(ctx, name, opts)
 		}
 		return nil, &UnknownError{Name: name}
@@ -235,7 +286,7 @@ func Fetch(ctx context.Context, name string, opts Options) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", name, err)
 	}
-	k.Name = name
+	k.Name, k.Suite, k.Skipped = name, r.Suite, r.Skipped
 	return k, nil
 }
 
@@ -259,58 +310,35 @@ func (f *fetcher) deb(ctx context.Context, p pkg) (string, error) {
 	return dst, nil
 }
 
-// kernelFiles is kernel.json: the extracted kernel's paths relative to its
-// cache directory, so the cache can move.
-type kernelFiles struct {
-	Release, Package, Version         string
-	Vmlinux, Bzimage, Modules, Config string
-}
-
-// extract unpacks the .debs of r into r.dir (once: later calls read
-// kernel.json) and decompresses vmlinux from the bzImage.
+// extract unpacks the .debs of r into r.dir and decompresses vmlinux from
+// the bzImage, once: later calls verify the entry against its manifest and
+// extract it again only if it no longer matches (see entry).
 func (f *fetcher) extract(ctx context.Context, r *Resolved, debs []string) (*Kernel, error) {
-	unlock, err := lock(r.dir+".lock", f.log)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if k, err := loadKernel(r.dir); err == nil {
-		return k, nil
-	}
-	tmp := r.dir + ".tmp"
-	os.RemoveAll(tmp)
-	os.RemoveAll(r.dir)
-	root := filepath.Join(tmp, "root")
-	for _, deb := range debs {
-		if err := extractDeb(ctx, deb, root, f.log); err != nil {
-			os.RemoveAll(tmp)
-			return nil, fmt.Errorf("%s: %w", filepath.Base(deb), err)
+	kf, err := f.entry(r.dir, func(tmp string) (*kernelFiles, error) {
+		root := filepath.Join(tmp, "root")
+		for _, deb := range debs {
+			if err := extractDeb(ctx, deb, root, f.log); err != nil {
+				return nil, interrupted(ctx, "extracting "+filepath.Base(deb), fmt.Errorf("%s: %w", filepath.Base(deb), err))
+			}
 		}
-	}
-	kf, err := findKernelFiles(root)
+		kf, err := findKernelFiles(root)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Package, err)
+		}
+		kf.Package, kf.Version, kf.Vmlinux = r.Package, r.Version, "vmlinux"
+		img, err := os.ReadFile(filepath.Join(tmp, kf.Bzimage))
+		if err != nil {
+			return nil, err
+		}
+		if err := extractVmlinux(ctx, img, kf.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
+			return nil, interrupted(ctx, "decompressing "+kf.Bzimage, err)
+		}
+		return &kf, nil
+	})
 	if err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("%s: %w", r.Package, err)
-	}
-	kf.Package, kf.Version = r.Package, r.Version
-	if err := extractVmlinux(ctx, filepath.Join(tmp, kf.Bzimage), filepath.Join(tmp, "vmlinux"), f.log); err != nil {
-		os.RemoveAll(tmp)
 		return nil, err
 	}
-	kf.Vmlinux = "vmlinux"
-	b, err := json.MarshalIndent(kf, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	// kernel.json is written last: its presence marks a complete entry.
-	if err := os.WriteFile(filepath.Join(tmp, "kernel.json"), b, 0o644); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	if err := os.Rename(tmp, r.dir); err != nil {
-		return nil, err
-	}
-	return loadKernel(r.dir)
+	return kf.kernel(r.dir), nil
 }
 
 func extractDeb(ctx context.Context, path, dir string, log io.Writer) error {
@@ -367,34 +395,19 @@ func findKernelFiles(root string) (kernelFiles, error) {
 	return kf, nil
 }
 
-// loadKernel reads a complete cache entry, checking that vmlinux is still
-// an ELF file.
-func loadKernel(dir string) (*Kernel, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "kernel.json"))
-	if err != nil {
-		return nil, err
-	}
-	var kf kernelFiles
-	if err := json.Unmarshal(b, &kf); err != nil {
-		return nil, fmt.Errorf("%s/kernel.json: %w", dir, err)
-	}
-	k := &Kernel{
-		Release: kf.Release, Package: kf.Package, Version: kf.Version,
-		Vmlinux: filepath.Join(dir, kf.Vmlinux), Bzimage: filepath.Join(dir, kf.Bzimage),
-		ModulesDir: filepath.Join(dir, kf.Modules), Config: filepath.Join(dir, kf.Config),
-	}
-	if err := checkELF(k.Vmlinux); err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
 func rel(root, path string) string {
 	r, err := filepath.Rel(root, path)
 	if err != nil {
 		return path
 	}
 	return r
+}
+
+// isPath reports whether a kernel name that is not in the catalog is meant
+// as a path: it has a slash or names something that exists.
+func isPath(name string) bool {
+	_, err := os.Stat(name)
+	return strings.ContainsRune(name, '/') || err == nil
 }
 
 func fileExists(path string) bool {

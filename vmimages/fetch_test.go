@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,7 @@ func TestFetchDebianMirror(t *testing.T) {
 		}
 	}
 	k := kernels[0]
-	if *kernels[1] != *k {
+	if !reflect.DeepEqual(kernels[1], k) {
 		t.Errorf("concurrent fetches disagree: %+v vs %+v", k, kernels[1])
 	}
 	t.Logf("6.1 resolved to %s %s, release %s", k.Package, k.Version, k.Release)
@@ -89,6 +90,34 @@ func TestFetchDebianMirror(t *testing.T) {
 	if len(clsBPF) != 1 {
 		t.Errorf("no cls_bpf module under %s", k.ModulesDir)
 	}
+	if k.Suite != "bookworm-security" || len(k.Skipped) != 0 {
+		t.Errorf("6.1 came from %s, skipping %v; want bookworm-security, nothing skipped", k.Suite, k.Skipped)
+	}
+	// Debian's own kernel passes the custom-kernel checks in both forms;
+	// the ELF check finds the PVH note and the banner's release.
+	for _, p := range []string{k.Vmlinux, k.Bzimage} {
+		if err := CheckKernel(p); err != nil {
+			t.Errorf("CheckKernel(%s): %v", p, err)
+		}
+	}
+	if rel, err := checkVmlinux(k.Vmlinux); rel != k.Release {
+		t.Errorf("vmlinux banner says release %q (%v), want %s", rel, err, k.Release)
+	}
+	logVerifyCost(t, filepath.Dir(k.Vmlinux))
+
+	// A truncated vmlinux (a full disk) is noticed and extracted again.
+	vmlinux, _ := os.ReadFile(k.Vmlinux)
+	os.Truncate(k.Vmlinux, int64(len(vmlinux)/2))
+	if r, err := Resolve(ctx, "6.1", opts); err != nil || r.Cached {
+		t.Errorf("truncated vmlinux: cached %v, %v; want not cached", r != nil && r.Cached, err)
+	}
+	log.Reset()
+	if _, err := Fetch(ctx, "6.1", opts); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(k.Vmlinux); !bytes.Equal(b, vmlinux) || !strings.Contains(log.String(), "corrupt, extracting it again") {
+		t.Errorf("truncated vmlinux not re-extracted (%d of %d bytes); log:\n%s", len(b), len(vmlinux), log.String())
+	}
 
 	// Flip a byte of the cached .deb: the next Fetch must notice, say so
 	// and fetch it again.
@@ -116,7 +145,7 @@ func TestFetchDebianMirror(t *testing.T) {
 	if sum, _, _ := sha256File(debs[0]); sum != sumBefore {
 		t.Errorf("re-fetched .deb has SHA256 %s, want %s", sum, sumBefore)
 	}
-	if *again != *k {
+	if !reflect.DeepEqual(again, k) {
 		t.Errorf("fetch after repair returned %+v, want %+v", again, k)
 	}
 
@@ -142,6 +171,72 @@ func TestFetchDebianMirror(t *testing.T) {
 	}
 	if custom.Release != k.Release || custom.Config != filepath.Join(dir, "config") || checkELF(custom.Vmlinux) != nil {
 		t.Errorf("custom kernel: %+v", custom)
+	}
+}
+
+// logVerifyCost measures what verifying the cache entry dir costs as done
+// on every use, and what hashing every file would (the numbers behind
+// kernelFiles.verify's choice).
+func logVerifyCost(t *testing.T, dir string) {
+	t.Helper()
+	start := time.Now()
+	kf, err := loadEntry(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := time.Since(start)
+	var all, hashed int64
+	for name, h := range kf.Files {
+		all += h.Size
+		if name == kf.Vmlinux || name == kf.Bzimage || name == kf.Config {
+			hashed += h.Size
+		}
+	}
+	start = time.Now()
+	if _, err := recordFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("verify on use: %d files (%.1f MB) sized, %.1f MB hashed in %v; hashing all of them: %v",
+		len(kf.Files), float64(all)/1e6, float64(hashed)/1e6, verify, time.Since(start))
+}
+
+// TestResolveDebianMirrorFailsClosed resolves 6.1 on Debian's mirror, then
+// tampers with the cached bookworm-security InRelease: without the fallback
+// the resolution must fail naming the suite and the bad signature; with it,
+// resolve bookworm's older build and say why.
+func TestResolveDebianMirrorFailsClosed(t *testing.T) {
+	needMirror(t)
+	ctx := context.Background()
+	opts := Options{CacheDir: t.TempDir()}
+	r, err := Resolve(ctx, "6.1", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Suite != "bookworm-security" || len(r.Skipped) != 0 {
+		t.Fatalf("6.1 resolved from %s, skipping %v; want bookworm-security", r.Suite, r.Skipped)
+	}
+	path := cachedInRelease(t, opts, "bookworm-security")
+	text, _ := os.ReadFile(path)
+	// The cached copy was checked against the mirror just now, so it is
+	// used without asking the mirror again.
+	os.WriteFile(path, bytes.Replace(text, []byte("Origin: Debian"), []byte("Origin: Nebian"), 1), 0o644)
+	_, err = Resolve(ctx, "6.1", opts)
+	if err == nil || !strings.Contains(err.Error(), "suite bookworm-security: ") || !strings.Contains(err.Error(), "BAD signature") {
+		t.Fatalf("tampered bookworm-security: error %v, want it named with its BAD signature", err)
+	}
+	t.Log(err)
+
+	// The failed check condemned and removed it; tamper again.
+	os.WriteFile(path, bytes.Replace(text, []byte("Origin: Debian"), []byte("Origin: Nebian"), 1), 0o644)
+	os.WriteFile(path+".checked", nil, 0o644)
+	opts.AllowFallback = true
+	older, err := Resolve(ctx, "6.1", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if older.Suite != "bookworm" || compareVersions(older.Version, r.Version) >= 0 ||
+		len(older.Skipped) != 1 || !strings.Contains(older.Skipped[0].Reason, "BAD signature") {
+		t.Errorf("with fallback: %s %s from %s, skipped %+v; want an older build than %s from bookworm", older.Package, older.Version, older.Suite, older.Skipped, r.Version)
 	}
 }
 

@@ -29,31 +29,66 @@ func indexTTL() time.Duration {
 	return defaultIndexTTL
 }
 
-// refreshInRelease downloads suite's InRelease into path unless the copy
-// there was checked against the mirror less than indexTTL ago.
-func (f *fetcher) refreshInRelease(ctx context.Context, root, suite, path string) error {
+// inRelease returns the signed text of suite's InRelease on the archive at
+// root. The last copy that verified is kept at path; a download replaces it
+// only once it verified in turn, so neither a tampered mirror nor an
+// interrupted check costs the cache its good copy. The mirror is asked
+// again (conditionally, so an unchanged file costs one round trip) once the
+// copy was checked against it more than indexTTL ago; when it cannot be
+// reached, the kept copy is used, with a note on the log. The kept copy is
+// verified again on every use, and deleted only when a check that ran to
+// its end condemns it.
+func (f *fetcher) inRelease(ctx context.Context, root, suite, path string) ([]byte, error) {
 	checked := path + ".checked"
+	fresh := false
 	if fi, err := os.Stat(checked); err == nil && time.Since(fi.ModTime()) < indexTTL() {
-		if _, err := os.Stat(path); err == nil {
-			return nil
+		fresh = fileExists(path)
+	}
+	if !fresh {
+		var since time.Time
+		if fi, err := os.Stat(path); err == nil {
+			since = fi.ModTime()
+		}
+		candidate := path + ".new"
+		err := download(ctx, root+"/dists/"+suite+"/InRelease", candidate, fileHash{}, "", since, f.log)
+		switch {
+		case err == nil:
+			signed, err := f.verify(ctx, candidate)
+			if err != nil {
+				os.Remove(candidate) // never verified: nothing of it is trusted
+				return nil, err
+			}
+			if err := os.Rename(candidate, path); err != nil {
+				return nil, err
+			}
+			return signed, writeFileAtomic(checked, nil)
+		case errors.Is(err, errNotModified):
+			if err := writeFileAtomic(checked, nil); err != nil {
+				return nil, err
+			}
+		case since.IsZero(), ctx.Err() != nil, errors.Is(err, errNotFound):
+			return nil, err
+		default:
+			fmt.Fprintf(f.log, "vmimages: %s: mirror unreachable, using the InRelease verified before (%v)\n", suite, err)
 		}
 	}
-	var since time.Time
-	if fi, err := os.Stat(path); err == nil {
-		since = fi.ModTime()
+	signed, err := f.verify(ctx, path)
+	var bad *signatureError
+	if errors.As(err, &bad) && bad.condemns {
+		// The check ran to its end and the file is at fault: fetch it anew
+		// next time. A check that was interrupted keeps it.
+		os.Remove(checked)
+		os.Remove(path)
 	}
-	err := download(ctx, root+"/dists/"+suite+"/InRelease", path, fileHash{}, "", since, f.log)
-	switch {
-	case err == nil, errors.Is(err, errNotModified):
-		return writeFileAtomic(checked, nil)
-	case errors.Is(err, errNotFound):
-		return fmt.Errorf("suite %s: %w", suite, err)
-	case !since.IsZero() && ctx.Err() == nil:
-		fmt.Fprintf(f.log, "vmimages: %s: mirror unreachable, using the cached InRelease (%v)\n", suite, err)
-		return nil
-	default:
-		return err
+	return signed, err
+}
+
+// verify checks an InRelease file with the archive keyring.
+func (f *fetcher) verify(ctx context.Context, path string) ([]byte, error) {
+	if err := needKeyring(ctx, f.log); err != nil {
+		return nil, err
 	}
+	return verifyInRelease(ctx, path, f.keyring, f.log)
 }
 
 // packagesPaths are the Packages indexes tried, in order, relative to
@@ -61,13 +96,10 @@ func (f *fetcher) refreshInRelease(ctx context.Context, root, suite, path string
 var packagesPaths = []string{"main/binary-amd64/Packages.xz", "main/binary-amd64/Packages.gz"}
 
 // suiteIndex returns the linux-* packages of suite on the archive at root,
-// verified like apt does: the suite's InRelease must carry a good signature
-// by a key of the Debian archive keyring, and the Packages index must have
-// the SHA256 InRelease lists. Indexes are cached by that hash; InRelease is
-// fetched again once it is older than IndexTTL (conditionally, so an
-// unchanged one costs one round trip), and when the mirror cannot be
-// reached the last verified one is used, with a note on the log. It is
-// verified again on every use.
+// verified like apt does: the suite's InRelease (see inRelease) must carry
+// a good signature by a key of the Debian archive keyring, and the Packages
+// index must have the SHA256 InRelease lists. Indexes are cached by that
+// hash. Its errors do not name the suite: the caller does.
 func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, error) {
 	dir := filepath.Join(f.opts.CacheDir, "indexes", escapePath(root), suite)
 	unlock, err := lock(filepath.Join(dir, "lock"), f.log)
@@ -76,21 +108,13 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	}
 	defer unlock()
 
-	inRelease := filepath.Join(dir, "InRelease")
-	if err := f.refreshInRelease(ctx, root, suite, inRelease); err != nil {
-		return nil, err
-	}
-	if err := needKeyring(ctx, f.log); err != nil {
-		return nil, err
-	}
-	signed, err := verifyInRelease(ctx, inRelease, f.keyring, f.log)
+	signed, err := f.inRelease(ctx, root, suite, filepath.Join(dir, "InRelease"))
 	if err != nil {
-		os.Remove(inRelease)
-		return nil, fmt.Errorf("suite %s: %w", suite, err)
+		return nil, err
 	}
 	rel, err := parseRelease(bytes.NewReader(signed))
 	if err != nil {
-		return nil, fmt.Errorf("suite %s: InRelease: %w", suite, err)
+		return nil, fmt.Errorf("InRelease: %w", err)
 	}
 	if t, err := time.Parse(time.RFC1123, strings.Replace(rel.ValidUntil, "UTC", "GMT", 1)); err == nil && time.Now().After(t) {
 		// apt refuses expired indexes; a matrix over a frozen mirror still
@@ -107,7 +131,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 		}
 	}
 	if rp == "" {
-		return nil, fmt.Errorf("suite %s: InRelease lists none of %s", suite, strings.Join(packagesPaths, ", "))
+		return nil, fmt.Errorf("InRelease lists none of %s", strings.Join(packagesPaths, ", "))
 	}
 	parsed := filepath.Join(f.opts.CacheDir, "indexes", "linux-"+want.SHA256+".json")
 	if b, err := os.ReadFile(parsed); err == nil {
@@ -121,14 +145,17 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 		// by-hash URLs stay valid while the mirror updates under us.
 		u = root + "/dists/" + suite + "/" + filepath.Dir(rp) + "/by-hash/SHA256/" + want.SHA256
 	}
+	// A verified index left by a run interrupted while parsing it is
+	// parsed again, not fetched again.
 	compressed := filepath.Join(dir, filepath.Base(rp))
-	if err := download(ctx, u, compressed, want, suite+" InRelease", time.Time{}, f.log); err != nil {
-		return nil, fmt.Errorf("suite %s: %w", suite, err)
+	if !cachedOK(compressed, want, f.log) {
+		if err := download(ctx, u, compressed, want, suite+" InRelease", time.Time{}, f.log); err != nil {
+			return nil, err
+		}
 	}
-	defer os.Remove(compressed)
 	pkgs, err := readPackagesFile(ctx, compressed, f.log)
 	if err != nil {
-		return nil, fmt.Errorf("suite %s: %s: %w", suite, rp, err)
+		return nil, interrupted(ctx, "reading "+rp, fmt.Errorf("%s: %w", rp, err))
 	}
 	b, err := json.Marshal(pkgs)
 	if err != nil {
@@ -137,6 +164,8 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	if err := writeFileAtomic(parsed, b); err != nil {
 		return nil, err
 	}
+	// Its linux-* entries are all a kernel needs, and now kept as parsed.
+	os.Remove(compressed)
 	return withOrigin(pkgs, root, suite), nil
 }
 
@@ -179,8 +208,12 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	tmp := fmt.Sprintf("%s.%d.part", path, os.Getpid())
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
+	err := os.WriteFile(tmp, b, 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return os.Rename(tmp, path)
+	if err != nil {
+		os.Remove(tmp) // ours alone (the name holds our pid), and incomplete
+	}
+	return err
 }

@@ -14,7 +14,9 @@ import (
 // the Debian archive keyring, the way apt does, and returns only the signed
 // text (gpgv's --output), so nothing outside the signature is trusted.
 // At least one good signature is required and no bad one is accepted; a
-// signature by a key the keyring lacks is reported by key id.
+// signature by a key the keyring lacks is reported by key id. A check that
+// ran to its end and failed is a *signatureError; one that ctx cut short
+// says "interrupted" and is no verdict on the file.
 func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) ([]byte, error) {
 	gpgv, err := lookTool(ctx, "gpgv", "gpgv", log)
 	if err != nil {
@@ -24,20 +26,35 @@ func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) (
 	cmd := exec.CommandContext(ctx, gpgv, "--status-fd", "2", "--keyring", keyring, "--output", "-", path)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
+	if runErr != nil && ctx.Err() != nil {
+		return nil, interrupted(ctx, "signature check of "+path, runErr)
+	}
 	st := parseGpgvStatus(stderr.Bytes())
 	switch {
 	case len(st.bad) > 0:
-		return nil, fmt.Errorf("%s: BAD signature by key %s", path, strings.Join(st.bad, ", "))
+		return nil, &signatureError{path, "BAD signature by key " + strings.Join(st.bad, ", "), true}
 	case len(st.valid) == 0 && len(st.missing) > 0:
-		return nil, fmt.Errorf("%s: signed by key %s, which %s lacks: update debian-archive-keyring", path, strings.Join(st.missing, ", "), keyring)
+		return nil, &signatureError{path, fmt.Sprintf("signed by key %s, which %s lacks: update debian-archive-keyring", strings.Join(st.missing, ", "), keyring), false}
 	case len(st.valid) == 0:
-		return nil, fmt.Errorf("%s: no valid signature (gpgv: %v: %s)", path, runErr, lastLine(stderr.Bytes()))
+		return nil, &signatureError{path, fmt.Sprintf("no valid signature (gpgv: %v: %s)", runErr, lastLine(stderr.Bytes())), st.noData}
 	}
 	return stdout.Bytes(), nil
 }
 
+// signatureError is a gpgv run that found no good signature. condemns is
+// set when the file is at fault (a bad signature, or no signed data at
+// all), not the keyring (an unknown key, an unreadable keyring): only such
+// a file is worth deleting.
+type signatureError struct {
+	path, msg string
+	condemns  bool
+}
+
+func (e *signatureError) Error() string { return e.path + ": " + e.msg }
+
 type gpgvStatus struct {
 	valid, bad, missing []string
+	noData              bool // the input holds no OpenPGP data: unsigned or cut short
 }
 
 // parseGpgvStatus reads gpgv's machine-readable "[GNUPG:] KEYWORD args"
@@ -57,6 +74,8 @@ func parseGpgvStatus(b []byte) gpgvStatus {
 			st.bad = append(st.bad, f[2])
 		case "NO_PUBKEY":
 			st.missing = append(st.missing, f[2])
+		case "NODATA":
+			st.noData = true
 		}
 	}
 	return st

@@ -11,8 +11,8 @@ import (
 )
 
 // The archive keyring apt trusts by default; InRelease files must be signed
-// by one of its keys.
-const archiveKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+// by one of its keys. A variable for tests, which sign their own mirror.
+var archiveKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 // installMu serialises apt-get runs of this process.
 var installMu sync.Mutex

@@ -25,13 +25,14 @@ func kernels(args []string) error {
 	fs, verbose := newFlags("kernels " + sub)
 	flavor := fs.String("flavor", envOr("FLAVOR", "cloud"), "Debian kernel flavor: cloud or generic (env FLAVOR)")
 	cache := fs.String("cache", vmimages.DefaultCacheDir(), "cache directory")
+	fallback := fs.Bool("allow-fallback", false, "when a suite of a kernel cannot be read and verified, resolve it from its other suites, which may give an older kernel (env "+vmimages.AllowFallbackEnv+"=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	setupLog(*verbose)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	opts := vmimages.Options{Flavor: *flavor, CacheDir: *cache, Log: os.Stderr}
+	opts := vmimages.Options{Flavor: *flavor, CacheDir: *cache, Log: os.Stderr, AllowFallback: *fallback}
 	if *flavor != "cloud" && *flavor != "generic" {
 		return badInput("flavor %q: want cloud or generic", *flavor)
 	}
@@ -54,18 +55,20 @@ func kernels(args []string) error {
 	return badInput("kernels %s: unknown subcommand, want list or fetch", sub)
 }
 
-// listKernels prints what each catalog name resolves to today.
+// listKernels prints what each catalog name resolves to today; a name
+// that does not resolve gets a row of dashes and its reason on stderr.
 func listKernels(ctx context.Context, opts vmimages.Options) error {
 	quiet := opts
 	quiet.Log = nil
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KERNEL\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
-	var failed []error
+	failed := 0
 	for _, e := range vmimages.Catalog {
 		r, err := vmimages.Resolve(ctx, e.Name, quiet)
 		if err != nil {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\n", e.Name)
-			failed = append(failed, err)
+			fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+			failed++
 			continue
 		}
 		cached := "no"
@@ -73,12 +76,24 @@ func listKernels(ctx context.Context, opts vmimages.Options) error {
 			cached = "yes"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f MB\t%s\n", e.Name, r.Suite, r.Package, r.Version, float64(r.Size)/1e6, cached)
+		printSkipped(e.Name, r.Suite, r.Skipped)
 	}
 	tw.Flush()
-	return errors.Join(failed...)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d kernels did not resolve (reasons above)", failed, len(vmimages.Catalog))
+	}
+	return nil
 }
 
-// fetchKernels fetches each kernel and prints where it landed.
+// printSkipped says on stderr which suites a fallback left out.
+func printSkipped(name, suite string, skipped []vmimages.SkippedSuite) {
+	for _, s := range skipped {
+		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel %s resolved from %s without suite %s: %s\n", name, suite, s.Suite, s.Reason)
+	}
+}
+
+// fetchKernels fetches each kernel and prints where it landed; a fallback
+// is on stderr already, through the fetch's log.
 func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) error {
 	for _, name := range names {
 		start := time.Now()
@@ -90,8 +105,8 @@ func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) er
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tvmlinux %s\n\tmodules %s\n\tconfig  %s\n",
-			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Vmlinux, k.ModulesDir, k.Config)
+		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tsuite   %s\n\tvmlinux %s\n\tmodules %s\n\tconfig  %s\n",
+			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Suite, k.Vmlinux, k.ModulesDir, k.Config)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
@@ -76,10 +75,8 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 
 // vmTarget returns the target that boots kernel name under qemu.
 func vmTarget(name string, timeout time.Duration) (matrix.Target, error) {
-	if _, ok := vmimages.Lookup(name); !ok {
-		if _, err := os.Stat(name); err != nil {
-			return nil, badInput("%s", (&vmimages.UnknownError{Name: name}).Error())
-		}
+	if err := vmimages.CheckKernel(name); err != nil {
+		return nil, badInput("%s", err)
 	}
 	if *vmOpts.flavor != "cloud" && *vmOpts.flavor != "generic" {
 		return nil, badInput("--flavor %q: want cloud or generic", *vmOpts.flavor)
