@@ -41,7 +41,7 @@ containers: build
 	$(BIN) run --kernel host --target containers --out $(OUT)
 
 test: build
-	@scripts/deps.sh generate parity vm containers browser
+	@scripts/deps.sh generate parity vm containers browser signing
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory check-generate
 	$(MAKE) --no-print-directory unit

@@ -5,7 +5,8 @@
 #
 # Groups: build (go), generate (clang, libbpf headers, sdt.h), vm (qemu, xz,
 # zstd, lz4, gpgv, Debian's archive keyring), parity (bpftool), browser
-# (chromium), containers (podman, runc).
+# (chromium), containers (podman, runc), signing (gpg: the fetcher's tests sign
+# a local mirror with a throwaway key).
 set -euo pipefail
 
 declare -A check=(
@@ -25,6 +26,7 @@ declare -A check=(
   [chromium]="command -v chromium"
   [podman]="command -v podman"
   [runc]="command -v runc || test -x /usr/sbin/runc"
+  [gnupg]="command -v gpg"
 )
 declare -A group=(
   [build]=""
@@ -33,6 +35,7 @@ declare -A group=(
   [parity]="bpftool"
   [browser]="chromium"
   [containers]="podman runc"
+  [signing]="gnupg"
 )
 
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
