@@ -2,11 +2,13 @@ package matrix
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +84,9 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		return nil, err
 	}
 	opts.Out = out
+	if err := CheckTargets(targets); err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
 	rep := &reports.Report{Schema: reports.SchemaVersion, Tool: opts.Tool, Host: host, Generated: time.Now().UTC()}
 	rep.Runs = make([]reports.Run, len(targets))
@@ -108,7 +113,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 // runOne runs one target in its own directory and turns its stream into a
 // reports.Run, accounting for every planned feature.
 func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
-	dir := filepath.Join(opts.Out, "runs", strings.ReplaceAll(t.Name(), "/", "-")+"-"+t.Kernel())
+	dir := filepath.Join(opts.Out, "runs", RunName(t))
 	done := filepath.Join(dir, "run.json")
 	label := t.Name() + " " + t.Kernel()
 	if t.Name() == t.Kernel() {
@@ -121,6 +126,9 @@ func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
 			p.Printf("already done (%s), reused", done)
 			return prev
 		}
+	}
+	if err := inside(opts.Out, dir); err != nil {
+		return errorRun(t, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return errorRun(t, err)
@@ -139,6 +147,55 @@ func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
 		p.Printf("cannot save %s: %v", done, err)
 	}
 	return run
+}
+
+// RunName is the name of t's directory under Out/runs: "vm-5.10",
+// "container-bpf-caps-host". It holds only [A-Za-z0-9._-], whatever the
+// target and kernel are called: a kernel given as a path
+// ("../../victim", "/boot/vmlinuz") becomes "custom-<base>-<hash of the
+// absolute path>", so no name can lead a run's RemoveAll outside Out.
+func RunName(t Target) string {
+	kernel := t.Kernel()
+	if !plainName.MatchString(kernel) {
+		abs, err := filepath.Abs(kernel)
+		if err != nil {
+			abs = kernel
+		}
+		sum := sha256.Sum256([]byte(abs))
+		base := strings.Trim(unsafeChars.ReplaceAllString(filepath.Base(abs), "_"), "._")
+		kernel = fmt.Sprintf("custom-%s-%x", base, sum[:4])
+	}
+	return unsafeChars.ReplaceAllString(t.Name(), "-") + "-" + kernel
+}
+
+var (
+	plainName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+)
+
+// inside returns an error unless dir is strictly inside out: the last check
+// before a run's directory is removed.
+func inside(out, dir string) error {
+	rel, err := filepath.Rel(out, dir)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Errorf("run directory %s is not inside --out %s: refusing to remove it", dir, out)
+	}
+	return nil
+}
+
+// CheckTargets refuses a target list in which two targets would share a run
+// directory (--kernel 5.10,5.10): they would overwrite each other's cells.
+// Run checks it too; the CLI calls it first to say so before anything starts.
+func CheckTargets(targets []Target) error {
+	seen := map[string]Target{}
+	for _, t := range targets {
+		name := RunName(t)
+		if prev, ok := seen[name]; ok {
+			return fmt.Errorf("%s %s and %s %s are the same target (both would write runs/%s): name each kernel and target once", prev.Name(), prev.Kernel(), t.Name(), t.Kernel(), name)
+		}
+		seen[name] = t
+	}
+	return nil
 }
 
 // collect reads what a run streamed. Features the suite never reported get a

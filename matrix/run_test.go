@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,5 +86,92 @@ func TestRunKeepsStreamedCellsAndMarksTheRestCrashed(t *testing.T) {
 	}
 	if rep2.Runs[0].Status != RunPanic {
 		t.Errorf("resume redid a finished run: status %s", rep2.Runs[0].Status)
+	}
+}
+
+// fakeTarget runs fn in place of a target. It stands in for a VM or the
+// host in unit tests of the runner around it.
+type fakeTarget struct {
+	name, kernel string
+	fn           func(ctx context.Context, dir string) Outcome
+}
+
+func (f fakeTarget) Name() string   { return f.name }
+func (f fakeTarget) Kernel() string { return f.kernel }
+func (f fakeTarget) Run(ctx context.Context, _ *Suite, dir string, _ *Progress) Outcome {
+	if f.fn == nil {
+		return Outcome{Status: RunOK}
+	}
+	return f.fn(ctx, dir)
+}
+
+func TestRunNameIsOnePlainName(t *testing.T) {
+	plain := regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	for _, tc := range []struct{ target, kernel, want string }{
+		{"vm", "5.10", "vm-5.10"},
+		{"host", "host", "host-host"},
+		{"container/bpf-caps", "host", "container-bpf-caps-host"},
+		{"vm", "../../../../victim", "vm-custom-victim-"},
+		{"vm", "/boot/vmlinuz-6.1.0", "vm-custom-vmlinuz-6.1.0-"},
+		{"vm", "..", "vm-custom-"},
+		{"vm", "/", "vm-custom--"},
+		{"vm", "", "vm-custom-"},
+	} {
+		got := RunName(fakeTarget{name: tc.target, kernel: tc.kernel})
+		if !strings.HasPrefix(got, tc.want) || !plain.MatchString(got) {
+			t.Errorf("RunName(%s %q) = %q, want %q... of [A-Za-z0-9._-] only", tc.target, tc.kernel, got, tc.want)
+		}
+	}
+	a := RunName(fakeTarget{name: "vm", kernel: "/a/bzImage"})
+	b := RunName(fakeTarget{name: "vm", kernel: "/b/bzImage"})
+	if a == b {
+		t.Errorf("two bzImage paths share the run name %s", a)
+	}
+}
+
+// TestRunNeverRemovesOutsideOut is the reproduction of a kernel path with
+// ../ in it: `cd T/a/b/c/d && bpfmatrix run --kernel ../../../../victim
+// --out T/out` once removed T/victim.
+func TestRunNeverRemovesOutsideOut(t *testing.T) {
+	root := t.TempDir()
+	victim := filepath.Join(root, "victim", "data.txt")
+	for _, dir := range []string{filepath.Dir(victim), filepath.Join(root, "a", "b", "c", "d")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(root, "a", "b", "c", "d"))
+	var runDir string
+	target := fakeTarget{name: "vm", kernel: "../../../../victim", fn: func(_ context.Context, dir string) Outcome {
+		runDir = dir
+		return Outcome{Status: RunError, Detail: "not a bzImage"}
+	}}
+	if _, err := Run(context.Background(), &Suite{}, []Target{target}, Options{Out: filepath.Join(root, "out"), Log: &strings.Builder{}}); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(victim); err != nil || string(data) != "keep me" {
+		t.Fatalf("%s after the run: %q, %v", victim, data, err)
+	}
+	if rel, err := filepath.Rel(filepath.Join(root, "out", "runs"), runDir); err != nil || strings.Contains(rel, string(filepath.Separator)) || strings.HasPrefix(rel, ".") {
+		t.Errorf("run dir %s is not one directory inside out/runs", runDir)
+	}
+}
+
+func TestRunRefusesDuplicateTargets(t *testing.T) {
+	ran := 0
+	count := func(context.Context, string) Outcome { ran++; return Outcome{Status: RunOK} }
+	targets := []Target{fakeTarget{"vm", "5.10", count}, fakeTarget{"vm", "6.1", count}, fakeTarget{"vm", "5.10", count}}
+	err := CheckTargets(targets)
+	if err == nil || !strings.Contains(err.Error(), "runs/vm-5.10") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("CheckTargets = %v, want one line naming runs/vm-5.10", err)
+	}
+	if _, err := Run(context.Background(), &Suite{}, targets, Options{Out: t.TempDir(), Log: &strings.Builder{}}); err == nil || ran > 0 {
+		t.Errorf("Run with a duplicate target: err %v after %d runs; want an error before any run", err, ran)
+	}
+	if err := CheckTargets(targets[:2]); err != nil {
+		t.Errorf("distinct targets refused: %v", err)
 	}
 }

@@ -76,6 +76,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"report", "diff", old, old}, 0, ""},
 		{[]string{"report", "diff", old, regressed}, 1, "1 regression from"},
 		{[]string{"run", "--kernel", "9.99", "--check"}, 2, `unknown kernel "9.99": known kernels are host, 5.10`},
+		{[]string{"run", "--kernel", "5.10,6.1,5.10", "--check"}, 2, "vm 5.10 and vm 5.10 are the same target"},
 		{[]string{"report", "render", malformed, "--out", dir}, 2, "bad.json"},
 		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
 		{[]string{"help"}, 0, "usage: bpfmatrix"},

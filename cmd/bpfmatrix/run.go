@@ -37,8 +37,14 @@ func runMatrix(args []string) error {
 	setupLog(*verbose)
 
 	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
-	if err != nil || *check {
+	if err != nil {
 		return err
+	}
+	if err := matrix.CheckTargets(targets); err != nil {
+		return badInput("%v", err)
+	}
+	if *check {
+		return nil
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
