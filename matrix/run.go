@@ -203,23 +203,19 @@ func CheckTargets(targets []Target) error {
 // died, error otherwise, so a report never silently shrinks.
 func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	run := reports.Run{Target: t.Name(), Status: out.Status, Detail: out.Detail}
-	var kernel *reports.Kernel
-	var cells []reports.Cell
-	f, err := os.Open(RecordsFile(dir))
-	if err == nil {
-		var stream *reports.Stream
-		stream, err = reports.ReadStream(RecordsFile(dir), f)
-		f.Close()
-		if stream != nil {
-			kernel, cells = stream.Kernel, stream.Cells
-			run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+	stream, err := readStream(RecordsFile(dir))
+	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+	if err != nil {
+		// Lines lost from the stream, or no stream at all: not ok, and
+		// the detail says which lines.
+		if run.Status == RunOK {
+			run.Status = RunError
 		}
+		run.Detail = joinDetail(err.Error(), run.Detail)
 	}
-	if err != nil && run.Status == RunOK {
-		run.Status, run.Detail = RunError, err.Error()
-	}
-	if kernel != nil {
-		run.Kernel = *kernel
+	cells := stream.Cells
+	if stream.Kernel != nil {
+		run.Kernel = *stream.Kernel
 	}
 	run.Kernel.Name, run.Kernel.Package = t.Kernel(), out.Package
 
@@ -250,6 +246,25 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	}
 	run.Cells = cells
 	return run
+}
+
+// readStream reads a run's record stream; the stream is never nil.
+func readStream(path string) (*reports.Stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return &reports.Stream{}, err
+	}
+	defer f.Close()
+	return reports.ReadStream(path, f)
+}
+
+// joinDetail puts cause before detail, on its own first line: the first
+// line of a run's detail is what the summary shows.
+func joinDetail(cause, detail string) string {
+	if detail == "" {
+		return cause
+	}
+	return cause + "\n" + detail
 }
 
 // ProbePointsFile is where a run's full probe point lists are kept.

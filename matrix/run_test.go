@@ -175,3 +175,37 @@ func TestRunRefusesDuplicateTargets(t *testing.T) {
 		t.Errorf("distinct targets refused: %v", err)
 	}
 }
+
+// writeStream writes lines as a run's record stream.
+func writeStream(t *testing.T, dir string, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(RecordsFile(dir), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunKeepsCellsAroundATornLine(t *testing.T) {
+	suite := &Suite{Features: []string{"attach/kprobe", "attach/lsm", "attach/fentry"}}
+	target := fakeTarget{name: "vm", kernel: "5.10", fn: func(_ context.Context, dir string) Outcome {
+		writeStream(t, dir, `{"kernel":{"release":"5.10.0-46-cloud-amd64"}}`,
+			`{"cell":{"feature":"attach/kprobe","status":"supported","expected":"supported"}}`,
+			`{"cell":{"feature":"attach/lsm","sta`,
+			`{"cell":{"feature":"attach/fentry","status":"supported","expected":"supported"}}`)
+		return Outcome{Status: RunOK}
+	}}
+	rep, err := Run(context.Background(), suite, []Target{target}, Options{Out: t.TempDir(), Log: &strings.Builder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := rep.Runs[0]
+	got := map[string]reports.Status{}
+	for _, c := range run.Cells {
+		got[c.Feature] = c.Status
+	}
+	if got["attach/kprobe"] != reports.Supported || got["attach/fentry"] != reports.Supported || got["attach/lsm"] != reports.Error {
+		t.Errorf("cells %v: want both whole lines kept and attach/lsm an error", got)
+	}
+	if run.Status != RunError || !strings.Contains(run.Detail, "line 3 (unexpected end of JSON input)") {
+		t.Errorf("run %s %q: want error naming line 3", run.Status, run.Detail)
+	}
+}
