@@ -55,10 +55,9 @@ func (Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome 
 	case ctx.Err() != nil:
 		return Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
 	case err == nil:
-		return Outcome{Status: RunOK}
-	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		// Specs failed: unexpected cells, recorded as such. The run itself is fine.
-		return Outcome{Status: RunOK}
+		return SuiteExit(0, "")
+	case errors.As(err, &exit) && exit.ExitCode() >= 0:
+		return SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
 	default:
 		return Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
 	}

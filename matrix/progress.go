@@ -55,7 +55,8 @@ func (p *Progress) Cell(c reports.Cell) {
 	}
 }
 
-// Summary prints how a run ended and what its cells say.
+// Summary prints how a run ended and what its cells say, and for a run that
+// did not end well the first line of its detail: the cause.
 func (p *Progress) Summary(run reports.Run) {
 	counts := map[reports.Status]int{}
 	unexpected := 0
@@ -72,7 +73,11 @@ func (p *Progress) Summary(run reports.Run) {
 			line += fmt.Sprintf(", %d %s", counts[s], s)
 		}
 	}
-	p.Printf("%s, %d unexpected", line, unexpected)
+	line = fmt.Sprintf("%s, %d unexpected", line, unexpected)
+	if run.Status != RunOK && run.Detail != "" {
+		line += "; " + firstLine(run.Detail)
+	}
+	p.Printf("%s", line)
 }
 
 // Watch follows a record stream that another process appends to and notes

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -45,6 +48,10 @@ type Outcome struct {
 	Detail string
 	// Package is the Debian package the kernel came from, when there is one.
 	Package string
+	// Sent is how many records the target saw the suite write, when it
+	// counts them (a VM's /init does): fewer lines in RecordsFile mean
+	// records were lost on the way. 0 means not counted.
+	Sent int
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -92,6 +99,8 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	rep.Runs = make([]reports.Run, len(targets))
 
 	var wg sync.WaitGroup
+	var saveErrs []error
+	var mu sync.Mutex
 	sem := make(chan struct{}, opts.Jobs)
 	for i, t := range targets {
 		wg.Add(1)
@@ -99,20 +108,27 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			rep.Runs[i] = runOne(ctx, s, t, opts)
+			var err error
+			rep.Runs[i], err = runOne(ctx, s, t, opts)
+			if err != nil {
+				mu.Lock()
+				saveErrs = append(saveErrs, err)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
 
 	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {
-		return nil, err
+		saveErrs = append(saveErrs, err)
 	}
-	return rep, nil
+	return rep, errors.Join(saveErrs...)
 }
 
 // runOne runs one target in its own directory and turns its stream into a
-// reports.Run, accounting for every planned feature.
-func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
+// reports.Run, accounting for every planned feature. The error is a failure
+// to save the run's result.
+func runOne(ctx context.Context, s *Suite, t Target, opts Options) (reports.Run, error) {
 	dir := filepath.Join(opts.Out, "runs", RunName(t))
 	done := filepath.Join(dir, "run.json")
 	label := t.Name() + " " + t.Kernel()
@@ -124,29 +140,38 @@ func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
 		var prev reports.Run
 		if data, err := os.ReadFile(done); err == nil && json.Unmarshal(data, &prev) == nil {
 			p.Printf("already done (%s), reused", done)
-			return prev
+			return prev, nil
 		}
-	}
-	if err := inside(opts.Out, dir); err != nil {
-		return errorRun(t, err)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return errorRun(t, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errorRun(t, err)
 	}
 
 	start := time.Now()
-	out := t.Run(ctx, s, dir, p)
+	var out Outcome
+	if err := makeRunDir(opts.Out, dir); err != nil {
+		out = Outcome{Status: RunError, Detail: err.Error()}
+	} else {
+		out = t.Run(ctx, s, dir, p)
+	}
 	run := collect(s, t, dir, out)
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
 	p.Summary(run)
 	if err := writeJSON(done, run); err != nil {
-		p.Printf("cannot save %s: %v", done, err)
+		err = fmt.Errorf("save the result of %s: %w", label, err)
+		p.Printf("%v", err)
+		return run, err
 	}
-	return run
+	return run, nil
+}
+
+// makeRunDir empties dir, which must be inside out, for a new run.
+func makeRunDir(out, dir string) error {
+	if err := inside(out, dir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
 }
 
 // RunName is the name of t's directory under Out/runs: "vm-5.10",
@@ -198,21 +223,15 @@ func CheckTargets(targets []Target) error {
 	return nil
 }
 
-// collect reads what a run streamed. Features the suite never reported get a
-// cell all the same: crashed or timeout with the console tail when the target
-// died, error otherwise, so a report never silently shrinks.
+// collect reads what a run streamed and decides its status. Features the
+// suite never reported get a cell all the same: crashed or timeout with the
+// console tail when the target died, error otherwise, so a report never
+// silently shrinks.
 func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
-	run := reports.Run{Target: t.Name(), Status: out.Status, Detail: out.Detail}
+	run := reports.Run{Target: t.Name()}
 	stream, err := readStream(RecordsFile(dir))
+	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir)
 	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
-	if err != nil {
-		// Lines lost from the stream, or no stream at all: not ok, and
-		// the detail says which lines.
-		if run.Status == RunOK {
-			run.Status = RunError
-		}
-		run.Detail = joinDetail(err.Error(), run.Detail)
-	}
 	cells := stream.Cells
 	if stream.Kernel != nil {
 		run.Kernel = *stream.Kernel
@@ -238,14 +257,64 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 			c.Status, c.Evidence = reports.Error, "the suite wrote no cell for this feature"
 			if msg := failures[id]; msg != "" {
 				c.Evidence += ": " + msg
-			} else if out.Detail != "" {
-				c.Evidence += ": " + out.Detail
+			} else if run.Detail != "" {
+				c.Evidence += ": " + run.Detail
 			}
 		}
 		cells = append(cells, c)
 	}
 	run.Cells = cells
 	return run
+}
+
+// settle is where a run's status is decided, from how the target says it
+// ended (out) and what reached the host (stream, read with readErr). A run
+// that ended well is an error all the same if lines of its stream were lost,
+// if fewer records arrived than the target counted, or if it wrote no cell
+// although planned features were; and any run is an error when the disk
+// holding its directory is full, because its output may be cut anywhere.
+// The first line of the detail is the cause.
+func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir string) (status, detail string) {
+	status, detail = out.Status, out.Detail
+	var problems []string
+	switch {
+	case readErr != nil && (status == RunOK || !errors.Is(readErr, fs.ErrNotExist)):
+		problems = append(problems, readErr.Error())
+	case stream.Lines < out.Sent:
+		problems = append(problems, fmt.Sprintf("the target sent %d records but %d lines reached %s", out.Sent, stream.Lines, RecordsFile(dir)))
+	case len(stream.Cells) == 0 && planned > 0 && status == RunOK:
+		problems = append(problems, fmt.Sprintf("the target wrote no cell of the %d planned", planned))
+	}
+	full := diskFull(dir)
+	if full != "" {
+		problems = append([]string{full}, problems...)
+	}
+	switch {
+	case len(problems) == 0:
+		return status, detail
+	case status == RunOK || full != "":
+		return RunError, joinDetail(strings.Join(problems, "; "), detail)
+	default:
+		return status, joinDetail(detail, strings.Join(problems, "; "))
+	}
+}
+
+// diskFull says so when the file system holding dir has no block left for
+// this process (root may use the reserved ones): qemu then drops what the
+// guest writes, and the suite's own writes fail.
+func diskFull(dir string) string {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return ""
+	}
+	free := st.Bavail
+	if os.Geteuid() == 0 {
+		free = st.Bfree
+	}
+	if free > 0 {
+		return ""
+	}
+	return fmt.Sprintf("no space left on the file system holding %s: the target's output may be cut short", dir)
 }
 
 // readStream reads a run's record stream; the stream is never nil.
@@ -258,13 +327,18 @@ func readStream(path string) (*reports.Stream, error) {
 	return reports.ReadStream(path, f)
 }
 
-// joinDetail puts cause before detail, on its own first line: the first
-// line of a run's detail is what the summary shows.
-func joinDetail(cause, detail string) string {
-	if detail == "" {
-		return cause
+// joinDetail joins two parts of a run's detail, a line apart.
+func joinDetail(first, then string) string {
+	if first == "" || then == "" {
+		return first + then
 	}
-	return cause + "\n" + detail
+	return first + "\n" + then
+}
+
+// firstLine is the first line of s: the cause, in a run's detail.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // ProbePointsFile is where a run's full probe point lists are kept.
@@ -306,10 +380,6 @@ func ginkgoFailures(dir string) map[string]string {
 		}
 	}
 	return failures
-}
-
-func errorRun(t Target, err error) reports.Run {
-	return reports.Run{Target: t.Name(), Kernel: reports.Kernel{Name: t.Kernel()}, Status: RunError, Detail: err.Error()}
 }
 
 // writeJSON writes v to path atomically: a reader never sees half a file.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -207,5 +208,97 @@ func TestRunKeepsCellsAroundATornLine(t *testing.T) {
 	}
 	if run.Status != RunError || !strings.Contains(run.Detail, "line 3 (unexpected end of JSON input)") {
 		t.Errorf("run %s %q: want error naming line 3", run.Status, run.Detail)
+	}
+}
+
+// TestRunThatDeliveredNothingIsNotOK: a target that says it ended well is
+// not believed when its records did not all arrive.
+func TestRunThatDeliveredNothingIsNotOK(t *testing.T) {
+	const kernel = `{"kernel":{"release":"6.1.0-50-cloud-amd64"}}`
+	const cell = `{"cell":{"feature":"attach/kprobe","status":"supported","expected":"supported"}}`
+	suite := &Suite{Features: []string{"attach/kprobe", "attach/fentry"}}
+	for _, tc := range []struct {
+		name   string
+		lines  []string // nil: no records file at all
+		sent   int
+		status string
+		cause  string
+	}{
+		{"as said", []string{kernel, cell}, 2, RunOK, ""},
+		{"not counted", []string{kernel, cell}, 0, RunOK, ""},
+		{"empty stream", []string{}, 0, RunError, "the target wrote no cell of the 2 planned"},
+		{"kernel facts only", []string{kernel}, 0, RunError, "the target wrote no cell of the 2 planned"},
+		{"records lost on the way", []string{kernel, cell}, 3, RunError, "the target sent 3 records but 2 lines reached"},
+		{"no records file", nil, 0, RunError, "cells.jsonl: no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := fakeTarget{name: "vm", kernel: "6.1", fn: func(_ context.Context, dir string) Outcome {
+				if tc.lines != nil {
+					writeStream(t, dir, tc.lines...)
+				}
+				return Outcome{Status: RunOK, Sent: tc.sent}
+			}}
+			var log strings.Builder
+			rep, err := Run(context.Background(), suite, []Target{target}, Options{Out: t.TempDir(), Log: &log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := rep.Runs[0]
+			if run.Status != tc.status || !strings.Contains(firstLine(run.Detail), tc.cause) {
+				t.Fatalf("run %s %q; want %s with the cause %q on its first line", run.Status, run.Detail, tc.status, tc.cause)
+			}
+			if tc.status != RunOK && !strings.Contains(log.String(), "; "+firstLine(run.Detail)) {
+				t.Errorf("the cause is not in the summary line:\n%s", log.String())
+			}
+			if len(run.Cells) != 2 {
+				t.Errorf("%d cells, want one per planned feature", len(run.Cells))
+			}
+		})
+	}
+}
+
+// TestRunOnAFullDiskNeedsRoot fills a small tmpfs, the --out of the run,
+// while the target runs: the run is an error naming the full disk, and the
+// result that cannot be saved is an error of Run, not a silent loss.
+func TestRunOnAFullDiskNeedsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	out := t.TempDir()
+	if err := syscall.Mount("tmpfs", out, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(out, 0); err != nil {
+			t.Errorf("unmount %s: %v", out, err)
+		}
+	})
+	suite := &Suite{Features: []string{"attach/kprobe"}}
+	target := fakeTarget{name: "vm", kernel: "6.1", fn: func(_ context.Context, dir string) Outcome {
+		// As qemu does on a full disk: write, and drop what does not fit.
+		f, err := os.Create(filepath.Join(dir, "filler"))
+		if err != nil {
+			return Outcome{Status: RunError, Detail: err.Error()}
+		}
+		defer f.Close()
+		for {
+			if _, err := f.Write(make([]byte, 64<<10)); err != nil {
+				break
+			}
+		}
+		os.WriteFile(RecordsFile(dir), []byte(`{"kernel":{"release":"6.1.0-50-cloud-amd64"}}`+"\n"), 0o644)
+		return Outcome{Status: RunOK, Sent: 2}
+	}}
+	var log strings.Builder
+	rep, err := Run(context.Background(), suite, []Target{target}, Options{Out: out, Log: &log})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Errorf("Run = %v, want the failed save of run.json and report.json", err)
+	}
+	run := rep.Runs[0]
+	if run.Status != RunError || !strings.HasPrefix(run.Detail, "no space left on the file system holding "+filepath.Join(out, "runs", "vm-6.1")) {
+		t.Errorf("run %s %q: want error, first the full disk", run.Status, run.Detail)
+	}
+	if !strings.Contains(log.String(), "; no space left on the file system") || !strings.Contains(log.String(), "save the result of vm 6.1") {
+		t.Errorf("the full disk and the lost save are not on the progress log:\n%s", log.String())
 	}
 }

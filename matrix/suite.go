@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // Suite is the compiled suite binary and the features its specs will prove,
@@ -114,6 +116,33 @@ func areaOf(sr types.SpecReport) string {
 		return labels[0]
 	}
 	return ""
+}
+
+// SuiteExit is how a run ended whose suite binary exited with code (not
+// killed): every target judges the exit code here. log says where the
+// suite's output is, and what its last line said.
+func SuiteExit(code int, log string) Outcome {
+	switch code {
+	case 0, 1:
+		// 1: specs failed, which the cells record as unexpected. The run
+		// itself worked.
+		return Outcome{Status: RunOK}
+	case reports.ExitRecordWrite:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite could not write a record and stopped (exit %d); %s", code, log)}
+	default:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite exited %d; %s", code, log)}
+	}
+}
+
+// LastLine is the last non-empty line of the file at path, or "" if it
+// cannot be read: the line a failing tool's log usually explains itself in.
+func LastLine(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return lines[len(lines)-1]
 }
 
 func tail(s string, lines int) string {

@@ -13,6 +13,12 @@ import (
 // where the stream's format is defined.
 const CellsEnv = "BPFMATRIX_CELLS"
 
+// ExitRecordWrite is the suite binary's exit code when it could not write a
+// record (sysexits' EX_IOERR). The suite stops at the first such record: the
+// rest would be lost too, and on a full disk the exit code is the one thing
+// that still reaches the runner.
+const ExitRecordWrite = 74
+
 // Record is one line of the stream a suite writes while it runs: the facts
 // of the kernel it runs on (written first), one finished cell, or the
 // kernel's probe points. The stream is JSON Lines so that a target that dies

@@ -36,7 +36,8 @@ func (e usageError) Error() string { return e.msg }
 
 func badInput(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// unexpectedError means the run worked and found unexpected cells: exit 1.
+// unexpectedError means the run found unexpected cells or broken runs, or
+// could not save them: exit 1.
 type unexpectedError struct{ msg string }
 
 func (e unexpectedError) Error() string { return e.msg }

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,13 +67,17 @@ func runMatrix(args []string) error {
 		return err
 	}
 	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
-	if err != nil {
+	if rep == nil {
 		return err
 	}
-	if err := writeRendered(rep, *out); err != nil {
-		return err
+	if err == nil {
+		err = writeRendered(rep, *out)
 	}
 	fmt.Fprintf(os.Stderr, "wall time %.1fs; report in %s\n", time.Since(start).Seconds(), filepath.Join(*out, "report.json"))
+	if err != nil {
+		// The runs ended, their results are not all on disk: a broken run.
+		return unexpectedError{"results not saved: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
 	return verdict(rep)
 }
 

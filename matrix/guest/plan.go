@@ -69,7 +69,17 @@ const (
 	InitMarker = "BPFMATRIX-INIT"
 	// ReadyMarker says the suite is about to start, with the guest's uptime.
 	ReadyMarker = "BPFMATRIX-READY"
+	// RecordsMarker precedes how many records /init passed from the suite
+	// to the records port: "BPFMATRIX-RECORDS 184". The host compares it
+	// with the lines that reached its file.
+	RecordsMarker = "BPFMATRIX-RECORDS"
 )
+
+// RecordsLine is the line /init prints after the suite's last record.
+func RecordsLine(n int) string { return fmt.Sprintf("%s %d", RecordsMarker, n) }
+
+// ParseRecords returns the count of a records marker line.
+func ParseRecords(line string) (n int, ok bool) { return parseMarker(line, RecordsMarker) }
 
 // ExitLine is the line /init prints when the suite ended with code after
 // running for suite (measured in the guest, for the bench).
@@ -93,17 +103,20 @@ func ParseSuiteTime(line string) (time.Duration, bool) {
 }
 
 // ParseExit returns the suite's exit code if line is an exit marker line.
-// Console lines may carry a carriage return and kernel messages may be
-// interleaved before the marker, so the marker is searched, not anchored.
-func ParseExit(line string) (code int, ok bool) {
-	i := strings.Index(line, ExitMarker+" ")
+func ParseExit(line string) (code int, ok bool) { return parseMarker(line, ExitMarker) }
+
+// parseMarker returns the number after marker in line. Console lines may
+// carry a carriage return and kernel messages may be interleaved before the
+// marker, so the marker is searched, not anchored.
+func parseMarker(line, marker string) (int, bool) {
+	i := strings.Index(line, marker+" ")
 	if i < 0 {
 		return 0, false
 	}
-	f := strings.Fields(line[i+len(ExitMarker):])
+	f := strings.Fields(line[i+len(marker):])
 	if len(f) == 0 {
 		return 0, false
 	}
-	code, err := strconv.Atoi(f[0])
-	return code, err == nil
+	n, err := strconv.Atoi(f[0])
+	return n, err == nil
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
-	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
 )
@@ -120,7 +119,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	out := matrix.Outcome{Package: k.Package}
 	plan := guest.Plan{
 		Args: s.Args(guest.GinkgoReport),
-		Env:  append([]string{reports.CellsEnv + "=" + guest.CellsDevice}, t.cfg.Env...),
+		Env:  t.cfg.Env,
 	}
 	initrd := filepath.Join(dir, "initrd.cpio")
 	mods, err := WriteInitramfs(initrd, init, s.Binary, k, &plan, t.cfg.Gzip)
@@ -196,12 +195,10 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("the guest ended after %s without %s\n%s", took.Round(time.Millisecond), guest.ExitMarker, c.tail(tailLines))}
 	case len(c.initErr) > 0 && c.code == 125:
 		return matrix.Outcome{Status: matrix.RunError, Detail: strings.Join(c.initErr, "\n")}
-	case c.code == 0 || c.code == 1:
-		// 1: specs failed, which the cells record as unexpected.
-		return matrix.Outcome{Status: matrix.RunOK}
-	default:
-		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("the suite exited %d\n%s", c.code, c.tail(tailLines))}
 	}
+	out := matrix.SuiteExit(c.code, "console:\n"+c.tail(tailLines))
+	out.Sent = c.records
+	return out
 }
 
 // DefaultIdle is how long a guest may stay silent before it counts as hung.

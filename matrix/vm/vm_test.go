@@ -68,6 +68,7 @@ func TestJudge(t *testing.T) {
 		{"silent reset", boot, nil, matrix.RunPanic, "without BPFMATRIX-EXIT"},
 		{"init error", "BPFMATRIX-INIT-ERROR open /dev/ttyS1: no such device\r\nBPFMATRIX-EXIT 125 suite=0.000s\r\n", nil, matrix.RunError, "/dev/ttyS1"},
 		{"qemu failed", "", fmt.Errorf("qemu: exit status 1: could not load kernel"), matrix.RunError, "could not load kernel"},
+		{"record write failed", boot + "bpfmatrix: write BPFMATRIX_CELLS=/proc/self/fd/3: broken pipe\r\nBPFMATRIX-RECORDS 3\r\nBPFMATRIX-EXIT 74 suite=1.0s\r\n", nil, matrix.RunError, "the suite could not write a record and stopped (exit 74)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "console.log")
@@ -77,6 +78,9 @@ func TestJudge(t *testing.T) {
 			out := judge(path, 5*time.Second, c.runErr)
 			if out.Status != c.status || !strings.Contains(out.Detail, c.detail) {
 				t.Errorf("judge = %s %q; want %s containing %q", out.Status, out.Detail, c.status, c.detail)
+			}
+			if want := strings.Count(c.console, guest.RecordsMarker+" 3"); out.Sent != 3*want {
+				t.Errorf("judge counted %d records sent, want %d", out.Sent, 3*want)
 			}
 		})
 	}

@@ -46,7 +46,7 @@ func Record(rec reports.Record) {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", reports.CellsEnv, path, err)
-			return
+			os.Exit(reports.ExitRecordWrite)
 		}
 		sink = f
 	})
@@ -58,7 +58,12 @@ func Record(rec reports.Record) {
 		panic(err)
 	}
 	if _, err := sink.Write(append(line, '\n')); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", reports.CellsEnv, err)
+		// Every later record would be lost as well: stop, and say so by
+		// the exit code, which reaches the runner even on a full disk. A
+		// cell is recorded after its spec's cleanup, so no spec is left
+		// half done.
+		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s=%s: %v\n", reports.CellsEnv, sink.Name(), err)
+		os.Exit(reports.ExitRecordWrite)
 	}
 }
 
