@@ -37,11 +37,15 @@ const (
 	RunPanic   = "panic"
 	RunTimeout = "timeout"
 	RunError   = "error"
+	// RunInterrupted: a signal (SIGINT, SIGTERM) stopped the matrix during
+	// the run or before it started. --resume runs it again.
+	RunInterrupted = "interrupted"
 )
 
 // Outcome is how a target's run ended.
 type Outcome struct {
-	// Status is RunOK, RunPanic, RunTimeout or RunError.
+	// Status is RunOK, RunPanic, RunTimeout or RunError; the runner alone
+	// sets RunInterrupted.
 	Status string
 	// Detail says why a run did not end well: the console tail of a panic,
 	// the error of a broken start.
@@ -66,7 +70,7 @@ type Options struct {
 	Out string
 	// Jobs bounds how many targets run at once.
 	Jobs int
-	// Resume reuses the result of every target that already finished in Out.
+	// Resume reuses the result of every target that already ended ok in Out.
 	Resume bool
 	// Log receives progress; nil means os.Stderr.
 	Log io.Writer
@@ -98,18 +102,34 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	rep := &reports.Report{Schema: reports.SchemaVersion, Tool: opts.Tool, Host: host, Generated: time.Now().UTC()}
 	rep.Runs = make([]reports.Run, len(targets))
 
-	var wg sync.WaitGroup
-	var saveErrs []error
-	var mu sync.Mutex
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		saveErrs []error
+	)
 	sem := make(chan struct{}, opts.Jobs)
 	for i, t := range targets {
+		dir := filepath.Join(opts.Out, "runs", RunName(t))
+		p := NewProgress(opts.Log, label(t), len(s.Features))
+		if opts.Resume {
+			if prev, ok := finished(dir, p); ok {
+				rep.Runs[i] = prev
+				continue
+			}
+		}
+		// Slots are taken here, in order, so that with --jobs 1 kernels
+		// run in the order given; an interrupt starts no more runs.
+		if !acquire(ctx, sem) {
+			rep.Runs[i] = collect(s, t, "", Outcome{}, context.Cause(ctx))
+			p.Summary(rep.Runs[i])
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			var err error
-			rep.Runs[i], err = runOne(ctx, s, t, opts)
+			rep.Runs[i], err = runOne(ctx, s, t, opts.Out, dir, p)
 			if err != nil {
 				mu.Lock()
 				saveErrs = append(saveErrs, err)
@@ -125,38 +145,64 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	return rep, errors.Join(saveErrs...)
 }
 
+// acquire takes a slot of sem unless ctx is done first.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		if ctx.Err() != nil {
+			<-sem
+			return false
+		}
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// label names a target in progress lines: "vm 5.10", "host" (not "host host").
+func label(t Target) string {
+	if t.Name() == t.Kernel() {
+		return t.Name()
+	}
+	return t.Name() + " " + t.Kernel()
+}
+
+// runFile is where a run's result is saved once it ended.
+func runFile(dir string) string { return filepath.Join(dir, "run.json") }
+
+// finished returns the saved result of a run in dir if it ended ok: --resume
+// reuses only those, and redoes every run that was interrupted or broke.
+func finished(dir string, p *Progress) (reports.Run, bool) {
+	var prev reports.Run
+	data, err := os.ReadFile(runFile(dir))
+	if err != nil || json.Unmarshal(data, &prev) != nil {
+		return prev, false
+	}
+	if prev.Status != RunOK {
+		p.Printf("ended %s last time (%s), running it again", prev.Status, firstLine(prev.Detail))
+		return prev, false
+	}
+	p.Printf("already done (%s), reused", runFile(dir))
+	return prev, true
+}
+
 // runOne runs one target in its own directory and turns its stream into a
 // reports.Run, accounting for every planned feature. The error is a failure
 // to save the run's result.
-func runOne(ctx context.Context, s *Suite, t Target, opts Options) (reports.Run, error) {
-	dir := filepath.Join(opts.Out, "runs", RunName(t))
-	done := filepath.Join(dir, "run.json")
-	label := t.Name() + " " + t.Kernel()
-	if t.Name() == t.Kernel() {
-		label = t.Name() // "host", not "host host"
-	}
-	p := NewProgress(opts.Log, label, len(s.Features))
-	if opts.Resume {
-		var prev reports.Run
-		if data, err := os.ReadFile(done); err == nil && json.Unmarshal(data, &prev) == nil {
-			p.Printf("already done (%s), reused", done)
-			return prev, nil
-		}
-	}
-
+func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (reports.Run, error) {
 	start := time.Now()
-	var out Outcome
-	if err := makeRunDir(opts.Out, dir); err != nil {
-		out = Outcome{Status: RunError, Detail: err.Error()}
+	var res Outcome
+	if err := makeRunDir(out, dir); err != nil {
+		res = Outcome{Status: RunError, Detail: err.Error()}
 	} else {
-		out = t.Run(ctx, s, dir, p)
+		res = t.Run(ctx, s, dir, p)
 	}
-	run := collect(s, t, dir, out)
+	run := collect(s, t, dir, res, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
 	p.Summary(run)
-	if err := writeJSON(done, run); err != nil {
-		err = fmt.Errorf("save the result of %s: %w", label, err)
+	if err := writeJSON(runFile(dir), run); err != nil {
+		err = fmt.Errorf("save the result of %s: %w", label(t), err)
 		p.Printf("%v", err)
 		return run, err
 	}
@@ -223,14 +269,20 @@ func CheckTargets(targets []Target) error {
 	return nil
 }
 
-// collect reads what a run streamed and decides its status. Features the
-// suite never reported get a cell all the same: crashed or timeout with the
-// console tail when the target died, error otherwise, so a report never
-// silently shrinks.
-func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
+// collect reads what a run streamed and decides its status; stopped is
+// the cause of an interrupt that cut the run, and dir "" a run an interrupt
+// came before. Features the suite never reported get a cell all the same:
+// crashed or timeout with the console tail when the target died, error
+// otherwise, so a report never silently shrinks.
+func collect(s *Suite, t Target, dir string, out Outcome, stopped error) reports.Run {
 	run := reports.Run{Target: t.Name()}
-	stream, err := readStream(RecordsFile(dir))
-	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir)
+	stream, err := &reports.Stream{}, error(nil)
+	var failures map[string]string
+	if dir != "" {
+		stream, err = readStream(RecordsFile(dir))
+		failures = ginkgoFailures(dir)
+	}
+	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, stopped)
 	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
 	cells := stream.Cells
 	if stream.Kernel != nil {
@@ -242,13 +294,14 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	for _, c := range cells {
 		seen[c.Feature] = true
 	}
-	failures := ginkgoFailures(dir)
 	for _, id := range s.Features {
 		if seen[id] {
 			continue
 		}
 		c := reports.Cell{Feature: id, Area: s.Areas[id], Unexpected: true}
 		switch run.Status {
+		case RunInterrupted:
+			c.Status, c.Evidence = reports.Error, stopped.Error()+" before this cell ended"
 		case RunPanic:
 			c.Status, c.Evidence = reports.Crashed, "the kernel died before this cell ended; console tail: "+out.Detail
 		case RunTimeout:
@@ -269,12 +322,19 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 
 // settle is where a run's status is decided, from how the target says it
 // ended (out) and what reached the host (stream, read with readErr). A run
-// that ended well is an error all the same if lines of its stream were lost,
-// if fewer records arrived than the target counted, or if it wrote no cell
-// although planned features were; and any run is an error when the disk
-// holding its directory is full, because its output may be cut anywhere.
-// The first line of the detail is the cause.
-func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir string) (status, detail string) {
+// cut by an interrupt (stopped) is interrupted, one an interrupt came before
+// (dir "") too. A run that ended well is an error all the same if lines of
+// its stream were lost, if fewer records arrived than the target counted, or
+// if it wrote no cell although features were planned; and any run is an
+// error when the disk holding its directory is full, because its output may
+// be cut anywhere. The first line of the detail is the cause.
+func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir string, stopped error) (status, detail string) {
+	switch {
+	case dir == "":
+		return RunInterrupted, stopped.Error() + " before the run started"
+	case stopped != nil:
+		return RunInterrupted, joinDetail(stopped.Error(), out.Detail)
+	}
 	status, detail = out.Status, out.Detail
 	var problems []string
 	switch {

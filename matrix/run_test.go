@@ -3,9 +3,11 @@ package matrix
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -72,21 +74,13 @@ func TestRunKeepsStreamedCellsAndMarksTheRestCrashed(t *testing.T) {
 		t.Errorf("a crashed cell must keep its area: %+v", got["attach/lsm"])
 	}
 
-	// The report on disk is what Run returned, and a resumed run reuses it.
+	// The report on disk is what Run returned.
 	data, err := os.ReadFile(filepath.Join(out, "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := reports.Parse("report.json", data); err != nil {
 		t.Fatal(err)
-	}
-	target.outcome = Outcome{Status: RunOK}
-	rep2, err := Run(context.Background(), suite, []Target{target}, Options{Out: out, Resume: true, Log: &strings.Builder{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep2.Runs[0].Status != RunPanic {
-		t.Errorf("resume redid a finished run: status %s", rep2.Runs[0].Status)
 	}
 }
 
@@ -300,5 +294,84 @@ func TestRunOnAFullDiskNeedsRoot(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "; no space left on the file system") || !strings.Contains(log.String(), "save the result of vm 6.1") {
 		t.Errorf("the full disk and the lost save are not on the progress log:\n%s", log.String())
+	}
+}
+
+// TestInterruptedRunsAreRedoneOnResume: an interrupt cuts the running
+// target and starts no other; --resume runs both again and reuses only
+// what ended ok.
+func TestInterruptedRunsAreRedoneOnResume(t *testing.T) {
+	suite := &Suite{Features: []string{"attach/kprobe", "attach/fentry"}}
+	sigint := errors.New("interrupted by SIGINT")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var started []string
+	fn := func(ctx context.Context, dir string) Outcome {
+		started = append(started, filepath.Base(dir))
+		writeStream(t, dir, `{"cell":{"feature":"attach/kprobe","status":"supported","expected":"supported"}}`)
+		if filepath.Base(dir) == "vm-6.1" && len(started) == 2 {
+			cancel(sigint)
+			<-ctx.Done()
+			return Outcome{Status: RunTimeout, Detail: "no exit after 8s (context canceled)"}
+		}
+		writeStream(t, dir, `{"cell":{"feature":"attach/kprobe","status":"supported","expected":"supported"}}`,
+			`{"cell":{"feature":"attach/fentry","status":"supported","expected":"supported"}}`)
+		return Outcome{Status: RunOK}
+	}
+	targets := []Target{fakeTarget{"vm", "5.10", fn}, fakeTarget{"vm", "6.1", fn}, fakeTarget{"vm", "6.12", fn}}
+	out := t.TempDir()
+	rep, err := Run(ctx, suite, targets, Options{Out: out, Jobs: 1, Log: &strings.Builder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, cut, never := rep.Runs[0], rep.Runs[1], rep.Runs[2]
+	if ok.Status != RunOK {
+		t.Errorf("5.10, done before the interrupt: %s %q", ok.Status, ok.Detail)
+	}
+	if cut.Status != RunInterrupted || firstLine(cut.Detail) != "interrupted by SIGINT" {
+		t.Errorf("6.1, cut: %s %q; want interrupted, first line the signal", cut.Status, cut.Detail)
+	}
+	for _, c := range cut.Cells {
+		if want := "interrupted by SIGINT before this cell ended"; c.Feature == "attach/fentry" && c.Evidence != want {
+			t.Errorf("6.1 %s: %q, want %q", c.Feature, c.Evidence, want)
+		}
+	}
+	if never.Status != RunInterrupted || never.Detail != "interrupted by SIGINT before the run started" || len(never.Cells) != 2 {
+		t.Errorf("6.12, never started: %s %q with %d cells", never.Status, never.Detail, len(never.Cells))
+	}
+	if _, err := os.Stat(filepath.Join(out, "runs", "vm-6.12")); !os.IsNotExist(err) {
+		t.Errorf("a run that never started has a directory: %v", err)
+	}
+
+	started = nil
+	rep, err = Run(context.Background(), suite, targets, Options{Out: out, Jobs: 1, Resume: true, Log: &strings.Builder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"vm-6.1", "vm-6.12"}; !slices.Equal(started, want) {
+		t.Errorf("resume ran %v, want %v", started, want)
+	}
+	for _, run := range rep.Runs {
+		if run.Status != RunOK {
+			t.Errorf("%s after resume: %s %q", run.Kernel.Name, run.Status, run.Detail)
+		}
+	}
+}
+
+func TestOneJobRunsTargetsInTheOrderGiven(t *testing.T) {
+	var started []string
+	fn := func(_ context.Context, dir string) Outcome {
+		started = append(started, strings.TrimPrefix(filepath.Base(dir), "vm-"))
+		return Outcome{Status: RunOK}
+	}
+	var targets []Target
+	kernels := []string{"7.3", "5.10", "6.12", "6.1", "7.2", "a", "b", "c"}
+	for _, k := range kernels {
+		targets = append(targets, fakeTarget{"vm", k, fn})
+	}
+	if _, err := Run(context.Background(), &Suite{}, targets, Options{Out: t.TempDir(), Jobs: 1, Log: &strings.Builder{}}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(started, kernels) {
+		t.Errorf("started %v, want the order given %v", started, kernels)
 	}
 }

@@ -118,7 +118,8 @@ type Run struct {
 	Kernel Kernel `json:"kernel"`
 	// Target is "host", "vm" or "container/<profile>".
 	Target string `json:"target"`
-	// Status is how the run ended: ok, panic, timeout or error.
+	// Status is how the run ended: ok, panic, timeout, error or interrupted
+	// (a signal stopped the matrix during or before the run).
 	Status   string    `json:"status"`
 	Detail   string    `json:"detail,omitempty"`
 	Start    time.Time `json:"start"`

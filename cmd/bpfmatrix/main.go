@@ -6,13 +6,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +47,30 @@ type unexpectedError struct{ msg string }
 
 func (e unexpectedError) Error() string { return e.msg }
 
+// interrupted is the cause of a command stopped by a signal: it exits
+// 128+signal, as a shell reports a process the signal killed.
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + unix.SignalName(e.sig) }
+
+// notifyInterrupt returns a context cancelled at the first SIGINT or
+// SIGTERM, with an interrupted cause that names the signal; stop ends the
+// watch. Targets and builds stop by the context, and their results say
+// which signal stopped them.
+func notifyInterrupt() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(interrupted{sig.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		usage()
@@ -58,10 +87,14 @@ func main() {
 	}
 	err := cmd.run(os.Args[2:])
 	var unexpected unexpectedError
+	var stopped interrupted
 	switch {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
+	case errors.As(err, &stopped):
+		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+		os.Exit(128 + int(stopped.sig))
 	case errors.As(err, &unexpected):
 		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 		os.Exit(1)

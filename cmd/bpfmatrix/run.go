@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
@@ -47,8 +45,8 @@ func runMatrix(args []string) error {
 	if *check {
 		return nil
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	ctx, stop := notifyInterrupt()
+	defer stop()
 
 	start := time.Now()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -63,6 +61,9 @@ func runMatrix(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "building the suite binary\n")
 	suite, err := matrix.BuildSuite(ctx, *module, buildDir, vmf.labelFilter(*labels))
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -74,6 +75,9 @@ func runMatrix(args []string) error {
 		err = writeRendered(rep, *out)
 	}
 	fmt.Fprintf(os.Stderr, "wall time %.1fs; report in %s\n", time.Since(start).Seconds(), filepath.Join(*out, "report.json"))
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if err != nil {
 		// The runs ended, their results are not all on disk: a broken run.
 		return unexpectedError{"results not saved: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
