@@ -14,7 +14,10 @@ import (
 
 // Host runs the suite on the machine's own kernel. It needs root: loading
 // most program types needs CAP_BPF, CAP_PERFMON or CAP_SYS_ADMIN.
-type Host struct{}
+type Host struct {
+	// Timeout bounds the suite's run; zero means only the caller's ctx.
+	Timeout time.Duration
+}
 
 // ErrNotRoot says in one line why the host target cannot run.
 var ErrNotRoot = errors.New("the host target needs root (eBPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run it as root, e.g. sudo make matrix KERNEL=host")
@@ -32,7 +35,12 @@ func (Host) Kernel() string { return "host" }
 
 // Run runs the suite binary as a child process that writes its records
 // straight into the run's records file.
-func (Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome {
+func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome {
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
 	log, err := os.Create(filepath.Join(dir, "suite.log"))
 	if err != nil {
 		return Outcome{Status: RunError, Detail: err.Error()}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -36,17 +38,54 @@ type Suite struct {
 // guest's payload; then lists the specs it will run by a Ginkgo dry run.
 func BuildSuite(ctx context.Context, moduleDir, dir, labelFilter string) (*Suite, error) {
 	bin := filepath.Join(dir, "suites.test")
-	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./suites")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build suite binary: %v\n%s", err, out)
+	if err := GoBuild(ctx, moduleDir, dir, []string{"CGO_ENABLED=0"}, "test", "-c", "-o", bin, "./suites"); err != nil {
+		return nil, fmt.Errorf("build suite binary: %w", err)
 	}
 	s := &Suite{Binary: bin, LabelFilter: labelFilter}
 	if err := s.plan(ctx, dir); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// GoBuild runs the go command with args in moduleDir, extra env added, for
+// a build into dir. The go command and the compilers it starts run in a
+// process group of their own, killed whole when ctx ends, and keep their
+// temporary files (GOTMPDIR) in a directory under dir that is removed when
+// they are gone: an interrupted build leaves no process and no go-build*
+// directory behind. When ctx ended, the error is its cause.
+func GoBuild(ctx context.Context, moduleDir, dir string, env []string, args ...string) error {
+	tmp, err := os.MkdirTemp(dir, "gotmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = moduleDir
+	cmd.Env = append(append(os.Environ(), env...), "GOTMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		waitGroupGone(cmd.Process.Pid)
+		return context.Cause(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// waitGroupGone waits, a few seconds at most, until no process of group
+// pgid is left: the compilers die of the SIGKILL a moment after the go
+// command, and may write into GOTMPDIR until then.
+func waitGroupGone(pgid int) {
+	for range 500 {
+		if syscall.Kill(-pgid, 0) != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Args are the suite binary's arguments for one run; jsonReport names the

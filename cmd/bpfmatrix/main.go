@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -120,6 +121,19 @@ func usage() {
 // which turns on slog diagnostics (off by default).
 func newFlags(name string) (*flag.FlagSet, *bool) {
 	fs := flag.NewFlagSet("bpfmatrix "+name, flag.ContinueOnError)
+	// The flag package prints a bad value's error, then the usage; Parse
+	// returns the error too, which main prints as the one line. So the
+	// usage goes out only when nothing was printed before it: for -h.
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	fs.Usage = func() {
+		if printed.Len() > 0 {
+			return
+		}
+		fs.SetOutput(os.Stderr)
+		fmt.Fprintf(os.Stderr, "usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
 	verbose := fs.Bool("v", false, "print diagnostics")
 	return fs, verbose
 }

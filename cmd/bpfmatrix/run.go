@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -34,6 +37,15 @@ func runMatrix(args []string) error {
 		return err
 	}
 	setupLog(*verbose)
+	if *jobs < 1 {
+		return badInput("--jobs %d: want at least 1 target at a time", *jobs)
+	}
+	if *timeout <= 0 {
+		return badInput("--timeout %s: want a positive time limit such as 10m", *timeout)
+	}
+	if err := checkLabelFilter(*labels); err != nil {
+		return err
+	}
 
 	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
 	if err != nil {
@@ -97,7 +109,7 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 			if err := (matrix.Host{}).CheckRoot(); err != nil {
 				return nil, err
 			}
-			targets = append(targets, matrix.Host{})
+			targets = append(targets, matrix.Host{Timeout: timeout})
 			continue
 		}
 		t, err := vmTarget(name, timeout)
@@ -107,6 +119,28 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 		targets = append(targets, t)
 	}
 	return targets, nil
+}
+
+// checkLabelFilter refuses a --label-filter that Ginkgo could not parse, in
+// one line, before the suite is built: Ginkgo's own report of it is a
+// coloured block printed by every target's run.
+func checkLabelFilter(filter string) error {
+	_, err := types.ParseLabelFilter(filter)
+	if err == nil {
+		return nil
+	}
+	why := err.Error()
+	var gerr types.GinkgoError
+	if errors.As(err, &gerr) {
+		// The message is the filter, the offending character marked up,
+		// then a line that says what is wrong with it.
+		marked, reason, _ := strings.Cut(gerr.Message, "\n")
+		why = reason
+		if at := strings.Index(marked, "{{red}}"); at >= 0 {
+			why = fmt.Sprintf("%s (at character %d)", reason, at+1)
+		}
+	}
+	return badInput("--label-filter %q: %s; see https://onsi.github.io/ginkgo/#spec-labels", filter, why)
 }
 
 // verdict turns unexpected cells and broken runs into exit code 1.

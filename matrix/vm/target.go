@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -326,11 +325,9 @@ func resolveModules(dir string) ([]initramfs.Module, error) {
 // bpfmatrix module in moduleDir ("" = the current directory) into dir.
 func BuildInit(ctx context.Context, moduleDir, dir string) (string, error) {
 	bin := filepath.Join(dir, "guest-init")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build guest init: %v\n%s", err, out)
+	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
+	if err := matrix.GoBuild(ctx, moduleDir, dir, env, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init"); err != nil {
+		return "", fmt.Errorf("build guest init: %w", err)
 	}
 	return bin, nil
 }
