@@ -66,8 +66,8 @@ func (p *Progress) Summary(run reports.Run) {
 			unexpected++
 		}
 	}
-	line := fmt.Sprintf("%s in %.1fs, kernel %s: %d cells, %d supported, %d unsupported",
-		run.Status, run.WallTime, run.Kernel.Release, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
+	line := fmt.Sprintf("%s in %.1fs, kernel %s, seed %d: %d cells, %d supported, %d unsupported",
+		run.Status, run.WallTime, run.Kernel.Release, run.Seed, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
 	for _, s := range reports.Statuses[2:] {
 		if counts[s] > 0 {
 			line += fmt.Sprintf(", %d %s", counts[s], s)

@@ -275,7 +275,7 @@ func CheckTargets(targets []Target) error {
 // crashed or timeout with the console tail when the target died, error
 // otherwise, so a report never silently shrinks.
 func collect(s *Suite, t Target, dir string, out Outcome, stopped error) reports.Run {
-	run := reports.Run{Target: t.Name()}
+	run := reports.Run{Target: t.Name(), Seed: s.Seed}
 	stream, err := &reports.Stream{}, error(nil)
 	var failures map[string]string
 	if dir != "" {

@@ -375,3 +375,24 @@ func TestOneJobRunsTargetsInTheOrderGiven(t *testing.T) {
 		t.Errorf("started %v, want the order given %v", started, kernels)
 	}
 }
+
+func TestSeedReachesEverySuiteRunAndTheReport(t *testing.T) {
+	suite := &Suite{Seed: 1796173505, Features: []string{"attach/kprobe"}}
+	if args := strings.Join(suite.Args("ginkgo.json"), " "); !strings.Contains(args, "-ginkgo.seed=1796173505") {
+		t.Errorf("suite args %q lack the seed", args)
+	}
+	var log strings.Builder
+	targets := []Target{fakeTarget{name: "vm", kernel: "5.10"}, fakeTarget{name: "host", kernel: "host"}}
+	rep, err := Run(context.Background(), suite, targets, Options{Out: t.TempDir(), Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range rep.Runs {
+		if run.Seed != 1796173505 {
+			t.Errorf("%s %s: seed %d", run.Target, run.Kernel.Name, run.Seed)
+		}
+	}
+	if n := strings.Count(log.String(), ", seed 1796173505: "); n != 2 {
+		t.Errorf("%d summary lines name the seed, want 2:\n%s", n, log.String())
+	}
+}

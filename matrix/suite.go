@@ -27,6 +27,9 @@ type Suite struct {
 	Binary string
 	// LabelFilter is passed to every run as --ginkgo.label-filter.
 	LabelFilter string
+	// Seed is passed to every run as --ginkgo.seed, which orders the specs
+	// at random: the same seed, the same order. 0 lets Ginkgo pick one.
+	Seed int64
 	// Features are the catalog IDs of the specs that will run, in order.
 	Features []string
 	// Areas maps each feature to its area, for cells the suite never wrote.
@@ -94,6 +97,9 @@ func (s *Suite) Args(jsonReport string) []string {
 	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.json-report=" + jsonReport}
 	if s.LabelFilter != "" {
 		args = append(args, "-ginkgo.label-filter="+s.LabelFilter)
+	}
+	if s.Seed != 0 {
+		args = append(args, fmt.Sprintf("-ginkgo.seed=%d", s.Seed))
 	}
 	return args
 }

@@ -126,6 +126,9 @@ type Run struct {
 	End      time.Time `json:"end"`
 	Cells    []Cell    `json:"cells"`
 	WallTime float64   `json:"wall_seconds"`
+	// Seed is Ginkgo's random seed of the run's spec order: `bpfmatrix run
+	// --seed N` runs the specs in the same order again.
+	Seed int64 `json:"seed,omitempty"`
 	// ProbePoints is the kernel's inventory of event sources, when the
 	// probepoints suite ran; its full lists are in a file beside the run.
 	ProbePoints *ProbePoints `json:"probepoints,omitempty"`

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // These tests reproduce faults of a whole `bpfmatrix run` with the real
@@ -226,4 +228,35 @@ func TestFullDiskDuringTheRunNeedsRoot(t *testing.T) {
 		t.Errorf("--resume kept the broken run: %s", line)
 	}
 	p.wait(t)
+}
+
+// TestSeedOrdersTheHostSuiteNeedsRoot: --seed reaches Ginkgo, the summary
+// line and the report.
+func TestSeedOrdersTheHostSuiteNeedsRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the host suite; not in -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for the host target")
+	}
+	bin := bpfmatrix(t)
+	out := t.TempDir()
+	p := start(t, bin, out, nil, "run", "--kernel", "host", "--label-filter", "tracing", "--seed", "1796173505", "--out", out, "--module", repoRoot(t))
+	summary := p.waitLine(t, "[host] ok in")
+	p.wait(t)
+	if !strings.Contains(summary, ", seed 1796173505: ") {
+		t.Errorf("summary %q does not name the seed", summary)
+	}
+	log, err := os.ReadFile(filepath.Join(out, "runs", "host-host", "suite.log"))
+	if err != nil || !strings.Contains(string(log), "Random Seed: 1796173505") {
+		t.Errorf("Ginkgo did not run with the seed (%v)", err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reports.Parse("report.json", data)
+	if err != nil || len(rep.Runs) != 1 || rep.Runs[0].Seed != 1796173505 {
+		t.Errorf("report: %v, %+v", err, rep)
+	}
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -30,6 +33,7 @@ func runMatrix(args []string) error {
 	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
+	seed := fs.Int64("seed", 0, "Ginkgo's random seed of the suites' spec order, the same for every target (default: a random one, printed in each run's summary)")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
 	check := fs.Bool("check", false, "only check the kernels and targets named, then exit: make runs it before installing anything")
 	vmf := addVMFlags(fs)
@@ -45,6 +49,12 @@ func runMatrix(args []string) error {
 	}
 	if err := checkLabelFilter(*labels); err != nil {
 		return err
+	}
+	if *seed < 0 || *seed == 0 && isSet(fs, "seed") {
+		return badInput("--seed %d: want a positive number, such as the seed a run's summary printed", *seed)
+	}
+	if *seed == 0 {
+		*seed = 1 + rand.Int64N(math.MaxInt32)
 	}
 
 	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
@@ -79,6 +89,7 @@ func runMatrix(args []string) error {
 	if err != nil {
 		return err
 	}
+	suite.Seed = *seed
 	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
 	if rep == nil {
 		return err
@@ -119,6 +130,13 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 		targets = append(targets, t)
 	}
 	return targets, nil
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // checkLabelFilter refuses a --label-filter that Ginkgo could not parse, in
