@@ -66,8 +66,12 @@ func (p *Progress) Summary(run reports.Run) {
 			unexpected++
 		}
 	}
+	release := run.Kernel.Release
+	if release == "" {
+		release = "unknown" // the suite never said
+	}
 	line := fmt.Sprintf("%s in %.1fs, kernel %s, seed %d: %d cells, %d supported, %d unsupported",
-		run.Status, run.WallTime, run.Kernel.Release, run.Seed, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
+		run.Status, run.WallTime, release, run.Seed, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
 	for _, s := range reports.Statuses[2:] {
 		if counts[s] > 0 {
 			line += fmt.Sprintf(", %d %s", counts[s], s)

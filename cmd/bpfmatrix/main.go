@@ -54,6 +54,9 @@ type interrupted struct{ sig syscall.Signal }
 
 func (e interrupted) Error() string { return "interrupted by " + unix.SignalName(e.sig) }
 
+// Is makes an interrupt a cancellation to code that checks for one.
+func (e interrupted) Is(target error) bool { return target == context.Canceled }
+
 // notifyInterrupt returns a context cancelled at the first SIGINT or
 // SIGTERM, with an interrupted cause that names the signal; stop ends the
 // watch. Targets and builds stop by the context, and their results say

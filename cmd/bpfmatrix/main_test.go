@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -102,6 +105,18 @@ func TestExitCodes(t *testing.T) {
 		}
 		if tc.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("bpfmatrix %s: bad input must be one line, got %q", strings.Join(tc.args, " "), stderr)
+		}
+	}
+}
+
+// TestInterruptedNamesTheSignal: an interrupt is a cancellation to the
+// targets (a VM's judge takes it for one), names the signal, and sets the
+// exit code a shell expects.
+func TestInterruptedNamesTheSignal(t *testing.T) {
+	for sig, want := range map[syscall.Signal]string{syscall.SIGINT: "interrupted by SIGINT", syscall.SIGTERM: "interrupted by SIGTERM"} {
+		err := fmt.Errorf("boot: %w", interrupted{sig})
+		if !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%v: %q, canceled %v; want %q and a cancellation", sig, err, errors.Is(err, context.Canceled), want)
 		}
 	}
 }
