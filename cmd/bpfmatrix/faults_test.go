@@ -29,6 +29,19 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
+// asRoot skips a test that runs the host target (and may mount a tmpfs)
+// unless it runs as root and not in -short, and builds bpfmatrix.
+func asRoot(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the suite through bpfmatrix; not in -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runs the host target")
+	}
+	return bpfmatrix(t)
+}
+
 // proc is a running bpfmatrix whose stderr lines are collected.
 type proc struct {
 	cmd   *exec.Cmd
@@ -131,13 +144,7 @@ func TestKernelPathWithDotsRemovesNothingOutsideOut(t *testing.T) {
 // compilers run (a cold build cache keeps them busy): the run exits 130
 // saying so, and leaves no compiler and no temporary build directory.
 func TestInterruptDuringTheBuildNeedsRoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a cold build of the suite; not in -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the host target")
-	}
-	bin := bpfmatrix(t)
+	bin := asRoot(t)
 	root := t.TempDir()
 	out := filepath.Join(root, "out")
 	p := start(t, bin, root, []string{"GOCACHE=" + filepath.Join(root, "gocache")}, "run", "--kernel", "host", "--out", out, "--module", repoRoot(t))
@@ -181,13 +188,7 @@ func builders(t *testing.T, out string) []string {
 // host's suite runs: the run is an error whose cause, the full disk, is on
 // the summary line; the lost save makes exit code 1; --resume runs it again.
 func TestFullDiskDuringTheRunNeedsRoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the host suite; not in -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a tmpfs and for the host target")
-	}
-	bin := bpfmatrix(t)
+	bin := asRoot(t)
 	out := t.TempDir()
 	if err := syscall.Mount("tmpfs", out, "tmpfs", 0, "size=256m"); err != nil {
 		t.Skipf("mount tmpfs: %v", err)
@@ -233,13 +234,7 @@ func TestFullDiskDuringTheRunNeedsRoot(t *testing.T) {
 // TestSeedOrdersTheHostSuiteNeedsRoot: --seed reaches Ginkgo, the summary
 // line and the report.
 func TestSeedOrdersTheHostSuiteNeedsRoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the host suite; not in -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for the host target")
-	}
-	bin := bpfmatrix(t)
+	bin := asRoot(t)
 	out := t.TempDir()
 	p := start(t, bin, out, nil, "run", "--kernel", "host", "--label-filter", "tracing", "--seed", "1796173505", "--out", out, "--module", repoRoot(t))
 	summary := p.waitLine(t, "[host] ok in")

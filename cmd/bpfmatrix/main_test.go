@@ -110,8 +110,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 // TestInterruptedNamesTheSignal: an interrupt is a cancellation to the
-// targets (a VM's judge takes it for one), names the signal, and sets the
-// exit code a shell expects.
+// targets (a VM's judge takes it for one) and names the signal.
 func TestInterruptedNamesTheSignal(t *testing.T) {
 	for sig, want := range map[syscall.Signal]string{syscall.SIGINT: "interrupted by SIGINT", syscall.SIGTERM: "interrupted by SIGTERM"} {
 		err := fmt.Errorf("boot: %w", interrupted{sig})
