@@ -70,7 +70,9 @@ func GoBuild(ctx context.Context, moduleDir, dir string, env []string, args ...s
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		waitGroupGone(cmd.Process.Pid)
+		if cmd.Process != nil {
+			waitGroupGone(cmd.Process.Pid)
+		}
 		return context.Cause(ctx)
 	}
 	if err != nil {
@@ -164,18 +166,18 @@ func areaOf(sr types.SpecReport) string {
 }
 
 // SuiteExit is how a run ended whose suite binary exited with code (not
-// killed): every target judges the exit code here. log says where the
-// suite's output is, and what its last line said.
-func SuiteExit(code int, log string) Outcome {
+// killed): every target judges the exit code here. where points at the
+// suite's output: its log's last line and path, or a VM's console tail.
+func SuiteExit(code int, where string) Outcome {
 	switch code {
 	case 0, 1:
 		// 1: specs failed, which the cells record as unexpected. The run
 		// itself worked.
 		return Outcome{Status: RunOK}
 	case reports.ExitRecordWrite:
-		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite could not write a record and stopped (exit %d); %s", code, log)}
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite could not write a record and stopped (exit %d); %s", code, where)}
 	default:
-		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite exited %d; %s", code, log)}
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite exited %d; %s", code, where)}
 	}
 }
 

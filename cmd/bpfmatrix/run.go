@@ -30,7 +30,7 @@ func runMatrix(args []string) error {
 	kinds := fs.String("target", "", targetFlagDoc)
 	out := fs.String("out", "reports/out", "output directory")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
-	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
+	resume := fs.Bool("resume", false, "reuse the runs that ended ok in -out and run the others again")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
 	seed := fs.Int64("seed", 0, "Ginkgo's random seed of the suites' spec order, the same for every target (default: a random one, printed in each run's summary)")

@@ -20,7 +20,8 @@ const (
 	// SuitePath is the suite binary.
 	SuitePath = "/bin/suites.test"
 	// CellsDevice is the second serial port: the host points it at the run's
-	// records file, so the suite's record stream lands there unchanged.
+	// records file, and /init relays the suite's record stream to it
+	// unchanged.
 	CellsDevice = "/dev/ttyS1"
 	// GinkgoDevice is the third serial port: the suite's Ginkgo JSON report
 	// is copied there after the run, for the failures of specs that broke.

@@ -24,8 +24,8 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
 )
 
-// Environment the suite reads inside the guest. CellsEnv is reports'; the
-// config variable is harness.ConfigEnv, repeated here so the host binary does
+// Environment the suite reads inside the guest. CellsEnv is set by /init,
+// which relays the records; the config variable is harness.ConfigEnv, repeated here so the host binary does
 // not link the suites (a test checks they agree).
 const configEnv = "BPFMATRIX_KERNEL_CONFIG"
 
