@@ -120,7 +120,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		// Slots are taken here, in order, so that with --jobs 1 kernels
 		// run in the order given; an interrupt starts no more runs.
 		if !acquire(ctx, sem) {
-			rep.Runs[i] = collect(s, t, "", Outcome{}, context.Cause(ctx))
+			rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
 			p.Summary(rep.Runs[i])
 			continue
 		}
@@ -192,12 +192,15 @@ func finished(dir string, p *Progress) (reports.Run, bool) {
 func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (reports.Run, error) {
 	start := time.Now()
 	var res Outcome
+	full := ""
 	if err := makeRunDir(out, dir); err != nil {
 		res = Outcome{Status: RunError, Detail: err.Error()}
 	} else {
+		stop := watchDisk(dir, &full)
 		res = t.Run(ctx, s, dir, p)
+		stop()
 	}
-	run := collect(s, t, dir, res, context.Cause(ctx))
+	run := collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
 	p.Summary(run)
@@ -269,12 +272,12 @@ func CheckTargets(targets []Target) error {
 	return nil
 }
 
-// collect reads what a run streamed and decides its status; stopped is
-// the cause of an interrupt that cut the run, and dir "" a run an interrupt
-// came before. Features the suite never reported get a cell all the same:
+// collect reads what a run streamed and decides its status; full says the
+// disk holding dir was full during the run, stopped is the cause of an
+// interrupt that cut it, and dir "" a run an interrupt came before. Features the suite never reported get a cell all the same:
 // crashed or timeout with the console tail when the target died, error
 // otherwise, so a report never silently shrinks.
-func collect(s *Suite, t Target, dir string, out Outcome, stopped error) reports.Run {
+func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped error) reports.Run {
 	run := reports.Run{Target: t.Name(), Seed: s.Seed}
 	stream, err := &reports.Stream{}, error(nil)
 	var failures map[string]string
@@ -282,7 +285,7 @@ func collect(s *Suite, t Target, dir string, out Outcome, stopped error) reports
 		stream, err = readStream(RecordsFile(dir))
 		failures = ginkgoFailures(dir)
 	}
-	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, stopped)
+	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, full, stopped)
 	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
 	cells := stream.Cells
 	if stream.Kernel != nil {
@@ -326,9 +329,9 @@ func collect(s *Suite, t Target, dir string, out Outcome, stopped error) reports
 // (dir "") too. A run that ended well is an error all the same if lines of
 // its stream were lost, if fewer records arrived than the target counted, or
 // if it wrote no cell although features were planned; and any run is an
-// error when the disk holding its directory is full, because its output may
-// be cut anywhere. The first line of the detail is the cause.
-func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir string, stopped error) (status, detail string) {
+// error when the disk holding its directory was full (full says so), because
+// its output may be cut anywhere. The first line of the detail is the cause.
+func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir, full string, stopped error) (status, detail string) {
 	switch {
 	case dir == "":
 		return RunInterrupted, stopped.Error() + " before the run started"
@@ -337,17 +340,17 @@ func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir
 	}
 	status, detail = out.Status, out.Detail
 	var problems []string
-	switch {
-	case readErr != nil && (status == RunOK || !errors.Is(readErr, fs.ErrNotExist)):
-		problems = append(problems, readErr.Error())
-	case stream.Lines < out.Sent:
-		problems = append(problems, fmt.Sprintf("the target sent %d records but %d lines reached %s", out.Sent, stream.Lines, RecordsFile(dir)))
-	case len(stream.Cells) == 0 && planned > 0 && status == RunOK:
-		problems = append(problems, fmt.Sprintf("the target wrote no cell of the %d planned", planned))
-	}
-	full := diskFull(dir)
 	if full != "" {
-		problems = append([]string{full}, problems...)
+		problems = append(problems, full)
+	}
+	if readErr != nil && (status == RunOK || !errors.Is(readErr, fs.ErrNotExist)) {
+		problems = append(problems, readErr.Error())
+	}
+	if stream.Lines < out.Sent {
+		problems = append(problems, fmt.Sprintf("the target sent %d records but %d lines reached %s", out.Sent, stream.Lines, RecordsFile(dir)))
+	}
+	if len(problems) == 0 && len(stream.Cells) == 0 && planned > 0 && status == RunOK {
+		problems = append(problems, fmt.Sprintf("the target wrote no cell of the %d planned", planned))
 	}
 	switch {
 	case len(problems) == 0:
@@ -359,22 +362,28 @@ func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir
 	}
 }
 
-// diskFull says so when the file system holding dir has no block left for
-// this process (root may use the reserved ones): qemu then drops what the
-// guest writes, and the suite's own writes fail.
-func diskFull(dir string) string {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return ""
+// watchDisk sets *full, once, when the file system holding dir has no block
+// left for this process (root may use the reserved ones) while a target
+// runs: qemu then drops what the guest writes, the suite's own writes fail,
+// and space the target frees when it ends (a VM's initramfs) would hide it
+// afterwards. stop checks a last time.
+func watchDisk(dir string, full *string) (stop func()) {
+	check := func() bool {
+		var st syscall.Statfs_t
+		if syscall.Statfs(dir, &st) != nil {
+			return false
+		}
+		free := st.Bavail
+		if os.Geteuid() == 0 {
+			free = st.Bfree
+		}
+		if free == 0 && *full == "" {
+			*full = fmt.Sprintf("no space left on the file system holding %s: the target's output may be cut short", dir)
+		}
+		return *full != ""
 	}
-	free := st.Bavail
-	if os.Geteuid() == 0 {
-		free = st.Bfree
-	}
-	if free > 0 {
-		return ""
-	}
-	return fmt.Sprintf("no space left on the file system holding %s: the target's output may be cut short", dir)
+	stopPoll := Poll(time.Second, check)
+	return func() { stopPoll(); check() }
 }
 
 // readStream reads a run's record stream; the stream is never nil.

@@ -144,7 +144,8 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	cmd.Stdin = nil
 	// A process group of its own: a Ctrl-C at the terminal reaches the
 	// runner only, which stops qemu by ctx and records the run interrupted.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Whatever ends the runner ends qemu too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", path, err)
