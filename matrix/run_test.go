@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,40 +14,22 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
-// dyingTarget streams some cells and then ends the way a panicking kernel
-// does. It stands in for a VM in this unit test of the collector only.
-type dyingTarget struct {
-	streamed []reports.Cell
-	outcome  Outcome
-}
-
-func (dyingTarget) Name() string   { return "vm" }
-func (dyingTarget) Kernel() string { return "6.1" }
-func (d dyingTarget) Run(_ context.Context, _ *Suite, dir string, _ *Progress) Outcome {
-	if !filepath.IsAbs(dir) {
-		return Outcome{Status: RunError, Detail: "relative run dir " + dir}
-	}
-	f, _ := os.Create(RecordsFile(dir))
-	defer f.Close()
-	enc := json.NewEncoder(f)
-	enc.Encode(reports.Record{Kernel: &reports.Kernel{Release: "6.1.0-50-cloud-amd64"}})
-	for i := range d.streamed {
-		enc.Encode(reports.Record{Cell: &d.streamed[i]})
-	}
-	f.WriteString(`{"cell":{"feature":"attach/fe`) // torn by the crash
-	return d.outcome
-}
-
 func TestRunKeepsStreamedCellsAndMarksTheRestCrashed(t *testing.T) {
 	// A relative -out, as `make test` passes: targets get absolute paths.
 	t.Chdir(t.TempDir())
 	out := "reports/out"
 	suite := &Suite{Features: []string{"attach/kprobe", "attach/fentry", "attach/lsm"},
 		Areas: map[string]string{"attach/kprobe": "tracing", "attach/fentry": "tracing", "attach/lsm": "security"}}
-	target := dyingTarget{
-		streamed: []reports.Cell{{Feature: "attach/kprobe", Status: reports.Supported, Expected: reports.Supported}},
-		outcome:  Outcome{Status: RunPanic, Detail: "Kernel panic - not syncing: sysrq triggered crash"},
-	}
+	// It streams a cell, then ends the way a panicking kernel does.
+	target := fakeTarget{name: "vm", kernel: "6.1", fn: func(_ context.Context, dir string) Outcome {
+		if !filepath.IsAbs(dir) {
+			return Outcome{Status: RunError, Detail: "relative run dir " + dir}
+		}
+		writeStream(t, dir, `{"kernel":{"release":"6.1.0-50-cloud-amd64"}}`,
+			`{"cell":{"feature":"attach/kprobe","status":"supported","expected":"supported"}}`,
+			`{"cell":{"feature":"attach/fe`) // torn by the crash
+		return Outcome{Status: RunPanic, Detail: "Kernel panic - not syncing: sysrq triggered crash"}
+	}}
 	rep, err := Run(context.Background(), suite, []Target{target}, Options{Out: out, Log: &strings.Builder{}})
 	if err != nil {
 		t.Fatal(err)
