@@ -7,14 +7,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 
-	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
 // Host runs the suite on the machine's own kernel. It needs root: loading
 // most program types needs CAP_BPF, CAP_PERFMON or CAP_SYS_ADMIN.
-type Host struct{}
+type Host struct {
+	// Timeout bounds the suite's run; zero means only the caller's ctx.
+	Timeout time.Duration
+}
+
+// hostStopGrace is how long an interrupted or timed-out host suite may take
+// to end its spec and clean up before it is killed.
+const hostStopGrace = 10 * time.Second
 
 // ErrNotRoot says in one line why the host target cannot run.
 var ErrNotRoot = errors.New("the host target needs root (eBPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run it as root, e.g. sudo make matrix KERNEL=host")
@@ -32,7 +40,19 @@ func (Host) Kernel() string { return "host" }
 
 // Run runs the suite binary as a child process that writes its records
 // straight into the run's records file.
-func (Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome {
+//
+// The suite starts in a mount namespace of its own (private propagation,
+// which Go sets up before exec): the tracefs, securityfs and bpffs it
+// mounts exist for it alone and vanish with it, and no mount or unmount
+// elsewhere on the machine changes what it sees mid-run. Its verdicts then
+// depend neither on what the machine had mounted before nor on what else
+// runs beside it, and the machine is left as it was found.
+func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome {
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
 	log, err := os.Create(filepath.Join(dir, "suite.log"))
 	if err != nil {
 		return Outcome{Status: RunError, Detail: err.Error()}
@@ -41,8 +61,13 @@ func (Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome 
 
 	cmd := exec.CommandContext(ctx, s.Binary, s.Args(GinkgoReportFile(dir))...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), reports.CellsEnv+"="+RecordsFile(dir))
+	cmd.Env = append(os.Environ(), contract.CellsEnv+"="+RecordsFile(dir))
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	// Stop it the way a user's Ctrl-C would, so Ginkgo ends the running
+	// spec and its cleanups (cgroups, namespaces) run; kill it if it hangs.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = hostStopGrace
 
 	p.Printf("running %d specs on the host kernel", len(s.Features))
 	stop := p.Watch(RecordsFile(dir))
@@ -55,10 +80,9 @@ func (Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome 
 	case ctx.Err() != nil:
 		return Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
 	case err == nil:
-		return Outcome{Status: RunOK}
-	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		// Specs failed: unexpected cells, recorded as such. The run itself is fine.
-		return Outcome{Status: RunOK}
+		return SuiteExit(0, "")
+	case errors.As(err, &exit) && exit.ExitCode() >= 0:
+		return SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
 	default:
 		return Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
 	}

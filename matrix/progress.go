@@ -55,7 +55,8 @@ func (p *Progress) Cell(c reports.Cell) {
 	}
 }
 
-// Summary prints how a run ended and what its cells say.
+// Summary prints how a run ended and what its cells say, and for a run that
+// did not end well the first line of its detail: the cause.
 func (p *Progress) Summary(run reports.Run) {
 	counts := map[reports.Status]int{}
 	unexpected := 0
@@ -65,14 +66,22 @@ func (p *Progress) Summary(run reports.Run) {
 			unexpected++
 		}
 	}
-	line := fmt.Sprintf("%s in %.1fs, kernel %s: %d cells, %d supported, %d unsupported",
-		run.Status, run.WallTime, run.Kernel.Release, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
+	release := run.Kernel.Release
+	if release == "" {
+		release = "unknown" // the suite never said
+	}
+	line := fmt.Sprintf("%s in %.1fs, kernel %s, seed %d: %d cells, %d supported, %d unsupported",
+		run.Status, run.WallTime, release, run.Seed, len(run.Cells), counts[reports.Supported], counts[reports.Unsupported])
 	for _, s := range reports.Statuses[2:] {
 		if counts[s] > 0 {
 			line += fmt.Sprintf(", %d %s", counts[s], s)
 		}
 	}
-	p.Printf("%s, %d unexpected", line, unexpected)
+	line = fmt.Sprintf("%s, %d unexpected", line, unexpected)
+	if run.Status != RunOK && run.Detail != "" {
+		line += "; " + firstLine(run.Detail)
+	}
+	p.Printf("%s", line)
 }
 
 // Watch follows a record stream that another process appends to and notes

@@ -2,13 +2,18 @@ package matrix
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -32,17 +37,25 @@ const (
 	RunPanic   = "panic"
 	RunTimeout = "timeout"
 	RunError   = "error"
+	// RunInterrupted: a signal (SIGINT, SIGTERM) stopped the matrix during
+	// the run or before it started. --resume runs it again.
+	RunInterrupted = "interrupted"
 )
 
 // Outcome is how a target's run ended.
 type Outcome struct {
-	// Status is RunOK, RunPanic, RunTimeout or RunError.
+	// Status is RunOK, RunPanic, RunTimeout or RunError; the runner alone
+	// sets RunInterrupted.
 	Status string
 	// Detail says why a run did not end well: the console tail of a panic,
 	// the error of a broken start.
 	Detail string
 	// Package is the Debian package the kernel came from, when there is one.
 	Package string
+	// Sent is how many records the target saw the suite write, when it
+	// counts them (a VM's /init does): fewer lines in RecordsFile mean
+	// records were lost on the way. 0 means not counted.
+	Sent int
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -57,7 +70,7 @@ type Options struct {
 	Out string
 	// Jobs bounds how many targets run at once.
 	Jobs int
-	// Resume reuses the result of every target that already finished in Out.
+	// Resume reuses the result of every target that already ended ok in Out.
 	Resume bool
 	// Log receives progress; nil means os.Stderr.
 	Log io.Writer
@@ -82,87 +95,201 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		return nil, err
 	}
 	opts.Out = out
+	if err := CheckTargets(targets); err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
 	rep := &reports.Report{Schema: reports.SchemaVersion, Tool: opts.Tool, Host: host, Generated: time.Now().UTC()}
 	rep.Runs = make([]reports.Run, len(targets))
 
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		saveErrs []error
+	)
 	sem := make(chan struct{}, opts.Jobs)
 	for i, t := range targets {
+		dir := filepath.Join(opts.Out, "runs", RunName(t))
+		p := NewProgress(opts.Log, label(t), len(s.Features))
+		if opts.Resume {
+			if prev, ok := finished(dir, p); ok {
+				rep.Runs[i] = prev
+				continue
+			}
+		}
+		// Slots are taken here, in order, so that with --jobs 1 kernels
+		// run in the order given; an interrupt starts no more runs.
+		if !acquire(ctx, sem) {
+			rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
+			p.Summary(rep.Runs[i])
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
-			rep.Runs[i] = runOne(ctx, s, t, opts)
+			var err error
+			rep.Runs[i], err = runOne(ctx, s, t, opts.Out, dir, p)
+			if err != nil {
+				mu.Lock()
+				saveErrs = append(saveErrs, err)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
 
 	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {
-		return nil, err
+		saveErrs = append(saveErrs, err)
 	}
-	return rep, nil
+	return rep, errors.Join(saveErrs...)
+}
+
+// acquire takes a slot of sem unless ctx is done first.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		if ctx.Err() != nil {
+			<-sem
+			return false
+		}
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// label names a target in progress lines: "vm 5.10", "host" (not "host host").
+func label(t Target) string {
+	if t.Name() == t.Kernel() {
+		return t.Name()
+	}
+	return t.Name() + " " + t.Kernel()
+}
+
+// runFile is where a run's result is saved once it ended.
+func runFile(dir string) string { return filepath.Join(dir, "run.json") }
+
+// finished returns the saved result of a run in dir if it ended ok: --resume
+// reuses only those, and redoes every run that was interrupted or broke.
+func finished(dir string, p *Progress) (reports.Run, bool) {
+	var prev reports.Run
+	data, err := os.ReadFile(runFile(dir))
+	if err != nil || json.Unmarshal(data, &prev) != nil {
+		return prev, false
+	}
+	if prev.Status != RunOK {
+		p.Printf("ended %s last time (%s), running it again", prev.Status, firstLine(prev.Detail))
+		return prev, false
+	}
+	p.Printf("already done (%s), reused", runFile(dir))
+	return prev, true
 }
 
 // runOne runs one target in its own directory and turns its stream into a
-// reports.Run, accounting for every planned feature.
-func runOne(ctx context.Context, s *Suite, t Target, opts Options) reports.Run {
-	dir := filepath.Join(opts.Out, "runs", strings.ReplaceAll(t.Name(), "/", "-")+"-"+t.Kernel())
-	done := filepath.Join(dir, "run.json")
-	label := t.Name() + " " + t.Kernel()
-	if t.Name() == t.Kernel() {
-		label = t.Name() // "host", not "host host"
-	}
-	p := NewProgress(opts.Log, label, len(s.Features))
-	if opts.Resume {
-		var prev reports.Run
-		if data, err := os.ReadFile(done); err == nil && json.Unmarshal(data, &prev) == nil {
-			p.Printf("already done (%s), reused", done)
-			return prev
-		}
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return errorRun(t, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errorRun(t, err)
-	}
-
+// reports.Run, accounting for every planned feature. The error is a failure
+// to save the run's result.
+func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (reports.Run, error) {
 	start := time.Now()
-	out := t.Run(ctx, s, dir, p)
-	run := collect(s, t, dir, out)
+	var res Outcome
+	full := ""
+	if err := makeRunDir(out, dir); err != nil {
+		res = Outcome{Status: RunError, Detail: err.Error()}
+	} else {
+		stop := watchDisk(dir, &full)
+		res = t.Run(ctx, s, dir, p)
+		stop()
+	}
+	run := collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
 	p.Summary(run)
-	if err := writeJSON(done, run); err != nil {
-		p.Printf("cannot save %s: %v", done, err)
+	if err := writeJSON(runFile(dir), run); err != nil {
+		err = fmt.Errorf("save the result of %s: %w", label(t), err)
+		p.Printf("%v", err)
+		return run, err
 	}
-	return run
+	return run, nil
 }
 
-// collect reads what a run streamed. Features the suite never reported get a
-// cell all the same: crashed or timeout with the console tail when the target
-// died, error otherwise, so a report never silently shrinks.
-func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
-	run := reports.Run{Target: t.Name(), Status: out.Status, Detail: out.Detail}
-	var kernel *reports.Kernel
-	var cells []reports.Cell
-	f, err := os.Open(RecordsFile(dir))
-	if err == nil {
-		var stream *reports.Stream
-		stream, err = reports.ReadStream(RecordsFile(dir), f)
-		f.Close()
-		if stream != nil {
-			kernel, cells = stream.Kernel, stream.Cells
-			run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+// makeRunDir empties dir, which must be inside out, for a new run.
+func makeRunDir(out, dir string) error {
+	if err := inside(out, dir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// RunName is the name of t's directory under Out/runs: "vm-5.10",
+// "container-bpf-caps-host". It holds only [A-Za-z0-9._-], whatever the
+// target and kernel are called: a kernel given as a path
+// ("../../victim", "/boot/vmlinuz") becomes "custom-<base>-<hash of the
+// absolute path>", so no name can lead a run's RemoveAll outside Out.
+func RunName(t Target) string {
+	kernel := t.Kernel()
+	if !plainName.MatchString(kernel) {
+		abs, err := filepath.Abs(kernel)
+		if err != nil {
+			abs = kernel
 		}
+		sum := sha256.Sum256([]byte(abs))
+		base := strings.Trim(unsafeChars.ReplaceAllString(filepath.Base(abs), "_"), "._")
+		kernel = fmt.Sprintf("custom-%s-%x", base, sum[:4])
 	}
-	if err != nil && run.Status == RunOK {
-		run.Status, run.Detail = RunError, err.Error()
+	return unsafeChars.ReplaceAllString(t.Name(), "-") + "-" + kernel
+}
+
+var (
+	plainName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+)
+
+// inside returns an error unless dir is strictly inside out: the last check
+// before a run's directory is removed.
+func inside(out, dir string) error {
+	rel, err := filepath.Rel(out, dir)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Errorf("run directory %s is not inside --out %s: refusing to remove it", dir, out)
 	}
-	if kernel != nil {
-		run.Kernel = *kernel
+	return nil
+}
+
+// CheckTargets refuses a target list in which two targets would share a run
+// directory (--kernel 5.10,5.10): they would overwrite each other's cells.
+// Run checks it too; the CLI calls it first to say so before anything starts.
+func CheckTargets(targets []Target) error {
+	seen := map[string]Target{}
+	for _, t := range targets {
+		name := RunName(t)
+		if prev, ok := seen[name]; ok {
+			return fmt.Errorf("%s %s and %s %s are the same target (both would write runs/%s): name each kernel and target once", prev.Name(), prev.Kernel(), t.Name(), t.Kernel(), name)
+		}
+		seen[name] = t
+	}
+	return nil
+}
+
+// collect reads what a run streamed and decides its status; full says the
+// disk holding dir was full during the run, stopped is the cause of an
+// interrupt that cut it, and dir "" a run an interrupt came before. Features the suite never reported get a cell all the same:
+// crashed or timeout with the console tail when the target died, error
+// otherwise, so a report never silently shrinks.
+func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped error) reports.Run {
+	run := reports.Run{Target: t.Name(), Seed: s.Seed}
+	stream, err := &reports.Stream{}, error(nil)
+	var failures map[string]string
+	if dir != "" {
+		stream, err = readStream(RecordsFile(dir))
+		failures = ginkgoFailures(dir)
+	}
+	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, full, stopped)
+	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+	cells := stream.Cells
+	if stream.Kernel != nil {
+		run.Kernel = *stream.Kernel
 	}
 	run.Kernel.Name, run.Kernel.Package = t.Kernel(), out.Package
 
@@ -170,13 +297,14 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 	for _, c := range cells {
 		seen[c.Feature] = true
 	}
-	failures := ginkgoFailures(dir)
 	for _, id := range s.Features {
 		if seen[id] {
 			continue
 		}
 		c := reports.Cell{Feature: id, Area: s.Areas[id], Unexpected: true}
 		switch run.Status {
+		case RunInterrupted:
+			c.Status, c.Evidence = reports.Error, stopped.Error()+" before this cell ended"
 		case RunPanic:
 			c.Status, c.Evidence = reports.Crashed, "the kernel died before this cell ended; console tail: "+out.Detail
 		case RunTimeout:
@@ -185,14 +313,101 @@ func collect(s *Suite, t Target, dir string, out Outcome) reports.Run {
 			c.Status, c.Evidence = reports.Error, "the suite wrote no cell for this feature"
 			if msg := failures[id]; msg != "" {
 				c.Evidence += ": " + msg
-			} else if out.Detail != "" {
-				c.Evidence += ": " + out.Detail
+			} else if run.Detail != "" {
+				c.Evidence += ": " + run.Detail
 			}
 		}
 		cells = append(cells, c)
 	}
 	run.Cells = cells
 	return run
+}
+
+// settle is where a run's status is decided, from how the target says it
+// ended (out) and what reached the host (stream, read with readErr). A run
+// cut by an interrupt (stopped) is interrupted, one an interrupt came before
+// (dir "") too. A run that ended well is an error all the same if lines of
+// its stream were lost, if fewer records arrived than the target counted, or
+// if it wrote no cell although features were planned; and any run is an
+// error when the disk holding its directory was full (full says so), because
+// its output may be cut anywhere. The first line of the detail is the cause.
+func settle(out Outcome, stream *reports.Stream, readErr error, planned int, dir, full string, stopped error) (status, detail string) {
+	switch {
+	case dir == "":
+		return RunInterrupted, stopped.Error() + " before the run started"
+	case stopped != nil:
+		return RunInterrupted, joinDetail(stopped.Error(), out.Detail)
+	}
+	status, detail = out.Status, out.Detail
+	var problems []string
+	if full != "" {
+		problems = append(problems, full)
+	}
+	if readErr != nil && (status == RunOK || !errors.Is(readErr, fs.ErrNotExist)) {
+		problems = append(problems, readErr.Error())
+	}
+	if stream.Lines < out.Sent {
+		problems = append(problems, fmt.Sprintf("the target sent %d records but %d lines reached %s", out.Sent, stream.Lines, RecordsFile(dir)))
+	}
+	if len(problems) == 0 && len(stream.Cells) == 0 && planned > 0 && status == RunOK {
+		problems = append(problems, fmt.Sprintf("the target wrote no cell of the %d planned", planned))
+	}
+	switch {
+	case len(problems) == 0:
+		return status, detail
+	case status == RunOK || full != "":
+		return RunError, joinDetail(strings.Join(problems, "; "), detail)
+	default:
+		return status, joinDetail(detail, strings.Join(problems, "; "))
+	}
+}
+
+// watchDisk sets *full, once, when the file system holding dir has no block
+// left for this process (root may use the reserved ones) while a target
+// runs: qemu then drops what the guest writes, the suite's own writes fail,
+// and space the target frees when it ends (a VM's initramfs) would hide it
+// afterwards. stop checks a last time.
+func watchDisk(dir string, full *string) (stop func()) {
+	check := func() bool {
+		var st syscall.Statfs_t
+		if syscall.Statfs(dir, &st) != nil {
+			return false
+		}
+		free := st.Bavail
+		if os.Geteuid() == 0 {
+			free = st.Bfree
+		}
+		if free == 0 && *full == "" {
+			*full = fmt.Sprintf("no space left on the file system holding %s: the target's output may be cut short", dir)
+		}
+		return *full != ""
+	}
+	stopPoll := Poll(time.Second, check)
+	return func() { stopPoll(); check() }
+}
+
+// readStream reads a run's record stream; the stream is never nil.
+func readStream(path string) (*reports.Stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return &reports.Stream{}, err
+	}
+	defer f.Close()
+	return reports.ReadStream(path, f)
+}
+
+// joinDetail joins two parts of a run's detail, a line apart.
+func joinDetail(first, then string) string {
+	if first == "" || then == "" {
+		return first + then
+	}
+	return first + "\n" + then
+}
+
+// firstLine is the first line of s: the cause, in a run's detail.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // ProbePointsFile is where a run's full probe point lists are kept.
@@ -236,10 +451,6 @@ func ginkgoFailures(dir string) map[string]string {
 	return failures
 }
 
-func errorRun(t Target, err error) reports.Run {
-	return reports.Run{Target: t.Name(), Kernel: reports.Kernel{Name: t.Kernel()}, Status: RunError, Detail: err.Error()}
-}
-
 // writeJSON writes v to path atomically: a reader never sees half a file.
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
@@ -251,6 +462,7 @@ func writeJSON(path string, v any) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -12,8 +12,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
 // Suite is the compiled suite binary and the features its specs will prove,
@@ -23,6 +27,9 @@ type Suite struct {
 	Binary string
 	// LabelFilter is passed to every run as --ginkgo.label-filter.
 	LabelFilter string
+	// Seed is passed to every run as --ginkgo.seed, which orders the specs
+	// at random: the same seed, the same order. 0 lets Ginkgo pick one.
+	Seed int64
 	// Features are the catalog IDs of the specs that will run, in order.
 	Features []string
 	// Areas maps each feature to its area, for cells the suite never wrote.
@@ -34,11 +41,8 @@ type Suite struct {
 // guest's payload; then lists the specs it will run by a Ginkgo dry run.
 func BuildSuite(ctx context.Context, moduleDir, dir, labelFilter string) (*Suite, error) {
 	bin := filepath.Join(dir, "suites.test")
-	cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./suites")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build suite binary: %v\n%s", err, out)
+	if err := GoBuild(ctx, moduleDir, dir, []string{"CGO_ENABLED=0"}, "test", "-c", "-o", bin, "./suites"); err != nil {
+		return nil, fmt.Errorf("build suite binary: %w", err)
 	}
 	s := &Suite{Binary: bin, LabelFilter: labelFilter}
 	if err := s.plan(ctx, dir); err != nil {
@@ -47,12 +51,57 @@ func BuildSuite(ctx context.Context, moduleDir, dir, labelFilter string) (*Suite
 	return s, nil
 }
 
+// GoBuild runs the go command with args in moduleDir, extra env added, for
+// a build into dir. The go command and the compilers it starts run in a
+// process group of their own, killed whole when ctx ends, and keep their
+// temporary files (GOTMPDIR) in a directory under dir that is removed when
+// they are gone: an interrupted build leaves no process and no go-build*
+// directory behind. When ctx ended, the error is its cause.
+func GoBuild(ctx context.Context, moduleDir, dir string, env []string, args ...string) error {
+	tmp, err := os.MkdirTemp(dir, "gotmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = moduleDir
+	cmd.Env = append(append(os.Environ(), env...), "GOTMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		if cmd.Process != nil {
+			waitGroupGone(cmd.Process.Pid)
+		}
+		return context.Cause(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// waitGroupGone waits, a few seconds at most, until no process of group
+// pgid is left: the compilers die of the SIGKILL a moment after the go
+// command, and may write into GOTMPDIR until then.
+func waitGroupGone(pgid int) {
+	for range 500 {
+		if syscall.Kill(-pgid, 0) != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Args are the suite binary's arguments for one run; jsonReport names the
 // file for Ginkgo's own JSON report.
 func (s *Suite) Args(jsonReport string) []string {
 	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.json-report=" + jsonReport}
 	if s.LabelFilter != "" {
 		args = append(args, "-ginkgo.label-filter="+s.LabelFilter)
+	}
+	if s.Seed != 0 {
+		args = append(args, fmt.Sprintf("-ginkgo.seed=%d", s.Seed))
 	}
 	return args
 }
@@ -114,6 +163,35 @@ func areaOf(sr types.SpecReport) string {
 		return labels[0]
 	}
 	return ""
+}
+
+// SuiteExit is how a run ended whose suite binary exited with code (not
+// killed): every target judges the exit code here. where points at the
+// suite's output: its log's last line and path, or a VM's console tail.
+func SuiteExit(code int, where string) Outcome {
+	switch code {
+	case 0, 1:
+		// 1: specs failed, which the cells record as unexpected. The run
+		// itself worked.
+		return Outcome{Status: RunOK}
+	case contract.ExitFactsChanged:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the kernel facts the predictions rest on changed while the suite ran (exit %d); %s", code, where)}
+	case contract.ExitRecordWrite:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite could not write a record and stopped (exit %d); %s", code, where)}
+	default:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("the suite exited %d; %s", code, where)}
+	}
+}
+
+// LastLine is the last non-empty line of the file at path, or "" if it
+// cannot be read: the line a failing tool's log usually explains itself in.
+func LastLine(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return lines[len(lines)-1]
 }
 
 func tail(s string, lines int) string {

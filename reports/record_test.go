@@ -5,27 +5,42 @@ import (
 	"testing"
 )
 
-func TestReadRecordsKeepsCellsBeforeATornLine(t *testing.T) {
-	stream := `{"kernel":{"release":"6.1.0-50-cloud-amd64"}}
-{"cell":{"feature":"attach/kprobe","status":"supported"}}
-{"cell":{"feature":"attach/fentry","sta`
-	k, cells, err := ReadRecords("cells.jsonl", strings.NewReader(stream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k == nil || k.Release != "6.1.0-50-cloud-amd64" {
-		t.Errorf("kernel = %+v", k)
-	}
-	if len(cells) != 1 || cells[0].Feature != "attach/kprobe" {
-		t.Errorf("cells = %+v, want the one complete cell", cells)
-	}
-}
-
-func TestReadRecordsRejectsAMalformedLineInTheMiddle(t *testing.T) {
-	stream := "{\"cell\":{\"feature\":\"a/b\",\"status\":\"supported\"}}\nnot json\n{\"cell\":{\"feature\":\"c/d\",\"status\":\"supported\"}}\n"
-	_, _, err := ReadRecords("cells.jsonl", strings.NewReader(stream))
-	if err == nil || !strings.Contains(err.Error(), "cells.jsonl line 2") {
-		t.Errorf("err = %v, want one naming cells.jsonl line 2", err)
+// TestReadStreamKeepsEveryRecord: a torn or garbled line loses only itself,
+// wherever it is, and the error names it.
+func TestReadStreamKeepsEveryRecord(t *testing.T) {
+	const (
+		kernel = `{"kernel":{"release":"6.1.0-50-cloud-amd64"}}`
+		kprobe = `{"cell":{"feature":"attach/kprobe","status":"supported"}}`
+		fentry = `{"cell":{"feature":"attach/fentry","status":"supported"}}`
+		torn   = `{"cell":{"feature":"attach/lsm","sta`
+	)
+	for _, tc := range []struct {
+		name, stream string
+		cells        int
+		lost         string // "" when nothing is lost
+	}{
+		{"clean", kernel + "\n" + kprobe + "\n" + fentry + "\n", 2, ""},
+		{"torn last line", kernel + "\n" + kprobe + "\n" + torn, 1, "1 of 3 lines are not records, the rest are kept: line 3 (unexpected end of JSON input)"},
+		{"torn line in the middle", kernel + "\n" + kprobe + "\n" + torn + "\n" + fentry + "\n", 2, "line 3 (unexpected end of JSON input)"},
+		{"garbage lines", kernel + "\nnot json\n" + kprobe + "\n{}\n" + torn + torn + "\nx\n" + fentry + "\n", 2, "4 of 7 lines are not records, the rest are kept: line 2 (invalid character 'o' in literal null (expecting 'u')), line 4 (no kernel, cell or probepoints record), line 5 (invalid character 'c' after object key), and 1 more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := ReadStream("cells.jsonl", strings.NewReader(tc.stream))
+			if s.Kernel == nil || s.Kernel.Release != "6.1.0-50-cloud-amd64" {
+				t.Errorf("kernel = %+v", s.Kernel)
+			}
+			if len(s.Cells) != tc.cells {
+				t.Errorf("cells = %+v, want %d", s.Cells, tc.cells)
+			}
+			switch {
+			case tc.lost == "" && err != nil:
+				t.Errorf("err = %v", err)
+			case tc.lost != "" && (err == nil || !strings.HasPrefix(err.Error(), "records cells.jsonl: ") || !strings.Contains(err.Error(), tc.lost)):
+				t.Errorf("err = %v, want one containing %q", err, tc.lost)
+			case err != nil && strings.Contains(err.Error(), "\n"):
+				t.Errorf("err %q is more than one line", err)
+			}
+		})
 	}
 }
 

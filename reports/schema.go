@@ -118,13 +118,17 @@ type Run struct {
 	Kernel Kernel `json:"kernel"`
 	// Target is "host", "vm" or "container/<profile>".
 	Target string `json:"target"`
-	// Status is how the run ended: ok, panic, timeout or error.
+	// Status is how the run ended: ok, panic, timeout, error or interrupted
+	// (a signal stopped the matrix during or before the run).
 	Status   string    `json:"status"`
 	Detail   string    `json:"detail,omitempty"`
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	Cells    []Cell    `json:"cells"`
 	WallTime float64   `json:"wall_seconds"`
+	// Seed is Ginkgo's random seed of the run's spec order: `bpfmatrix run
+	// --seed N` runs the specs in the same order again.
+	Seed int64 `json:"seed,omitempty"`
 	// ProbePoints is the kernel's inventory of event sources, when the
 	// probepoints suite ran; its full lists are in a file beside the run.
 	ProbePoints *ProbePoints `json:"probepoints,omitempty"`

@@ -36,6 +36,9 @@ func bench(args []string) error {
 	if *runs < 1 {
 		return badInput("--runs %d: want at least 1", *runs)
 	}
+	if err := checkLabelFilter(*labels); err != nil {
+		return err
+	}
 	names := splitList(*kernels)
 	if len(names) == 1 && names[0] == "all" {
 		names = vmimages.Names()[1:]

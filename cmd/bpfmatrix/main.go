@@ -6,13 +6,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -36,10 +42,38 @@ func (e usageError) Error() string { return e.msg }
 
 func badInput(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// unexpectedError means the run worked and found unexpected cells: exit 1.
+// unexpectedError means the run found unexpected cells or broken runs, or
+// could not save them: exit 1.
 type unexpectedError struct{ msg string }
 
 func (e unexpectedError) Error() string { return e.msg }
+
+// interrupted is the cause of a command stopped by a signal: it exits
+// 128+signal, as a shell reports a process the signal killed.
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + unix.SignalName(e.sig) }
+
+// Is makes an interrupt a cancellation to code that checks for one.
+func (e interrupted) Is(target error) bool { return target == context.Canceled }
+
+// notifyInterrupt returns a context cancelled at the first SIGINT or
+// SIGTERM, with an interrupted cause that names the signal; stop ends the
+// watch. Targets and builds stop by the context, and their results say
+// which signal stopped them.
+func notifyInterrupt() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(interrupted{sig.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
+}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -57,10 +91,14 @@ func main() {
 	}
 	err := cmd.run(os.Args[2:])
 	var unexpected unexpectedError
+	var stopped interrupted
 	switch {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
+	case errors.As(err, &stopped):
+		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+		os.Exit(128 + int(stopped.sig))
 	case errors.As(err, &unexpected):
 		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 		os.Exit(1)
@@ -86,6 +124,19 @@ func usage() {
 // which turns on slog diagnostics (off by default).
 func newFlags(name string) (*flag.FlagSet, *bool) {
 	fs := flag.NewFlagSet("bpfmatrix "+name, flag.ContinueOnError)
+	// The flag package prints a bad value's error, then the usage; Parse
+	// returns the error too, which main prints as the one line. So the
+	// usage goes out only when nothing was printed before it: for -h.
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	fs.Usage = func() {
+		if printed.Len() > 0 {
+			return
+		}
+		fs.SetOutput(os.Stderr)
+		fmt.Fprintf(os.Stderr, "usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
 	verbose := fs.Bool("v", false, "print diagnostics")
 	return fs, verbose
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -76,6 +79,19 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"report", "diff", old, old}, 0, ""},
 		{[]string{"report", "diff", old, regressed}, 1, "1 regression from"},
 		{[]string{"run", "--kernel", "9.99", "--check"}, 2, `unknown kernel "9.99": known kernels are host, 5.10`},
+		{[]string{"run", "--kernel", "5.10,6.1,5.10", "--check"}, 2, "vm 5.10 and vm 5.10 are the same target"},
+		{[]string{"run", "--kernel", "5.10", "--jobs", "0", "--check"}, 2, "--jobs 0: want at least 1"},
+		{[]string{"run", "--kernel", "5.10", "--jobs", "-3", "--check"}, 2, "--jobs -3: want at least 1"},
+		{[]string{"run", "--kernel", "5.10", "--jobs", "two", "--check"}, 2, `invalid value "two" for flag -jobs`},
+		{[]string{"run", "--kernel", "5.10", "--timeout", "0", "--check"}, 2, "--timeout 0s: want a positive time limit"},
+		{[]string{"run", "--kernel", "5.10", "--timeout", "-1s", "--check"}, 2, "--timeout -1s: want a positive time limit"},
+		{[]string{"run", "--kernel", "5.10", "--target", "vms", "--check"}, 2, `unknown target "vms"`},
+		{[]string{"run", "--kernel", "5.10", "--label-filter", "tracing && (kprobe", "--check"}, 2, `--label-filter "tracing && (kprobe": Mismatched '(' - could not find matching ')'. (at character 12)`},
+		{[]string{"run", "--kernel", "5.10", "--label-filter", "tracing ||", "--check"}, 2, "Unexpected EOF."},
+		{[]string{"run", "--kernel", "5.10", "--seed", "0", "--check"}, 2, "--seed 0: want a positive number"},
+		{[]string{"run", "--kernel", "5.10", "--seed", "-5", "--check"}, 2, "--seed -5: want a positive number"},
+		{[]string{"run", "--kernel", "5.10", "--seed", "1e3", "--check"}, 2, `invalid value "1e3" for flag -seed`},
+		{[]string{"run", "--kernel", "5.10", "--memory", "100", "--check"}, 2, "--cpus 2 --memory 100: want at least 1 CPU and 256 MiB"},
 		{[]string{"report", "render", malformed, "--out", dir}, 2, "bad.json"},
 		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
 		{[]string{"help"}, 0, "usage: bpfmatrix"},
@@ -89,6 +105,17 @@ func TestExitCodes(t *testing.T) {
 		}
 		if tc.code == 2 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("bpfmatrix %s: bad input must be one line, got %q", strings.Join(tc.args, " "), stderr)
+		}
+	}
+}
+
+// TestInterruptedNamesTheSignal: an interrupt is a cancellation to the
+// targets (a VM's judge takes it for one) and names the signal.
+func TestInterruptedNamesTheSignal(t *testing.T) {
+	for sig, want := range map[syscall.Signal]string{syscall.SIGINT: "interrupted by SIGINT", syscall.SIGTERM: "interrupted by SIGTERM"} {
+		err := fmt.Errorf("boot: %w", interrupted{sig})
+		if !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%v: %q, canceled %v; want %q and a cancellation", sig, err, errors.Is(err, context.Canceled), want)
 		}
 	}
 }

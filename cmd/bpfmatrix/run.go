@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"syscall"
+	"strings"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -25,9 +30,10 @@ func runMatrix(args []string) error {
 	kinds := fs.String("target", "", targetFlagDoc)
 	out := fs.String("out", "reports/out", "output directory")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
-	resume := fs.Bool("resume", false, "reuse runs that already finished in -out")
+	resume := fs.Bool("resume", false, "reuse the runs that ended ok in -out and run the others again")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
+	seed := fs.Int64("seed", 0, "Ginkgo's random seed of the suites' spec order, the same for every target (default: a random one, printed in each run's summary)")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
 	check := fs.Bool("check", false, "only check the kernels and targets named, then exit: make runs it before installing anything")
 	vmf := addVMFlags(fs)
@@ -35,13 +41,34 @@ func runMatrix(args []string) error {
 		return err
 	}
 	setupLog(*verbose)
-
-	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
-	if err != nil || *check {
+	if *jobs < 1 {
+		return badInput("--jobs %d: want at least 1 target at a time", *jobs)
+	}
+	if *timeout <= 0 {
+		return badInput("--timeout %s: want a positive time limit such as 10m", *timeout)
+	}
+	if err := checkLabelFilter(*labels); err != nil {
 		return err
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	if *seed < 0 || *seed == 0 && isSet(fs, "seed") {
+		return badInput("--seed %d: want a positive number, such as the seed a run's summary printed", *seed)
+	}
+	if *seed == 0 {
+		*seed = 1 + rand.Int64N(math.MaxInt32)
+	}
+
+	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
+	if err != nil {
+		return err
+	}
+	if err := matrix.CheckTargets(targets); err != nil {
+		return badInput("%v", err)
+	}
+	if *check {
+		return nil
+	}
+	ctx, stop := notifyInterrupt()
+	defer stop()
 
 	start := time.Now()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -56,17 +83,28 @@ func runMatrix(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "building the suite binary\n")
 	suite, err := matrix.BuildSuite(ctx, *module, buildDir, vmf.labelFilter(*labels))
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if err != nil {
 		return err
 	}
+	suite.Seed = *seed
 	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
-	if err != nil {
+	if rep == nil {
 		return err
 	}
-	if err := writeRendered(rep, *out); err != nil {
-		return err
+	if err == nil {
+		err = writeRendered(rep, *out)
 	}
 	fmt.Fprintf(os.Stderr, "wall time %.1fs; report in %s\n", time.Since(start).Seconds(), filepath.Join(*out, "report.json"))
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if err != nil {
+		// The runs ended, their results are not all on disk: a broken run.
+		return unexpectedError{"results not saved: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
 	return verdict(rep)
 }
 
@@ -82,7 +120,7 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 			if err := (matrix.Host{}).CheckRoot(); err != nil {
 				return nil, err
 			}
-			targets = append(targets, matrix.Host{})
+			targets = append(targets, matrix.Host{Timeout: timeout})
 			continue
 		}
 		t, err := vmTarget(name, timeout)
@@ -92,6 +130,35 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 		targets = append(targets, t)
 	}
 	return targets, nil
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// checkLabelFilter refuses a --label-filter that Ginkgo could not parse, in
+// one line, before the suite is built: Ginkgo's own report of it is a
+// coloured block printed by every target's run.
+func checkLabelFilter(filter string) error {
+	_, err := types.ParseLabelFilter(filter)
+	if err == nil {
+		return nil
+	}
+	why := err.Error()
+	var gerr types.GinkgoError
+	if errors.As(err, &gerr) {
+		// The message is the filter, the offending character marked up,
+		// then a line that says what is wrong with it.
+		marked, reason, _ := strings.Cut(gerr.Message, "\n")
+		why = reason
+		if at := strings.Index(marked, "{{red}}"); at >= 0 {
+			why = fmt.Sprintf("%s (at character %d)", reason, at+1)
+		}
+	}
+	return badInput("--label-filter %q: %s; see https://onsi.github.io/ginkgo/#spec-labels", filter, why)
 }
 
 // verdict turns unexpected cells and broken runs into exit code 1.

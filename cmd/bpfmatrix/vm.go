@@ -4,8 +4,8 @@ import (
 	"flag"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
-	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
 	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
@@ -46,9 +46,9 @@ func (f *vmFlags) labelFilter(user string) string {
 		return user
 	}
 	if user == "" {
-		return "!" + guest.CrashLabel
+		return "!" + contract.CrashLabel
 	}
-	return "(" + user + ") && !" + guest.CrashLabel
+	return "(" + user + ") && !" + contract.CrashLabel
 }
 
 // config returns the VM configuration of this run, made once.
@@ -67,7 +67,7 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 		cfg.ModuleDir = m.Value.String()
 	}
 	if *f.crashTest {
-		cfg.Env = append(cfg.Env, guest.AllowCrashEnv+"=1")
+		cfg.Env = append(cfg.Env, contract.AllowCrashEnv+"=1")
 	}
 	f.cfg = cfg
 	return cfg

@@ -39,6 +39,11 @@ const (
 	// while the suite ran (say, tracefs was unmounted under it), so its
 	// verdicts are in doubt; stderr says what changed.
 	ExitFactsChanged = 3
+	// ExitRecordWrite: the suite could not write a record (sysexits'
+	// EX_IOERR). It stops at the first such record: the rest would be lost
+	// too, and on a full disk the exit code is the one thing that still
+	// reaches the runner.
+	ExitRecordWrite = 74
 )
 
 // KernelFS are the pseudo filesystems eBPF features need, where the suite

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
-	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // outDir is where the run's directory appears inside the container.
@@ -85,11 +85,13 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		return matrix.Outcome{Status: matrix.RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v; %s", time.Since(start).Round(time.Millisecond), ctx.Err(), setup)}
 	case err == nil:
 		return matrix.Outcome{Status: matrix.RunOK, Detail: setup}
-	case errors.As(err, &exit) && exit.ExitCode() == 1:
-		// Specs failed: unexpected cells, recorded as such.
-		return matrix.Outcome{Status: matrix.RunOK, Detail: setup}
+	case errors.As(err, &exit) && exit.ExitCode() >= 0 && exit.ExitCode() < 125:
+		// podman passes the suite's exit code on; 125 and up are its own.
+		out := matrix.SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", matrix.LastLine(log.Name()), log.Name()))
+		out.Detail = strings.TrimPrefix(out.Detail+"; "+setup, "; ")
+		return out
 	default:
-		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("podman run: %v: %s (log: %s); %s", err, lastLine(log.Name()), log.Name(), setup)}
+		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("podman run: %v: %s (log: %s); %s", err, matrix.LastLine(log.Name()), log.Name(), setup)}
 	}
 }
 
@@ -109,7 +111,7 @@ func (t *Target) runArgs(image, dir string, mounts []Mount, s *matrix.Suite) []s
 	args = append(args,
 		"--volume="+dir+":"+outDir+":rw",
 		"--workdir="+outDir,
-		"--env="+reports.CellsEnv+"="+matrix.RecordsFile(outDir),
+		"--env="+contract.CellsEnv+"="+matrix.RecordsFile(outDir),
 		image)
 	return append(args, s.Args(matrix.GinkgoReportFile(outDir))...)
 }
@@ -146,13 +148,4 @@ func writable(path string) error {
 	}
 	f.Close()
 	return os.Chmod(path, 0o666) // past the umask
-}
-
-func lastLine(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	return lines[len(lines)-1]
 }

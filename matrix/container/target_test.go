@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -34,7 +35,7 @@ func TestRunArgs(t *testing.T) {
 		"--security-opt=seccomp=/state/seccomp-bpf.json",
 		"--volume=/sys/fs/bpf:/sys/fs/bpf:rw", "--volume=/sys/kernel/security:/sys/kernel/security:ro",
 		"--volume=/out/run:/bpfmatrix:rw",
-		"--env=" + reports.CellsEnv + "=/bpfmatrix/cells.jsonl",
+		"--env=" + contract.CellsEnv + "=/bpfmatrix/cells.jsonl",
 		"-ginkgo.json-report=/bpfmatrix/ginkgo.json", "-ginkgo.label-filter=tracing",
 	} {
 		if !slices.Contains(args, want) {

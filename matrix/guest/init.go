@@ -3,6 +3,7 @@
 package guest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
 // mounts are the filesystems the suite needs, in order: devtmpfs for the
@@ -93,21 +96,49 @@ func run() (code int, suite time.Duration, err error) {
 		return 0, 0, err
 	}
 	defer cells.Close()
+	// The suite writes its records into a pipe that /init copies to the
+	// records port, counting them. The host compares the count with the
+	// lines that reached its file: records it could not store (on a full
+	// disk qemu drops them) make the run an error, not an empty success.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, 0, fmt.Errorf("record pipe: %w", err)
+	}
+	var sent int
+	relayed := make(chan error, 1)
+	go func() {
+		var err error
+		sent, err = relay(cells, r)
+		relayed <- err
+	}()
 
 	cmd := exec.Command(SuitePath, plan.Args...)
 	cmd.Dir = "/tmp"
-	cmd.Env = append([]string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp"}, plan.Env...)
+	cmd.Env = append([]string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp", contract.CellsEnv + "=/proc/self/fd/3"}, plan.Env...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.ExtraFiles = []*os.File{w} // fd 3
 	fmt.Printf("%s %s\n", ReadyMarker, uptime())
 	start := time.Now()
 	err = cmd.Run()
 	suite = time.Since(start)
+	w.Close()
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
 	case err != nil:
 		return 0, suite, fmt.Errorf("run %s: %w", SuitePath, err)
+	}
+	// What the suite wrote is in the pipe now; only a process it left
+	// behind, holding the pipe open, could keep the relay from its end.
+	_ = r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	err = <-relayed
+	fmt.Println(RecordsLine(sent))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		fmt.Printf("%s a process the suite started still holds the record pipe open\n", ErrorMarker)
+	case err != nil:
+		return code, suite, err
 	}
 	// tcdrain: every record must have left the UART before power-off.
 	_ = unix.IoctlSetInt(int(cells.Fd()), unix.TCSBRK, 1)
@@ -118,6 +149,29 @@ func run() (code int, suite time.Duration, err error) {
 		copyReport()
 	}
 	return code, suite, nil
+}
+
+// relay copies the record stream from r to the records port and counts its
+// lines. It closes r when it stops: if the port fails, the suite's next
+// record fails too, and the suite stops with contract.ExitRecordWrite.
+func relay(port io.Writer, r *os.File) (lines int, err error) {
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+			if _, err := port.Write(buf[:n]); err != nil {
+				return lines, fmt.Errorf("copy records to %s: %w", CellsDevice, err)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
 }
 
 // attachConsole makes /dev/console the standard streams: the initramfs has

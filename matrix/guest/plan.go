@@ -20,28 +20,14 @@ const (
 	// SuitePath is the suite binary.
 	SuitePath = "/bin/suites.test"
 	// CellsDevice is the second serial port: the host points it at the run's
-	// records file, so the suite's record stream lands there unchanged.
+	// records file, and /init relays the suite's record stream to it
+	// unchanged.
 	CellsDevice = "/dev/ttyS1"
 	// GinkgoDevice is the third serial port: the suite's Ginkgo JSON report
 	// is copied there after the run, for the failures of specs that broke.
 	GinkgoDevice = "/dev/ttyS2"
 	// GinkgoReport is where the suite writes its Ginkgo JSON report.
 	GinkgoReport = "/tmp/ginkgo.json"
-)
-
-// CmdlineFlag is on the kernel command line of every bpfmatrix guest. Specs
-// that must only ever run in a throwaway VM (the crash test) look for it in
-// /proc/cmdline, which a host's own boot never has. suites/harness keeps
-// the same string (harness.GuestCmdlineFlag); a test checks they agree.
-const CmdlineFlag = "bpfmatrix.guest=1"
-
-// The crash test's contract, repeated from suites/harness so that the host
-// binary need not link the suites (a test in matrix/vm checks they agree):
-// specs labelled CrashLabel are left out of every run's plan unless asked
-// for, and act only when AllowCrashEnv=1 is in their environment.
-const (
-	CrashLabel    = "crash"
-	AllowCrashEnv = "BPFMATRIX_ALLOW_CRASH"
 )
 
 // Plan is what /init does after mounting the kernel filesystems.
@@ -69,7 +55,17 @@ const (
 	InitMarker = "BPFMATRIX-INIT"
 	// ReadyMarker says the suite is about to start, with the guest's uptime.
 	ReadyMarker = "BPFMATRIX-READY"
+	// RecordsMarker precedes how many records /init passed from the suite
+	// to the records port: "BPFMATRIX-RECORDS 184". The host compares it
+	// with the lines that reached its file.
+	RecordsMarker = "BPFMATRIX-RECORDS"
 )
+
+// RecordsLine is the line /init prints after the suite's last record.
+func RecordsLine(n int) string { return fmt.Sprintf("%s %d", RecordsMarker, n) }
+
+// ParseRecords returns the count of a records marker line.
+func ParseRecords(line string) (n int, ok bool) { return parseMarker(line, RecordsMarker) }
 
 // ExitLine is the line /init prints when the suite ended with code after
 // running for suite (measured in the guest, for the bench).
@@ -93,17 +89,20 @@ func ParseSuiteTime(line string) (time.Duration, bool) {
 }
 
 // ParseExit returns the suite's exit code if line is an exit marker line.
-// Console lines may carry a carriage return and kernel messages may be
-// interleaved before the marker, so the marker is searched, not anchored.
-func ParseExit(line string) (code int, ok bool) {
-	i := strings.Index(line, ExitMarker+" ")
+func ParseExit(line string) (code int, ok bool) { return parseMarker(line, ExitMarker) }
+
+// parseMarker returns the number after marker in line. Console lines may
+// carry a carriage return and kernel messages may be interleaved before the
+// marker, so the marker is searched, not anchored.
+func parseMarker(line, marker string) (int, bool) {
+	i := strings.Index(line, marker+" ")
 	if i < 0 {
 		return 0, false
 	}
-	f := strings.Fields(line[i+len(ExitMarker):])
+	f := strings.Fields(line[i+len(marker):])
 	if len(f) == 0 {
 		return 0, false
 	}
-	code, err := strconv.Atoi(f[0])
-	return code, err == nil
+	n, err := strconv.Atoi(f[0])
+	return n, err == nil
 }

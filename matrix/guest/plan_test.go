@@ -20,3 +20,13 @@ func TestExitLineRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordsLineRoundTrip(t *testing.T) {
+	line := "[ 9.1] veth: link up\r" + RecordsLine(184) + "\r"
+	if n, ok := ParseRecords(line); !ok || n != 184 {
+		t.Errorf("ParseRecords(%q) = %d, %v; want 184", line, n, ok)
+	}
+	if _, ok := ParseRecords(ExitLine(0, 0)); ok {
+		t.Error("ParseRecords accepted an exit line")
+	}
+}

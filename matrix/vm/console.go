@@ -31,6 +31,8 @@ type console struct {
 	// exited is set when /init printed the exit marker, with the code.
 	exited bool
 	code   int
+	// records is how many records /init passed on to the records port.
+	records int
 	// suite is the suite's run time as the guest measured it.
 	suite time.Duration
 	// crash is the first line showing the kernel broke, and crashAt its
@@ -60,6 +62,9 @@ func readConsole(path string) (*console, error) {
 		if code, ok := guest.ParseExit(line); ok {
 			c.exited, c.code = true, code
 			c.suite, _ = guest.ParseSuiteTime(line)
+		}
+		if n, ok := guest.ParseRecords(line); ok {
+			c.records = n
 		}
 		if i := strings.Index(line, guest.ErrorMarker); i >= 0 {
 			c.initErr = append(c.initErr, line[i:])

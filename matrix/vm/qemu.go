@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -141,6 +142,10 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	cmd := exec.Command(path, m.Args()...)
 	cmd.Stderr = &stderr
 	cmd.Stdin = nil
+	// A process group of its own: a Ctrl-C at the terminal reaches the
+	// runner only, which stops qemu by ctx and records the run interrupted.
+	// Whatever ends the runner ends qemu too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", path, err)

@@ -13,23 +13,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
-	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
 )
-
-// Environment the suite reads inside the guest. CellsEnv is reports'; the
-// config variable is harness.ConfigEnv, repeated here so the host binary does
-// not link the suites (a test checks they agree).
-const configEnv = "BPFMATRIX_KERNEL_CONFIG"
 
 // Modules the features need, loaded in every guest: tc (cls_bpf, act_bpf,
 // and sch_ingress, which also provides clsact) and veth pairs for XDP and tc
@@ -120,7 +114,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	out := matrix.Outcome{Package: k.Package}
 	plan := guest.Plan{
 		Args: s.Args(guest.GinkgoReport),
-		Env:  append([]string{reports.CellsEnv + "=" + guest.CellsDevice}, t.cfg.Env...),
+		Env:  t.cfg.Env,
 	}
 	initrd := filepath.Join(dir, "initrd.cpio")
 	mods, err := WriteInitramfs(initrd, init, s.Binary, k, &plan, t.cfg.Gzip)
@@ -196,12 +190,10 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 		return matrix.Outcome{Status: matrix.RunPanic, Detail: fmt.Sprintf("the guest ended after %s without %s\n%s", took.Round(time.Millisecond), guest.ExitMarker, c.tail(tailLines))}
 	case len(c.initErr) > 0 && c.code == 125:
 		return matrix.Outcome{Status: matrix.RunError, Detail: strings.Join(c.initErr, "\n")}
-	case c.code == 0 || c.code == 1:
-		// 1: specs failed, which the cells record as unexpected.
-		return matrix.Outcome{Status: matrix.RunOK}
-	default:
-		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("the suite exited %d\n%s", c.code, c.tail(tailLines))}
 	}
+	out := matrix.SuiteExit(c.code, "console:\n"+c.tail(tailLines))
+	out.Sent = c.records
+	return out
 }
 
 // DefaultIdle is how long a guest may stay silent before it counts as hung.
@@ -236,7 +228,7 @@ func watchIdle(files []string, idle time.Duration, cancel context.CancelCauseFun
 
 // cmdline is the guest's extra command line: the guest flag, then the user's.
 func cmdline(extra string) string {
-	return strings.TrimSpace(guest.CmdlineFlag + " " + extra)
+	return strings.TrimSpace(contract.GuestCmdlineFlag + " " + extra)
 }
 
 // watchConsole prints a progress line when the suite starts.
@@ -276,7 +268,7 @@ func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Pl
 			if err := a.AddFile(conf, k.Config); err != nil {
 				return nil, err
 			}
-			plan.Env = append(plan.Env, configEnv+"="+conf)
+			plan.Env = append(plan.Env, contract.ConfigEnv+"="+conf)
 		}
 		if k.ModulesDir != "" {
 			mods, err := resolveModules(k.ModulesDir)
@@ -329,11 +321,9 @@ func resolveModules(dir string) ([]initramfs.Module, error) {
 // bpfmatrix module in moduleDir ("" = the current directory) into dir.
 func BuildInit(ctx context.Context, moduleDir, dir string) (string, error) {
 	bin := filepath.Join(dir, "guest-init")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build guest init: %v\n%s", err, out)
+	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
+	if err := matrix.GoBuild(ctx, moduleDir, dir, env, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init"); err != nil {
+		return "", fmt.Errorf("build guest init: %w", err)
 	}
 	return bin, nil
 }

@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 func TestArgs(t *testing.T) {
-	m := &Machine{Vmlinux: "vmlinux", Initrd: "initrd", Append: guest.CmdlineFlag, Serial: []string{"c.log", "cells.jsonl"}, Accel: "tcg"}
+	m := &Machine{Vmlinux: "vmlinux", Initrd: "initrd", Append: contract.GuestCmdlineFlag, Serial: []string{"c.log", "cells.jsonl"}, Accel: "tcg"}
 	got := strings.Join(m.Args(), " ")
 	for _, want := range []string{
 		"-accel tcg,thread=single -cpu max", "-m 1024", "-smp 2", "-no-reboot",
 		"-serial file:c.log -serial file:cells.jsonl", "-kernel vmlinux -initrd initrd",
-		"-append " + BaseCmdline + " " + guest.CmdlineFlag,
+		"-append " + BaseCmdline + " " + contract.GuestCmdlineFlag,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("qemu args lack %q:\n%s", want, got)
@@ -52,6 +53,7 @@ func TestJudge(t *testing.T) {
 		{"silent reset", boot, nil, matrix.RunPanic, "without BPFMATRIX-EXIT"},
 		{"init error", "BPFMATRIX-INIT-ERROR open /dev/ttyS1: no such device\r\nBPFMATRIX-EXIT 125 suite=0.000s\r\n", nil, matrix.RunError, "/dev/ttyS1"},
 		{"qemu failed", "", fmt.Errorf("qemu: exit status 1: could not load kernel"), matrix.RunError, "could not load kernel"},
+		{"record write failed", boot + "bpfmatrix: write BPFMATRIX_CELLS=/proc/self/fd/3: broken pipe\r\nBPFMATRIX-RECORDS 3\r\nBPFMATRIX-EXIT 74 suite=1.0s\r\n", nil, matrix.RunError, "the suite could not write a record and stopped (exit 74)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "console.log")
@@ -61,6 +63,9 @@ func TestJudge(t *testing.T) {
 			out := judge(path, 5*time.Second, c.runErr)
 			if out.Status != c.status || !strings.Contains(out.Detail, c.detail) {
 				t.Errorf("judge = %s %q; want %s containing %q", out.Status, out.Detail, c.status, c.detail)
+			}
+			if want := strings.Count(c.console, guest.RecordsMarker+" 3"); out.Sent != 3*want {
+				t.Errorf("judge counted %d records sent, want %d", out.Sent, 3*want)
 			}
 		})
 	}
@@ -135,7 +140,7 @@ func TestVMCrashKeepsCells(t *testing.T) {
 	}
 	// Only 6.1's guest may crash; 5.10 gets the same plan without the
 	// permission, so its crash spec refuses (a skipped cell) and it runs on.
-	rep, _ := runVM(t, []string{"6.1", "5.10"}, "tracing || crash", []string{guest.AllowCrashEnv + "=1"}, nil)
+	rep, _ := runVM(t, []string{"6.1", "5.10"}, "tracing || crash", []string{contract.AllowCrashEnv + "=1"}, nil)
 	crashed, next := rep.Runs[0], rep.Runs[1]
 	if crashed.Status != matrix.RunPanic || !strings.Contains(crashed.Detail, "sysrq") {
 		t.Fatalf("6.1: status %s, detail %q; want panic citing sysrq", crashed.Status, crashed.Detail)
@@ -155,8 +160,8 @@ func TestVMCrashKeepsCells(t *testing.T) {
 		t.Errorf("5.10 beside the crash: %s %q, want ok", next.Status, next.Kernel.Release)
 	}
 	for _, c := range next.Cells {
-		if c.Feature == "faults/crash" && (c.Status != reports.Skipped || !strings.Contains(c.Evidence, guest.AllowCrashEnv)) {
-			t.Errorf("5.10 faults/crash without permission: %s %q, want skipped naming %s", c.Status, c.Evidence, guest.AllowCrashEnv)
+		if c.Feature == "faults/crash" && (c.Status != reports.Skipped || !strings.Contains(c.Evidence, contract.AllowCrashEnv)) {
+			t.Errorf("5.10 faults/crash without permission: %s %q, want skipped naming %s", c.Status, c.Evidence, contract.AllowCrashEnv)
 		}
 	}
 }
@@ -169,7 +174,7 @@ func runVM(t *testing.T, kernels []string, labels string, envs ...[]string) (*re
 	defer cancel()
 	dir := t.TempDir()
 	if labels == "" {
-		labels = "!" + guest.CrashLabel
+		labels = "!" + contract.CrashLabel
 	}
 	s, err := matrix.BuildSuite(ctx, "../..", dir, labels)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -212,7 +213,7 @@ func runSuite(t *testing.T, bin string) []reports.Cell {
 	t.Helper()
 	stream := filepath.Join(t.TempDir(), "cells.jsonl")
 	cmd := exec.Command(bin, "-ginkgo.no-color", "-ginkgo.label-filter="+parityFilter)
-	cmd.Env = append(os.Environ(), reports.CellsEnv+"="+stream)
+	cmd.Env = append(os.Environ(), contract.CellsEnv+"="+stream)
 	out, runErr := cmd.CombinedOutput()
 	f, err := os.Open(stream)
 	if err != nil {

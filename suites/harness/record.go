@@ -48,7 +48,7 @@ func Record(rec reports.Record) {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bpfmatrix: open %s=%s: %v\n", contract.CellsEnv, path, err)
-			return
+			os.Exit(contract.ExitRecordWrite)
 		}
 		sink = f
 	})
@@ -60,7 +60,12 @@ func Record(rec reports.Record) {
 		panic(err)
 	}
 	if _, err := sink.Write(append(line, '\n')); err != nil {
-		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s: %v\n", contract.CellsEnv, err)
+		// Every later record would be lost as well: stop, and say so by
+		// the exit code, which reaches the runner even on a full disk. A
+		// cell is recorded after its spec's cleanup, so no spec is left
+		// half done.
+		fmt.Fprintf(os.Stderr, "bpfmatrix: write %s=%s: %v\n", contract.CellsEnv, sink.Name(), err)
+		os.Exit(contract.ExitRecordWrite)
 	}
 }
 
