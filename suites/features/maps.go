@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -82,7 +83,7 @@ func mapProbeFor(t ebpf.MapType) mapProbe {
 	return p
 }
 
-var _ = registerAll("map/", func(f *harness.Feature) {
+var _ = registerAll("map/", func(f *catalog.Feature) {
 	name := strings.TrimPrefix(f.ID, "map/")
 	harness.Spec(f.ID, "creates a "+name+" map", func(c *harness.Cell) {
 		p := mapProbeFor(f.Map)

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -52,7 +53,7 @@ func progSpec(t ebpf.ProgramType) (*ebpf.ProgramSpec, string) {
 // bpfFSleepable is BPF_F_SLEEPABLE of the uapi.
 const bpfFSleepable = 1 << 4
 
-var _ = registerAll("prog/", func(f *harness.Feature) {
+var _ = registerAll("prog/", func(f *catalog.Feature) {
 	name := strings.TrimPrefix(f.ID, "prog/")
 	if f.Prog == ebpf.Extension {
 		harness.Spec(f.ID, "loads an ext program replacing a function of an XDP program", func(c *harness.Cell) {
@@ -118,9 +119,9 @@ func loadExtension(c *harness.Cell) (target, ext *ebpf.Program) {
 
 // registerAll registers one spec per catalog row of the features area whose
 // ID starts with prefix.
-func registerAll(prefix string, register func(f *harness.Feature)) bool {
-	for _, f := range harness.Catalog() {
-		if f.Area == harness.Features && strings.HasPrefix(f.ID, prefix) {
+func registerAll(prefix string, register func(f *catalog.Feature)) bool {
+	for _, f := range catalog.All() {
+		if f.Area == catalog.Features && strings.HasPrefix(f.ID, prefix) {
 			register(f)
 		}
 	}

@@ -10,14 +10,15 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 // Cell is the spec's handle on the cell it proves. Its methods do the
 // plumbing every spec needs (classify errors, keep evidence, clean up), and
 // each verdict method ends the spec, so a spec body reads as a sentence.
 type Cell struct {
-	Feature *Feature
-	Kernel  *Kernel
+	Feature *catalog.Feature
+	Kernel  *catalog.Kernel
 
 	rec      reports.Cell
 	decided  bool
@@ -37,7 +38,7 @@ var current *Cell
 // ID's first part) and the ID with "/" written as "." (Ginkgo labels cannot
 // hold "/"), so `--label-filter=attach.kprobe` selects one feature.
 func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
-	f, ok := Lookup(id)
+	f, ok := catalog.Lookup(id)
 	if !ok {
 		panic("harness: spec for feature " + id + ", which has no catalog row")
 	}
@@ -47,7 +48,7 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 	return ginkgo.Describe(id, func() { ginkgo.It(sentence, args...) })
 }
 
-func run(f *Feature, body func(c *Cell)) {
+func run(f *catalog.Feature, body func(c *Cell)) {
 	k := Running()
 	c := &Cell{Feature: f, Kernel: k}
 	c.rec.Feature, c.rec.Area, c.rec.Since = f.ID, string(f.Area), f.Since

@@ -14,10 +14,11 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 var (
-	running     *Kernel
+	running     *catalog.Kernel
 	runningOnce sync.Once
 
 	sink     *os.File
@@ -25,9 +26,9 @@ var (
 )
 
 // Running returns the facts of the kernel the suite runs on, read once.
-func Running() *Kernel {
+func Running() *catalog.Kernel {
 	runningOnce.Do(func() {
-		k, err := DetectKernel()
+		k, err := catalog.DetectKernel()
 		if err != nil {
 			ginkgo.Fail("detect kernel: " + err.Error())
 		}
@@ -88,7 +89,7 @@ func RunSuite(t *testing.T, description string) {
 	ginkgo.RunSpecs(t, description)
 
 	changed := ""
-	if now, err := DetectKernel(); err == nil {
+	if now, err := catalog.DetectKernel(); err == nil {
 		changed = fsFactsChanged(Running(), now)
 	}
 	unmount()
@@ -100,7 +101,7 @@ func RunSuite(t *testing.T, description string) {
 
 // fsFactsChanged says which facts read from tracefs and securityfs differ
 // between before and after, or "" when none does.
-func fsFactsChanged(before, after *Kernel) string {
+func fsFactsChanged(before, after *catalog.Kernel) string {
 	var diffs []string
 	for _, f := range []struct{ name, a, b string }{
 		{"tracefs", before.Tracefs, after.Tracefs},

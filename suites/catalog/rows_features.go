@@ -1,11 +1,6 @@
-package harness
+package catalog
 
-import (
-	"fmt"
-	"strings"
-
-	"github.com/cilium/ebpf"
-)
+import "github.com/cilium/ebpf"
 
 // Probes of what the kernel can load: every program type and map type of
 // the kernel's enums (named as bpftool names them, so a report lines up with
@@ -26,7 +21,7 @@ func init() {
 		prog := progTypeByName(h.prog)
 		needs := append(append([]Requirement{}, prog.needs...), h.needs...)
 		register(Feature{ID: "helper/" + h.prog + "/" + h.name, Area: Features, Prog: prog.typ,
-			Since: laterVersion(prog.since, h.since), Needs: needs,
+			Since: later(prog.since, h.since), Needs: needs,
 			Doc: "load a " + h.prog + " program that calls " + h.name})
 	}
 	register(
@@ -124,7 +119,7 @@ func progTypeByName(name string) progRow {
 			return p
 		}
 	}
-	panic("harness: no program type " + name)
+	panic("catalog: no program type " + name)
 }
 
 type mapRow struct {
@@ -251,78 +246,4 @@ var featureHelpers = []helperRow{
 	{"cgroup_skb", "bpf_skb_ecn_set_ce", "5.1", []Requirement{Config("CONFIG_INET")}},
 	{"cgroup_skb", "bpf_get_listener_sock", "5.1", []Requirement{Config("CONFIG_INET")}},
 	{"cgroup_skb", "bpf_sk_storage_get", "5.2", nil},
-}
-
-// laterVersion returns the later of two "major.minor" versions.
-func laterVersion(a, b string) string {
-	amaj, amin, _ := splitVersion(a)
-	bmaj, bmin, _ := splitVersion(b)
-	if bmaj > amaj || (bmaj == amaj && bmin > amin) {
-		return b
-	}
-	return a
-}
-
-// Backported requires Linux mainline or later, or a stable kernel at or
-// above one of the "major.minor.patch" releases that backported the
-// feature. The row's Since is then the oldest stable series, so that the
-// version check leaves the decision to the patch level.
-func Backported(mainline string, stable ...string) Requirement {
-	return backportNeed{mainline: mainline, stable: stable}
-}
-
-type backportNeed struct {
-	mainline string
-	stable   []string
-}
-
-func (n backportNeed) Unmet(k *Kernel) string {
-	if major, minor, ok := splitVersion(n.mainline); !ok || k.AtLeast(major, minor) {
-		return ""
-	}
-	for _, s := range n.stable {
-		major, minor, patch := parseVersion(s)
-		if k.Major == major && k.Minor == minor {
-			if k.Patch >= patch {
-				return ""
-			}
-			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version())
-		}
-	}
-	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version())
-}
-
-// lockdownLevels are the modes of /sys/kernel/security/lockdown, weakest first.
-var lockdownLevels = []string{"none", "integrity", "confidentiality"}
-
-// LockdownBelow requires the kernel's lockdown mode to be weaker than level
-// on kernels from version since on: the lockdown LSM makes the verifier
-// refuse some helpers ("unknown func") at or above a level, and which level
-// guards a helper changed over time (bpf_probe_write_user joined the
-// integrity level in 5.14).
-func LockdownBelow(level, since string) Requirement {
-	return lockdownNeed{level: level, since: since}
-}
-
-type lockdownNeed struct{ level, since string }
-
-func (n lockdownNeed) Unmet(k *Kernel) string {
-	if k.Lockdown == "" {
-		return ""
-	}
-	if major, minor, ok := splitVersion(n.since); ok && !k.AtLeast(major, minor) {
-		return ""
-	}
-	rank := func(level string) int {
-		for i, l := range lockdownLevels {
-			if l == level {
-				return i
-			}
-		}
-		return -1
-	}
-	if rank(k.Lockdown) < rank(n.level) {
-		return ""
-	}
-	return fmt.Sprintf("lockdown is %q, and from %s on the verifier refuses this helper from lockdown %s up", k.Lockdown, n.since, strings.ToLower(n.level))
 }

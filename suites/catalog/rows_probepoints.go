@@ -1,10 +1,6 @@
-package harness
+package catalog
 
 import "github.com/cilium/ebpf"
-
-// ProbePoints is the area of the probepoints suite: not a feature of eBPF but
-// what a kernel offers it to hook, and whether the layouts tools read hold.
-const ProbePoints Area = "probepoints"
 
 func init() {
 	register(

@@ -1,4 +1,4 @@
-package harness
+package catalog
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -16,7 +15,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
-// Kernel is what the harness knows about the running kernel: enough to
+// Kernel is what the catalog knows about the running kernel: enough to
 // predict each feature's status and to explain it.
 type Kernel struct {
 	Release string
@@ -47,12 +46,13 @@ func DetectKernel() (*Kernel, error) {
 		return nil, fmt.Errorf("uname: %w", err)
 	}
 	k := &Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
-	k.Major, k.Minor, k.Patch = parseVersion(k.Release)
+	v, _ := parseVersion(k.Release)
 	// Debian's release string says 5.10.0; the real patch level is in uname -v
 	// ("... Debian 5.10.262-1 ..."). Prefer it when it agrees on major.minor.
-	if ma, mi, pa := parseDebianVersion(unix.ByteSliceToString(uts.Version[:])); ma == k.Major && mi == k.Minor {
-		k.Patch = pa
+	if d, ok := debianVersion(unix.ByteSliceToString(uts.Version[:])); ok && d.major == v.major && d.minor == v.minor {
+		v = d
 	}
+	k.Major, k.Minor, k.Patch = v.major, v.minor, v.patch
 
 	k.Config, k.ConfigSource = readConfig(k.Release)
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
@@ -69,15 +69,10 @@ func DetectKernel() (*Kernel, error) {
 	return k, nil
 }
 
-// AtLeast reports whether the kernel is at least version major.minor.
-func (k *Kernel) AtLeast(major, minor int) bool {
-	return k.Major > major || (k.Major == major && k.Minor >= minor)
-}
+func (k *Kernel) version() version { return version{k.Major, k.Minor, k.Patch} }
 
 // Version is the upstream version as "major.minor.patch".
-func (k *Kernel) Version() string {
-	return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch)
-}
+func (k *Kernel) Version() string { return k.version().String() }
 
 // ConfigValue returns the value of a CONFIG_ option and whether the config
 // is known at all. An unset option in a known config returns ("", true).
@@ -113,23 +108,6 @@ func (k *Kernel) Facts() reports.Kernel {
 		Seccomp:         k.Seccomp,
 		CapEff:          k.CapEff,
 	}
-}
-
-func parseVersion(release string) (major, minor, patch int) {
-	fields := strings.FieldsFunc(release, func(r rune) bool { return r < '0' || r > '9' })
-	nums := make([]int, 3)
-	for i := 0; i < len(fields) && i < 3; i++ {
-		nums[i], _ = strconv.Atoi(fields[i])
-	}
-	return nums[0], nums[1], nums[2]
-}
-
-func parseDebianVersion(version string) (major, minor, patch int) {
-	i := strings.Index(version, "Debian ")
-	if i < 0 {
-		return 0, 0, 0
-	}
-	return parseVersion(strings.Fields(version[i+len("Debian "):])[0])
 }
 
 func readConfig(release string) (map[string]string, string) {

@@ -1,46 +1,9 @@
-package harness
+package catalog
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/cilium/ebpf"
-
-	"github.com/bpfmatrix/bpfmatrix/reports"
 )
-
-// Area groups features in reports and Ginkgo labels.
-type Area string
-
-// The areas of the catalog, one suites/ package each.
-const (
-	Features   Area = "features"
-	Tracing    Area = "tracing"
-	Networking Area = "networking"
-	Security   Area = "security"
-)
-
-// Feature is one row of the catalog: what a feature is, and what a kernel
-// needs for it to work. Specs prove the feature; the row predicts the result.
-type Feature struct {
-	// ID names the feature: "prog/kprobe", "map/ringbuf",
-	// "helper/xdp/bpf_redirect", "attach/fentry".
-	ID   string
-	Area Area
-	// Prog, Attach and Map describe the kernel object involved, when one is.
-	Prog   ebpf.ProgramType
-	Attach ebpf.AttachType
-	Map    ebpf.MapType
-	// Since is the upstream kernel version that introduced the feature.
-	Since string
-	// Needs lists what else the kernel must have: CONFIG options, an active
-	// LSM. Each one that is unmet makes the feature expected unsupported.
-	Needs []Requirement
-	// Doc is one line saying what the spec does.
-	Doc string
-}
 
 // Requirement is a condition on the running kernel beyond its version.
 type Requirement interface {
@@ -127,59 +90,66 @@ func (ftraceNeed) Unmet(k *Kernel) string {
 	return why + "); kernels that refuse it were measured to refuse BPF trampoline programs too"
 }
 
-var catalog = map[string]*Feature{}
-
-// register adds rows to the catalog; it is called from the catalog_*.go files.
-func register(rows ...Feature) {
-	for i := range rows {
-		f := rows[i]
-		if _, dup := catalog[f.ID]; dup {
-			panic("harness: feature " + f.ID + " registered twice")
-		}
-		catalog[f.ID] = &f
-	}
+// Backported requires Linux mainline or later, or a stable kernel at or
+// above one of the "major.minor.patch" releases that backported the
+// feature. The row's Since is then the oldest stable series, so that the
+// version check leaves the decision to the patch level.
+func Backported(mainline string, stable ...string) Requirement {
+	return backportNeed{mainline: mainline, stable: stable}
 }
 
-// Lookup returns the catalog row of id.
-func Lookup(id string) (*Feature, bool) {
-	f, ok := catalog[id]
-	return f, ok
+type backportNeed struct {
+	mainline string
+	stable   []string
 }
 
-// Catalog returns every row, sorted by ID.
-func Catalog() []*Feature {
-	rows := make([]*Feature, 0, len(catalog))
-	for _, f := range catalog {
-		rows = append(rows, f)
+func (n backportNeed) Unmet(k *Kernel) string {
+	if v, ok := parseVersion(n.mainline); !ok || !k.version().less(v) {
+		return ""
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	return rows
-}
-
-// Expect predicts a feature's status on k and says why.
-func (f *Feature) Expect(k *Kernel) (expected reports.Status, reason string) {
-	if major, minor, ok := splitVersion(f.Since); ok && !k.AtLeast(major, minor) {
-		return reports.Unsupported, fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version())
-	}
-	var unmet []string
-	// Privileged first: where bpf(2) itself is refused, that is the reason.
-	for _, need := range append([]Requirement{Privileged(f)}, f.Needs...) {
-		if why := need.Unmet(k); why != "" {
-			unmet = append(unmet, why)
+	for _, s := range n.stable {
+		v, _ := parseVersion(s)
+		if k.Major == v.major && k.Minor == v.minor {
+			if k.Patch >= v.patch {
+				return ""
+			}
+			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version())
 		}
 	}
-	if len(unmet) > 0 {
-		return reports.Unsupported, strings.Join(unmet, "; ")
-	}
-	return reports.Supported, ""
+	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version())
 }
 
-func splitVersion(v string) (major, minor int, ok bool) {
-	a, b, found := strings.Cut(v, ".")
-	if !found {
-		return 0, 0, false
+// lockdownLevels are the modes of /sys/kernel/security/lockdown, weakest first.
+var lockdownLevels = []string{"none", "integrity", "confidentiality"}
+
+// LockdownBelow requires the kernel's lockdown mode to be weaker than level
+// on kernels from version since on: the lockdown LSM makes the verifier
+// refuse some helpers ("unknown func") at or above a level, and which level
+// guards a helper changed over time (bpf_probe_write_user joined the
+// integrity level in 5.14).
+func LockdownBelow(level, since string) Requirement {
+	return lockdownNeed{level: level, since: since}
+}
+
+type lockdownNeed struct{ level, since string }
+
+func (n lockdownNeed) Unmet(k *Kernel) string {
+	if k.Lockdown == "" {
+		return ""
 	}
-	major, err1 := strconv.Atoi(a)
-	minor, err2 := strconv.Atoi(b)
-	return major, minor, err1 == nil && err2 == nil
+	if v, ok := parseVersion(n.since); ok && k.version().less(v) {
+		return ""
+	}
+	rank := func(level string) int {
+		for i, l := range lockdownLevels {
+			if l == level {
+				return i
+			}
+		}
+		return -1
+	}
+	if rank(k.Lockdown) < rank(n.level) {
+		return ""
+	}
+	return fmt.Sprintf("lockdown is %q, and from %s on the verifier refuses this helper from lockdown %s up", k.Lockdown, n.since, strings.ToLower(n.level))
 }

@@ -1,9 +1,4 @@
-package harness
-
-// Faults is the area of specs that break the kernel on purpose, to prove the
-// runner keeps every cell streamed before a crash. They run only in a VM
-// guest and only when asked (see AllowCrash).
-const Faults Area = "faults"
+package catalog
 
 func init() {
 	register(
