@@ -160,6 +160,17 @@ func (c *Cell) Fired(events uint64, what string) {
 	c.Supported("attached and observed %d events after %s", events, what)
 }
 
+// Helper marks the calling function as a helper of specs, as
+// testing.T.Helper does: a failure inside it is reported at the spec's line
+// that called it. Every function that can end a spec calls it first.
+func (c *Cell) Helper() { types.MarkAsHelper(1) }
+
+// broken ends the spec as an error of the harness or the spec itself.
+func (c *Cell) broken(format string, args ...any) {
+	c.set(reports.Error, "", fmt.Sprintf(format, args...))
+	panic(verdict{})
+}
+
 func (c *Cell) set(s reports.Status, errno, evidence string) {
 	c.rec.Status, c.rec.Errno, c.rec.Evidence = s, errno, evidence
 	c.decided = true

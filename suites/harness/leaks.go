@@ -93,8 +93,8 @@ func heldLinks() (map[link.ID]bool, error) {
 // whole name when the program has BTF.
 func suitePrograms() (map[string]bool, error) {
 	names := map[string]bool{}
-	for _, load := range []func() (*ebpf.CollectionSpec, error){bpf.LoadCounters, bpf.LoadNet, bpf.LoadSecurity} {
-		spec, err := load()
+	for _, o := range bpf.Objects() {
+		spec, err := o.Spec()
 		if err != nil {
 			return nil, err
 		}

@@ -17,17 +17,18 @@ func TestLeaksFindsAHeldLinkAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: loads a program and creates a link")
 	}
-	spec, err := bpf.LoadNet()
+	name := bpf.FlowDissectorCount.Name()
+	spec, err := bpf.FlowDissectorCount.Object().Spec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec.Programs = map[string]*ebpf.ProgramSpec{"flow_dissector_count": spec.Programs["flow_dissector_count"]}
+	spec.Programs = map[string]*ebpf.ProgramSpec{name: spec.Programs[name]}
 	coll, err := ebpf.NewCollection(spec)
 	if err != nil {
 		t.Skipf("flow_dissector program does not load here: %v", err)
 	}
 	defer coll.Close()
-	prog := coll.Programs["flow_dissector_count"]
+	prog := coll.Programs[name]
 	ns, err := unshareNetNS()
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
-
-	"github.com/bpfmatrix/bpfmatrix/bpf"
 )
 
 // The ports and address bpf/net.c matches. Fixed numbers are safe: every
@@ -29,45 +27,6 @@ var (
 	// (TEST-NET-1: routed nowhere, so only the rewrite can make it work).
 	VirtualIP = net.IPv4(192, 0, 2, 1).To4()
 )
-
-// Program returns one of the loaded programs.
-func (o *Objects) Program(name string) *ebpf.Program { return o.coll.Programs[name] }
-
-// Map returns one of the loaded maps, such as "socks".
-func (o *Objects) Map(name string) *ebpf.Map { return o.coll.Maps[name] }
-
-// Put stores socket file descriptors at keys 0, 1, ... of a socket map
-// (sockmap, reuseport array); programs see the sockets, not the numbers.
-func (o *Objects) Put(mapName string, fds ...int) error {
-	for i, fd := range fds {
-		if err := o.Map(mapName).Put(uint32(i), uint64(fd)); err != nil {
-			return fmt.Errorf("%s[%d]: %w", mapName, i, err)
-		}
-	}
-	return nil
-}
-
-// LoadNet loads the named programs of bpf/net.c, which let probes through.
-func (c *Cell) LoadNet(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, loadOptions{}, names...)
-}
-
-// LoadNetDropping loads them so that they drop the probes they count.
-func (c *Cell) LoadNetDropping(names ...string) *Objects {
-	return c.loadObjects("net", bpf.LoadNet, loadOptions{drop: true}, names...)
-}
-
-// LoadSecurity loads the named programs of bpf/security.c.
-func (c *Cell) LoadSecurity(names ...string) *Objects {
-	return c.loadObjects("security", bpf.LoadSecurity, loadOptions{}, names...)
-}
-
-// LoadCongestionControl loads bpf/net_cc.c: the struct_ops map
-// "bpfmatrix_cc", a tcp_congestion_ops, and its programs.
-func (c *Cell) LoadCongestionControl() *Objects {
-	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", ProbeBTFLoad())
-	return c.loadObjects("net_cc", bpf.LoadNetCC, loadOptions{}, "bm_init", "bm_ssthresh", "bm_cong_avoid", "bm_undo_cwnd")
-}
 
 // UseCongestionControl opens a loopback TCP connection in ns whose client
 // picks the congestion control called name (TCP_CONGESTION) and exchanges
@@ -94,9 +53,6 @@ func (c *Cell) UseCongestionControl(ns *NetNS, name string) Effect {
 	return e
 }
 
-// Eventer is anything that counts the events a spec caused.
-type Eventer interface{ Events() uint64 }
-
 // Delivery is what became of the probe datagrams a spec sent: half of them
 // carry a payload starting with 'K' (keep), half with 'D' (drop), so that a
 // filter's verdict shows in which ones arrive.
@@ -111,7 +67,7 @@ func (d Delivery) outcome() string {
 
 // ExpectPassed ends the spec: supported when the program counted probes and
 // every probe arrived.
-func (c *Cell) ExpectPassed(k Eventer, d Delivery) {
+func (c *Cell) ExpectPassed(k Counter, d Delivery) {
 	n := c.counted(k, d.outcome())
 	if d.Received != d.Sent {
 		c.Failed("counted %d, but only %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
@@ -121,7 +77,7 @@ func (c *Cell) ExpectPassed(k Eventer, d Delivery) {
 
 // ExpectDropped ends the spec: supported when the program counted probes and
 // none arrived, which proves that the kernel applied its verdict.
-func (c *Cell) ExpectDropped(k Eventer, d Delivery) {
+func (c *Cell) ExpectDropped(k Counter, d Delivery) {
 	n := c.counted(k, d.outcome())
 	if d.Received != 0 {
 		c.Failed("counted %d and returned drop, but %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
@@ -131,7 +87,7 @@ func (c *Cell) ExpectDropped(k Eventer, d Delivery) {
 
 // ExpectFiltered ends the spec: supported when exactly the 'K' probes
 // arrived. k may be nil for a classic BPF filter, which counts nothing.
-func (c *Cell) ExpectFiltered(k Eventer, d Delivery) {
+func (c *Cell) ExpectFiltered(k Counter, d Delivery) {
 	n := uint64(0)
 	if k != nil {
 		n = c.counted(k, d.outcome())
@@ -154,7 +110,7 @@ type Effect struct {
 
 // ExpectEffect ends the spec: supported when the program counted events and
 // the action had the effect that only the program could have caused.
-func (c *Cell) ExpectEffect(k Eventer, e Effect) {
+func (c *Cell) ExpectEffect(k Counter, e Effect) {
 	n := c.counted(k, e.What)
 	if e.Err != nil {
 		c.Failed("counted %d, but %s: %v", n, e.What, e.Err)
@@ -163,7 +119,7 @@ func (c *Cell) ExpectEffect(k Eventer, e Effect) {
 }
 
 // counted records the program's count and fails the spec when it is zero.
-func (c *Cell) counted(k Eventer, what string) uint64 {
+func (c *Cell) counted(k Counter, what string) uint64 {
 	n := k.Events()
 	c.rec.Events = n
 	if n == 0 {

@@ -3,6 +3,7 @@ package security
 import (
 	"github.com/cilium/ebpf"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -10,7 +11,7 @@ import (
 // creates and moves the suite into: only the spec's own actions reach them.
 
 var _ = harness.Spec("attach/cgroup_device", "denies an open of the null device to a cgroup", func(c *harness.Cell) {
-	k := c.LoadSecurity("device_deny_null")
+	k := c.Load(bpf.DeviceDenyNull)
 	null := c.NullDevice()
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupDevice, k.Prog))
@@ -18,15 +19,15 @@ var _ = harness.Spec("attach/cgroup_device", "denies an open of the null device 
 })
 
 var _ = harness.Spec("attach/cgroup_sysctl", "counts a cgroup's sysctl reads", func(c *harness.Cell) {
-	k := c.LoadSecurity("sysctl_count")
+	k := c.Load(bpf.SysctlCount)
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupSysctl, k.Prog))
-	c.ExpectFired(k.Counter, harness.ReadSysctl())
+	c.ExpectFired(k, harness.ReadSysctl())
 })
 
 var _ = harness.Spec("attach/cgroup_sockopt", "counts a cgroup's setsockopt calls", func(c *harness.Cell) {
-	k := c.LoadSecurity("setsockopt_count")
+	k := c.Load(bpf.SetsockoptCount)
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupSetsockopt, k.Prog))
-	c.ExpectFired(k.Counter, c.SetSockopts(c.NewNetNS()))
+	c.ExpectFired(k, c.SetSockopts(c.NewNetNS()))
 })

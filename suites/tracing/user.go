@@ -3,32 +3,33 @@ package tracing
 import (
 	"github.com/cilium/ebpf/link"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 var _ = harness.Spec("attach/uprobe", "attaches to a function of the target binary and fires", func(c *harness.Cell) {
-	k := c.LoadCounterAnyProcess("uprobe_count")
+	k := c.Load(bpf.UprobeCount, harness.AnyProcess())
 	path, ex := c.UserTarget()
 	c.Attach(ex.Uprobe(harness.UserTargetFunc, k.Prog, nil))
 	c.ExpectFired(k, c.RunUserTarget(path))
 })
 
 var _ = harness.Spec("attach/uretprobe", "attaches to the return of a function of the target binary and fires", func(c *harness.Cell) {
-	k := c.LoadCounterAnyProcess("uretprobe_count")
+	k := c.Load(bpf.UretprobeCount, harness.AnyProcess())
 	path, ex := c.UserTarget()
 	c.Attach(ex.Uretprobe(harness.UserTargetFunc, k.Prog, nil))
 	c.ExpectFired(k, c.RunUserTarget(path))
 })
 
 var _ = harness.Spec("attach/uprobe.multi", "attaches one link to a function of the target binary and fires", func(c *harness.Cell) {
-	k := c.LoadCounterAnyProcess("uprobe_multi_count")
+	k := c.Load(bpf.UprobeMultiCount, harness.AnyProcess())
 	path, ex := c.UserTarget()
 	c.Attach(ex.UprobeMulti([]string{harness.UserTargetFunc}, k.Prog, nil))
 	c.ExpectFired(k, c.RunUserTarget(path))
 })
 
 var _ = harness.Spec("attach/usdt", "attaches to bpfmatrix:tick with its semaphore and fires", func(c *harness.Cell) {
-	k := c.LoadCounterAnyProcess("usdt_count")
+	k := c.Load(bpf.UsdtCount, harness.AnyProcess())
 	path, ex := c.UserTarget()
 	probe, err := findUSDT(path, "bpfmatrix", "tick")
 	c.Check("read .note.stapsdt", err)
