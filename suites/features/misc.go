@@ -135,5 +135,8 @@ var _ = harness.Spec("attach/freplace", "replaces a function of an XDP program a
 			replaced++
 		}
 	}
-	c.Fired(replaced, fmt.Sprintf("%d BPF_PROG_TEST_RUN runs (the XDP program returns %d alone, the extension 2)", harness.TriggerCalls, before))
+	c.ExpectFired(harness.Count(replaced), harness.Trigger{
+		What:   fmt.Sprintf("%d BPF_PROG_TEST_RUN runs (the XDP program returns %d alone, the extension 2)", harness.TriggerCalls, before),
+		Events: harness.TriggerCalls,
+	})
 })

@@ -150,16 +150,6 @@ func (c *Cell) Skipped(format string, args ...any) {
 	panic(verdict{})
 }
 
-// Fired ends the spec by the event count: supported if the program saw at
-// least one event that the spec caused, failed if it saw none.
-func (c *Cell) Fired(events uint64, what string) {
-	c.rec.Events = events
-	if events == 0 {
-		c.Failed("attached, but observed 0 events after %s", what)
-	}
-	c.Supported("attached and observed %d events after %s", events, what)
-}
-
 // Helper marks the calling function as a helper of specs, as
 // testing.T.Helper does: a failure inside it is reported at the spec's line
 // that called it. Every function that can end a spec calls it first.

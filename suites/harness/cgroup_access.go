@@ -2,7 +2,6 @@ package harness
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -37,23 +36,16 @@ func (c *Cell) NullDevice() string {
 
 // OpenDenied opens path, which opened before the spec attached its program:
 // the effect is the open refused with EPERM.
-func OpenDenied(path string) Effect {
-	e := Effect{What: "an open of " + path + " (char 1:3), which succeeded before, was refused with EPERM"}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	switch {
-	case err == nil:
-		f.Close()
-		e.Err = errors.New("the open succeeded")
-	case !errors.Is(err, unix.EPERM):
-		e.Err = err
-	}
-	return e
-}
-
-// ReadSysctl reads kernel/ostype through /proc/sys TriggerCalls times.
-func ReadSysctl() string {
-	for i := 0; i < TriggerCalls; i++ {
-		_, _ = os.ReadFile("/proc/sys/kernel/ostype")
-	}
-	return fmt.Sprintf("%d reads of /proc/sys/kernel/ostype", TriggerCalls)
+func OpenDenied(path string) Trigger {
+	return Effect("a second open of "+path+" (char 1:3)", "which the program refused with EPERM", 1, func() error {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		switch {
+		case err == nil:
+			f.Close()
+			return errors.New("the open succeeded")
+		case !errors.Is(err, unix.EPERM):
+			return err
+		}
+		return nil
+	}())
 }

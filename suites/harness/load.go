@@ -149,9 +149,18 @@ func (c *Cell) Attach(l link.Link, err error) link.Link {
 	return l
 }
 
-// ExpectFired ends the spec by the counter: supported when the program saw
-// the events that what (the trigger, in words) caused, failed when it saw none.
-func (c *Cell) ExpectFired(k Counter, what string) {
+// ExpectFired ends the spec by the counter: supported when the program
+// counted events after the trigger and the trigger had its effect, failed
+// otherwise. The count is the cell's evidence.
+func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	c.Helper()
-	c.Fired(k.Events(), what)
+	n := k.Events()
+	c.rec.Events = n
+	switch {
+	case n == 0:
+		c.Failed("attached, but observed 0 events after %s", t.What)
+	case t.Err != nil:
+		c.Failed("attached and observed %d events after %s, but %v", n, t.What, t.Err)
+	}
+	c.Supported("attached and observed %d events after %s", n, t.What)
 }

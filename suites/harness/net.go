@@ -31,102 +31,42 @@ var (
 // UseCongestionControl opens a loopback TCP connection in ns whose client
 // picks the congestion control called name (TCP_CONGESTION) and exchanges
 // a message: the kernel initialises the congestion control on connect.
-func (c *Cell) UseCongestionControl(ns *NetNS, name string) Effect {
-	e := Effect{What: "a loopback TCP connection whose client set TCP_CONGESTION=" + name + " used it"}
+func (c *Cell) UseCongestionControl(ns *NetNS, name string) Trigger {
+	c.Helper()
 	ln := c.TCPListener(ns, 0)
 	sa, err := unix.Getsockname(ln)
 	c.Check("getsockname", err)
-	var fd int
-	c.Check("open client", ns.Do(func() error { fd, err = c.socket(unix.SOCK_STREAM); return err }))
-	if e.Err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, name); e.Err != nil {
-		e.Err = fmt.Errorf("setsockopt(TCP_CONGESTION): %w", e.Err)
-		return e
-	}
-	if e.Err = noEINTR(func() error { return unix.Connect(fd, sa) }); e.Err != nil {
-		return e
-	}
-	if got, err := unix.GetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION); err != nil || got != name {
-		e.Err = fmt.Errorf("getsockopt(TCP_CONGESTION) = %q, %v", got, err)
-		return e
-	}
-	_, e.Err = unix.Write(fd, []byte("bpfmatrix"))
-	return e
+	fd := c.socket(ns, unix.SOCK_STREAM, "open client")
+	return Effect("a loopback TCP connection whose client set TCP_CONGESTION="+name, "which used it", 1, func() error {
+		if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, name); err != nil {
+			return fmt.Errorf("setsockopt(TCP_CONGESTION): %w", err)
+		}
+		if err := noEINTR(func() error { return unix.Connect(fd, sa) }); err != nil {
+			return err
+		}
+		if got, err := unix.GetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION); err != nil || got != name {
+			return fmt.Errorf("getsockopt(TCP_CONGESTION) = %q, %v", got, err)
+		}
+		_, err := unix.Write(fd, []byte("bpfmatrix"))
+		return err
+	}())
 }
 
-// Delivery is what became of the probe datagrams a spec sent: half of them
-// carry a payload starting with 'K' (keep), half with 'D' (drop), so that a
+// Outcome is what a UDPFlow's probes must come to: half of them carry a
+// payload starting with 'K' (keep), half with 'D' (drop), so that a
 // filter's verdict shows in which ones arrive.
-type Delivery struct {
-	Sent, Received, Kept int
-	What                 string
-}
+type Outcome int
 
-func (d Delivery) outcome() string {
-	return fmt.Sprintf("%s (%d arrived)", d.What, d.Received)
-}
-
-// ExpectPassed ends the spec: supported when the program counted probes and
-// every probe arrived.
-func (c *Cell) ExpectPassed(k Counter, d Delivery) {
-	n := c.counted(k, d.outcome())
-	if d.Received != d.Sent {
-		c.Failed("counted %d, but only %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
-	}
-	c.Supported("attached, counted %d probe packets and let them through: %d of %d arrived after %s", n, d.Received, d.Sent, d.What)
-}
-
-// ExpectDropped ends the spec: supported when the program counted probes and
-// none arrived, which proves that the kernel applied its verdict.
-func (c *Cell) ExpectDropped(k Counter, d Delivery) {
-	n := c.counted(k, d.outcome())
-	if d.Received != 0 {
-		c.Failed("counted %d and returned drop, but %d of %d probes arrived after %s", n, d.Received, d.Sent, d.What)
-	}
-	c.Supported("attached, counted %d probe packets and dropped them: 0 of %d arrived after %s", n, d.Sent, d.What)
-}
-
-// ExpectFiltered ends the spec: supported when exactly the 'K' probes
-// arrived. k may be nil for a classic BPF filter, which counts nothing.
-func (c *Cell) ExpectFiltered(k Counter, d Delivery) {
-	n := uint64(0)
-	if k != nil {
-		n = c.counted(k, d.outcome())
-	}
-	if d.Received != d.Sent/2 || d.Kept != d.Received {
-		c.Failed("expected the %d 'K' probes of %d to arrive, got %d (%d 'K') after %s", d.Sent/2, d.Sent, d.Received, d.Kept, d.What)
-	}
-	if k == nil {
-		c.Supported("attached; exactly the %d 'K' probes of %d arrived after %s", d.Kept, d.Sent, d.What)
-	}
-	c.Supported("attached, counted %d; exactly the %d 'K' probes of %d arrived after %s", n, d.Kept, d.Sent, d.What)
-}
-
-// Effect is what a spec's action did, in words, and why it fell short of
-// what the program should have caused, if it did.
-type Effect struct {
-	What string
-	Err  error
-}
-
-// ExpectEffect ends the spec: supported when the program counted events and
-// the action had the effect that only the program could have caused.
-func (c *Cell) ExpectEffect(k Counter, e Effect) {
-	n := c.counted(k, e.What)
-	if e.Err != nil {
-		c.Failed("counted %d, but %s: %v", n, e.What, e.Err)
-	}
-	c.Supported("attached, counted %d: %s", n, e.What)
-}
-
-// counted records the program's count and fails the spec when it is zero.
-func (c *Cell) counted(k Counter, what string) uint64 {
-	n := k.Events()
-	c.rec.Events = n
-	if n == 0 {
-		c.Failed("attached, but observed 0 events after %s", what)
-	}
-	return n
-}
+// The outcomes.
+const (
+	// AllArrive: the program let every probe through.
+	AllArrive Outcome = iota
+	// NoneArrives: the program dropped every probe, and the kernel applied
+	// its verdict.
+	NoneArrives
+	// KeptArrive: exactly the probes marked 'K' arrived.
+	KeptArrive
+)
 
 // UDPFlow is a socket in one namespace sending probes to a socket bound at
 // ProbePort in another (or the same) namespace.
@@ -138,36 +78,39 @@ type UDPFlow struct {
 // UDPFlow opens the two sockets: the receiver bound to dst:ProbePort in
 // namespace to, the sender in namespace from.
 func (c *Cell) UDPFlow(from, to *NetNS, dst net.IP) *UDPFlow {
+	c.Helper()
 	f := &UDPFlow{to: unix.SockaddrInet4{Port: ProbePort}}
 	copy(f.to.Addr[:], dst.To4())
-	var err error
-	c.Check("open receiver", to.Do(func() error { f.recv, err = c.socket(unix.SOCK_DGRAM); return err }))
+	f.recv = c.socket(to, unix.SOCK_DGRAM, "open receiver")
 	c.Check("bind receiver", unix.Bind(f.recv, &f.to))
-	c.Check("open sender", from.Do(func() error { f.send, err = c.socket(unix.SOCK_DGRAM); return err }))
+	f.send = c.socket(from, unix.SOCK_DGRAM, "open sender")
 	return f
 }
 
 // Receiver is the receiving socket, for attaching socket filters.
 func (f *UDPFlow) Receiver() syscall.Conn { return fdConn(f.recv) }
 
-// Send sends TriggerCalls probes, alternately marked 'K' and 'D', and
-// collects what arrives.
-func (f *UDPFlow) Send() Delivery {
-	d := Delivery{Sent: TriggerCalls, What: fmt.Sprintf("%d UDP datagrams to %s", TriggerCalls, net.IP(f.to.Addr[:]))}
+// Send sends TriggerCalls probes, alternately marked 'K' and 'D', collects
+// what arrives, and compares it with want. Each probe is one event for a
+// program on its way.
+func (f *UDPFlow) Send(want Outcome) Trigger {
+	t := Trigger{Events: TriggerCalls}
+	var sendErrs string
 	for i := 0; i < TriggerCalls; i++ {
 		payload := []byte(fmt.Sprintf("K bpfmatrix probe %d", i))
 		if i%2 == 1 {
 			payload[0] = 'D'
 		}
 		if err := unix.Sendto(f.send, payload, 0, &f.to); err != nil {
-			d.What += fmt.Sprintf(" (send %d: %v)", i, err)
+			sendErrs += fmt.Sprintf(" (send %d: %v)", i, err)
 		}
 	}
 	// Probes that never come must not hold the spec: wait for the first one
 	// long enough for a busy machine, for each next one briefly.
 	wait := 500 * time.Millisecond
 	buf := make([]byte, 256)
-	for d.Received < d.Sent {
+	received, kept := 0, 0
+	for received < TriggerCalls {
 		tv := unix.NsecToTimeval(wait.Nanoseconds())
 		_ = unix.SetsockoptTimeval(f.recv, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 		wait = 100 * time.Millisecond
@@ -175,31 +118,46 @@ func (f *UDPFlow) Send() Delivery {
 		if err != nil {
 			break
 		}
-		d.Received++
+		received++
 		if n > 0 && buf[0] == 'K' {
-			d.Kept++
+			kept++
 		}
 	}
-	return d
+	t.What = fmt.Sprintf("%d UDP datagrams to %s%s (%d arrived, %d of them marked 'K')",
+		TriggerCalls, net.IP(f.to.Addr[:]), sendErrs, received, kept)
+	switch {
+	case want == AllArrive && received != TriggerCalls:
+		t.Err = fmt.Errorf("only %d of %d probes arrived", received, TriggerCalls)
+	case want == NoneArrives && received != 0:
+		t.Err = fmt.Errorf("the program returned drop, yet %d of %d probes arrived", received, TriggerCalls)
+	case want == KeptArrive && (received != TriggerCalls/2 || kept != received):
+		t.Err = fmt.Errorf("expected the %d 'K' probes of %d to arrive", TriggerCalls/2, TriggerCalls)
+	}
+	return t
 }
 
 // SendUDP sends TriggerCalls datagrams from namespace ns to dst:ProbePort,
 // where nothing needs to listen: for programs on the way out.
-func (c *Cell) SendUDP(ns *NetNS, dst net.IP) string {
-	var fd int
-	var err error
-	c.Check("open sender", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
+func (c *Cell) SendUDP(ns *NetNS, dst net.IP) Trigger {
+	c.Helper()
+	fd := c.socket(ns, unix.SOCK_DGRAM, "open sender")
 	to := &unix.SockaddrInet4{Port: ProbePort}
 	copy(to.Addr[:], dst.To4())
-	for i := 0; i < TriggerCalls; i++ {
-		_ = unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to)
-	}
-	return fmt.Sprintf("%d UDP datagrams to %s", TriggerCalls, dst)
+	return Repeat("UDP datagrams to "+dst.String(), func() { _ = unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to) })
 }
 
-// socket opens an IPv4 socket in the calling thread's namespace, closed when
-// the spec ends.
-func (c *Cell) socket(typ int) (int, error) {
+// socket opens an IPv4 socket in ns, closed when the spec ends; a refusal
+// ends the spec, step saying what the socket was for.
+func (c *Cell) socket(ns *NetNS, typ int, step string) int {
+	c.Helper()
+	var fd int
+	c.Check(step, ns.Do(func() (err error) { fd, err = c.rawSocket(typ); return err }))
+	return fd
+}
+
+// rawSocket opens an IPv4 socket in the calling thread's namespace, closed
+// when the spec ends.
+func (c *Cell) rawSocket(typ int) (int, error) {
 	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err == nil {
 		c.Defer(func() { unix.Close(fd) })
@@ -212,9 +170,8 @@ type TCPConn struct{ Client, Server int }
 
 // TCPListener listens on 127.0.0.1:port in ns (port 0: any).
 func (c *Cell) TCPListener(ns *NetNS, port int) int {
-	var fd int
-	var err error
-	c.Check("open listener", ns.Do(func() error { fd, err = c.socket(unix.SOCK_STREAM); return err }))
+	c.Helper()
+	fd := c.socket(ns, unix.SOCK_STREAM, "open listener")
 	c.Check("bind listener", unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
 	c.Check("listen", unix.Listen(fd, 8))
 	return fd
@@ -223,9 +180,9 @@ func (c *Cell) TCPListener(ns *NetNS, port int) int {
 // TCPConnect connects to 127.0.0.1:port, or to addr when given, from ns,
 // and accepts the connection on listener.
 func (c *Cell) TCPConnect(ns *NetNS, listener int, to unix.Sockaddr) (TCPConn, error) {
-	var conn TCPConn
+	c.Helper()
+	conn := TCPConn{Client: c.socket(ns, unix.SOCK_STREAM, "open client")}
 	var err error
-	c.Check("open client", ns.Do(func() error { conn.Client, err = c.socket(unix.SOCK_STREAM); return err }))
 	if err := noEINTR(func() error { return unix.Connect(conn.Client, to) }); err != nil {
 		return conn, fmt.Errorf("connect: %w", err)
 	}
@@ -241,6 +198,7 @@ func (c *Cell) TCPConnect(ns *NetNS, listener int, to unix.Sockaddr) (TCPConn, e
 
 // NewTCPConn establishes a loopback TCP connection in ns.
 func (c *Cell) NewTCPConn(ns *NetNS) TCPConn {
+	c.Helper()
 	ln := c.TCPListener(ns, 0)
 	sa, err := unix.Getsockname(ln)
 	c.Check("getsockname", err)
@@ -252,80 +210,86 @@ func (c *Cell) NewTCPConn(ns *NetNS) TCPConn {
 
 // OpenAndClose opens a loopback TCP connection in ns, sends a byte each way
 // and closes both ends: the whole TCP state machine, on loopback.
-func (c *Cell) OpenAndClose(ns *NetNS) string {
+// Each connection changes state several times; one is the least.
+func (c *Cell) OpenAndClose(ns *NetNS) Trigger {
+	c.Helper()
 	conn := c.NewTCPConn(ns)
 	_, _ = unix.Write(conn.Client, []byte{1})
 	_, _ = unix.Write(conn.Server, []byte{1})
 	unix.Close(conn.Client)
 	unix.Close(conn.Server)
-	return "one loopback TCP connection opened, used and closed"
+	return Trigger{What: "one loopback TCP connection opened, used and closed", Events: 1}
 }
 
 // Redirect sends a message on socket from and reads it on socket to, where
 // it arrives only if a program moved it there.
-func Redirect(from, to int) Effect {
+func Redirect(from, to int) Trigger {
 	msg := []byte("bpfmatrix redirected message")
-	e := Effect{What: fmt.Sprintf("%q sent on one socket arrived on another", msg)}
-	if _, err := unix.Write(from, msg); err != nil {
-		e.Err = fmt.Errorf("send: %w", err)
-		return e
-	}
-	tv := unix.Timeval{Usec: 300000}
-	_ = unix.SetsockoptTimeval(to, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	buf := make([]byte, 256)
-	n, err := recv(to, buf)
-	switch {
-	case err != nil:
-		e.Err = fmt.Errorf("read on the target socket: %w", err)
-	case !bytes.Equal(buf[:n], msg):
-		e.Err = fmt.Errorf("the target socket read %q", buf[:n])
-	}
-	return e
+	return Effect(fmt.Sprintf("%q sent on one socket", msg), "which arrived on another", 1, func() error {
+		if _, err := unix.Write(from, msg); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+		tv := unix.Timeval{Usec: 300000}
+		_ = unix.SetsockoptTimeval(to, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+		buf := make([]byte, 256)
+		n, err := recv(to, buf)
+		switch {
+		case err != nil:
+			return fmt.Errorf("read on the target socket: %w", err)
+		case !bytes.Equal(buf[:n], msg):
+			return fmt.Errorf("the target socket read %q", buf[:n])
+		}
+		return nil
+	}())
 }
 
 // Steer connects to 127.0.0.1:ServicePort in ns, where nothing listens, and
 // accepts on listener: only a program that steers the connection makes
 // that work.
-func (c *Cell) Steer(ns *NetNS, listener int) Effect {
-	e := Effect{What: fmt.Sprintf("a connection to port %d, where nothing listens, was accepted by the listener on %d", ServicePort, ProbePort)}
-	_, e.Err = c.TCPConnect(ns, listener, &unix.SockaddrInet4{Port: ServicePort, Addr: [4]byte{127, 0, 0, 1}})
-	return e
+func (c *Cell) Steer(ns *NetNS, listener int) Trigger {
+	c.Helper()
+	_, err := c.TCPConnect(ns, listener, &unix.SockaddrInet4{Port: ServicePort, Addr: [4]byte{127, 0, 0, 1}})
+	return Effect(fmt.Sprintf("a connection to port %d, where nothing listens", ServicePort),
+		fmt.Sprintf("which the listener on %d accepted", ProbePort), 1, err)
 }
 
 // ConnectVirtual connects to VirtualIP:ProbePort from ns, where only a
 // listener on 127.0.0.1:ServicePort exists and VirtualIP has no route.
-func (c *Cell) ConnectVirtual(ns *NetNS) Effect {
+func (c *Cell) ConnectVirtual(ns *NetNS) Trigger {
+	c.Helper()
 	ln := c.TCPListener(ns, ServicePort)
-	e := Effect{What: fmt.Sprintf("a connect to %s:%d reached the listener on 127.0.0.1:%d", VirtualIP, ProbePort, ServicePort)}
 	to := &unix.SockaddrInet4{Port: ProbePort}
 	copy(to.Addr[:], VirtualIP)
-	_, e.Err = c.TCPConnect(ns, ln, to)
-	return e
+	_, err := c.TCPConnect(ns, ln, to)
+	return Effect(fmt.Sprintf("a connect to %s:%d", VirtualIP, ProbePort),
+		fmt.Sprintf("which reached the listener on 127.0.0.1:%d", ServicePort), 1, err)
 }
 
 // BindProbe binds a UDP socket in ns to 127.0.0.1:ProbePort and reads back
 // the port the kernel actually bound.
-func (c *Cell) BindProbe(ns *NetNS) Effect {
-	var fd int
-	var err error
-	c.Check("open socket", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
-	e := Effect{What: fmt.Sprintf("a bind to port %d was bound to port %d", ProbePort, ServicePort)}
-	if e.Err = unix.Bind(fd, &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}); e.Err != nil {
-		return e
-	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		e.Err = err
-	} else if port := sa.(*unix.SockaddrInet4).Port; port != ServicePort {
-		e.Err = fmt.Errorf("bound to port %d", port)
-	}
-	return e
+func (c *Cell) BindProbe(ns *NetNS) Trigger {
+	c.Helper()
+	fd := c.socket(ns, unix.SOCK_DGRAM, "open socket")
+	return Effect(fmt.Sprintf("a bind to port %d", ProbePort), fmt.Sprintf("which was bound to port %d", ServicePort), 1, func() error {
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			return err
+		}
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			return err
+		}
+		if port := sa.(*unix.SockaddrInet4).Port; port != ServicePort {
+			return fmt.Errorf("bound to port %d", port)
+		}
+		return nil
+	}())
 }
 
 // Sockets creates and closes TCP and UDP sockets in ns.
-func (c *Cell) Sockets(ns *NetNS) string {
+func (c *Cell) Sockets(ns *NetNS) Trigger {
+	c.Helper()
 	c.Check("create sockets", ns.Do(func() error {
-		for i := 0; i < TriggerCalls; i++ {
+		for i := range TriggerCalls {
 			fd, err := unix.Socket(unix.AF_INET, []int{unix.SOCK_STREAM, unix.SOCK_DGRAM}[i%2]|unix.SOCK_CLOEXEC, 0)
 			if err != nil {
 				return err
@@ -334,18 +298,16 @@ func (c *Cell) Sockets(ns *NetNS) string {
 		}
 		return nil
 	}))
-	return fmt.Sprintf("%d socket(2) calls", TriggerCalls)
+	return Trigger{What: fmt.Sprintf("%d socket(2) calls", TriggerCalls), Events: TriggerCalls}
 }
 
 // SetSockopts sets IP_TOS on a UDP socket in ns TriggerCalls times.
-func (c *Cell) SetSockopts(ns *NetNS) string {
-	var fd int
-	var err error
-	c.Check("open socket", ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
-	for i := 0; i < TriggerCalls; i++ {
+func (c *Cell) SetSockopts(ns *NetNS) Trigger {
+	c.Helper()
+	fd := c.socket(ns, unix.SOCK_DGRAM, "open socket")
+	return Repeat("setsockopt(IP_TOS) calls", func() {
 		c.Check("setsockopt(IP_TOS)", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, 0x10))
-	}
-	return fmt.Sprintf("%d setsockopt(IP_TOS) calls", TriggerCalls)
+	})
 }
 
 // ReuseportGroup is two UDP sockets sharing 127.0.0.1:ProbePort with
@@ -357,10 +319,10 @@ type ReuseportGroup struct {
 
 // NewReuseportGroup binds the group's two sockets in ns.
 func (c *Cell) NewReuseportGroup(ns *NetNS) *ReuseportGroup {
+	c.Helper()
 	g := &ReuseportGroup{ns: ns}
 	for i := range g.Socks {
-		var err error
-		c.Check("open group socket", ns.Do(func() error { g.Socks[i], err = c.socket(unix.SOCK_DGRAM); return err }))
+		g.Socks[i] = c.socket(ns, unix.SOCK_DGRAM, "open group socket")
 		c.Check("SO_REUSEPORT", unix.SetsockoptInt(g.Socks[i], unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
 		c.Check("bind group socket", unix.Bind(g.Socks[i], &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}))
 		tv := unix.Timeval{Usec: 100000}
@@ -374,18 +336,15 @@ func (g *ReuseportGroup) Attach(prog *ebpf.Program) error {
 	return unix.SetsockoptInt(g.Socks[0], unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_EBPF, prog.FD())
 }
 
-// Send sends TriggerCalls datagrams from as many sockets (so that the
-// kernel's own hash would spread them over the group) and checks that all
-// arrived at the socket the program selects, Socks[1].
-func (c *Cell) SendToGroup(g *ReuseportGroup) Effect {
-	e := Effect{What: fmt.Sprintf("all of %d datagrams from %d source ports arrived at the selected socket", TriggerCalls, TriggerCalls)}
+// SendToGroup sends TriggerCalls datagrams from as many sockets (so that
+// the kernel's own hash would spread them over the group) and checks that
+// all arrived at the socket the program selects, Socks[1].
+func (c *Cell) SendToGroup(g *ReuseportGroup) Trigger {
+	c.Helper()
 	to := &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}
-	for i := 0; i < TriggerCalls; i++ {
-		var fd int
-		var err error
-		c.Check("open sender", g.ns.Do(func() error { fd, err = c.socket(unix.SOCK_DGRAM); return err }))
-		c.Check("send", unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to))
-	}
+	t := Repeat("datagrams from as many source ports", func() {
+		c.Check("send", unix.Sendto(c.socket(g.ns, unix.SOCK_DGRAM, "open sender"), []byte("bpfmatrix probe"), 0, to))
+	})
 	var got [2]int
 	buf := make([]byte, 64)
 	for i, fd := range g.Socks {
@@ -397,9 +356,11 @@ func (c *Cell) SendToGroup(g *ReuseportGroup) Effect {
 		}
 	}
 	if got[1] != TriggerCalls || got[0] != 0 {
-		e.Err = fmt.Errorf("socket 0 got %d, socket 1 got %d", got[0], got[1])
+		t.Err = fmt.Errorf("socket 0 got %d, socket 1 got %d", got[0], got[1])
+	} else {
+		t.What += ", all of which arrived at the selected socket"
 	}
-	return e
+	return t
 }
 
 // ClassicKeepFilter is a classic BPF socket filter for UDP sockets that

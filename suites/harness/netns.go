@@ -174,7 +174,7 @@ const warmUpPort = 4241
 func (v *Veth) warmUp() error {
 	var sfd, rfd int
 	var err error
-	if err := v.B.Do(func() error { rfd, err = v.c.socket(unix.SOCK_DGRAM); return err }); err != nil {
+	if err := v.B.Do(func() error { rfd, err = v.c.rawSocket(unix.SOCK_DGRAM); return err }); err != nil {
 		return err
 	}
 	to := &unix.SockaddrInet4{Port: warmUpPort}
@@ -186,7 +186,7 @@ func (v *Veth) warmUp() error {
 	if err := unix.SetsockoptTimeval(rfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return err
 	}
-	if err := v.A.Do(func() error { sfd, err = v.c.socket(unix.SOCK_DGRAM); return err }); err != nil {
+	if err := v.A.Do(func() error { sfd, err = v.c.rawSocket(unix.SOCK_DGRAM); return err }); err != nil {
 		return err
 	}
 	buf := make([]byte, 16)

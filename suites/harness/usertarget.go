@@ -44,12 +44,13 @@ func (c *Cell) UserTarget() (string, *link.Executable) {
 
 // RunUserTarget runs the user target at path, which calls UserTargetFunc
 // and fires its USDT probe TriggerCalls times.
-func (c *Cell) RunUserTarget(path string) string {
+func (c *Cell) RunUserTarget(path string) Trigger {
+	c.Helper()
 	out, err := exec.Command(path, strconv.Itoa(TriggerCalls)).CombinedOutput()
 	if err != nil {
 		c.Failed("run target %s: %v: %s", path, err, out)
 	}
-	return "a run of the target calling " + UserTargetFunc + " 10 times"
+	return Trigger{What: fmt.Sprintf("a run of the target calling %s %d times", UserTargetFunc, TriggerCalls), Events: TriggerCalls}
 }
 
 // SymbolOffset returns the file offset of symbol in the executable at path:

@@ -18,7 +18,7 @@ var _ = harness.Spec("attach/cgroup_skb.ingress", "counts loopback UDP arriving 
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupInetIngress, k.Prog))
 	ns := c.NewNetNS()
-	c.ExpectPassed(k, c.UDPFlow(ns, ns, harness.Loopback).Send())
+	c.ExpectFired(k, c.UDPFlow(ns, ns, harness.Loopback).Send(harness.AllArrive))
 })
 
 var _ = harness.Spec("attach/cgroup_skb.egress", "counts loopback UDP leaving the sockets of a cgroup", func(c *harness.Cell) {
@@ -26,7 +26,7 @@ var _ = harness.Spec("attach/cgroup_skb.egress", "counts loopback UDP leaving th
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupInetEgress, k.Prog))
 	ns := c.NewNetNS()
-	c.ExpectPassed(k, c.UDPFlow(ns, ns, harness.Loopback).Send())
+	c.ExpectFired(k, c.UDPFlow(ns, ns, harness.Loopback).Send(harness.AllArrive))
 })
 
 var _ = harness.Spec("attach/cgroup_sock.sock_create", "counts the sockets created in a cgroup", func(c *harness.Cell) {
@@ -40,14 +40,14 @@ var _ = harness.Spec("attach/cgroup_sock_addr.connect4", "rewrites a connect to 
 	k := c.Load(bpf.Connect4Rewrite)
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupInet4Connect, k.Prog))
-	c.ExpectEffect(k, c.ConnectVirtual(c.NewNetNS()))
+	c.ExpectFired(k, c.ConnectVirtual(c.NewNetNS()))
 })
 
 var _ = harness.Spec("attach/cgroup_sock_addr.bind4", "rewrites the port of a bind", func(c *harness.Cell) {
 	k := c.Load(bpf.Bind4Rewrite)
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupInet4Bind, k.Prog))
-	c.ExpectEffect(k, c.BindProbe(c.NewNetNS()))
+	c.ExpectFired(k, c.BindProbe(c.NewNetNS()))
 })
 
 var _ = harness.Spec("attach/sock_ops", "counts the TCP state callbacks of a loopback connection", func(c *harness.Cell) {
@@ -63,7 +63,7 @@ var _ = harness.Spec("attach/sk_msg", "redirects a message sent on one TCP socke
 	ns := c.NewNetNS()
 	from, to := c.NewTCPConn(ns), c.NewTCPConn(ns)
 	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Client, to.Client))
-	c.ExpectEffect(k, harness.Redirect(from.Client, to.Client))
+	c.ExpectFired(k, harness.Redirect(from.Client, to.Client))
 })
 
 var _ = harness.Spec("attach/sk_skb", "redirects what one TCP socket receives out of another through a sockmap", func(c *harness.Cell) {
@@ -74,7 +74,7 @@ var _ = harness.Spec("attach/sk_skb", "redirects what one TCP socket receives ou
 	ns := c.NewNetNS()
 	from, to := c.NewTCPConn(ns), c.NewTCPConn(ns)
 	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Server, to.Client))
-	c.ExpectEffect(k, harness.Redirect(from.Client, to.Server))
+	c.ExpectFired(k, harness.Redirect(from.Client, to.Server))
 })
 
 var _ = harness.Spec("attach/sk_lookup", "steers a connection for a port nobody listens on to a chosen listener", func(c *harness.Cell) {
@@ -83,7 +83,7 @@ var _ = harness.Spec("attach/sk_lookup", "steers a connection for a port nobody 
 	listener := c.TCPListener(ns, harness.ProbePort)
 	c.Check("insert listener", k.Put(bpf.SocksMap, listener))
 	c.Attach(link.AttachNetNs(ns.FD(), k.Prog))
-	c.ExpectEffect(k, c.Steer(ns, listener))
+	c.ExpectFired(k, c.Steer(ns, listener))
 })
 
 var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPORT group for every datagram", func(c *harness.Cell) {
@@ -91,12 +91,12 @@ var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPOR
 	group := c.NewReuseportGroup(c.NewNetNS())
 	c.Check("fill reuseport array", k.Put(bpf.GroupMap, group.Socks[:]...))
 	c.Check("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
-	c.ExpectEffect(k, c.SendToGroup(group))
+	c.ExpectFired(k, c.SendToGroup(group))
 })
 
 var _ = harness.Spec("attach/struct_ops.tcp_congestion_ops", "registers a BPF TCP congestion control that a loopback connection uses", func(c *harness.Cell) {
 	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", harness.ProbeBTFLoad())
 	k := c.Load(bpf.BmInit, harness.With(bpf.BmSsthresh, bpf.BmCongAvoid, bpf.BmUndoCwnd))
 	c.Attach(link.AttachStructOps(link.StructOpsOptions{Map: k.Map(bpf.BpfmatrixCcMap)}))
-	c.ExpectEffect(k, c.UseCongestionControl(c.NewNetNS(), "bpfmatrix_cc"))
+	c.ExpectFired(k, c.UseCongestionControl(c.NewNetNS(), "bpfmatrix_cc"))
 })

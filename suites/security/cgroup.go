@@ -15,7 +15,7 @@ var _ = harness.Spec("attach/cgroup_device", "denies an open of the null device 
 	null := c.NullDevice()
 	cg := c.NewCgroup()
 	c.Attach(cg.Attach(ebpf.AttachCGroupDevice, k.Prog))
-	c.ExpectEffect(k, harness.OpenDenied(null))
+	c.ExpectFired(k, harness.OpenDenied(null))
 })
 
 var _ = harness.Spec("attach/cgroup_sysctl", "counts a cgroup's sysctl reads", func(c *harness.Cell) {

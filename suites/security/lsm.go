@@ -22,11 +22,12 @@ var _ = harness.Spec("attach/lsm", "attaches to file_open and fires on open", fu
 	lsms := activeLSMs(c.Kernel)
 	k := c.Load(bpf.LsmCount, harness.Note(lsms))
 	c.Attach(link.AttachLSM(link.LSMOptions{Program: k.Prog}))
-	what := harness.OpenFile()
+	t := harness.OpenFile()
 	if k.Events() == 0 && c.Kernel.LSMs != nil && !c.Kernel.HasLSM("bpf") {
-		c.Unsupported("", "the program type loads and attaches, but observed 0 events after %s: %s", what, lsms)
+		c.Unsupported("", "the program type loads and attaches, but observed 0 events after %s: %s", t.What, lsms)
 	}
-	c.ExpectFired(k, what+" ("+lsms+")")
+	t.What += " (" + lsms + ")"
+	c.ExpectFired(k, t)
 })
 
 func activeLSMs(k *catalog.Kernel) string {

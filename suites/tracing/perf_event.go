@@ -33,5 +33,5 @@ var _ = harness.Spec("attach/perf_event", "samples the software cpu-clock of a b
 	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
 	}
 	c.Check("disable (PERF_EVENT_IOC_DISABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0))
-	c.ExpectFired(k, "50ms of busy CPU on a sampled thread")
+	c.ExpectFired(k, harness.Trigger{What: "50ms of busy CPU on a thread sampled every 100µs", Events: 1})
 })
