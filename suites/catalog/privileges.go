@@ -193,7 +193,7 @@ func IterateObjects() Requirement {
 
 func (n privilegeNeed) unmet(p Privileges) string {
 	f := n.f
-	// Networking specs build their own network namespace first (NewNetNS).
+	// Networking specs build their own network namespace first (netns.New).
 	if f.Area == Networking {
 		if why := p.netnsUnmet(); why != "" {
 			return why

@@ -7,7 +7,7 @@
 // Each probe calls bpf(2) with the smallest object the kernel accepts and,
 // where cilium/ebpf would turn the kernel's answer into ErrNotSupported,
 // makes the call itself so the cell carries the kernel's errno. The specs
-// are registered from the catalog rows (suites/harness/catalog_features.go),
+// are registered from the catalog rows (suites/catalog/rows_features.go),
 // one per row. TestBpftoolParityNeedsRoot compares them with
 // `bpftool feature probe kernel`.
 package features

@@ -34,12 +34,3 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
-
-func TestProbeBTFLoad(t *testing.T) {
-	if unix.Geteuid() != 0 {
-		t.Skip("needs root: BPF_BTF_LOAD needs CAP_BPF")
-	}
-	if err := ProbeBTFLoad(); err != nil {
-		t.Fatalf("a minimal BTF blob was refused: %v", err)
-	}
-}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/netns"
 )
 
 // Programs on the packet path: each sees the spec's probe datagrams cross a
@@ -15,18 +16,18 @@ import (
 
 var _ = harness.Spec("attach/socket_filter", "filters a UDP socket's datagrams with SO_ATTACH_BPF", func(c *harness.Cell) {
 	k := c.Load(bpf.SocketCount)
-	ns := c.NewNetNS()
-	flow := c.UDPFlow(ns, ns, harness.Loopback)
+	ns := netns.New(c)
+	flow := ns.UDPFlow(ns, netns.Loopback)
 	c.Check("SO_ATTACH_BPF", link.AttachSocketFilter(flow.Receiver(), k.Prog))
-	c.ExpectFired(k, flow.Send(harness.KeptArrive))
+	c.ExpectFired(k, flow.Send(netns.KeptArrive))
 })
 
 var _ = harness.Spec("attach/socket_filter.classic", "filters a UDP socket's datagrams with a classic SO_ATTACH_FILTER program", func(c *harness.Cell) {
-	ns := c.NewNetNS()
-	flow := c.UDPFlow(ns, ns, harness.Loopback)
-	c.Check("SO_ATTACH_FILTER", harness.AttachClassic(flow.Receiver(), harness.ClassicKeepFilter))
+	ns := netns.New(c)
+	flow := ns.UDPFlow(ns, netns.Loopback)
+	c.Check("SO_ATTACH_FILTER", netns.AttachClassic(flow.Receiver(), netns.ClassicKeepFilter))
 	// A classic filter counts nothing: what arrives is all the evidence.
-	t := flow.Send(harness.KeptArrive)
+	t := flow.Send(netns.KeptArrive)
 	if t.Err != nil {
 		c.Failed("attached, but %s after %s", t.Err, t.What)
 	}
@@ -35,108 +36,108 @@ var _ = harness.Spec("attach/socket_filter.classic", "filters a UDP socket's dat
 
 var _ = harness.Spec("attach/xdp.generic", "attaches a bpf_link in generic mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.generic.netlink", "attaches with netlink IFLA_XDP in generic mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Check("attach", v.XDPNetlink(k.Prog, unix.XDP_FLAGS_SKB_MODE))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.driver", "attaches a bpf_link in native mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPDriverMode))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.drop", "drops the probes with XDP_DROP in generic mode on a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount, harness.Dropping())
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.NoneArrives))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.NoneArrives))
 })
 
 var _ = harness.Spec("attach/tc.ingress", "counts the probes with cls_bpf on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
-	v := c.NewVeth()
-	c.Check("attach", v.ClsBPF(k.Prog, harness.Ingress))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	v := netns.NewVeth(c)
+	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.egress", "counts the probes with cls_bpf on clsact egress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
-	v := c.NewVeth()
-	c.Check("attach", v.ClsBPF(k.Prog, harness.Egress))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	v := netns.NewVeth(c)
+	c.Check("attach", v.ClsBPF(k.Prog, netns.Egress))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.drop", "drops the probes with TC_ACT_SHOT on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount, harness.Dropping())
-	v := c.NewVeth()
-	c.Check("attach", v.ClsBPF(k.Prog, harness.Ingress))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.NoneArrives))
+	v := netns.NewVeth(c)
+	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.NoneArrives))
 })
 
 var _ = harness.Spec("attach/tcx.ingress", "counts the probes with a tcx link on the ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Attach(v.TCX(k.Prog, ebpf.AttachTCXIngress))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tcx.egress", "counts the probes with a tcx link on the egress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	c.Attach(v.TCX(k.Prog, ebpf.AttachTCXEgress))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/netkit", "counts the probes with a netkit link on the primary end of a netkit pair", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
-	v := c.NewNetkit()
+	v := netns.NewNetkit(c)
 	c.Attach(v.Netkit(k.Prog))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/flow_dissector", "dissects the probes hashed to a queue of a two-queue veth", func(c *harness.Cell) {
 	k := c.Load(bpf.FlowDissectorCount)
-	v := c.NewMultiqueueVeth()
+	v := netns.NewMultiqueueVeth(c)
 	c.Attach(link.AttachNetNs(v.A.FD(), k.Prog))
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, v.BAddr).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/lwt_out", "counts the probes leaving by a route with encap bpf out", func(c *harness.Cell) {
 	k := c.Load(bpf.LwtOutCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	dst, err := v.RouteOut(k.Prog, "out")
 	c.Check("attach", err)
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, dst).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, dst).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/lwt_xmit", "counts the probes leaving by a route with encap bpf xmit", func(c *harness.Cell) {
 	k := c.Load(bpf.LwtXmitCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	dst, err := v.RouteOut(k.Prog, "xmit")
 	c.Check("attach", err)
-	c.ExpectFired(k, c.UDPFlow(v.A, v.B, dst).Send(harness.AllArrive))
+	c.ExpectFired(k, v.A.UDPFlow(v.B, dst).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/lwt_in", "counts the probes a namespace forwards by a route with encap bpf in", func(c *harness.Cell) {
 	k := c.Load(bpf.LwtInCount)
-	v := c.NewVeth()
+	v := netns.NewVeth(c)
 	dst, err := v.RouteIn(k.Prog)
 	c.Check("attach", err)
-	c.ExpectFired(k, c.SendUDP(v.A, dst))
+	c.ExpectFired(k, v.A.SendUDP(dst))
 })
 
 var _ = harness.Spec("attach/netfilter", "counts loopback probes at IPv4 LOCAL_OUT of a namespace", func(c *harness.Cell) {
 	k := c.Load(bpf.NetfilterCount)
-	ns := c.NewNetNS()
+	ns := netns.New(c)
 	c.Attach(ns.Netfilter(k.Prog, link.NetfilterInetLocalOut))
-	c.ExpectFired(k, c.UDPFlow(ns, ns, harness.Loopback).Send(harness.AllArrive))
+	c.ExpectFired(k, ns.UDPFlow(ns, netns.Loopback).Send(netns.AllArrive))
 })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // syscallFunc is the kernel function behind getpgid(2) on x86-64.
@@ -50,7 +51,7 @@ var _ = harness.Spec("attach/kprobe.multi", "attaches one link to "+syscallFunc+
 	// cilium/ebpf turns the kernel's answer into "requires >= v5.18" even when
 	// the version is fine and CONFIG_FPROBE is off; ask the kernel directly so
 	// the evidence carries its errno.
-	c.Check("link_create(kprobe_multi)", harness.ProbeKprobeMulti(k.Prog, syscallFunc))
+	c.Check("link_create(kprobe_multi)", rawbpf.ProbeKprobeMulti(k.Prog, syscallFunc))
 	c.Attach(link.KprobeMulti(k.Prog, link.KprobeMultiOptions{Symbols: []string{syscallFunc}}))
 	c.ExpectFired(k, harness.Getpgid())
 })

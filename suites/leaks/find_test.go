@@ -1,4 +1,4 @@
-package harness
+package leaks
 
 import (
 	"os"
@@ -9,10 +9,11 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/netns"
 )
 
 // TestLeaksFindsAHeldLinkAsRoot holds a netns link of a suite program and
-// expects Leaks to name it, then closes it and expects nothing.
+// expects find to name it, then closes it and expects nothing.
 func TestLeaksFindsAHeldLinkAsRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: loads a program and creates a link")
@@ -29,7 +30,7 @@ func TestLeaksFindsAHeldLinkAsRoot(t *testing.T) {
 	}
 	defer coll.Close()
 	prog := coll.Programs[name]
-	ns, err := unshareNetNS()
+	ns, err := netns.Unshare()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,16 +39,16 @@ func TestLeaksFindsAHeldLinkAsRoot(t *testing.T) {
 	if err != nil {
 		t.Skipf("no netns links here: %v", err)
 	}
-	_, leaks, err := Leaks()
+	_, leaks, err := find()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.Join(leaks, ";"), "flow_dissector_") {
-		t.Errorf("Leaks() = %q, want the held flow_dissector link", leaks)
+		t.Errorf("find() = %q, want the held flow_dissector link", leaks)
 	}
 	l.Close()
 	ns.Close()
-	if _, leaks, _ := Leaks(); len(leaks) != 0 {
-		t.Errorf("after closing: Leaks() = %q, want none", leaks)
+	if _, leaks, _ := find(); len(leaks) != 0 {
+		t.Errorf("after closing: find() = %q, want none", leaks)
 	}
 }

@@ -1,4 +1,4 @@
-package harness
+package leaks
 
 import (
 	"bufio"
@@ -12,15 +12,16 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/cgroup"
 )
 
-// Leaks lists what the suite left behind that it should have released: bpf
+// find lists what the suite left behind that it should have released: bpf
 // links that run a suite program and that this process still holds, cgroups
 // and cgroup2 mounts it created, and network namespaces it still holds. It
 // also returns how many links it looked at. A link stays only while an fd
 // or a pin holds it; the suite pins nothing, so a leaked link is one whose
 // fd the suite forgot to close.
-func Leaks() (links int, leaks []string, err error) {
+func find() (links int, leaks []string, err error) {
 	held, err := heldLinks()
 	if err != nil {
 		return 0, nil, err
@@ -44,14 +45,14 @@ func Leaks() (links int, leaks []string, err error) {
 	if err := it.Err(); err != nil {
 		return links, leaks, err
 	}
-	if root, _ := Cgroup2Mount(); root != "" {
-		left, _ := filepath.Glob(filepath.Join(root, cgroupPrefix+"*"))
+	if root, _ := cgroup.Mount(); root != "" {
+		left, _ := filepath.Glob(filepath.Join(root, cgroup.Prefix+"*"))
 		for _, dir := range left {
 			leaks = append(leaks, "cgroup "+dir)
 		}
 	}
-	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), cgroupPrefix) {
-		leaks = append(leaks, "a "+cgroupPrefix+" mount in /proc/self/mountinfo")
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), cgroup.Prefix) {
+		leaks = append(leaks, "a "+cgroup.Prefix+" mount in /proc/self/mountinfo")
 	}
 	own, _ := os.Readlink("/proc/self/ns/net")
 	fds, _ := filepath.Glob("/proc/self/fd/*")

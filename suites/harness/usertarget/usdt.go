@@ -1,36 +1,37 @@
-package tracing
+package usertarget
 
 import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-
-	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
-// usdtProbe is one SystemTap SDT probe of an executable, with its addresses
+// Probe is one SystemTap SDT (USDT) probe of the target, with its addresses
 // turned into the file offsets that uprobes take.
-type usdtProbe struct {
+type Probe struct {
 	Provider, Name          string
 	Offset, SemaphoreOffset uint64
 }
 
+// USDT returns the target's probe provider:name.
+func (t *Target) USDT(provider, name string) (Probe, error) { return findUSDT(t.Path, provider, name) }
+
 // findUSDT reads the .note.stapsdt notes of path (cilium/ebpf has no USDT
 // API) and returns the probe provider:name.
-func findUSDT(path, provider, name string) (usdtProbe, error) {
+func findUSDT(path, provider, name string) (Probe, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return usdtProbe{}, err
+		return Probe{}, err
 	}
 	defer f.Close()
 	notes := f.Section(".note.stapsdt")
 	if notes == nil {
-		return usdtProbe{}, fmt.Errorf("%s: no .note.stapsdt section", path)
+		return Probe{}, fmt.Errorf("%s: no .note.stapsdt section", path)
 	}
 	data, err := notes.Data()
 	if err != nil {
-		return usdtProbe{}, err
+		return Probe{}, err
 	}
 	// The notes record link-time addresses relative to .stapsdt.base; if the
 	// binary was prelinked or moved, adjust by the section's real address.
@@ -40,31 +41,31 @@ func findUSDT(path, provider, name string) (usdtProbe, error) {
 	}
 	probes, err := parseStapsdt(data, f.ByteOrder, baseAdjust)
 	if err != nil {
-		return usdtProbe{}, fmt.Errorf("%s: %w", path, err)
+		return Probe{}, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, p := range probes {
 		if p.Provider != provider || p.Name != name {
 			continue
 		}
-		if p.Offset, err = harness.FileOffset(f, p.Offset); err != nil {
-			return usdtProbe{}, err
+		if p.Offset, err = fileOffset(f, p.Offset); err != nil {
+			return Probe{}, err
 		}
 		if p.SemaphoreOffset != 0 {
-			if p.SemaphoreOffset, err = harness.FileOffset(f, p.SemaphoreOffset); err != nil {
-				return usdtProbe{}, err
+			if p.SemaphoreOffset, err = fileOffset(f, p.SemaphoreOffset); err != nil {
+				return Probe{}, err
 			}
 		}
 		return p, nil
 	}
-	return usdtProbe{}, fmt.Errorf("%s: no USDT probe %s:%s", path, provider, name)
+	return Probe{}, fmt.Errorf("%s: no USDT probe %s:%s", path, provider, name)
 }
 
 // parseStapsdt decodes NT_STAPSDT notes: pc, base and semaphore addresses,
 // then provider, name and argument strings. Addresses are returned as
 // virtual addresses, corrected by baseAdjust - base.
-func parseStapsdt(data []byte, order binary.ByteOrder, baseAdjust int64) ([]usdtProbe, error) {
+func parseStapsdt(data []byte, order binary.ByteOrder, baseAdjust int64) ([]Probe, error) {
 	const ntStapsdt = 3
-	var probes []usdtProbe
+	var probes []Probe
 	for len(data) >= 12 {
 		namesz, descsz, typ := order.Uint32(data), order.Uint32(data[4:]), order.Uint32(data[8:])
 		nameEnd := 12 + align4(namesz)
@@ -88,7 +89,7 @@ func parseStapsdt(data []byte, order binary.ByteOrder, baseAdjust int64) ([]usdt
 				sem = uint64(int64(sem) + baseAdjust - int64(base))
 			}
 		}
-		probes = append(probes, usdtProbe{Provider: string(strs[0]), Name: string(strs[1]), Offset: pc, SemaphoreOffset: sem})
+		probes = append(probes, Probe{Provider: string(strs[0]), Name: string(strs[1]), Offset: pc, SemaphoreOffset: sem})
 	}
 	return probes, nil
 }

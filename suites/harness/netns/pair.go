@@ -1,117 +1,23 @@
-package harness
+package netns
 
 import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rtnl"
 )
 
-// NetNS is a network namespace the spec created. It holds only what the spec
-// puts in it, so programs attached there see only the spec's own traffic;
-// it disappears with its last reference when the spec ends.
-type NetNS struct {
-	f *os.File
-}
-
-// NewNetNS creates a network namespace with its loopback up.
-func (c *Cell) NewNetNS() *NetNS {
-	f, err := unshareNetNS()
-	c.Check("create network namespace", err)
-	ns := &NetNS{f: f}
-	c.Defer(func() { ns.f.Close() })
-	c.Check("bring lo up", ns.Do(func() error {
-		lo, err := net.InterfaceByName("lo")
-		if err != nil {
-			return err
-		}
-		return withRTNL(func(r *rtnl) error { return r.setUp(lo.Index) })
-	}))
-	return ns
-}
-
-// FD is the namespace's file descriptor, for programs attached to a
-// namespace (sk_lookup, flow_dissector) and for moving links into it.
-func (ns *NetNS) FD() int { return int(ns.f.Fd()) }
-
-// Do runs fn on an OS thread that has entered the namespace: sockets fn
-// creates, netlink requests it makes and links it attaches belong to ns.
-// Sockets keep their namespace after fn returns and work from any thread.
-func (ns *NetNS) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		// The thread is unlocked only once it is back in its own namespace;
-		// a thread that cannot return dies with this goroutine instead.
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		if err := unix.Setns(int(ns.f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns: %w", err)
-			return
-		}
-		err = fn()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
-}
-
-// unshareNetNS creates a namespace on a thread of its own and returns a
-// handle on it, leaving every thread of the process where it was.
-func unshareNetNS() (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("unshare(CLONE_NEWNET): %w", err)}
-			return
-		}
-		f, err := os.Open("/proc/thread-self/ns/net")
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		done <- result{f, err}
-	}()
-	r := <-done
-	return r.f, r.err
-}
-
-// withRTNL runs fn with a route netlink socket of the calling thread's
-// namespace.
-func withRTNL(fn func(r *rtnl) error) error {
-	r, err := dialRTNL()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return fn(r)
-}
-
-// Veth is a link pair between two namespaces the spec created: packets A
+// Pair is a link pair between two namespaces the spec created: packets A
 // sends to BAddr cross the pair from A's end to B's end.
-type Veth struct {
-	c              *Cell
-	A, B           *NetNS
+type Pair struct {
+	c              *harness.Cell
+	A, B           *NS
 	AIndex, BIndex int
 	AAddr, BAddr   net.IP
 }
@@ -126,24 +32,32 @@ var (
 // NewVeth creates two namespaces joined by a veth pair, addressed and up.
 // A kernel without veth ends the spec as unsupported with its errno
 // (EOPNOTSUPP: no such link kind).
-func (c *Cell) NewVeth() *Veth { return c.newPair("veth", nil, 1) }
+func NewVeth(c *harness.Cell) *Pair {
+	c.Helper()
+	return newPair(c, "veth", nil, 1)
+}
 
 // NewMultiqueueVeth is NewVeth with two queues each way: transmitting on a
 // multiqueue device hashes each packet to pick a queue, and hashing runs the
 // flow dissector.
-func (c *Cell) NewMultiqueueVeth() *Veth { return c.newPair("veth", nil, 2) }
+func NewMultiqueueVeth(c *harness.Cell) *Pair {
+	c.Helper()
+	return newPair(c, "veth", nil, 2)
+}
 
 // NewNetkit is NewVeth with a netkit pair in L2 mode (so that packets carry
 // an Ethernet header, like veth's), A's end being the primary.
-func (c *Cell) NewNetkit() *Veth {
+func NewNetkit(c *harness.Cell) *Pair {
+	c.Helper()
 	const l2 = 0 // NETKIT_L2
-	return c.newPair("netkit", attrs(nil).u32(unix.IFLA_NETKIT_MODE, l2), 1)
+	return newPair(c, "netkit", rtnl.Attrs(nil).U32(unix.IFLA_NETKIT_MODE, l2), 1)
 }
 
-func (c *Cell) newPair(kind string, data attrs, queues uint32) *Veth {
-	v := &Veth{c: c, A: c.NewNetNS(), B: c.NewNetNS(), AAddr: vethA, BAddr: vethB}
-	c.Check("create "+kind+" pair"+c.moduleFact(kind), v.A.Do(func() error {
-		return withRTNL(func(r *rtnl) error { return r.newPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
+func newPair(c *harness.Cell, kind string, data rtnl.Attrs, queues uint32) *Pair {
+	c.Helper()
+	v := &Pair{c: c, A: New(c), B: New(c), AAddr: vethA, BAddr: vethB}
+	c.Check("create "+kind+" pair"+moduleFact(c, kind), v.A.Do(func() error {
+		return rtnl.With(func(r *rtnl.Conn) error { return r.NewPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
 	}))
 	var macA, macB net.HardwareAddr
 	var err error
@@ -153,10 +67,10 @@ func (c *Cell) newPair(kind string, data attrs, queues uint32) *Veth {
 	// can be lost while the link's qdisc is being activated: then the
 	// retransmission comes only after a second.
 	c.Check("add neighbour B on A", v.A.Do(func() error {
-		return withRTNL(func(r *rtnl) error { return r.addNeigh(v.AIndex, vethB, macB) })
+		return rtnl.With(func(r *rtnl.Conn) error { return r.AddNeigh(v.AIndex, vethB, macB) })
 	}))
 	c.Check("add neighbour A on B", v.B.Do(func() error {
-		return withRTNL(func(r *rtnl) error { return r.addNeigh(v.BIndex, vethA, macA) })
+		return rtnl.With(func(r *rtnl.Conn) error { return r.AddNeigh(v.BIndex, vethA, macA) })
 	}))
 	c.Check("wait for "+kind+" end A", v.A.Do(func() error { return waitRunning("bm0") }))
 	c.Check("wait for "+kind+" end B", v.B.Do(func() error { return waitRunning("bm1") }))
@@ -171,10 +85,10 @@ const warmUpPort = 4241
 // warmUp sends datagrams from A to B until one arrives, before any program
 // is attached: then both ends' qdiscs are active, and no probe dies in the
 // noop qdisc a link has for a moment after its carrier comes up.
-func (v *Veth) warmUp() error {
+func (v *Pair) warmUp() error {
 	var sfd, rfd int
 	var err error
-	if err := v.B.Do(func() error { rfd, err = v.c.rawSocket(unix.SOCK_DGRAM); return err }); err != nil {
+	if err := v.B.Do(func() error { rfd, err = rawSocket(v.c, unix.SOCK_DGRAM); return err }); err != nil {
 		return err
 	}
 	to := &unix.SockaddrInet4{Port: warmUpPort}
@@ -186,7 +100,7 @@ func (v *Veth) warmUp() error {
 	if err := unix.SetsockoptTimeval(rfd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return err
 	}
-	if err := v.A.Do(func() error { sfd, err = v.c.rawSocket(unix.SOCK_DGRAM); return err }); err != nil {
+	if err := v.A.Do(func() error { sfd, err = rawSocket(v.c, unix.SOCK_DGRAM); return err }); err != nil {
 		return err
 	}
 	buf := make([]byte, 16)
@@ -226,11 +140,11 @@ func configure(name string, ip net.IP) (int, net.HardwareAddr, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return ifc.Index, ifc.HardwareAddr, withRTNL(func(r *rtnl) error {
-		if err := r.addAddr(ifc.Index, ip, 24); err != nil {
+	return ifc.Index, ifc.HardwareAddr, rtnl.With(func(r *rtnl.Conn) error {
+		if err := r.AddAddr(ifc.Index, ip, 24); err != nil {
 			return fmt.Errorf("add address %s: %w", ip, err)
 		}
-		return r.setUp(ifc.Index)
+		return r.SetUp(ifc.Index)
 	})
 }
 
@@ -242,7 +156,7 @@ var moduleConfig = map[string]string{"veth": "veth", "netkit": "netkit", "sch_in
 // module's feature: built in, a module that is loaded, or a module that is
 // not (a VM guest loads the ones the suite needs; nothing autoloads them
 // there).
-func (c *Cell) moduleFact(module string) string {
+func moduleFact(c *harness.Cell, module string) string {
 	config := "CONFIG_" + strings.ToUpper(moduleConfig[module])
 	v, known := c.Kernel.ConfigValue(config)
 	switch {

@@ -1,5 +1,6 @@
-// Uprobe and USDT target of the suites (harness.UserTarget). Built static by `make
-// generate` (the VM guest has no C library) and embedded in the suite binary.
+// Uprobe and USDT target of the suites (suites/harness/usertarget). Built
+// static by `make generate` (the VM guest has no C library) and embedded in
+// the suite binary.
 //
 // Usage: target N   calls bpfmatrix_uprobe_target N times and fires the
 //                   bpfmatrix:tick USDT probe N times, but only while its

@@ -1,4 +1,9 @@
-package networking
+// Package leaks holds the spec that runs after every other one and fails if
+// the suite left anything behind: a bpf link of a suite program that the
+// suite still holds, a cgroup or cgroup2 mount it created, a network
+// namespace it still holds. Every fixture removes what it made when its
+// spec ends; this spec proves it.
+package leaks
 
 import (
 	"strings"
@@ -11,7 +16,7 @@ import (
 // The leak check runs after every other spec, whatever the label filter
 // selected: it carries every area's label.
 var _ = harness.Spec("suite/leaks", "leaves no link, cgroup, mount or network namespace behind", func(c *harness.Cell) {
-	links, leaks, err := harness.Leaks()
+	links, leaks, err := find()
 	c.Check("iterate links", err)
 	if len(leaks) > 0 {
 		c.Failed("the suite left behind: %s", strings.Join(leaks, "; "))

@@ -1,4 +1,8 @@
-package harness
+// Package cgroup gives a spec a cgroup v2 of its own: it creates a child
+// cgroup, moves the suite process into it until the spec ends, and attaches
+// programs there, so that they see only what the spec does. It also holds
+// the triggers of the cgroup programs that act as access control.
+package cgroup
 
 import (
 	"bufio"
@@ -12,6 +16,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 // Cgroup is a cgroup v2 the spec created and moved the suite process into:
@@ -21,20 +27,23 @@ type Cgroup struct {
 	Path string
 }
 
-// cgroupPrefix names the cgroups (and temporary cgroup2 mounts) the suite
-// creates, so that the leak check can find any left behind.
-const cgroupPrefix = "bpfmatrix-"
+// Prefix names the cgroups (and temporary cgroup2 mounts and directories)
+// the suite creates, so that the leak check can find any left behind.
+const Prefix = "bpfmatrix-"
 
-// NewCgroup creates a child cgroup of the cgroup v2 hierarchy and moves the
+// New creates a child cgroup of the cgroup v2 hierarchy and moves the
 // suite process into it until the spec ends. cgroup programs attach only
-// to v2: a v1 directory gives EBADF (NOTES.md). Without a cgroup2 mount, as
-// in a VM guest, it mounts one in a temporary directory.
-func (c *Cell) NewCgroup() *Cgroup {
-	root, err := c.cgroup2Root()
+// to v2: attaching to a cgroup v1 directory fails with EBADF (measured on
+// the project's 6.18 host, whose hybrid layout has cgroup2 at
+// /sys/fs/cgroup/unified). Without a cgroup2 mount, as in a VM guest, it
+// mounts one in a temporary directory.
+func New(c *harness.Cell) *Cgroup {
+	c.Helper()
+	root, err := cgroup2Root(c)
 	c.Check("find cgroup2", err)
 	home, err := ownCgroup(root)
 	c.Check("read own cgroup", err)
-	dir, err := os.MkdirTemp(root, cgroupPrefix)
+	dir, err := os.MkdirTemp(root, Prefix)
 	c.Check("create cgroup", err)
 	c.Defer(func() { _ = unix.Rmdir(dir) })
 	c.Check("enter cgroup", enterCgroup(dir))
@@ -54,11 +63,11 @@ func enterCgroup(dir string) error {
 
 // cgroup2Root returns the mount point of the cgroup v2 hierarchy, mounting
 // one for the spec when there is none.
-func (c *Cell) cgroup2Root() (string, error) {
-	if mnt, err := Cgroup2Mount(); err != nil || mnt != "" {
+func cgroup2Root(c *harness.Cell) (string, error) {
+	if mnt, err := Mount(); err != nil || mnt != "" {
 		return mnt, err
 	}
-	dir, err := os.MkdirTemp("", cgroupPrefix+"cgroup2-")
+	dir, err := os.MkdirTemp("", Prefix+"cgroup2-")
 	if err != nil {
 		return "", err
 	}
@@ -73,10 +82,10 @@ func (c *Cell) cgroup2Root() (string, error) {
 	return dir, nil
 }
 
-// Cgroup2Mount finds the cgroup2 mount in /proc/self/mountinfo: the host
+// Mount finds the cgroup2 mount in /proc/self/mountinfo: the host
 // may have it at /sys/fs/cgroup (unified), /sys/fs/cgroup/unified (hybrid)
 // or nowhere. It returns "" when there is none.
-func Cgroup2Mount() (string, error) {
+func Mount() (string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return "", err

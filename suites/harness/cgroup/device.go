@@ -1,4 +1,4 @@
-package harness
+package cgroup
 
 import (
 	"errors"
@@ -6,17 +6,20 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
-// Triggers for the cgroup programs that act as access control: each is
-// something only a process in the spec's cgroup does.
+// The null device and its trigger, for cgroup_device, which controls which
+// devices a cgroup's processes may open.
 
 // NullDevice returns a character device node 1:3 (the null device) that
 // this process can open: a node the spec makes in a temporary directory,
 // so the spec needs no /dev, or /dev/null when the temporary directory
 // does not allow device nodes (nodev).
-func (c *Cell) NullDevice() string {
-	dir, err := os.MkdirTemp("", cgroupPrefix+"dev-")
+func NullDevice(c *harness.Cell) string {
+	c.Helper()
+	dir, err := os.MkdirTemp("", Prefix+"dev-")
 	c.Check("create device dir", err)
 	c.Defer(func() { os.RemoveAll(dir) })
 	node := filepath.Join(dir, "null")
@@ -36,8 +39,8 @@ func (c *Cell) NullDevice() string {
 
 // OpenDenied opens path, which opened before the spec attached its program:
 // the effect is the open refused with EPERM.
-func OpenDenied(path string) Trigger {
-	return Effect("a second open of "+path+" (char 1:3)", "which the program refused with EPERM", 1, func() error {
+func OpenDenied(path string) harness.Trigger {
+	return harness.Effect("a second open of "+path+" (char 1:3)", "which the program refused with EPERM", 1, func() error {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		switch {
 		case err == nil:

@@ -1,16 +1,14 @@
-package tracing
+package usertarget
 
 import (
 	"debug/elf"
 	"testing"
-
-	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 // TestFindUSDTInBundledTarget reads the real target binary that the suite
 // embeds: its bpfmatrix:tick probe and semaphore must map into the file.
 func TestFindUSDTInBundledTarget(t *testing.T) {
-	path, err := harness.WriteUserTarget(t.TempDir())
+	path, err := Write(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,12 @@
-package harness
+// Package rawbpf makes the few bpf(2) calls whose answer cilium/ebpf folds
+// into a generic ErrNotSupported ("requires >= v5.18", "BTF not
+// supported"): a cell's evidence must carry the errno the kernel gave.
+// Each call creates an object and closes it at once, or hands its fd to
+// the caller.
+package rawbpf
 
 import (
+	"fmt"
 	"runtime"
 	"unsafe"
 
@@ -9,11 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Raw bpf(2) calls for the probes whose kernel answer cilium/ebpf folds
-// into a generic ErrNotSupported ("requires >= v5.18", "BTF not
-// supported"): the evidence must carry the errno the kernel gave.
-
 const (
+	bpfMapCreate  = 0  // BPF_MAP_CREATE
 	bpfBTFLoad    = 18 // BPF_BTF_LOAD
 	bpfLinkCreate = 28 // BPF_LINK_CREATE
 
@@ -34,6 +37,29 @@ func sysBPF(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 		return -1, errno
 	}
 	return int(fd), nil
+}
+
+// MapAttr is the BPF_MAP_CREATE member of union bpf_attr up to map_extra.
+type MapAttr struct {
+	MapType, KeySize, ValueSize, MaxEntries, Flags uint32
+	InnerMapFD, NumaNode                           uint32
+	Name                                           [16]byte
+	Ifindex, BTFFD, BTFKeyTypeID, BTFValueTypeID   uint32
+	BTFVmlinuxValueTypeID                          uint32
+	MapExtra                                       uint64
+}
+
+// MapCreate creates a map with BPF_MAP_CREATE itself: cilium/ebpf's map
+// creation and feature probes turn several of the kernel's answers into
+// ErrNotSupported. The error names the attributes.
+func MapCreate(attr *MapAttr) (int, error) {
+	fd, err := sysBPF(bpfMapCreate, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
+	runtime.KeepAlive(attr)
+	if err != nil {
+		return -1, fmt.Errorf("bpf(BPF_MAP_CREATE, type %d, key %d, value %d, max_entries %d, flags %#x): %w",
+			attr.MapType, attr.KeySize, attr.ValueSize, attr.MaxEntries, attr.Flags, err)
+	}
+	return fd, nil
 }
 
 // probeBPF creates a kernel object with bpf(2) and closes it at once: the

@@ -1,4 +1,4 @@
-package harness
+package netns
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 // The ports and address bpf/net.c matches. Fixed numbers are safe: every
@@ -31,13 +33,14 @@ var (
 // UseCongestionControl opens a loopback TCP connection in ns whose client
 // picks the congestion control called name (TCP_CONGESTION) and exchanges
 // a message: the kernel initialises the congestion control on connect.
-func (c *Cell) UseCongestionControl(ns *NetNS, name string) Trigger {
+func (ns *NS) UseCongestionControl(name string) harness.Trigger {
+	c := ns.c
 	c.Helper()
-	ln := c.TCPListener(ns, 0)
+	ln := ns.TCPListener(0)
 	sa, err := unix.Getsockname(ln)
 	c.Check("getsockname", err)
-	fd := c.socket(ns, unix.SOCK_STREAM, "open client")
-	return Effect("a loopback TCP connection whose client set TCP_CONGESTION="+name, "which used it", 1, func() error {
+	fd := ns.socket(unix.SOCK_STREAM, "open client")
+	return harness.Effect("a loopback TCP connection whose client set TCP_CONGESTION="+name, "which used it", 1, func() error {
 		if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, name); err != nil {
 			return fmt.Errorf("setsockopt(TCP_CONGESTION): %w", err)
 		}
@@ -77,26 +80,27 @@ type UDPFlow struct {
 
 // UDPFlow opens the two sockets: the receiver bound to dst:ProbePort in
 // namespace to, the sender in namespace from.
-func (c *Cell) UDPFlow(from, to *NetNS, dst net.IP) *UDPFlow {
+func (from *NS) UDPFlow(to *NS, dst net.IP) *UDPFlow {
+	c := from.c
 	c.Helper()
 	f := &UDPFlow{to: unix.SockaddrInet4{Port: ProbePort}}
 	copy(f.to.Addr[:], dst.To4())
-	f.recv = c.socket(to, unix.SOCK_DGRAM, "open receiver")
+	f.recv = to.socket(unix.SOCK_DGRAM, "open receiver")
 	c.Check("bind receiver", unix.Bind(f.recv, &f.to))
-	f.send = c.socket(from, unix.SOCK_DGRAM, "open sender")
+	f.send = from.socket(unix.SOCK_DGRAM, "open sender")
 	return f
 }
 
 // Receiver is the receiving socket, for attaching socket filters.
 func (f *UDPFlow) Receiver() syscall.Conn { return fdConn(f.recv) }
 
-// Send sends TriggerCalls probes, alternately marked 'K' and 'D', collects
+// Send sends harness.TriggerCalls probes, alternately marked 'K' and 'D', collects
 // what arrives, and compares it with want. Each probe is one event for a
 // program on its way.
-func (f *UDPFlow) Send(want Outcome) Trigger {
-	t := Trigger{Events: TriggerCalls}
+func (f *UDPFlow) Send(want Outcome) harness.Trigger {
+	t := harness.Trigger{Events: harness.TriggerCalls}
 	var sendErrs string
-	for i := 0; i < TriggerCalls; i++ {
+	for i := 0; i < harness.TriggerCalls; i++ {
 		payload := []byte(fmt.Sprintf("K bpfmatrix probe %d", i))
 		if i%2 == 1 {
 			payload[0] = 'D'
@@ -110,7 +114,7 @@ func (f *UDPFlow) Send(want Outcome) Trigger {
 	wait := 500 * time.Millisecond
 	buf := make([]byte, 256)
 	received, kept := 0, 0
-	for received < TriggerCalls {
+	for received < harness.TriggerCalls {
 		tv := unix.NsecToTimeval(wait.Nanoseconds())
 		_ = unix.SetsockoptTimeval(f.recv, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 		wait = 100 * time.Millisecond
@@ -124,40 +128,42 @@ func (f *UDPFlow) Send(want Outcome) Trigger {
 		}
 	}
 	t.What = fmt.Sprintf("%d UDP datagrams to %s%s (%d arrived, %d of them marked 'K')",
-		TriggerCalls, net.IP(f.to.Addr[:]), sendErrs, received, kept)
+		harness.TriggerCalls, net.IP(f.to.Addr[:]), sendErrs, received, kept)
 	switch {
-	case want == AllArrive && received != TriggerCalls:
-		t.Err = fmt.Errorf("only %d of %d probes arrived", received, TriggerCalls)
+	case want == AllArrive && received != harness.TriggerCalls:
+		t.Err = fmt.Errorf("only %d of %d probes arrived", received, harness.TriggerCalls)
 	case want == NoneArrives && received != 0:
-		t.Err = fmt.Errorf("the program returned drop, yet %d of %d probes arrived", received, TriggerCalls)
-	case want == KeptArrive && (received != TriggerCalls/2 || kept != received):
-		t.Err = fmt.Errorf("expected the %d 'K' probes of %d to arrive", TriggerCalls/2, TriggerCalls)
+		t.Err = fmt.Errorf("the program returned drop, yet %d of %d probes arrived", received, harness.TriggerCalls)
+	case want == KeptArrive && (received != harness.TriggerCalls/2 || kept != received):
+		t.Err = fmt.Errorf("expected the %d 'K' probes of %d to arrive", harness.TriggerCalls/2, harness.TriggerCalls)
 	}
 	return t
 }
 
-// SendUDP sends TriggerCalls datagrams from namespace ns to dst:ProbePort,
+// SendUDP sends harness.TriggerCalls datagrams from namespace ns to dst:ProbePort,
 // where nothing needs to listen: for programs on the way out.
-func (c *Cell) SendUDP(ns *NetNS, dst net.IP) Trigger {
+func (ns *NS) SendUDP(dst net.IP) harness.Trigger {
+	c := ns.c
 	c.Helper()
-	fd := c.socket(ns, unix.SOCK_DGRAM, "open sender")
+	fd := ns.socket(unix.SOCK_DGRAM, "open sender")
 	to := &unix.SockaddrInet4{Port: ProbePort}
 	copy(to.Addr[:], dst.To4())
-	return Repeat("UDP datagrams to "+dst.String(), func() { _ = unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to) })
+	return harness.Repeat("UDP datagrams to "+dst.String(), func() { _ = unix.Sendto(fd, []byte("bpfmatrix probe"), 0, to) })
 }
 
 // socket opens an IPv4 socket in ns, closed when the spec ends; a refusal
 // ends the spec, step saying what the socket was for.
-func (c *Cell) socket(ns *NetNS, typ int, step string) int {
+func (ns *NS) socket(typ int, step string) int {
+	c := ns.c
 	c.Helper()
 	var fd int
-	c.Check(step, ns.Do(func() (err error) { fd, err = c.rawSocket(typ); return err }))
+	c.Check(step, ns.Do(func() (err error) { fd, err = rawSocket(c, typ); return err }))
 	return fd
 }
 
 // rawSocket opens an IPv4 socket in the calling thread's namespace, closed
 // when the spec ends.
-func (c *Cell) rawSocket(typ int) (int, error) {
+func rawSocket(c *harness.Cell, typ int) (int, error) {
 	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err == nil {
 		c.Defer(func() { unix.Close(fd) })
@@ -169,9 +175,10 @@ func (c *Cell) rawSocket(typ int) (int, error) {
 type TCPConn struct{ Client, Server int }
 
 // TCPListener listens on 127.0.0.1:port in ns (port 0: any).
-func (c *Cell) TCPListener(ns *NetNS, port int) int {
+func (ns *NS) TCPListener(port int) int {
+	c := ns.c
 	c.Helper()
-	fd := c.socket(ns, unix.SOCK_STREAM, "open listener")
+	fd := ns.socket(unix.SOCK_STREAM, "open listener")
 	c.Check("bind listener", unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
 	c.Check("listen", unix.Listen(fd, 8))
 	return fd
@@ -179,9 +186,10 @@ func (c *Cell) TCPListener(ns *NetNS, port int) int {
 
 // TCPConnect connects to 127.0.0.1:port, or to addr when given, from ns,
 // and accepts the connection on listener.
-func (c *Cell) TCPConnect(ns *NetNS, listener int, to unix.Sockaddr) (TCPConn, error) {
+func (ns *NS) TCPConnect(listener int, to unix.Sockaddr) (TCPConn, error) {
+	c := ns.c
 	c.Helper()
-	conn := TCPConn{Client: c.socket(ns, unix.SOCK_STREAM, "open client")}
+	conn := TCPConn{Client: ns.socket(unix.SOCK_STREAM, "open client")}
 	var err error
 	if err := noEINTR(func() error { return unix.Connect(conn.Client, to) }); err != nil {
 		return conn, fmt.Errorf("connect: %w", err)
@@ -197,12 +205,13 @@ func (c *Cell) TCPConnect(ns *NetNS, listener int, to unix.Sockaddr) (TCPConn, e
 }
 
 // NewTCPConn establishes a loopback TCP connection in ns.
-func (c *Cell) NewTCPConn(ns *NetNS) TCPConn {
+func (ns *NS) NewTCPConn() TCPConn {
+	c := ns.c
 	c.Helper()
-	ln := c.TCPListener(ns, 0)
+	ln := ns.TCPListener(0)
 	sa, err := unix.Getsockname(ln)
 	c.Check("getsockname", err)
-	conn, err := c.TCPConnect(ns, ln, sa)
+	conn, err := ns.TCPConnect(ln, sa)
 	c.Check("establish TCP connection", err)
 	unix.Close(ln)
 	return conn
@@ -211,21 +220,22 @@ func (c *Cell) NewTCPConn(ns *NetNS) TCPConn {
 // OpenAndClose opens a loopback TCP connection in ns, sends a byte each way
 // and closes both ends: the whole TCP state machine, on loopback.
 // Each connection changes state several times; one is the least.
-func (c *Cell) OpenAndClose(ns *NetNS) Trigger {
+func (ns *NS) OpenAndClose() harness.Trigger {
+	c := ns.c
 	c.Helper()
-	conn := c.NewTCPConn(ns)
+	conn := ns.NewTCPConn()
 	_, _ = unix.Write(conn.Client, []byte{1})
 	_, _ = unix.Write(conn.Server, []byte{1})
 	unix.Close(conn.Client)
 	unix.Close(conn.Server)
-	return Trigger{What: "one loopback TCP connection opened, used and closed", Events: 1}
+	return harness.Trigger{What: "one loopback TCP connection opened, used and closed", Events: 1}
 }
 
 // Redirect sends a message on socket from and reads it on socket to, where
 // it arrives only if a program moved it there.
-func Redirect(from, to int) Trigger {
+func Redirect(from, to int) harness.Trigger {
 	msg := []byte("bpfmatrix redirected message")
-	return Effect(fmt.Sprintf("%q sent on one socket", msg), "which arrived on another", 1, func() error {
+	return harness.Effect(fmt.Sprintf("%q sent on one socket", msg), "which arrived on another", 1, func() error {
 		if _, err := unix.Write(from, msg); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
@@ -246,31 +256,34 @@ func Redirect(from, to int) Trigger {
 // Steer connects to 127.0.0.1:ServicePort in ns, where nothing listens, and
 // accepts on listener: only a program that steers the connection makes
 // that work.
-func (c *Cell) Steer(ns *NetNS, listener int) Trigger {
+func (ns *NS) Steer(listener int) harness.Trigger {
+	c := ns.c
 	c.Helper()
-	_, err := c.TCPConnect(ns, listener, &unix.SockaddrInet4{Port: ServicePort, Addr: [4]byte{127, 0, 0, 1}})
-	return Effect(fmt.Sprintf("a connection to port %d, where nothing listens", ServicePort),
+	_, err := ns.TCPConnect(listener, &unix.SockaddrInet4{Port: ServicePort, Addr: [4]byte{127, 0, 0, 1}})
+	return harness.Effect(fmt.Sprintf("a connection to port %d, where nothing listens", ServicePort),
 		fmt.Sprintf("which the listener on %d accepted", ProbePort), 1, err)
 }
 
 // ConnectVirtual connects to VirtualIP:ProbePort from ns, where only a
 // listener on 127.0.0.1:ServicePort exists and VirtualIP has no route.
-func (c *Cell) ConnectVirtual(ns *NetNS) Trigger {
+func (ns *NS) ConnectVirtual() harness.Trigger {
+	c := ns.c
 	c.Helper()
-	ln := c.TCPListener(ns, ServicePort)
+	ln := ns.TCPListener(ServicePort)
 	to := &unix.SockaddrInet4{Port: ProbePort}
 	copy(to.Addr[:], VirtualIP)
-	_, err := c.TCPConnect(ns, ln, to)
-	return Effect(fmt.Sprintf("a connect to %s:%d", VirtualIP, ProbePort),
+	_, err := ns.TCPConnect(ln, to)
+	return harness.Effect(fmt.Sprintf("a connect to %s:%d", VirtualIP, ProbePort),
 		fmt.Sprintf("which reached the listener on 127.0.0.1:%d", ServicePort), 1, err)
 }
 
 // BindProbe binds a UDP socket in ns to 127.0.0.1:ProbePort and reads back
 // the port the kernel actually bound.
-func (c *Cell) BindProbe(ns *NetNS) Trigger {
+func (ns *NS) BindProbe() harness.Trigger {
+	c := ns.c
 	c.Helper()
-	fd := c.socket(ns, unix.SOCK_DGRAM, "open socket")
-	return Effect(fmt.Sprintf("a bind to port %d", ProbePort), fmt.Sprintf("which was bound to port %d", ServicePort), 1, func() error {
+	fd := ns.socket(unix.SOCK_DGRAM, "open socket")
+	return harness.Effect(fmt.Sprintf("a bind to port %d", ProbePort), fmt.Sprintf("which was bound to port %d", ServicePort), 1, func() error {
 		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 			return err
 		}
@@ -286,10 +299,11 @@ func (c *Cell) BindProbe(ns *NetNS) Trigger {
 }
 
 // Sockets creates and closes TCP and UDP sockets in ns.
-func (c *Cell) Sockets(ns *NetNS) Trigger {
+func (ns *NS) Sockets() harness.Trigger {
+	c := ns.c
 	c.Helper()
 	c.Check("create sockets", ns.Do(func() error {
-		for i := range TriggerCalls {
+		for i := range harness.TriggerCalls {
 			fd, err := unix.Socket(unix.AF_INET, []int{unix.SOCK_STREAM, unix.SOCK_DGRAM}[i%2]|unix.SOCK_CLOEXEC, 0)
 			if err != nil {
 				return err
@@ -298,14 +312,15 @@ func (c *Cell) Sockets(ns *NetNS) Trigger {
 		}
 		return nil
 	}))
-	return Trigger{What: fmt.Sprintf("%d socket(2) calls", TriggerCalls), Events: TriggerCalls}
+	return harness.Trigger{What: fmt.Sprintf("%d socket(2) calls", harness.TriggerCalls), Events: harness.TriggerCalls}
 }
 
-// SetSockopts sets IP_TOS on a UDP socket in ns TriggerCalls times.
-func (c *Cell) SetSockopts(ns *NetNS) Trigger {
+// SetSockopts sets IP_TOS on a UDP socket in ns harness.TriggerCalls times.
+func (ns *NS) SetSockopts() harness.Trigger {
+	c := ns.c
 	c.Helper()
-	fd := c.socket(ns, unix.SOCK_DGRAM, "open socket")
-	return Repeat("setsockopt(IP_TOS) calls", func() {
+	fd := ns.socket(unix.SOCK_DGRAM, "open socket")
+	return harness.Repeat("setsockopt(IP_TOS) calls", func() {
 		c.Check("setsockopt(IP_TOS)", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, 0x10))
 	})
 }
@@ -313,16 +328,17 @@ func (c *Cell) SetSockopts(ns *NetNS) Trigger {
 // ReuseportGroup is two UDP sockets sharing 127.0.0.1:ProbePort with
 // SO_REUSEPORT in one namespace.
 type ReuseportGroup struct {
-	ns    *NetNS
+	ns    *NS
 	Socks [2]int
 }
 
 // NewReuseportGroup binds the group's two sockets in ns.
-func (c *Cell) NewReuseportGroup(ns *NetNS) *ReuseportGroup {
+func (ns *NS) NewReuseportGroup() *ReuseportGroup {
+	c := ns.c
 	c.Helper()
 	g := &ReuseportGroup{ns: ns}
 	for i := range g.Socks {
-		g.Socks[i] = c.socket(ns, unix.SOCK_DGRAM, "open group socket")
+		g.Socks[i] = ns.socket(unix.SOCK_DGRAM, "open group socket")
 		c.Check("SO_REUSEPORT", unix.SetsockoptInt(g.Socks[i], unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
 		c.Check("bind group socket", unix.Bind(g.Socks[i], &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}))
 		tv := unix.Timeval{Usec: 100000}
@@ -336,14 +352,15 @@ func (g *ReuseportGroup) Attach(prog *ebpf.Program) error {
 	return unix.SetsockoptInt(g.Socks[0], unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_EBPF, prog.FD())
 }
 
-// SendToGroup sends TriggerCalls datagrams from as many sockets (so that
+// Send sends harness.TriggerCalls datagrams from as many sockets (so that
 // the kernel's own hash would spread them over the group) and checks that
 // all arrived at the socket the program selects, Socks[1].
-func (c *Cell) SendToGroup(g *ReuseportGroup) Trigger {
+func (g *ReuseportGroup) Send() harness.Trigger {
+	c := g.ns.c
 	c.Helper()
 	to := &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}
-	t := Repeat("datagrams from as many source ports", func() {
-		c.Check("send", unix.Sendto(c.socket(g.ns, unix.SOCK_DGRAM, "open sender"), []byte("bpfmatrix probe"), 0, to))
+	t := harness.Repeat("datagrams from as many source ports", func() {
+		c.Check("send", unix.Sendto(g.ns.socket(unix.SOCK_DGRAM, "open sender"), []byte("bpfmatrix probe"), 0, to))
 	})
 	var got [2]int
 	buf := make([]byte, 64)
@@ -355,7 +372,7 @@ func (c *Cell) SendToGroup(g *ReuseportGroup) Trigger {
 			got[i]++
 		}
 	}
-	if got[1] != TriggerCalls || got[0] != 0 {
+	if got[1] != harness.TriggerCalls || got[0] != 0 {
 		t.Err = fmt.Errorf("socket 0 got %d, socket 1 got %d", got[0], got[1])
 	} else {
 		t.What += ", all of which arrived at the selected socket"
@@ -400,10 +417,10 @@ func (r rawFD) Control(fn func(fd uintptr)) error { fn(uintptr(r)); return nil }
 func (r rawFD) Read(func(fd uintptr) bool) error  { return errors.ErrUnsupported }
 func (r rawFD) Write(func(fd uintptr) bool) error { return errors.ErrUnsupported }
 
-// In runs attach in ns: links to an interface or a namespace hook
+// attach runs attach in ns: links to an interface or a namespace hook
 // (XDP, tcx, netkit, netfilter) resolve it in the attaching thread's
 // namespace.
-func In(ns *NetNS, attach func() (link.Link, error)) (link.Link, error) {
+func (ns *NS) attach(attach func() (link.Link, error)) (link.Link, error) {
 	var l link.Link
 	err := ns.Do(func() error {
 		var err error
