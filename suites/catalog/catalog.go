@@ -27,7 +27,8 @@ import (
 // Area groups features in reports and Ginkgo labels.
 type Area string
 
-// The areas of the catalog, one suites/ package each.
+// The areas of the catalog, one suites/ package each (suites/leaks is
+// Suite's).
 const (
 	Features   Area = "features"
 	Tracing    Area = "tracing"
@@ -40,6 +41,9 @@ const (
 	// keeps every cell streamed before a crash. The harness labels their
 	// specs contract.CrashLabel, which default plans leave out.
 	Faults Area = "faults"
+	// Suite holds checks on the suite itself rather than on a kernel
+	// feature: its leak check.
+	Suite Area = "suite"
 )
 
 // Feature is one row of the catalog: what a feature is, and what a kernel

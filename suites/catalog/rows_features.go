@@ -48,9 +48,6 @@ func init() {
 		Feature{ID: "misc/uprobe_multi", Area: Features, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceUprobeMulti, Since: "6.6",
 			Needs: []Requirement{Config("CONFIG_BPF_EVENTS", "CONFIG_UPROBES")},
 			Doc:   "create a uprobe_multi link on a function of the suite binary and close it"},
-		Feature{ID: "attach/freplace", Area: Features, Prog: ebpf.Extension, Since: "5.6",
-			Needs: progTypeByName("ext").needs,
-			Doc:   "replace a global function of an XDP program with an ext program and run it with BPF_PROG_TEST_RUN"},
 	)
 }
 

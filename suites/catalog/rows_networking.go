@@ -94,7 +94,5 @@ func init() {
 		Feature{ID: "attach/struct_ops.tcp_congestion_ops", Area: Networking, Prog: ebpf.StructOps, Attach: ebpf.AttachStructOps, Since: "6.4",
 			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF", "CONFIG_BPF_JIT")},
 			Doc:   "a BPF tcp_congestion_ops registered with a struct_ops link (BPF_F_LINK, the only form cilium/ebpf loads) and used by a loopback connection"},
-		Feature{ID: "suite/leaks", Area: Networking, Since: "3.19", Needs: []Requirement{IterateObjects()},
-			Doc: "after every other spec: no link of a suite program, cgroup, mount or namespace of the suite remains"},
 	)
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness/cgroup"
-	"github.com/bpfmatrix/bpfmatrix/suites/harness/freplace"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness/usertarget"
 	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
@@ -122,23 +121,3 @@ func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
 	c.Defer(func() { prog.Close() })
 	return prog
 }
-
-var _ = harness.Spec("attach/freplace", "replaces a function of an XDP program and sees the replacement run", func(c *harness.Cell) {
-	p := freplace.Load(c)
-	data := make([]byte, 64) // an Ethernet frame's worth of zeros
-	before, err := p.Target.Run(&ebpf.RunOptions{Data: data})
-	c.Check("test run the XDP program before replacing", err)
-	c.Attach(link.AttachFreplace(p.Target, freplace.Func, p.Ext))
-	var replaced uint64
-	for range harness.TriggerCalls {
-		ret, err := p.Target.Run(&ebpf.RunOptions{Data: data})
-		c.Check("test run the XDP program after replacing", err)
-		if ret == 2 && before == 0 {
-			replaced++
-		}
-	}
-	c.ExpectFired(harness.Count(replaced), harness.Trigger{
-		What:   fmt.Sprintf("%d BPF_PROG_TEST_RUN runs (the XDP program returns %d alone, the extension 2)", harness.TriggerCalls, before),
-		Events: harness.TriggerCalls,
-	})
-})

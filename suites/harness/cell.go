@@ -42,8 +42,11 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 	if !ok {
 		panic("harness: spec for feature " + id + ", which has no catalog row")
 	}
-	labels := ginkgo.Label(contract.Labels(string(f.Area), id)...)
-	args := append([]any{labels}, decorators...)
+	labels := contract.Labels(string(f.Area), id)
+	if f.Area == catalog.Faults {
+		labels = append(labels, contract.CrashLabel)
+	}
+	args := append([]any{ginkgo.Label(labels...)}, decorators...)
 	args = append(args, func() { run(f, body) })
 	return ginkgo.Describe(id, func() { ginkgo.It(sentence, args...) })
 }

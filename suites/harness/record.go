@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
@@ -75,7 +74,6 @@ func Record(rec reports.Record) {
 // doubt, and the suite exits with contract.ExitFactsChanged and a line saying what
 // changed instead of passing or failing on cells it could not judge.
 func RunSuite(t *testing.T, description string) {
-	gomega.RegisterFailHandler(ginkgo.Fail)
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
 	// directly: cilium/ebpf's rlimit package probes at init, which breaks
 	// when the suite is a VM's first process (docs/facts.md).
