@@ -71,12 +71,14 @@ func Record(rec reports.Record) {
 // Predictions rest on those facts, so they must hold until the last spec:
 // if the filesystems they came from changed under the suite (something
 // outside unmounted tracefs, say), every verdict after the change is in
-// doubt, and the suite exits with contract.ExitFactsChanged and a line saying what
-// changed instead of passing or failing on cells it could not judge.
+// doubt, and the suite exits with contract.ExitFactsChanged and a line
+// saying what changed instead of passing or failing on cells it could not
+// judge.
 func RunSuite(t *testing.T, description string) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
-	// directly: cilium/ebpf's rlimit package probes at init, which breaks
-	// when the suite is a VM's first process (docs/facts.md).
+	// directly: cilium/ebpf's rlimit package probes at init, and where that
+	// runs before /proc is mounted (a VM guest's first process) it caches
+	// the failure and every later map creation fails.
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	unmount, errs := MountKernelFS()
 	for _, err := range errs {
