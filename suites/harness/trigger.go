@@ -22,8 +22,8 @@ type Trigger struct {
 	Err error
 }
 
-// TriggerCalls is how many events each repeated trigger causes, so that evidence
-// counts are comparable across kernels.
+// TriggerCalls is how many events each repeated trigger causes, so that
+// evidence counts are comparable across kernels.
 const TriggerCalls = 10
 
 // Repeat calls fn TriggerCalls times and says so: what is one call in words.
@@ -34,16 +34,16 @@ func Repeat(what string, fn func()) Trigger {
 	return Trigger{What: fmt.Sprintf("%d %s", TriggerCalls, what), Events: TriggerCalls}
 }
 
-// Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable kernel
-// entry point (__x64_sys_getpgid) that has BTF on every kernel of the
-// catalog, unlike __x64_sys_getpid, which has none (measured on Debian's
-// 5.10 to 7.3 kernels: fentry on it fails to load).
+// Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
+// kernel entry point (__x64_sys_getpgid) that has BTF, unlike
+// __x64_sys_getpid, which has no BTF entry on the catalog's Debian kernels
+// (measured in their VM guests), so fentry cannot target it.
 func Getpgid() Trigger {
 	return Repeat("getpgid(2) calls", func() { _, _ = unix.Getpgid(0) })
 }
 
-// OpenFile opens and closes /proc/self/stat TriggerCalls times, reaching the
-// file_open LSM hook and security_file_open.
+// OpenFile opens and closes /proc/self/stat TriggerCalls times, reaching
+// the file_open LSM hook and security_file_open.
 func OpenFile() Trigger {
 	return Repeat("open(2) calls", func() {
 		if f, err := os.Open("/proc/self/stat"); err == nil {
@@ -52,9 +52,9 @@ func OpenFile() Trigger {
 	})
 }
 
-// Fork forks TriggerCalls children. Each child's exec of a path that does not
-// exist fails at once, so the trigger needs no binary in the target and
-// still passes through the kernel's fork path every time.
+// Fork forks TriggerCalls children. Each child's exec of a path that does
+// not exist fails at once, so the trigger needs no binary in the target
+// and still passes through the kernel's fork path every time.
 func Fork() Trigger {
 	return Repeat("forks", func() { _, _ = syscall.ForkExec("/nonexistent/bpfmatrix-fork-trigger", nil, nil) })
 }

@@ -38,77 +38,77 @@ var _ = harness.Spec("attach/xdp.generic", "attaches a bpf_link in generic mode 
 	k := c.Load(bpf.XdpCount)
 	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.generic.netlink", "attaches with netlink IFLA_XDP in generic mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
 	v := netns.NewVeth(c)
 	c.Check("attach", v.XDPNetlink(k.Prog, unix.XDP_FLAGS_SKB_MODE))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.driver", "attaches a bpf_link in native mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
 	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPDriverMode))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/xdp.drop", "drops the probes with XDP_DROP in generic mode on a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.NoneArrives))
+	c.ExpectFired(k, v.Send(netns.NoneArrives))
 })
 
 var _ = harness.Spec("attach/tc.ingress", "counts the probes with cls_bpf on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
 	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.egress", "counts the probes with cls_bpf on clsact egress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
 	c.Check("attach", v.ClsBPF(k.Prog, netns.Egress))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.drop", "drops the probes with TC_ACT_SHOT on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.NoneArrives))
+	c.ExpectFired(k, v.Send(netns.NoneArrives))
 })
 
 var _ = harness.Spec("attach/tcx.ingress", "counts the probes with a tcx link on the ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
 	c.Attach(v.TCX(k.Prog, ebpf.AttachTCXIngress))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tcx.egress", "counts the probes with a tcx link on the egress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
 	c.Attach(v.TCX(k.Prog, ebpf.AttachTCXEgress))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/netkit", "counts the probes with a netkit link on the primary end of a netkit pair", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewNetkit(c)
 	c.Attach(v.Netkit(k.Prog))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/flow_dissector", "dissects the probes hashed to a queue of a two-queue veth", func(c *harness.Cell) {
 	k := c.Load(bpf.FlowDissectorCount)
 	v := netns.NewMultiqueueVeth(c)
 	c.Attach(link.AttachNetNs(v.A.FD(), k.Prog))
-	c.ExpectFired(k, v.A.UDPFlow(v.B, v.BAddr).Send(netns.AllArrive))
+	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/lwt_out", "counts the probes leaving by a route with encap bpf out", func(c *harness.Cell) {

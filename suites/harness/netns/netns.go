@@ -51,10 +51,38 @@ func (ns *NS) FD() int { return int(ns.f.Fd()) }
 // creates, netlink requests it makes and links it attaches belong to ns.
 // Sockets keep their namespace after fn returns and work from any thread.
 func (ns *NS) Do(fn func() error) error {
+	return onThread(func() error {
+		if err := unix.Setns(int(ns.f.Fd()), unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("setns: %w", err)
+		}
+		return nil
+	}, fn)
+}
+
+// Unshare creates a namespace on a thread of its own and returns a handle
+// on it, leaving every thread of the process where it was. Specs use New,
+// which also closes it; Unshare is for tests outside a spec.
+func Unshare() (*os.File, error) {
+	var f *os.File
+	err := onThread(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+		}
+		return nil
+	}, func() (err error) {
+		f, err = os.Open("/proc/thread-self/ns/net")
+		return err
+	})
+	return f, err
+}
+
+// onThread runs fn on a locked OS thread that enter moved into another
+// network namespace, then moves the thread back. The thread is unlocked
+// only once it is back in its own namespace; a thread that cannot return
+// dies with its goroutine instead.
+func onThread(enter, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		// The thread is unlocked only once it is back in its own namespace;
-		// a thread that cannot return dies with this goroutine instead.
 		runtime.LockOSThread()
 		orig, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
@@ -62,8 +90,8 @@ func (ns *NS) Do(fn func() error) error {
 			return
 		}
 		defer orig.Close()
-		if err := unix.Setns(int(ns.f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns: %w", err)
+		if err := enter(); err != nil {
+			errc <- err
 			return
 		}
 		err = fn()
@@ -73,35 +101,4 @@ func (ns *NS) Do(fn func() error) error {
 		errc <- err
 	}()
 	return <-errc
-}
-
-// Unshare creates a namespace on a thread of its own and returns a handle
-// on it, leaving every thread of the process where it was. Specs use New,
-// which also closes it; Unshare is for tests outside a spec.
-func Unshare() (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("unshare(CLONE_NEWNET): %w", err)}
-			return
-		}
-		f, err := os.Open("/proc/thread-self/ns/net")
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		done <- result{f, err}
-	}()
-	r := <-done
-	return r.f, r.err
 }

@@ -22,6 +22,13 @@ type Pair struct {
 	AAddr, BAddr   net.IP
 }
 
+// Send sends probes from A to B's address, where B listens for them, and
+// compares what arrives with want.
+func (v *Pair) Send(want Outcome) harness.Trigger {
+	v.c.Helper()
+	return v.A.UDPFlow(v.B, v.BAddr).Send(want)
+}
+
 // The addresses of a pair: 10.199.0.0/24 exists only inside the spec's
 // namespaces.
 var (
