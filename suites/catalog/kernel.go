@@ -192,7 +192,8 @@ func orOK(problem string) string {
 	return problem
 }
 
-// bracketed returns the selected word of a sysfs choice list ("none [integrity] confidentiality").
+// bracketed returns the selected word of a sysfs choice list
+// ("none [integrity] confidentiality").
 func bracketed(s string) string {
 	if i := strings.Index(s, "["); i >= 0 {
 		if j := strings.Index(s[i:], "]"); j > 0 {

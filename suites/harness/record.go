@@ -37,8 +37,9 @@ func Running() *catalog.Kernel {
 }
 
 // Record appends one record to the stream named by contract.CellsEnv; when
-// it is unset, records go nowhere and the suite is an ordinary Ginkgo run. Each line is a single write(2),
-// so a reader never sees half of one unless the target dies mid-write.
+// it is unset, records go nowhere and the suite is an ordinary Ginkgo run.
+// Each line is a single write(2), so a reader never sees half of one unless
+// the target dies mid-write.
 func Record(rec reports.Record) {
 	sinkOnce.Do(func() {
 		path := os.Getenv(contract.CellsEnv)

@@ -94,13 +94,14 @@ func (from *NS) UDPFlow(to *NS, dst net.IP) *UDPFlow {
 // Receiver is the receiving socket, for attaching socket filters.
 func (f *UDPFlow) Receiver() syscall.Conn { return fdConn(f.recv) }
 
-// Send sends harness.TriggerCalls probes, alternately marked 'K' and 'D', collects
-// what arrives, and compares it with want. Each probe is one event for a
-// program on its way.
+// Send sends harness.TriggerCalls probes, alternately marked 'K' and 'D',
+// collects what arrives, and compares it with want. Each probe is one event
+// for a program on its way.
 func (f *UDPFlow) Send(want Outcome) harness.Trigger {
-	t := harness.Trigger{Events: harness.TriggerCalls}
+	const n = harness.TriggerCalls
+	t := harness.Trigger{Events: n}
 	var sendErrs string
-	for i := 0; i < harness.TriggerCalls; i++ {
+	for i := range n {
 		payload := []byte(fmt.Sprintf("K bpfmatrix probe %d", i))
 		if i%2 == 1 {
 			payload[0] = 'D'
@@ -114,34 +115,34 @@ func (f *UDPFlow) Send(want Outcome) harness.Trigger {
 	wait := 500 * time.Millisecond
 	buf := make([]byte, 256)
 	received, kept := 0, 0
-	for received < harness.TriggerCalls {
+	for received < n {
 		tv := unix.NsecToTimeval(wait.Nanoseconds())
 		_ = unix.SetsockoptTimeval(f.recv, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 		wait = 100 * time.Millisecond
-		n, err := recv(f.recv, buf)
+		size, err := recv(f.recv, buf)
 		if err != nil {
 			break
 		}
 		received++
-		if n > 0 && buf[0] == 'K' {
+		if size > 0 && buf[0] == 'K' {
 			kept++
 		}
 	}
 	t.What = fmt.Sprintf("%d UDP datagrams to %s%s (%d arrived, %d of them marked 'K')",
-		harness.TriggerCalls, net.IP(f.to.Addr[:]), sendErrs, received, kept)
+		n, net.IP(f.to.Addr[:]), sendErrs, received, kept)
 	switch {
-	case want == AllArrive && received != harness.TriggerCalls:
-		t.Err = fmt.Errorf("only %d of %d probes arrived", received, harness.TriggerCalls)
+	case want == AllArrive && received != n:
+		t.Err = fmt.Errorf("only %d of %d probes arrived", received, n)
 	case want == NoneArrives && received != 0:
-		t.Err = fmt.Errorf("the program returned drop, yet %d of %d probes arrived", received, harness.TriggerCalls)
-	case want == KeptArrive && (received != harness.TriggerCalls/2 || kept != received):
-		t.Err = fmt.Errorf("expected the %d 'K' probes of %d to arrive", harness.TriggerCalls/2, harness.TriggerCalls)
+		t.Err = fmt.Errorf("the program returned drop, yet %d of %d probes arrived", received, n)
+	case want == KeptArrive && (received != n/2 || kept != received):
+		t.Err = fmt.Errorf("expected the %d 'K' probes of %d to arrive", n/2, n)
 	}
 	return t
 }
 
-// SendUDP sends harness.TriggerCalls datagrams from namespace ns to dst:ProbePort,
-// where nothing needs to listen: for programs on the way out.
+// SendUDP sends harness.TriggerCalls datagrams from namespace ns to
+// dst:ProbePort, where nothing needs to listen: for programs on the way out.
 func (ns *NS) SendUDP(dst net.IP) harness.Trigger {
 	c := ns.c
 	c.Helper()
