@@ -31,7 +31,7 @@ type Privileges struct {
 }
 
 // detectPrivileges probes the process's privileges; DetectKernel does it
-// once for the suite (Running().Privileges).
+// once for the suite (harness.Running().Privileges).
 func detectPrivileges() Privileges {
 	var p Privileges
 	p.Seccomp, p.CapEff = procStatus()
