@@ -83,15 +83,15 @@ crash-demo: build
 generate:
 	@scripts/deps.sh generate
 	$(GO) generate ./bpf/...
-	cc -O2 -static -o suites/harness/testdata/target suites/harness/testdata/target.c
-	strip --strip-debug suites/harness/testdata/target
+	cc -O2 -static -o suites/harness/usertarget/testdata/target suites/harness/usertarget/testdata/target.c
+	strip --strip-debug suites/harness/usertarget/testdata/target
 
 # Fails when the committed generated files differ from what `make generate`
 # produces from their sources.
 check-generate:
 	@$(MAKE) --no-print-directory generate >/dev/null && \
-	if ! git diff --quiet -- bpf suites/harness/testdata; then \
-		git diff --stat -- bpf suites/harness/testdata; \
+	if ! git diff --quiet -- bpf suites/harness/usertarget/testdata; then \
+		git diff --stat -- bpf suites/harness/usertarget/testdata; \
 		echo "check-generate: generated files are stale: run make generate and commit" >&2; exit 1; \
 	fi
 

@@ -5,7 +5,7 @@
 // Networking programs: one per program type and attach mechanism. Each counts
 // into hits[0] only what the spec itself sent: packet programs match the UDP
 // probe port, the others run in a network namespace or cgroup that only the
-// spec uses. The constants below are shared with suites/harness/net.go.
+// spec uses. The constants below are shared with suites/harness/netns.
 
 #include "common.h"
 #include <linux/if_ether.h>

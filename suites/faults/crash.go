@@ -1,17 +1,15 @@
 // Package faults holds specs that break the kernel on purpose, so the
 // runner's crash handling is tested against a real panic: the cells
 // streamed before it must stay, the rest must come out "crashed" and the
-// matrix must go on with the next kernel. Its specs carry the "crash" label,
-// which every run excludes unless asked (bpfmatrix run --crash-test), and
-// they refuse to act outside a bpfmatrix VM guest.
+// matrix must go on with the next kernel. The harness labels its specs
+// contract.CrashLabel, which every run excludes unless asked (bpfmatrix run
+// --crash-test), and they refuse to act outside a bpfmatrix VM guest.
 package faults
 
 import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/onsi/ginkgo/v2"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
@@ -28,7 +26,7 @@ var _ = harness.Spec("faults/crash", "crashes the kernel through /proc/sysrq-tri
 	// The kernel panics inside write(2); reaching here means it did not.
 	time.Sleep(5 * time.Second)
 	c.Failed("wrote 'c' to /proc/sysrq-trigger and the kernel is still running 5s later")
-}, ginkgo.Label(contract.CrashLabel))
+})
 
 // refuseCrash says why crashing is not allowed here, or "" when it is: the
 // environment must ask for it and the kernel must be a bpfmatrix guest's.

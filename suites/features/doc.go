@@ -2,12 +2,15 @@
 // type (prog/<bpftool name>), every map type (map/<bpftool name>), helpers
 // per program type (helper/<program type>/<helper>), and miscellaneous
 // probes (misc/<name>: instruction limit, bounded loops, ISA versions,
-// bpf_link, kprobe_multi and uprobe_multi links), plus attach/freplace.
+// bpf_link, kprobe_multi and uprobe_multi links). A misc/ probe asks
+// whether the kernel accepts an object, as bpftool's do: misc/kprobe_multi
+// creates a kprobe_multi link and closes it, while attach/kprobe.multi in
+// suites/tracing attaches one and sees it fire.
 //
 // Each probe calls bpf(2) with the smallest object the kernel accepts and,
 // where cilium/ebpf would turn the kernel's answer into ErrNotSupported,
 // makes the call itself so the cell carries the kernel's errno. The specs
-// are registered from the catalog rows (suites/harness/catalog_features.go),
+// are registered from the catalog rows (suites/catalog/rows_features.go),
 // one per row. TestBpftoolParityNeedsRoot compares them with
 // `bpftool feature probe kernel`.
 package features

@@ -6,7 +6,7 @@ import (
 
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 // The uapi enums in order, as `bpftool feature list_builtins` prints them
@@ -28,7 +28,7 @@ var (
 // the parity test and the reports rely on the names.
 func TestCatalogNamesMatchUAPI(t *testing.T) {
 	for i, name := range uapiProgTypes[1:] {
-		f, ok := harness.Lookup("prog/" + name)
+		f, ok := catalog.Lookup("prog/" + name)
 		if !ok {
 			t.Errorf("no catalog row prog/%s", name)
 			continue
@@ -38,7 +38,7 @@ func TestCatalogNamesMatchUAPI(t *testing.T) {
 		}
 	}
 	for i, name := range uapiMapTypes[1:] {
-		f, ok := harness.Lookup("map/" + name)
+		f, ok := catalog.Lookup("map/" + name)
 		if !ok {
 			t.Errorf("no catalog row map/%s", name)
 			continue
@@ -76,7 +76,7 @@ func TestHelperByName(t *testing.T) {
 // no spec panics at registration inside a target.
 func TestEveryHelperRowResolves(t *testing.T) {
 	n := 0
-	for _, f := range harness.Catalog() {
+	for _, f := range catalog.All() {
 		if !strings.HasPrefix(f.ID, "helper/") {
 			continue
 		}
@@ -86,7 +86,7 @@ func TestEveryHelperRowResolves(t *testing.T) {
 			t.Errorf("%s: want helper/<program type>/<helper>", f.ID)
 			continue
 		}
-		if p, ok := harness.Lookup("prog/" + parts[1]); !ok || p.Prog != f.Prog {
+		if p, ok := catalog.Lookup("prog/" + parts[1]); !ok || p.Prog != f.Prog {
 			t.Errorf("%s: program type %s has no matching prog/ row", f.ID, parts[1])
 		}
 		if _, ok := helperByName(parts[2]); !ok {

@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -26,7 +27,7 @@ import (
 // func_proto return NULL).
 var helperRefusals = []string{"invalid func ", "unknown func ", "program of this type cannot use helper "}
 
-var _ = registerAll("helper/", func(f *harness.Feature) {
+var _ = registerAll("helper/", func(f *catalog.Feature) {
 	_, rest, _ := strings.Cut(f.ID, "/")
 	progName, helper, _ := strings.Cut(rest, "/")
 	fn, ok := helperByName(helper)

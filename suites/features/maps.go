@@ -3,46 +3,22 @@ package features
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
-// mapAttr is the BPF_MAP_CREATE member of union bpf_attr up to map_extra.
-// The probes call bpf(2) themselves: cilium/ebpf's map creation and feature
-// probes turn several of the kernel's answers into ErrNotSupported, and the
-// cell must carry the kernel's own errno.
-type mapAttr struct {
-	mapType, keySize, valueSize, maxEntries, flags uint32
-	innerMapFd, numaNode                           uint32
-	name                                           [16]byte
-	ifindex, btfFd, btfKeyTypeID, btfValueTypeID   uint32
-	btfVmlinuxValueTypeID                          uint32
-	mapExtra                                       uint64
-}
-
 const (
-	bpfMapCreate    = 0 // BPF_MAP_CREATE
 	bpfFNoPrealloc  = 1 << 0
 	bpfFMmapable    = 1 << 10
 	structOpsTarget = "bpf_struct_ops_tcp_congestion_ops"
 )
-
-func createMap(attr *mapAttr) (int, error) {
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, bpfMapCreate, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
-	runtime.KeepAlive(attr)
-	if errno != 0 {
-		return -1, fmt.Errorf("bpf(BPF_MAP_CREATE, type %d, key %d, value %d, max_entries %d, flags %#x): %w",
-			attr.mapType, attr.keySize, attr.valueSize, attr.maxEntries, attr.flags, errno)
-	}
-	return int(fd), nil
-}
 
 // mapProbe is what a map type insists on at creation: sizes, flags, and,
 // for some, an inner map or BTF types.
@@ -82,37 +58,37 @@ func mapProbeFor(t ebpf.MapType) mapProbe {
 	return p
 }
 
-var _ = registerAll("map/", func(f *harness.Feature) {
+var _ = registerAll("map/", func(f *catalog.Feature) {
 	name := strings.TrimPrefix(f.ID, "map/")
 	harness.Spec(f.ID, "creates a "+name+" map", func(c *harness.Cell) {
 		p := mapProbeFor(f.Map)
-		attr := &mapAttr{mapType: uint32(f.Map), keySize: p.key, valueSize: p.value, maxEntries: p.maxEntries, flags: p.flags}
+		attr := &rawbpf.MapAttr{MapType: uint32(f.Map), KeySize: p.key, ValueSize: p.value, MaxEntries: p.maxEntries, Flags: p.flags}
 		var extra []string
 		if p.inner {
-			inner, err := createMap(&mapAttr{mapType: uint32(ebpf.Array), keySize: 4, valueSize: 4, maxEntries: 1})
+			inner, err := rawbpf.MapCreate(&rawbpf.MapAttr{MapType: uint32(ebpf.Array), KeySize: 4, ValueSize: 4, MaxEntries: 1})
 			c.Check("create the inner array map", err)
 			c.Defer(func() { unix.Close(inner) })
-			attr.innerMapFd = uint32(inner)
+			attr.InnerMapFD = uint32(inner)
 			extra = append(extra, "inner map array")
 		}
 		if p.btf {
 			fd, intID := intBTF(c)
-			attr.btfFd = uint32(fd)
+			attr.BTFFD = uint32(fd)
 			if p.structOps == "" {
-				attr.btfKeyTypeID, attr.btfValueTypeID = uint32(intID), uint32(intID)
+				attr.BTFKeyTypeID, attr.BTFValueTypeID = uint32(intID), uint32(intID)
 				extra = append(extra, "BTF key and value int")
 			}
 		}
 		if p.structOps != "" {
 			id, size := vmlinuxStruct(c, p.structOps)
-			attr.btfVmlinuxValueTypeID, attr.valueSize = uint32(id), size
+			attr.BTFVmlinuxValueTypeID, attr.ValueSize = uint32(id), size
 			extra = append(extra, fmt.Sprintf("value %s, vmlinux BTF ID %d", p.structOps, id))
 		}
-		fd, err := createMap(attr)
+		fd, err := rawbpf.MapCreate(attr)
 		c.Check("create "+name+" map", err)
 		unix.Close(fd)
 		c.Supported("created a map of type %s: key %d B, value %d B, max_entries %d, flags %#x%s",
-			name, attr.keySize, attr.valueSize, attr.maxEntries, attr.flags, paren(strings.Join(extra, "; ")))
+			name, attr.KeySize, attr.ValueSize, attr.MaxEntries, attr.Flags, paren(strings.Join(extra, "; ")))
 	})
 })
 

@@ -9,6 +9,9 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/cgroup"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/usertarget"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // Verifier features: each loads a socket_filter program that only a kernel
@@ -70,7 +73,7 @@ func loadSocketFilter(c *harness.Cell, insns asm.Instructions, what string) {
 var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_CREATE", func(c *harness.Cell) {
 	// A cgroup of the spec's own, so the link touches no traffic but the
 	// spec's (and the program allows every packet anyway).
-	root := c.NewCgroup().Path
+	root := cgroup.New(c).Path
 	dir, err := os.Open(root)
 	c.Check("open cgroup", err)
 	c.Defer(func() { dir.Close() })
@@ -82,7 +85,7 @@ var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_C
 	c.Check("load cgroup_skb program", err)
 	c.Defer(func() { prog.Close() })
 
-	fd, err := harness.LinkCreate(prog, int(dir.Fd()), ebpf.AttachCGroupInetIngress)
+	fd, err := rawbpf.LinkCreate(prog, int(dir.Fd()), ebpf.AttachCGroupInetIngress)
 	c.Check("create link (BPF_LINK_CREATE)", err)
 	l, err := link.NewFromFD(fd)
 	c.Check("wrap link fd", err)
@@ -99,17 +102,17 @@ const kprobeMultiSymbol = "__x64_sys_getpgid"
 
 var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+kprobeMultiSymbol, func(c *harness.Cell) {
 	prog := loadKprobe(c, ebpf.AttachTraceKprobeMulti)
-	c.Check("create kprobe_multi link on "+kprobeMultiSymbol, harness.ProbeKprobeMulti(prog, kprobeMultiSymbol))
+	c.Check("create kprobe_multi link on "+kprobeMultiSymbol, rawbpf.ProbeKprobeMulti(prog, kprobeMultiSymbol))
 	c.Supported("created (and closed) a kprobe_multi link on %s", kprobeMultiSymbol)
 })
 
 var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a function of the user target", func(c *harness.Cell) {
 	prog := loadKprobe(c, ebpf.AttachTraceUprobeMulti)
-	path, _ := c.UserTarget()
-	off, err := harness.SymbolOffset(path, harness.UserTargetFunc)
-	c.Check("find "+harness.UserTargetFunc, err)
-	c.Check("create uprobe_multi link", harness.ProbeUprobeMulti(prog, path, off))
-	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x", harness.UserTargetFunc, off)
+	target := usertarget.New(c)
+	off, err := target.Offset(usertarget.Func)
+	c.Check("find "+usertarget.Func, err)
+	c.Check("create uprobe_multi link", rawbpf.ProbeUprobeMulti(prog, target.Path, off))
+	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x", usertarget.Func, off)
 })
 
 func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
@@ -118,22 +121,3 @@ func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
 	c.Defer(func() { prog.Close() })
 	return prog
 }
-
-// fileOffset returns where symbol's code is in the ELF file path: its
-// address translated through the loadable segment that holds it.
-var _ = harness.Spec("attach/freplace", "replaces a function of an XDP program and sees the replacement run", func(c *harness.Cell) {
-	target, ext := loadExtension(c)
-	data := make([]byte, 64) // an Ethernet frame's worth of zeros
-	before, err := target.Run(&ebpf.RunOptions{Data: data})
-	c.Check("test run the XDP program before replacing", err)
-	c.Attach(link.AttachFreplace(target, extFunc, ext))
-	var replaced uint64
-	for range harness.TriggerCalls {
-		ret, err := target.Run(&ebpf.RunOptions{Data: data})
-		c.Check("test run the XDP program after replacing", err)
-		if ret == 2 && before == 0 {
-			replaced++
-		}
-	}
-	c.Fired(replaced, fmt.Sprintf("%d BPF_PROG_TEST_RUN runs (the XDP program returns %d alone, the extension 2)", harness.TriggerCalls, before))
-})

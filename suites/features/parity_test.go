@@ -16,6 +16,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/suitebin"
 )
 
 // bpftoolPath is where Debian's bpftool package installs it.
@@ -79,7 +80,7 @@ func TestBpftoolParityNeedsRoot(t *testing.T) {
 	tBpftool := time.Since(start)
 
 	start = time.Now()
-	bin := buildSuite(t)
+	bin := suitebin.Build(t)
 	tBuild := time.Since(start)
 
 	start = time.Now()
@@ -188,31 +189,13 @@ func runBpftool(t *testing.T) bpftoolProbe {
 	return probe
 }
 
-// buildSuite compiles the suite binary the way matrix.BuildSuite does.
-func buildSuite(t *testing.T) string {
-	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(t.TempDir(), "suites.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./suites")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the suite binary in %s: %v\n%s", root, err, out)
-	}
-	return bin
-}
-
 // runSuite runs the suite binary on this kernel and reads the cells it
 // streamed. Unexpected cells make the binary exit non-zero; that is the
 // suite's own verdict, not parity's, so only a run without cells fails here.
 func runSuite(t *testing.T, bin string) []reports.Cell {
 	t.Helper()
 	stream := filepath.Join(t.TempDir(), "cells.jsonl")
-	cmd := exec.Command(bin, "-ginkgo.no-color", "-ginkgo.label-filter="+parityFilter)
+	cmd := suitebin.Command(bin, "-ginkgo.no-color", "-ginkgo.label-filter="+parityFilter)
 	cmd.Env = append(os.Environ(), contract.CellsEnv+"="+stream)
 	out, runErr := cmd.CombinedOutput()
 	f, err := os.Open(stream)

@@ -5,9 +5,10 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/btf"
 
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/freplace"
 )
 
 // returnZero is the smallest program every type accepts: each type's
@@ -52,12 +53,12 @@ func progSpec(t ebpf.ProgramType) (*ebpf.ProgramSpec, string) {
 // bpfFSleepable is BPF_F_SLEEPABLE of the uapi.
 const bpfFSleepable = 1 << 4
 
-var _ = registerAll("prog/", func(f *harness.Feature) {
+var _ = registerAll("prog/", func(f *catalog.Feature) {
 	name := strings.TrimPrefix(f.ID, "prog/")
 	if f.Prog == ebpf.Extension {
 		harness.Spec(f.ID, "loads an ext program replacing a function of an XDP program", func(c *harness.Cell) {
-			_, ext := loadExtension(c)
-			c.Supported("loaded an ext program (%s) that replaces global function %q of an XDP program", ext, extFunc)
+			p := freplace.Load(c)
+			c.Supported("loaded an ext program (%s) that replaces global function %q of an XDP program", p.Ext, freplace.Func)
 		})
 		return
 	}
@@ -81,46 +82,11 @@ func paren(s string) string {
 	return " (" + s + ")"
 }
 
-// extFunc is the global function of the XDP program an ext program replaces.
-const extFunc = "replaceable"
-
-// loadExtension loads an XDP program whose body is a global function with
-// BTF, then an ext program targeting that function. The XDP program returns
-// XDP_ABORTED (0) and the extension XDP_PASS (2), so a test run tells which
-// one ran. Both are closed when the spec ends.
-func loadExtension(c *harness.Cell) (target, ext *ebpf.Program) {
-	fn := &btf.Func{
-		Name: extFunc,
-		Type: &btf.FuncProto{
-			Return: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed},
-			Params: []btf.FuncParam{{Name: "ctx", Type: &btf.Pointer{Target: &btf.Struct{Name: "xdp_md"}}}},
-		},
-		Linkage: btf.GlobalFunc,
-	}
-	body := func(ret int32) asm.Instructions {
-		return asm.Instructions{
-			btf.WithFuncMetadata(asm.Mov.Imm(asm.R0, ret), fn),
-			asm.Return(),
-		}
-	}
-	target, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: body(0)})
-	c.Check("load the XDP program to extend", err)
-	c.Defer(func() { target.Close() })
-
-	ext, err = ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type: ebpf.Extension, License: "GPL", Instructions: body(2),
-		AttachTarget: target, AttachTo: extFunc,
-	})
-	c.Check("load ext program", err)
-	c.Defer(func() { ext.Close() })
-	return target, ext
-}
-
 // registerAll registers one spec per catalog row of the features area whose
 // ID starts with prefix.
-func registerAll(prefix string, register func(f *harness.Feature)) bool {
-	for _, f := range harness.Catalog() {
-		if f.Area == harness.Features && strings.HasPrefix(f.ID, prefix) {
+func registerAll(prefix string, register func(f *catalog.Feature)) bool {
+	for _, f := range catalog.All() {
+		if f.Area == catalog.Features && strings.HasPrefix(f.ID, prefix) {
 			register(f)
 		}
 	}

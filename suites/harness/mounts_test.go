@@ -7,6 +7,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/testns"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 // TestMountKernelFSUndoNeedsRoot proves on the real kernel that the suite
@@ -33,7 +34,7 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 			t.Errorf("%s is not mounted on %s after MountKernelFS", m.FSType, m.Dir)
 		}
 	}
-	if k, err := DetectKernel(); err != nil || k.Tracefs != "/sys/kernel/tracing" {
+	if k, err := catalog.DetectKernel(); err != nil || k.Tracefs != "/sys/kernel/tracing" {
 		t.Errorf("DetectKernel after MountKernelFS: tracefs %q, err %v", k.Tracefs, err)
 	}
 	undo()
@@ -55,16 +56,16 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 }
 
 func TestFSFactsChanged(t *testing.T) {
-	before := &Kernel{Tracefs: "/sys/kernel/tracing", FunctionTracer: "permission denied", LSMs: []string{"lockdown", "bpf"}, Lockdown: "integrity"}
+	before := &catalog.Kernel{Tracefs: "/sys/kernel/tracing", FunctionTracer: "permission denied", LSMs: []string{"lockdown", "bpf"}, Lockdown: "integrity"}
 	for _, tc := range []struct {
 		name  string
-		after Kernel
+		after catalog.Kernel
 		want  string
 	}{
 		{"unchanged", *before, ""},
-		{"tracefs gone", Kernel{FunctionTracer: "no tracefs", LSMs: before.LSMs, Lockdown: "integrity"},
+		{"tracefs gone", catalog.Kernel{FunctionTracer: "no tracefs", LSMs: before.LSMs, Lockdown: "integrity"},
 			`tracefs "/sys/kernel/tracing" then ""; function tracer "permission denied" then "no tracefs"`},
-		{"securityfs gone", Kernel{Tracefs: before.Tracefs, FunctionTracer: before.FunctionTracer},
+		{"securityfs gone", catalog.Kernel{Tracefs: before.Tracefs, FunctionTracer: before.FunctionTracer},
 			`LSMs "lockdown,bpf" then ""; lockdown "integrity" then ""`},
 	} {
 		if got := fsFactsChanged(before, &tc.after); got != tc.want {

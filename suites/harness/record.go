@@ -9,15 +9,15 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 var (
-	running     *Kernel
+	running     *catalog.Kernel
 	runningOnce sync.Once
 
 	sink     *os.File
@@ -25,9 +25,9 @@ var (
 )
 
 // Running returns the facts of the kernel the suite runs on, read once.
-func Running() *Kernel {
+func Running() *catalog.Kernel {
 	runningOnce.Do(func() {
-		k, err := DetectKernel()
+		k, err := catalog.DetectKernel()
 		if err != nil {
 			ginkgo.Fail("detect kernel: " + err.Error())
 		}
@@ -37,8 +37,9 @@ func Running() *Kernel {
 }
 
 // Record appends one record to the stream named by contract.CellsEnv; when
-// it is unset, records go nowhere and the suite is an ordinary Ginkgo run. Each line is a single write(2),
-// so a reader never sees half of one unless the target dies mid-write.
+// it is unset, records go nowhere and the suite is an ordinary Ginkgo run.
+// Each line is a single write(2), so a reader never sees half of one unless
+// the target dies mid-write.
 func Record(rec reports.Record) {
 	sinkOnce.Do(func() {
 		path := os.Getenv(contract.CellsEnv)
@@ -76,13 +77,14 @@ func Record(rec reports.Record) {
 // Predictions rest on those facts, so they must hold until the last spec:
 // if the filesystems they came from changed under the suite (something
 // outside unmounted tracefs, say), every verdict after the change is in
-// doubt, and the suite exits with contract.ExitFactsChanged and a line saying what
-// changed instead of passing or failing on cells it could not judge.
+// doubt, and the suite exits with contract.ExitFactsChanged and a line
+// saying what changed instead of passing or failing on cells it could not
+// judge.
 func RunSuite(t *testing.T, description string) {
-	gomega.RegisterFailHandler(ginkgo.Fail)
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
-	// directly: cilium/ebpf's rlimit package probes at init, which breaks
-	// when the suite is a VM's first process (docs/facts.md).
+	// directly: cilium/ebpf's rlimit package probes at init, and where that
+	// runs before /proc is mounted (a VM guest's first process) it caches
+	// the failure and every later map creation fails.
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	unmount, errs := MountKernelFS()
 	for _, err := range errs {
@@ -93,7 +95,7 @@ func RunSuite(t *testing.T, description string) {
 	ginkgo.RunSpecs(t, description)
 
 	changed := ""
-	if now, err := DetectKernel(); err == nil {
+	if now, err := catalog.DetectKernel(); err == nil {
 		changed = fsFactsChanged(Running(), now)
 	}
 	unmount()
@@ -105,7 +107,7 @@ func RunSuite(t *testing.T, description string) {
 
 // fsFactsChanged says which facts read from tracefs and securityfs differ
 // between before and after, or "" when none does.
-func fsFactsChanged(before, after *Kernel) string {
+func fsFactsChanged(before, after *catalog.Kernel) string {
 	var diffs []string
 	for _, f := range []struct{ name, a, b string }{
 		{"tracefs", before.Tracefs, after.Tracefs},

@@ -1,58 +1,84 @@
 package harness
 
 import (
-	"io"
+	"fmt"
 	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// Triggers cause the events that attached programs must observe. Each makes
-// a fixed number of calls so that evidence counts are comparable across
-// kernels.
+// Trigger is what a spec's action caused, the one shape every trigger
+// returns: what happened in words, the least number of events it caused
+// (a program attached where they happen counts at least as many), and,
+// for an action whose effect only the attached program can bring about (a
+// rewritten address, a dropped packet), why that effect did not happen.
+type Trigger struct {
+	// What says what the action did: "10 getpgid(2) calls".
+	What string
+	// Events is how many events the action caused at the least.
+	Events uint64
+	// Err is set when the action's expected effect did not happen.
+	Err error
+}
 
-// TriggerCalls is how many events each trigger causes.
+// TriggerCalls is how many events each repeated trigger causes, so that
+// evidence counts are comparable across kernels.
 const TriggerCalls = 10
 
-// Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
-// kernel entry point (__x64_sys_getpgid) that has BTF on every kernel
-// (__x64_sys_getpid has none, see NOTES.md).
-func Getpgid() string {
-	for i := 0; i < TriggerCalls; i++ {
-		_, _ = unix.Getpgid(0)
+// Repeat calls fn TriggerCalls times and says so: what is one call in words.
+func Repeat(what string, fn func()) Trigger {
+	for range TriggerCalls {
+		fn()
 	}
-	return "10 getpgid(2) calls"
+	return Trigger{What: fmt.Sprintf("%d %s", TriggerCalls, what), Events: TriggerCalls}
+}
+
+// Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
+// kernel entry point (__x64_sys_getpgid) that has BTF, unlike
+// __x64_sys_getpid, which has no BTF entry on the catalog's Debian kernels
+// (measured in their VM guests), so fentry cannot target it.
+func Getpgid() Trigger {
+	return Repeat("getpgid(2) calls", func() { _, _ = unix.Getpgid(0) })
 }
 
 // OpenFile opens and closes /proc/self/stat TriggerCalls times, reaching
 // the file_open LSM hook and security_file_open.
-func OpenFile() string {
-	for i := 0; i < TriggerCalls; i++ {
+func OpenFile() Trigger {
+	return Repeat("open(2) calls", func() {
 		if f, err := os.Open("/proc/self/stat"); err == nil {
 			f.Close()
 		}
-	}
-	return "10 open(2) calls"
+	})
 }
 
 // Fork forks TriggerCalls children. Each child's exec of a path that does
-// not exist fails at once, so the trigger needs no binary in the target and
-// still passes through the kernel's fork path every time.
-func Fork() string {
-	for i := 0; i < TriggerCalls; i++ {
-		_, _ = syscall.ForkExec("/nonexistent/bpfmatrix-fork-trigger", nil, nil)
-	}
-	return "10 forks"
+// not exist fails at once, so the trigger needs no binary in the target
+// and still passes through the kernel's fork path every time.
+func Fork() Trigger {
+	return Repeat("forks", func() { _, _ = syscall.ForkExec("/nonexistent/bpfmatrix-fork-trigger", nil, nil) })
 }
 
-// Drain reads an iterator to its end; reading is what runs its program.
-func Drain(it interface{ Open() (io.ReadCloser, error) }) error {
-	r, err := it.Open()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	_, err = io.Copy(io.Discard, r)
-	return err
+// ReadSysctl reads kernel/ostype through /proc/sys TriggerCalls times.
+func ReadSysctl() Trigger {
+	return Repeat("reads of /proc/sys/kernel/ostype", func() { _, _ = os.ReadFile("/proc/sys/kernel/ostype") })
 }
+
+// Effect is the Trigger of one action whose effect only the attached
+// program can bring about: action says what the spec did, effect what then
+// happened (said only when it did), events how many events the action
+// caused, err why the effect did not happen.
+func Effect(action, effect string, events uint64, err error) Trigger {
+	t := Trigger{What: action, Events: events, Err: err}
+	if err == nil {
+		t.What += ", " + effect
+	}
+	return t
+}
+
+// Count is a count the spec kept itself, where no map counts: how many of
+// its test runs the program changed, say.
+type Count uint64
+
+// Events returns the count.
+func (n Count) Events() uint64 { return uint64(n) }

@@ -4,7 +4,11 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/cgroup"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness/netns"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // Programs on sockets: cgroup hooks on a cgroup the spec enters, socket
@@ -13,88 +17,89 @@ import (
 // program ran and the kernel honoured what it returned.
 
 var _ = harness.Spec("attach/cgroup_skb.ingress", "counts loopback UDP arriving at the sockets of a cgroup", func(c *harness.Cell) {
-	k := c.LoadNet("cgroup_skb_ingress_count")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.CgroupSkbIngressCount)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupInetIngress, k.Prog))
-	ns := c.NewNetNS()
-	c.ExpectPassed(k, c.UDPFlow(ns, ns, harness.Loopback).Send())
+	ns := netns.New(c)
+	c.ExpectFired(k, ns.UDPFlow(ns, netns.Loopback).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/cgroup_skb.egress", "counts loopback UDP leaving the sockets of a cgroup", func(c *harness.Cell) {
-	k := c.LoadNet("cgroup_skb_egress_count")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.CgroupSkbEgressCount)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupInetEgress, k.Prog))
-	ns := c.NewNetNS()
-	c.ExpectPassed(k, c.UDPFlow(ns, ns, harness.Loopback).Send())
+	ns := netns.New(c)
+	c.ExpectFired(k, ns.UDPFlow(ns, netns.Loopback).Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/cgroup_sock.sock_create", "counts the sockets created in a cgroup", func(c *harness.Cell) {
-	k := c.LoadNet("sock_create_count")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.SockCreateCount)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupInetSockCreate, k.Prog))
-	c.ExpectFired(k.Counter, c.Sockets(c.NewNetNS()))
+	c.ExpectFired(k, netns.New(c).Sockets())
 })
 
 var _ = harness.Spec("attach/cgroup_sock_addr.connect4", "rewrites a connect to a virtual address into a loopback listener", func(c *harness.Cell) {
-	k := c.LoadNet("connect4_rewrite")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.Connect4Rewrite)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupInet4Connect, k.Prog))
-	c.ExpectEffect(k, c.ConnectVirtual(c.NewNetNS()))
+	c.ExpectFired(k, netns.New(c).ConnectVirtual())
 })
 
 var _ = harness.Spec("attach/cgroup_sock_addr.bind4", "rewrites the port of a bind", func(c *harness.Cell) {
-	k := c.LoadNet("bind4_rewrite")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.Bind4Rewrite)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupInet4Bind, k.Prog))
-	c.ExpectEffect(k, c.BindProbe(c.NewNetNS()))
+	c.ExpectFired(k, netns.New(c).BindProbe())
 })
 
 var _ = harness.Spec("attach/sock_ops", "counts the TCP state callbacks of a loopback connection", func(c *harness.Cell) {
-	k := c.LoadNet("sockops_state_count")
-	cg := c.NewCgroup()
+	k := c.Load(bpf.SockopsStateCount)
+	cg := cgroup.New(c)
 	c.Attach(cg.Attach(ebpf.AttachCGroupSockOps, k.Prog))
-	c.ExpectFired(k.Counter, c.OpenAndClose(c.NewNetNS()))
+	c.ExpectFired(k, netns.New(c).OpenAndClose())
 })
 
 var _ = harness.Spec("attach/sk_msg", "redirects a message sent on one TCP socket into another through a sockmap", func(c *harness.Cell) {
-	k := c.LoadNet("sk_msg_redirect")
-	c.Check("attach", link.RawAttachProgram(link.RawAttachProgramOptions{Target: k.Map("socks").FD(), Program: k.Prog, Attach: ebpf.AttachSkMsgVerdict}))
-	ns := c.NewNetNS()
-	from, to := c.NewTCPConn(ns), c.NewTCPConn(ns)
-	c.Check("insert sockets", k.Put("socks", from.Client, to.Client))
-	c.ExpectEffect(k, harness.Redirect(from.Client, to.Client))
+	k := c.Load(bpf.SkMsgRedirect)
+	c.Check("attach", link.RawAttachProgram(link.RawAttachProgramOptions{Target: k.Map(bpf.SocksMap).FD(), Program: k.Prog, Attach: ebpf.AttachSkMsgVerdict}))
+	ns := netns.New(c)
+	from, to := ns.NewTCPConn(), ns.NewTCPConn()
+	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Client, to.Client))
+	c.ExpectFired(k, netns.Redirect(from.Client, to.Client))
 })
 
 var _ = harness.Spec("attach/sk_skb", "redirects what one TCP socket receives out of another through a sockmap", func(c *harness.Cell) {
-	k := c.LoadNet("sk_skb_redirect", "sk_skb_parser")
-	socks := k.Map("socks").FD()
-	c.Check("attach parser", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Program("sk_skb_parser"), Attach: ebpf.AttachSkSKBStreamParser}))
+	k := c.Load(bpf.SkSkbRedirect, harness.With(bpf.SkSkbParser))
+	socks := k.Map(bpf.SocksMap).FD()
+	c.Check("attach parser", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Program(bpf.SkSkbParser), Attach: ebpf.AttachSkSKBStreamParser}))
 	c.Check("attach verdict", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Prog, Attach: ebpf.AttachSkSKBStreamVerdict}))
-	ns := c.NewNetNS()
-	from, to := c.NewTCPConn(ns), c.NewTCPConn(ns)
-	c.Check("insert sockets", k.Put("socks", from.Server, to.Client))
-	c.ExpectEffect(k, harness.Redirect(from.Client, to.Server))
+	ns := netns.New(c)
+	from, to := ns.NewTCPConn(), ns.NewTCPConn()
+	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Server, to.Client))
+	c.ExpectFired(k, netns.Redirect(from.Client, to.Server))
 })
 
 var _ = harness.Spec("attach/sk_lookup", "steers a connection for a port nobody listens on to a chosen listener", func(c *harness.Cell) {
-	k := c.LoadNet("sk_lookup_steer")
-	ns := c.NewNetNS()
-	listener := c.TCPListener(ns, harness.ProbePort)
-	c.Check("insert listener", k.Put("socks", listener))
+	k := c.Load(bpf.SkLookupSteer)
+	ns := netns.New(c)
+	listener := ns.TCPListener(netns.ProbePort)
+	c.Check("insert listener", k.Put(bpf.SocksMap, listener))
 	c.Attach(link.AttachNetNs(ns.FD(), k.Prog))
-	c.ExpectEffect(k, c.Steer(ns, listener))
+	c.ExpectFired(k, ns.Steer(listener))
 })
 
 var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPORT group for every datagram", func(c *harness.Cell) {
-	k := c.LoadNet("reuseport_select")
-	group := c.NewReuseportGroup(c.NewNetNS())
-	c.Check("fill reuseport array", k.Put("group", group.Socks[:]...))
+	k := c.Load(bpf.ReuseportSelect)
+	group := netns.New(c).NewReuseportGroup()
+	c.Check("fill reuseport array", k.Put(bpf.GroupMap, group.Socks[:]...))
 	c.Check("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
-	c.ExpectEffect(k, c.SendToGroup(group))
+	c.ExpectFired(k, group.Send())
 })
 
 var _ = harness.Spec("attach/struct_ops.tcp_congestion_ops", "registers a BPF TCP congestion control that a loopback connection uses", func(c *harness.Cell) {
-	k := c.LoadCongestionControl()
-	c.Attach(link.AttachStructOps(link.StructOpsOptions{Map: k.Map("bpfmatrix_cc")}))
-	c.ExpectEffect(k, c.UseCongestionControl(c.NewNetNS(), "bpfmatrix_cc"))
+	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", rawbpf.ProbeBTFLoad())
+	k := c.Load(bpf.BmInit, harness.With(bpf.BmSsthresh, bpf.BmCongAvoid, bpf.BmUndoCwnd))
+	c.Attach(link.AttachStructOps(link.StructOpsOptions{Map: k.Map(bpf.BpfmatrixCcMap)}))
+	c.ExpectFired(k, netns.New(c).UseCongestionControl("bpfmatrix_cc"))
 })

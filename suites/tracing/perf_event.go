@@ -7,11 +7,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 var _ = harness.Spec("attach/perf_event", "samples the software cpu-clock of a busy thread", func(c *harness.Cell) {
-	k := c.LoadCounter("perf_event_count")
+	k := c.Load(bpf.PerfEventCount)
 
 	// A thread-bound event: sample this OS thread's CPU clock every 100µs
 	// while it spins for 50ms; only the spec's own work can fire it.
@@ -32,5 +33,5 @@ var _ = harness.Spec("attach/perf_event", "samples the software cpu-clock of a b
 	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
 	}
 	c.Check("disable (PERF_EVENT_IOC_DISABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0))
-	c.ExpectFired(k, "50ms of busy CPU on a sampled thread")
+	c.ExpectFired(k, harness.Trigger{What: "50ms of busy CPU on a thread sampled every 100µs", Events: 1})
 })

@@ -1,0 +1,221 @@
+package catalog
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// Kernel is what the catalog knows about the running kernel: enough to
+// predict each feature's status and to explain it.
+type Kernel struct {
+	Release string
+	// Major, Minor and Patch are the upstream version.
+	Major, Minor, Patch int
+	// Config maps CONFIG_* names to their value ("y", "m", a string); nil
+	// when no config could be found, in which case config needs are unknown.
+	Config       map[string]string
+	ConfigSource string
+	BTF          bool
+	Tracefs      string
+	// FunctionTracer is "" when the kernel lets this process read ftrace's
+	// function list, else the error it gave: BPF trampolines (fentry, fexit,
+	// fmod_ret, LSM) attach through ftrace.
+	FunctionTracer string
+	LSMs           []string
+	Lockdown       string
+	// Privileges are the suite process's own: capabilities, seccomp, user
+	// namespace, kernel.unprivileged_bpf_disabled.
+	Privileges
+}
+
+// DetectKernel reads the running kernel's facts. Missing sources are not
+// errors: a fact that cannot be read stays empty and says so in the report.
+func DetectKernel() (*Kernel, error) {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return nil, fmt.Errorf("uname: %w", err)
+	}
+	k := &Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
+	v, _ := parseVersion(k.Release)
+	// Debian's release string says 5.10.0; the real patch level is in uname -v
+	// ("... Debian 5.10.262-1 ..."). Prefer it when it agrees on major.minor.
+	if d, ok := debianVersion(unix.ByteSliceToString(uts.Version[:])); ok && d.major == v.major && d.minor == v.minor {
+		v = d
+	}
+	k.Major, k.Minor, k.Patch = v.major, v.minor, v.patch
+
+	k.Config, k.ConfigSource = readConfig(k.Release)
+	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	k.BTF = err == nil
+	k.Tracefs = findTracefs()
+	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
+	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
+		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
+	}
+	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
+		k.Lockdown = bracketed(string(b))
+	}
+	k.Privileges = detectPrivileges()
+	return k, nil
+}
+
+func (k *Kernel) version() version { return version{k.Major, k.Minor, k.Patch} }
+
+// Version is the upstream version as "major.minor.patch".
+func (k *Kernel) Version() string { return k.version().String() }
+
+// ConfigValue returns the value of a CONFIG_ option and whether the config
+// is known at all. An unset option in a known config returns ("", true).
+func (k *Kernel) ConfigValue(name string) (value string, known bool) {
+	if k.Config == nil {
+		return "", false
+	}
+	return k.Config[name], true
+}
+
+// HasLSM reports whether name is in the active LSM list.
+func (k *Kernel) HasLSM(name string) bool {
+	for _, l := range k.LSMs {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Facts converts k to the report's plain type.
+func (k *Kernel) Facts() reports.Kernel {
+	return reports.Kernel{
+		Release:         k.Release,
+		Version:         k.Version(),
+		ConfigSource:    k.ConfigSource,
+		BTF:             k.BTF,
+		Tracefs:         k.Tracefs,
+		FunctionTracer:  orOK(k.FunctionTracer),
+		LSMs:            k.LSMs,
+		Lockdown:        k.Lockdown,
+		UnprivilegedBPF: k.UnprivilegedBPF,
+		Seccomp:         k.Seccomp,
+		CapEff:          k.CapEff,
+	}
+}
+
+func readConfig(release string) (map[string]string, string) {
+	candidates := []string{os.Getenv(contract.ConfigEnv), "/proc/config.gz", "/boot/config-" + release}
+	for _, path := range candidates {
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		cfg, err := ParseConfig(f)
+		f.Close()
+		if err == nil {
+			return cfg, path
+		}
+	}
+	return nil, ""
+}
+
+// ParseConfig reads a kernel .config, plain or gzip-compressed.
+func ParseConfig(r io.Reader) (map[string]string, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	cfg := map[string]string{}
+	sc := bufio.NewScanner(br)
+	for sc.Scan() {
+		line := sc.Text()
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "CONFIG_") {
+			continue
+		}
+		cfg[name] = strings.Trim(value, `"`)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(cfg) == 0 {
+		return nil, fmt.Errorf("no CONFIG_ lines")
+	}
+	return cfg, nil
+}
+
+func findTracefs() string {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events"); err == nil {
+			return dir
+		}
+	}
+	return ""
+}
+
+// probeFunctionTracer opens ftrace's list of traceable functions, the way a
+// trampoline's registration reaches ftrace, and returns the refusal if any.
+func probeFunctionTracer(tracefs string) string {
+	if tracefs == "" {
+		return "no tracefs"
+	}
+	f, err := os.Open(tracefs + "/available_filter_functions")
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	if _, err := f.Read(make([]byte, 1)); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func orOK(problem string) string {
+	if problem == "" {
+		return "ok"
+	}
+	return problem
+}
+
+// bracketed returns the selected word of a sysfs choice list
+// ("none [integrity] confidentiality").
+func bracketed(s string) string {
+	if i := strings.Index(s, "["); i >= 0 {
+		if j := strings.Index(s[i:], "]"); j > 0 {
+			return s[i+1 : i+j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+func procStatus() (seccomp, capEff string) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "", ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, value, _ := strings.Cut(line, ":")
+		switch key {
+		case "Seccomp":
+			seccomp = strings.TrimSpace(value)
+		case "CapEff":
+			capEff = strings.TrimSpace(value)
+		}
+	}
+	return seccomp, capEff
+}

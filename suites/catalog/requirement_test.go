@@ -1,0 +1,56 @@
+package catalog
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBackported(t *testing.T) {
+	need := Backported("6.6", "6.1.72")
+	for _, tc := range []struct {
+		major, minor, patch int
+		unmet               string // substring of the reason, "" when met
+	}{
+		{6, 6, 0, ""},
+		{6, 12, 1, ""},
+		{6, 1, 192, ""},
+		{6, 1, 72, ""},
+		{6, 1, 71, "or 6.1.72 where it was backported"},
+		{6, 4, 16, "backported only to 6.1.72"},
+		{5, 10, 262, "needs Linux >= 6.6"},
+	} {
+		k := &Kernel{Major: tc.major, Minor: tc.minor, Patch: tc.patch}
+		got := need.Unmet(k)
+		if (tc.unmet == "") != (got == "") || !strings.Contains(got, tc.unmet) {
+			t.Errorf("%s: Unmet = %q, want %q", k.Version(), got, tc.unmet)
+		}
+	}
+}
+
+func TestLockdownBelow(t *testing.T) {
+	for _, tc := range []struct {
+		level, since, lockdown string
+		major, minor           int
+		unmet                  bool
+	}{
+		{"integrity", "5.14", "integrity", 6, 18, true},
+		{"integrity", "5.14", "integrity", 5, 10, false}, // the helper joined the integrity level in 5.14
+		{"integrity", "5.14", "none", 6, 18, false},
+		{"confidentiality", "5.5", "integrity", 6, 18, false},
+		{"confidentiality", "5.5", "confidentiality", 6, 18, true},
+		{"integrity", "5.14", "", 6, 18, false}, // unknown: no securityfs
+	} {
+		k := &Kernel{Major: tc.major, Minor: tc.minor, Lockdown: tc.lockdown}
+		if got := LockdownBelow(tc.level, tc.since).Unmet(k); (got != "") != tc.unmet {
+			t.Errorf("LockdownBelow(%s, %s) on %s with lockdown %q: Unmet = %q", tc.level, tc.since, k.Version(), tc.lockdown, got)
+		}
+	}
+}
+
+func TestLaterVersion(t *testing.T) {
+	for _, tc := range [][3]string{{"4.1", "5.8", "5.8"}, {"4.10", "4.9", "4.10"}, {"5.5", "5.5", "5.5"}} {
+		if got := later(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("later(%s, %s) = %s, want %s", tc[0], tc[1], got, tc[2])
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package catalog
+
+import "github.com/cilium/ebpf"
+
+// Tracing attach mechanisms: each spec attaches and observes events it
+// caused. Since is the upstream version that added the mechanism for the
+// program type used here; Needs names the CONFIG options Debian and upstream
+// gate them on.
+func init() {
+	register(
+		Feature{ID: "attach/tracepoint", Area: Tracing, Prog: ebpf.TracePoint, Since: "4.7",
+			Needs: []Requirement{Config("CONFIG_TRACEPOINTS", "CONFIG_PERF_EVENTS")},
+			Doc:   "tracepoint program on syscalls/sys_enter_getpgid through perf_event_open"},
+		Feature{ID: "attach/raw_tracepoint", Area: Tracing, Prog: ebpf.RawTracepoint, Since: "4.17",
+			Doc: "raw tracepoint program on sys_enter"},
+		Feature{ID: "attach/tp_btf", Area: Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceRawTp, Since: "5.5",
+			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF")},
+			Doc:   "BTF-typed raw tracepoint on sys_enter"},
+		Feature{ID: "attach/kprobe", Area: Tracing, Prog: ebpf.Kprobe, Since: "4.1",
+			Needs: []Requirement{Config("CONFIG_KPROBES", "CONFIG_KPROBE_EVENTS")},
+			Doc:   "kprobe on __x64_sys_getpgid"},
+		Feature{ID: "attach/kretprobe", Area: Tracing, Prog: ebpf.Kprobe, Since: "4.1",
+			Needs: []Requirement{Config("CONFIG_KPROBES", "CONFIG_KPROBE_EVENTS")},
+			Doc:   "kretprobe on __x64_sys_getpgid"},
+		Feature{ID: "attach/kprobe.multi", Area: Tracing, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceKprobeMulti, Since: "5.18",
+			Needs: []Requirement{Config("CONFIG_FPROBE")},
+			Doc:   "kprobe.multi link on __x64_sys_getpgid"},
+		Feature{ID: "attach/fentry", Area: Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceFEntry, Since: "5.5",
+			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF", "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"), FunctionTracer()},
+			Doc:   "fentry on __x64_sys_getpgid"},
+		Feature{ID: "attach/fexit", Area: Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceFExit, Since: "5.5",
+			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF", "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"), FunctionTracer()},
+			Doc:   "fexit on __x64_sys_getpgid"},
+		Feature{ID: "attach/fmod_ret", Area: Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachModifyReturn, Since: "5.7",
+			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF", "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"), FunctionTracer()},
+			Doc:   "fmod_ret on security_file_open, returning 0 so opens still succeed"},
+		Feature{ID: "attach/uprobe", Area: Tracing, Prog: ebpf.Kprobe, Since: "4.3",
+			Needs: []Requirement{Config("CONFIG_UPROBES", "CONFIG_UPROBE_EVENTS"), UprobePMU()},
+			Doc:   "uprobe on a function of the bundled target binary"},
+		Feature{ID: "attach/uretprobe", Area: Tracing, Prog: ebpf.Kprobe, Since: "4.3",
+			Needs: []Requirement{Config("CONFIG_UPROBES", "CONFIG_UPROBE_EVENTS"), UprobePMU()},
+			Doc:   "uretprobe on a function of the bundled target binary"},
+		Feature{ID: "attach/uprobe.multi", Area: Tracing, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceUprobeMulti, Since: "6.6",
+			Needs: []Requirement{Config("CONFIG_UPROBES")},
+			Doc:   "uprobe.multi link on a function of the bundled target binary"},
+		Feature{ID: "attach/usdt", Area: Tracing, Prog: ebpf.Kprobe, Since: "4.20",
+			Needs: []Requirement{Config("CONFIG_UPROBES", "CONFIG_UPROBE_EVENTS"), UprobePMU()},
+			Doc:   "USDT probe with a semaphore (ref_ctr_offset) in the bundled target binary"},
+		Feature{ID: "attach/perf_event", Area: Tracing, Prog: ebpf.PerfEvent, Since: "4.9",
+			Needs: []Requirement{Config("CONFIG_PERF_EVENTS")},
+			Doc:   "perf_event program sampling the software cpu-clock of a busy thread"},
+		Feature{ID: "attach/syscalls.sys_enter", Area: Tracing, Prog: ebpf.TracePoint, Since: "4.7",
+			Needs: []Requirement{Config("CONFIG_FTRACE_SYSCALLS")},
+			Doc:   "syscall tracepoint syscalls/sys_enter_getpgid"},
+		Feature{ID: "attach/syscalls.sys_exit", Area: Tracing, Prog: ebpf.TracePoint, Since: "4.7",
+			Needs: []Requirement{Config("CONFIG_FTRACE_SYSCALLS")},
+			Doc:   "syscall tracepoint syscalls/sys_exit_getpgid"},
+		Feature{ID: "attach/raw_syscalls", Area: Tracing, Prog: ebpf.TracePoint, Since: "4.7",
+			Needs: []Requirement{Config("CONFIG_FTRACE_SYSCALLS")},
+			Doc:   "tracepoint raw_syscalls/sys_enter"},
+		Feature{ID: "attach/freplace", Area: Tracing, Prog: ebpf.Extension, Since: "5.6",
+			Needs: progTypeByName("ext").needs,
+			Doc:   "replace a global function of an XDP program with an ext program and run it with BPF_PROG_TEST_RUN"},
+		Feature{ID: "attach/iter.task", Area: Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceIter, Since: "5.8",
+			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF")},
+			Doc:   "task iterator that counts the suite's own threads while the spec reads it"},
+	)
+}

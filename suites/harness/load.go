@@ -1,0 +1,166 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/bpfmatrix/bpfmatrix/bpf"
+)
+
+// Objects are programs of one object of package bpf, loaded for one cell
+// together with the maps they use. Every object counts the events its
+// programs see in its hits map, so a count above zero proves that the
+// spec's own trigger reached a program.
+type Objects struct {
+	// Prog is the first program loaded, the one Load was given.
+	Prog *ebpf.Program
+	coll *ebpf.Collection
+}
+
+// Counter counts the events a spec caused: Objects do, from their hits map.
+type Counter interface{ Events() uint64 }
+
+// LoadOption changes what Load loads and how.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	more []bpf.Program
+	// drop makes packet programs drop what they count (bpf/net.c).
+	drop bool
+	// anyProcess leaves target_tgid at 0: count every process's events.
+	anyProcess bool
+	// note is added to the evidence of a refused load.
+	note string
+}
+
+// With loads more programs of the same object, sharing its maps.
+func With(more ...bpf.Program) LoadOption {
+	return func(o *loadOptions) { o.more = append(o.more, more...) }
+}
+
+// AnyProcess counts every process's events rather than only the suite's:
+// for events in a child, such as a uprobe in a private copy of a target
+// binary that only the spec runs.
+func AnyProcess() LoadOption { return func(o *loadOptions) { o.anyProcess = true } }
+
+// Dropping makes the packet programs of bpf/net.c drop what they count,
+// which proves that the kernel applies their verdict.
+func Dropping() LoadOption { return func(o *loadOptions) { o.drop = true } }
+
+// Note adds text, in parentheses, to the evidence of a refused load.
+func Note(text string) LoadOption { return func(o *loadOptions) { o.note = " (" + text + ")" } }
+
+// The load-time variables of the objects (bpf/counters.c, bpf/net.c).
+const (
+	targetTGIDVar = "target_tgid"
+	dropVar       = "drop"
+)
+
+// Load loads program p, and only the maps it references, so that a
+// program or map type the kernel lacks fails only the specs that need it.
+// Programs that filter by process (their object has target_tgid) count
+// only the suite's events unless AnyProcess is given. A refusal ends the
+// spec with the kernel's verdict.
+func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
+	c.Helper()
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	object := p.Object()
+	spec, err := object.Spec()
+	c.Check("parse bpf/"+object.Source(), err)
+	progs := map[string]*ebpf.ProgramSpec{}
+	used := map[string]bool{}
+	names := []string{p.Name()}
+	for _, q := range append([]bpf.Program{p}, o.more...) {
+		ps, ok := spec.Programs[q.Name()]
+		if q.Object() != object || !ok {
+			c.broken("program %s is not in bpf/%s", q.Name(), object.Source())
+		}
+		if q != p {
+			names = append(names, q.Name())
+		}
+		progs[q.Name()] = ps
+		for _, ins := range ps.Instructions {
+			used[ins.Reference()] = true
+		}
+	}
+	for name, m := range spec.Maps {
+		// struct_ops maps refer to programs, not the other way round.
+		if !used[name] && !strings.HasPrefix(name, ".") && m.Type != ebpf.StructOpsMap {
+			delete(spec.Maps, name)
+		}
+	}
+	spec.Programs = progs
+	if o.drop {
+		v, ok := spec.Variables[dropVar]
+		if !ok {
+			c.broken("bpf/%s has no %s variable to make %s drop", object.Source(), dropVar, p.Name())
+		}
+		c.Check("set "+dropVar, v.Set(uint32(1)))
+	}
+	if v, ok := spec.Variables[targetTGIDVar]; ok && !o.anyProcess {
+		c.Check("set "+targetTGIDVar, v.Set(uint32(os.Getpid())))
+	}
+	coll, err := ebpf.NewCollection(spec)
+	c.Check("load "+progs[p.Name()].Type.String()+" program "+strings.Join(names, ", ")+o.note, err)
+	c.Defer(func() { coll.Close() })
+	return &Objects{Prog: coll.Programs[p.Name()], coll: coll}
+}
+
+// Program returns another of the loaded programs (see With).
+func (o *Objects) Program(p bpf.Program) *ebpf.Program { return o.coll.Programs[p.Name()] }
+
+// Map returns one of the loaded maps.
+func (o *Objects) Map(m bpf.Map) *ebpf.Map { return o.coll.Maps[m.Name()] }
+
+// Put stores socket file descriptors at keys 0, 1, ... of a socket map
+// (sockmap, reuseport array); programs see the sockets, not the numbers.
+func (o *Objects) Put(m bpf.Map, fds ...int) error {
+	for i, fd := range fds {
+		if err := o.Map(m).Put(uint32(i), uint64(fd)); err != nil {
+			return fmt.Errorf("%s[%d]: %w", m.Name(), i, err)
+		}
+	}
+	return nil
+}
+
+// Events reads how many events the programs have counted so far.
+func (o *Objects) Events() uint64 {
+	var n uint64
+	hits := o.Map(bpf.HitsMap)
+	if hits == nil || hits.Lookup(uint32(0), &n) != nil {
+		return 0
+	}
+	return n
+}
+
+// Attach keeps l open until the spec ends; an error ends the spec with the
+// kernel's verdict.
+func (c *Cell) Attach(l link.Link, err error) link.Link {
+	c.Helper()
+	c.Check("attach", err)
+	c.Defer(func() { l.Close() })
+	return l
+}
+
+// ExpectFired ends the spec by the counter: supported when the program
+// counted events after the trigger and the trigger had its effect, failed
+// otherwise. The count is the cell's evidence.
+func (c *Cell) ExpectFired(k Counter, t Trigger) {
+	c.Helper()
+	n := k.Events()
+	c.rec.Events = n
+	switch {
+	case n == 0:
+		c.Failed("attached, but observed 0 events after %s", t.What)
+	case t.Err != nil:
+		c.Failed("attached and observed %d events after %s, but %v", n, t.What, t.Err)
+	}
+	c.Supported("attached and observed %d events after %s", n, t.What)
+}

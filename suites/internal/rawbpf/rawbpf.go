@@ -1,0 +1,146 @@
+// Package rawbpf makes the few bpf(2) calls whose answer cilium/ebpf folds
+// into a generic ErrNotSupported ("requires >= v5.18", "BTF not
+// supported"): a cell's evidence must carry the errno the kernel gave.
+// Each call creates an object and closes it at once, or hands its fd to
+// the caller.
+package rawbpf
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	bpfMapCreate  = 0  // BPF_MAP_CREATE
+	bpfBTFLoad    = 18 // BPF_BTF_LOAD
+	bpfLinkCreate = 28 // BPF_LINK_CREATE
+
+	bpfTraceKprobeMulti = 42 // BPF_TRACE_KPROBE_MULTI
+	bpfTraceUprobeMulti = 48 // BPF_TRACE_UPROBE_MULTI
+)
+
+// linkCreateAttr is the BPF_LINK_CREATE member of union bpf_attr; rest
+// holds the per-type part (kprobe_multi, uprobe_multi).
+type linkCreateAttr struct {
+	progFd, targetFd, attachType, flags uint32
+	rest                                [6]uint64
+}
+
+func sysBPF(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
+}
+
+// MapAttr is the BPF_MAP_CREATE member of union bpf_attr up to map_extra.
+type MapAttr struct {
+	MapType, KeySize, ValueSize, MaxEntries, Flags uint32
+	InnerMapFD, NumaNode                           uint32
+	Name                                           [16]byte
+	Ifindex, BTFFD, BTFKeyTypeID, BTFValueTypeID   uint32
+	BTFVmlinuxValueTypeID                          uint32
+	MapExtra                                       uint64
+}
+
+// MapCreate creates a map with BPF_MAP_CREATE itself: cilium/ebpf's map
+// creation and feature probes turn several of the kernel's answers into
+// ErrNotSupported. The error names the attributes.
+func MapCreate(attr *MapAttr) (int, error) {
+	fd, err := sysBPF(bpfMapCreate, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
+	runtime.KeepAlive(attr)
+	if err != nil {
+		return -1, fmt.Errorf("bpf(BPF_MAP_CREATE, type %d, key %d, value %d, max_entries %d, flags %#x): %w",
+			attr.MapType, attr.KeySize, attr.ValueSize, attr.MaxEntries, attr.Flags, err)
+	}
+	return fd, nil
+}
+
+// probeBPF creates a kernel object with bpf(2) and closes it at once: the
+// probes below only want the kernel's answer.
+func probeBPF(cmd int, attr unsafe.Pointer, size uintptr) error {
+	fd, err := sysBPF(cmd, attr, size)
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
+// LinkCreate creates a bpf_link of prog on target (a cgroup, netns or
+// interface fd) with BPF_LINK_CREATE itself: cilium/ebpf first probes for
+// bpf_link support and reports a refusal as ErrNotSupported.
+func LinkCreate(prog *ebpf.Program, target int, attach ebpf.AttachType) (int, error) {
+	attr := linkCreateAttr{progFd: uint32(prog.FD()), targetFd: uint32(target), attachType: uint32(attach)}
+	return sysBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+}
+
+// ProbeKprobeMulti asks the kernel to create a kprobe_multi link for prog on
+// symbol, and closes it at once: EOPNOTSUPP when CONFIG_FPROBE is off,
+// EINVAL before 5.18.
+func ProbeKprobeMulti(prog *ebpf.Program, symbol string) error {
+	name, err := unix.BytePtrFromString(symbol)
+	if err != nil {
+		return err
+	}
+	syms := []*byte{name}
+	attr := linkCreateAttr{progFd: uint32(prog.FD()), attachType: bpfTraceKprobeMulti}
+	km := (*struct {
+		flags, cnt           uint32
+		syms, addrs, cookies uint64
+	})(unsafe.Pointer(&attr.rest))
+	km.cnt, km.syms = 1, uint64(uintptr(unsafe.Pointer(&syms[0])))
+	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(syms)
+	runtime.KeepAlive(name)
+	return err
+}
+
+// ProbeUprobeMulti asks the kernel to create a uprobe_multi link for prog
+// at file offset off of the executable at path, and closes it at once.
+func ProbeUprobeMulti(prog *ebpf.Program, path string, off uint64) error {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return err
+	}
+	offsets := []uint64{off}
+	attr := linkCreateAttr{progFd: uint32(prog.FD()), attachType: bpfTraceUprobeMulti}
+	um := (*struct {
+		path, offsets, refCtrOffsets, cookies uint64
+		cnt, flags, pid                       uint32
+	})(unsafe.Pointer(&attr.rest))
+	um.path, um.offsets, um.cnt = uint64(uintptr(unsafe.Pointer(p))), uint64(uintptr(unsafe.Pointer(&offsets[0]))), 1
+	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(offsets)
+	return err
+}
+
+// ProbeBTFLoad asks the kernel to load a minimal BTF blob (one int type),
+// and closes it at once. cilium/ebpf turns every refusal of BPF_BTF_LOAD
+// into "BTF not supported" (and struct_ops maps into "struct_ops requires
+// BTF"), hiding the errno that says why: EPERM for a missing capability.
+func ProbeBTFLoad() error {
+	var b btf.Builder
+	if _, err := b.Add(&btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}); err != nil {
+		return err
+	}
+	blob, err := b.Marshal(nil, nil)
+	if err != nil {
+		return err
+	}
+	// union bpf_attr, BPF_BTF_LOAD: btf, btf_log_buf, btf_size, btf_log_size, btf_log_level.
+	attr := struct {
+		btf, logBuf             uint64
+		size, logSize, logLevel uint32
+		_                       uint32
+	}{btf: uint64(uintptr(unsafe.Pointer(&blob[0]))), size: uint32(len(blob))}
+	err = probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(blob)
+	return err
+}

@@ -1,0 +1,33 @@
+package rawbpf
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+)
+
+func TestProbeBTFLoadAsRoot(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("needs root: BPF_BTF_LOAD needs CAP_BPF")
+	}
+	if err := ProbeBTFLoad(); err != nil {
+		t.Fatalf("a minimal BTF blob was refused: %v", err)
+	}
+}
+
+func TestMapCreateAsRoot(t *testing.T) {
+	if unix.Geteuid() != 0 {
+		t.Skip("needs root: BPF_MAP_CREATE of an array needs CAP_BPF")
+	}
+	fd, err := MapCreate(&MapAttr{MapType: uint32(ebpf.Array), KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		t.Fatalf("an array map was refused: %v", err)
+	}
+	unix.Close(fd)
+	// The kernel refuses a hash map without a key; the error says what was asked.
+	if _, err := MapCreate(&MapAttr{MapType: uint32(ebpf.Hash), ValueSize: 4, MaxEntries: 1}); err == nil || !strings.Contains(err.Error(), "type 1, key 0") {
+		t.Errorf("MapCreate(hash, key 0) = %v, want EINVAL naming the attributes", err)
+	}
+}
