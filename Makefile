@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix containers probepoints crash-demo test unit fuzz host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers probepoints crash-demo test unit fuzz faults host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -59,6 +59,14 @@ FUZZ_EXECS ?= 20000
 fuzz:
 	$(GO) test ./reports -run '^$$' -fuzz '^FuzzParse$$' -fuzztime=$(FUZZ_EXECS)x -fuzzminimizetime=200x
 	$(GO) test ./reports -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime=$(FUZZ_EXECS)x -fuzzminimizetime=200x
+
+# Reproduces every fault a run must survive (interrupts, a path kernel,
+# duplicate targets, a full disk, a tampered index, a damaged cache, bad
+# flags, spec order) with real VMs and the host, on a scratch cache and
+# --out, and prints a table: fault, outcome, cells kept, cause shown.
+faults: build
+	@scripts/deps.sh vm
+	BPFMATRIX_FAULTS=1 $(GO) test -count=1 -timeout 30m -run '^TestFault' ./cmd/bpfmatrix -v
 
 # Re-render index.html and summary.md from the last report.json.
 report: build
