@@ -472,7 +472,7 @@ func TestFaultTamperedSecurityIndexFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp, err := http.Get(real + r.URL.Path)
+		resp, err := http.Get(real + strings.TrimPrefix(r.URL.Path, "/debian-security"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -481,7 +481,7 @@ func TestFaultTamperedSecurityIndexFailsClosed(t *testing.T) {
 		var body bytes.Buffer
 		body.ReadFrom(resp.Body)
 		data := body.Bytes()
-		if strings.HasSuffix(r.URL.Path, "/InRelease") {
+		if strings.HasSuffix(r.URL.Path, "/InRelease") && resp.StatusCode == http.StatusOK {
 			// Change one digit of the signed text: the signature no longer holds.
 			if i := bytes.Index(data, []byte("Date: ")); i >= 0 {
 				data[i+len("Date: ")+5] ^= 1
@@ -497,8 +497,8 @@ func TestFaultTamperedSecurityIndexFailsClosed(t *testing.T) {
 	p := start(t, bin, t.TempDir(), env, "kernels", "fetch", "6.1")
 	code, lines := p.wait(t)
 	all := strings.Join(lines, "\n")
-	if code == 0 || !strings.Contains(all, "bookworm-security") {
-		t.Errorf("exit %d; want a failure naming bookworm-security:\n%s", code, all)
+	if code == 0 || !strings.Contains(all, "bookworm-security") || !strings.Contains(strings.ToLower(all), "signature") {
+		t.Errorf("exit %d; want a failure naming bookworm-security and its bad signature:\n%s", code, all)
 	}
 	row("tampered bookworm-security InRelease, kernels fetch 6.1", fmt.Sprintf("exit %d, nothing resolved", code), "n/a", lastLine(lines, "bpfmatrix:"))
 
