@@ -17,7 +17,7 @@ type Mount struct {
 
 // kernelFS are the pseudo filesystems eBPF features need. A container cannot
 // mount them without CAP_SYS_ADMIN, and even a privileged one does not get
-// them from podman (NOTES.md), so they are mounted on the host and bound in.
+// them from podman (docs/facts.md#podman-mounts), so they are mounted on the host and bound in.
 var kernelFS = []struct {
 	Mount
 	magic int64

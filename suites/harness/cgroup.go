@@ -27,7 +27,7 @@ const cgroupPrefix = "bpfmatrix-"
 
 // NewCgroup creates a child cgroup of the cgroup v2 hierarchy and moves the
 // suite process into it until the spec ends. cgroup programs attach only
-// to v2: a v1 directory gives EBADF (NOTES.md). Without a cgroup2 mount, as
+// to v2: a v1 directory gives EBADF (docs/facts.md#host-cgroup-v2). Without a cgroup2 mount, as
 // in a VM guest, it mounts one in a temporary directory.
 func (c *Cell) NewCgroup() *Cgroup {
 	root, err := c.cgroup2Root()

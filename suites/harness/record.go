@@ -69,7 +69,7 @@ func RunSuite(t *testing.T, description string) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
 	// directly: cilium/ebpf's rlimit package probes at init, which breaks
-	// when the suite is a VM's first process (NOTES.md).
+	// when the suite is a VM's first process (docs/facts.md#guest-rlimit).
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	for _, err := range MountKernelFS() {
 		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)

@@ -17,7 +17,7 @@ const TriggerCalls = 10
 
 // Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
 // kernel entry point (__x64_sys_getpgid) that has BTF on every kernel
-// (__x64_sys_getpid has none, see NOTES.md).
+// (__x64_sys_getpid has none, see docs/facts.md#guest-getpid-btf).
 func Getpgid() string {
 	for i := 0; i < TriggerCalls; i++ {
 		_, _ = unix.Getpgid(0)
