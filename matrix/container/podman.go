@@ -3,7 +3,7 @@
 // namespace), so a report shows what eBPF loses in a container.
 //
 // It drives the podman CLI rather than podman's Go bindings: the v4 bindings
-// cannot share a module with cilium/ebpf (NOTES.md, "Podman").
+// cannot share a module with cilium/ebpf (docs/facts.md#podman-cli).
 package container
 
 import (
