@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
 // Grid is a report arranged the way people read it: one row per feature,
@@ -29,7 +31,7 @@ type Column struct {
 	Unexpected int
 	Seconds    float64
 
-	version    Version
+	version    kversion.Version
 	hasVersion bool
 }
 
@@ -239,7 +241,7 @@ func (row *Row) summarize(cols []Column) {
 		}
 	}
 
-	since, hasSince := ParseVersion(row.Since)
+	since, hasSince := kversion.Parse(row.Since)
 	var backport, missing []string
 	for ci, cells := range row.Cells {
 		col := &cols[ci]
@@ -254,9 +256,9 @@ func (row *Row) summarize(cols []Column) {
 		}
 		if works && row.FirstSupported == "" {
 			row.FirstSupported = col.Key.Kernel
-			if _, named := ParseVersion(col.Key.Kernel); !named {
+			if _, named := kversion.Parse(col.Key.Kernel); !named {
 				// "host" alone says nothing about the version.
-				row.FirstSupported = fmt.Sprintf("%d.%d (%s)", col.version[0], col.version[1], col.Key.Kernel)
+				row.FirstSupported = fmt.Sprintf("%d.%d (%s)", col.version.Major, col.version.Minor, col.Key.Kernel)
 			}
 		}
 		if !hasSince {

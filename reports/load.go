@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
 // Load reads and validates the report at path. Errors name the file and the
@@ -127,60 +129,13 @@ func position(data []byte, offset int64) string {
 	return fmt.Sprintf("line %d column %d", line, col)
 }
 
-// Version is an upstream kernel version, "major.minor[.patch]", compared
-// numerically (5.10 > 5.9).
-type Version [3]int
-
-// ParseVersion reads "6.1", "6.1.176" or a release such as "6.1.0-50-cloud-amd64"
-// or "6.12.117+deb13-cloud-amd64": the leading numeric dotted part counts.
-func ParseVersion(s string) (Version, bool) {
-	var v Version
-	end := strings.IndexFunc(s, func(r rune) bool { return r != '.' && (r < '0' || r > '9') })
-	if end >= 0 {
-		s = s[:end]
-	}
-	parts := strings.Split(strings.TrimSuffix(s, "."), ".")
-	if len(parts) < 2 || len(parts) > 3 {
-		return v, false
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return v, false
-		}
-		v[i] = n
-	}
-	return v, true
-}
-
-// Compare returns -1, 0 or +1 as v is lower than, equal to or higher than w.
-func (v Version) Compare(w Version) int {
-	for i := range v {
-		switch {
-		case v[i] < w[i]:
-			return -1
-		case v[i] > w[i]:
-			return 1
-		}
-	}
-	return 0
-}
-
-// String formats v as major.minor, adding .patch when it is set.
-func (v Version) String() string {
-	if v[2] == 0 {
-		return fmt.Sprintf("%d.%d", v[0], v[1])
-	}
-	return fmt.Sprintf("%d.%d.%d", v[0], v[1], v[2])
-}
-
 // KernelVersion is the version of k: its parsed Version field, else its
 // catalog name ("5.10"), else its release; ok is false for neither.
-func (k Kernel) KernelVersion() (Version, bool) {
+func (k Kernel) KernelVersion() (kversion.Version, bool) {
 	for _, s := range []string{k.Version, k.Name, k.Release} {
-		if v, ok := ParseVersion(s); ok {
+		if v, ok := kversion.Parse(s); ok {
 			return v, true
 		}
 	}
-	return Version{}, false
+	return kversion.Version{}, false
 }

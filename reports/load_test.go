@@ -69,32 +69,6 @@ func TestLoadRoundTripsWhatItWrites(t *testing.T) {
 	}
 }
 
-func TestParseVersion(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want reports.Version
-		ok   bool
-	}{
-		{"5.10", reports.Version{5, 10, 0}, true},
-		{"6.1.176", reports.Version{6, 1, 176}, true},
-		{"6.12.117+deb13-cloud-amd64", reports.Version{6, 12, 117}, true},
-		{"6.1.0-50-cloud-amd64", reports.Version{6, 1, 0}, true},
-		{"host", reports.Version{}, false},
-		{"7", reports.Version{}, false},
-		{"", reports.Version{}, false},
-	} {
-		got, ok := reports.ParseVersion(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("ParseVersion(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-	a, _ := reports.ParseVersion("5.10")
-	b, _ := reports.ParseVersion("5.9")
-	if a.Compare(b) != 1 || b.Compare(a) != -1 || a.Compare(a) != 0 {
-		t.Error("5.10 must sort after 5.9")
-	}
-}
-
 // FuzzParse feeds arbitrary bytes to the loader: it must never panic, and
 // whatever it accepts must be valid and survive a write and a re-read.
 func FuzzParse(f *testing.F) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
 // SchemaVersion is the version of the report format written by this build.
@@ -183,7 +185,7 @@ func (r *Report) Validate() error {
 				return fmt.Errorf("field runs[%d].cells[%d].duration_ms: %v is negative", i, j, c.DurationMS)
 			}
 			if c.Since != "" {
-				if _, ok := ParseVersion(c.Since); !ok {
+				if _, ok := kversion.Parse(c.Since); !ok {
 					return fmt.Errorf("field runs[%d].cells[%d].since: %q is not a kernel version such as 5.18", i, j, c.Since)
 				}
 			}

@@ -44,7 +44,7 @@ func bench(args []string) error {
 		names = vmimages.Names()[1:]
 	}
 	for _, name := range names {
-		if _, err := vmTarget(name, 0); err != nil {
+		if _, err := vmf.target(name, 0); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,7 @@ var targetFlagDoc = "comma-separated targets: host, vm, containers (every profil
 // targets through targetsFor, and one container target per profile on the
 // host kernel. Podman is checked (and as root on Debian, installed) here,
 // before the slow work starts.
-func selectTargets(kernels, kinds []string, out string, timeout time.Duration) ([]matrix.Target, error) {
+func selectTargets(kernels, kinds []string, out string, timeout time.Duration, vmf *vmFlags) ([]matrix.Target, error) {
 	all := len(kernels) == 1 && kernels[0] == "all"
 	if all {
 		kernels = vmimages.Names()
@@ -83,7 +83,7 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration) (
 	if len(others) == 0 && len(containers) == 0 {
 		return nil, badInput("no target for -kernel %s -target %s: vm runs catalog kernels, host and containers the host kernel", strings.Join(kernels, ","), strings.Join(kinds, ","))
 	}
-	targets, err := targetsFor(others, timeout)
+	targets, err := targetsFor(others, timeout, vmf)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/reports"
-	"github.com/bpfmatrix/bpfmatrix/suites/probepoints/inventory"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
 

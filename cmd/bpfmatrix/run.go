@@ -57,7 +57,7 @@ func runMatrix(args []string) error {
 		*seed = 1 + rand.Int64N(math.MaxInt32)
 	}
 
-	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout)
+	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout, vmf)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func runMatrix(args []string) error {
 
 // targetsFor turns -kernel values into targets, rejecting unknown names
 // before anything slow starts.
-func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) {
+func targetsFor(names []string, timeout time.Duration, vmf *vmFlags) ([]matrix.Target, error) {
 	if len(names) == 1 && names[0] == "all" {
 		names = vmimages.Names()
 	}
@@ -123,7 +123,7 @@ func targetsFor(names []string, timeout time.Duration) ([]matrix.Target, error) 
 			targets = append(targets, matrix.Host{Timeout: timeout})
 			continue
 		}
-		t, err := vmTarget(name, timeout)
+		t, err := vmf.target(name, timeout)
 		if err != nil {
 			return nil, err
 		}

@@ -21,9 +21,6 @@ type vmFlags struct {
 	cfg       *vm.Config
 }
 
-// vmOpts is set by addVMFlags; targetsFor builds VM targets from it.
-var vmOpts *vmFlags
-
 // addVMFlags registers the VM options on the run command's flags.
 func addVMFlags(fs *flag.FlagSet) *vmFlags {
 	f := &vmFlags{
@@ -34,7 +31,6 @@ func addVMFlags(fs *flag.FlagSet) *vmFlags {
 		append:    fs.String("append", "", "extra kernel command line for each VM, e.g. lsm=lockdown,capability,bpf"),
 		flavor:    fs.String("flavor", "cloud", "Debian kernel flavor: cloud (small, boots fast) or generic"),
 	}
-	vmOpts = f
 	return f
 }
 
@@ -73,16 +69,17 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 	return cfg
 }
 
-// vmTarget returns the target that boots kernel name under qemu.
-func vmTarget(name string, timeout time.Duration) (matrix.Target, error) {
+// target returns the target that boots kernel name under qemu with these
+// options.
+func (f *vmFlags) target(name string, timeout time.Duration) (matrix.Target, error) {
 	if err := vmimages.CheckKernel(name); err != nil {
 		return nil, badInput("%s", err)
 	}
-	if *vmOpts.flavor != "cloud" && *vmOpts.flavor != "generic" {
-		return nil, badInput("--flavor %q: want cloud or generic", *vmOpts.flavor)
+	if *f.flavor != "cloud" && *f.flavor != "generic" {
+		return nil, badInput("--flavor %q: want cloud or generic", *f.flavor)
 	}
-	if *vmOpts.cpus < 1 || *vmOpts.memory < 256 {
-		return nil, badInput("--cpus %d --memory %d: want at least 1 CPU and 256 MiB", *vmOpts.cpus, *vmOpts.memory)
+	if *f.cpus < 1 || *f.memory < 256 {
+		return nil, badInput("--cpus %d --memory %d: want at least 1 CPU and 256 MiB", *f.cpus, *f.memory)
 	}
-	return vm.New(name, vmOpts.config(timeout)), nil
+	return vm.New(name, f.config(timeout)), nil
 }

@@ -20,7 +20,7 @@ type Mount struct {
 
 // The kernel filesystems (contract.KernelFS) cannot be mounted by a
 // container without CAP_SYS_ADMIN, and even a privileged one does not get
-// them from podman (docs/facts.md), so they are mounted on the host and bound
+// them from podman (docs/facts.md#podman-mounts), so they are mounted on the host and bound
 // in. securityfs is bound read-only: the suite only reads the active LSM
 // list and lockdown mode from it.
 var readOnlyFS = map[string]bool{"securityfs": true}

@@ -3,7 +3,7 @@
 // namespace), so a report shows what eBPF loses in a container.
 //
 // It drives the podman CLI rather than podman's Go bindings: the v4 bindings
-// cannot share a module with cilium/ebpf (NOTES.md, "Podman").
+// cannot share a module with cilium/ebpf (docs/facts.md#podman-cli).
 package container
 
 import (
@@ -23,8 +23,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/bpfmatrix/bpfmatrix/containers"
 )
 
 // Engine is what a container target needs from a container engine.
@@ -100,7 +98,7 @@ func Setup(ctx context.Context, dir string, log io.Writer) (*Podman, error) {
 		return nil, err
 	}
 	p := &Podman{Path: path, Dir: dir, images: map[string]string{}}
-	for name, data := range map[string][]byte{"containers.conf": containers.Conf, "seccomp-bpf.json": containers.SeccompBPF} {
+	for name, data := range map[string][]byte{"containers.conf": containersConf, "seccomp-bpf.json": seccompBPF} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return nil, fmt.Errorf("write podman config: %w", err)
 		}

@@ -7,11 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/bpfmatrix/bpfmatrix/containers"
 )
 
-var update = flag.Bool("update", false, "rewrite containers/seccomp-bpf.json from the system's default profile")
+var update = flag.Bool("update", false, "rewrite matrix/container/podmanfiles/seccomp-bpf.json from the system's default profile")
 
 // The shipped profile must be exactly podman's default profile plus the
 // bpf rules, so that bpf-caps and bpf-caps-seccomp differ in nothing else.
@@ -25,12 +23,12 @@ func TestShippedProfileIsDerivedFromDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := os.WriteFile("../../containers/seccomp-bpf.json", derived, 0o644); err != nil {
+		if err := os.WriteFile("podmanfiles/seccomp-bpf.json", derived, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !sameJSON(t, derived, containers.SeccompBPF) {
-		t.Fatalf("containers/seccomp-bpf.json is not %s with the bpf rules: run go test ./matrix/container -run %s -update", DefaultSeccompProfile, t.Name())
+	if !sameJSON(t, derived, seccompBPF) {
+		t.Fatalf("matrix/container/podmanfiles/seccomp-bpf.json is not %s with the bpf rules: run go test ./matrix/container -run %s -update", DefaultSeccompProfile, t.Name())
 	}
 }
 
@@ -91,7 +89,7 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &y); err != nil {
-		t.Fatalf("containers/seccomp-bpf.json: %v", err)
+		t.Fatalf("matrix/container/podmanfiles/seccomp-bpf.json: %v", err)
 	}
 	return reflect.DeepEqual(x, y)
 }

@@ -70,7 +70,7 @@ func run() (code int, suite time.Duration, err error) {
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. cilium/ebpf's
 	// rlimit package must not be used in PID 1: it probes at init, before
-	// /proc exists, and caches the failure (NOTES.md).
+	// /proc exists, and caches the failure (docs/facts.md#guest-rlimit).
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}); err != nil {
 		return 0, 0, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
 	}

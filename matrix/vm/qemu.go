@@ -21,7 +21,7 @@ type Machine struct {
 	// Qemu is the emulator binary; empty means qemu-system-x86_64.
 	Qemu string
 	// Vmlinux is the uncompressed ELF kernel, entered through PVH: no
-	// decompression under emulation (NOTES.md: ~2.7 s for XZ kernels).
+	// decompression under emulation (~2.7 s for XZ kernels: docs/facts.md#boot-pvh).
 	Vmlinux string
 	Initrd  string
 	// Append is added to the kernel command line.
@@ -102,7 +102,7 @@ func (m *Machine) Args() []string {
 	} else {
 		// Multi-threaded TCG hung or crashed ~6% of boots on these
 		// machines, always while a probe was being enabled; single-threaded
-		// TCG: 0 of 80 (NOTES.md).
+		// TCG: 0 of 80 (docs/facts.md#boot-tcg-single-thread).
 		args = append(args, "-accel", "tcg,thread=single", "-cpu", "max")
 	}
 	for _, s := range m.Serial {

@@ -27,7 +27,7 @@ import (
 
 // Modules the features need, loaded in every guest: tc (cls_bpf, act_bpf,
 // and sch_ingress, which also provides clsact) and veth pairs for XDP and tc
-// specs. All are modules on every Debian kernel (NOTES.md).
+// specs. All are modules on every Debian kernel (docs/facts.md#debian-configs).
 var Modules = []string{"cls_bpf", "act_bpf", "sch_ingress", "veth"}
 
 // OptionalModules are loaded where the kernel has them: netkit (6.7+) and

@@ -97,8 +97,8 @@ func All() []*Feature {
 
 // Expect predicts a feature's status on k and says why.
 func (f *Feature) Expect(k *Kernel) (expected reports.Status, reason string) {
-	if since, ok := parseVersion(f.Since); ok && k.version().less(since) {
-		return reports.Unsupported, fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version())
+	if before(k, f.Since) {
+		return reports.Unsupported, fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version.Full())
 	}
 	var unmet []string
 	// Privileged first: where bpf(2) itself is refused, that is the reason.

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -19,8 +20,8 @@ import (
 // predict each feature's status and to explain it.
 type Kernel struct {
 	Release string
-	// Major, Minor and Patch are the upstream version.
-	Major, Minor, Patch int
+	// Version is the upstream version, patch level included.
+	Version kversion.Version
 	// Config maps CONFIG_* names to their value ("y", "m", a string); nil
 	// when no config could be found, in which case config needs are unknown.
 	Config       map[string]string
@@ -46,13 +47,7 @@ func DetectKernel() (*Kernel, error) {
 		return nil, fmt.Errorf("uname: %w", err)
 	}
 	k := &Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
-	v, _ := parseVersion(k.Release)
-	// Debian's release string says 5.10.0; the real patch level is in uname -v
-	// ("... Debian 5.10.262-1 ..."). Prefer it when it agrees on major.minor.
-	if d, ok := debianVersion(unix.ByteSliceToString(uts.Version[:])); ok && d.major == v.major && d.minor == v.minor {
-		v = d
-	}
-	k.Major, k.Minor, k.Patch = v.major, v.minor, v.patch
+	k.Version = kversion.Running(k.Release, unix.ByteSliceToString(uts.Version[:]))
 
 	k.Config, k.ConfigSource = readConfig(k.Release)
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
@@ -68,11 +63,6 @@ func DetectKernel() (*Kernel, error) {
 	k.Privileges = detectPrivileges()
 	return k, nil
 }
-
-func (k *Kernel) version() version { return version{k.Major, k.Minor, k.Patch} }
-
-// Version is the upstream version as "major.minor.patch".
-func (k *Kernel) Version() string { return k.version().String() }
 
 // ConfigValue returns the value of a CONFIG_ option and whether the config
 // is known at all. An unset option in a known config returns ("", true).
@@ -97,7 +87,7 @@ func (k *Kernel) HasLSM(name string) bool {
 func (k *Kernel) Facts() reports.Kernel {
 	return reports.Kernel{
 		Release:         k.Release,
-		Version:         k.Version(),
+		Version:         k.Version.Full(),
 		ConfigSource:    k.ConfigSource,
 		BTF:             k.BTF,
 		Tracefs:         k.Tracefs,

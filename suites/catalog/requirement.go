@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
 // Requirement is a condition on the running kernel beyond its version.
@@ -104,19 +106,19 @@ type backportNeed struct {
 }
 
 func (n backportNeed) Unmet(k *Kernel) string {
-	if v, ok := parseVersion(n.mainline); !ok || !k.version().less(v) {
+	if !before(k, n.mainline) {
 		return ""
 	}
 	for _, s := range n.stable {
-		v, _ := parseVersion(s)
-		if k.Major == v.major && k.Minor == v.minor {
-			if k.Patch >= v.patch {
+		v, _ := kversion.Parse(s)
+		if k.Version.Major == v.Major && k.Version.Minor == v.Minor {
+			if k.Version.AtLeast(v) {
 				return ""
 			}
-			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version())
+			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version.Full())
 		}
 	}
-	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version())
+	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version.Full())
 }
 
 // lockdownLevels are the modes of /sys/kernel/security/lockdown, weakest first.
@@ -137,7 +139,7 @@ func (n lockdownNeed) Unmet(k *Kernel) string {
 	if k.Lockdown == "" {
 		return ""
 	}
-	if v, ok := parseVersion(n.since); ok && k.version().less(v) {
+	if before(k, n.since) {
 		return ""
 	}
 	rank := func(level string) int {

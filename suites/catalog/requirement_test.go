@@ -3,6 +3,8 @@ package catalog
 import (
 	"strings"
 	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
 func TestBackported(t *testing.T) {
@@ -19,10 +21,10 @@ func TestBackported(t *testing.T) {
 		{6, 4, 16, "backported only to 6.1.72"},
 		{5, 10, 262, "needs Linux >= 6.6"},
 	} {
-		k := &Kernel{Major: tc.major, Minor: tc.minor, Patch: tc.patch}
+		k := &Kernel{Version: kversion.Version{Major: tc.major, Minor: tc.minor, Patch: tc.patch}}
 		got := need.Unmet(k)
 		if (tc.unmet == "") != (got == "") || !strings.Contains(got, tc.unmet) {
-			t.Errorf("%s: Unmet = %q, want %q", k.Version(), got, tc.unmet)
+			t.Errorf("%s: Unmet = %q, want %q", k.Version.Full(), got, tc.unmet)
 		}
 	}
 }
@@ -40,9 +42,9 @@ func TestLockdownBelow(t *testing.T) {
 		{"confidentiality", "5.5", "confidentiality", 6, 18, true},
 		{"integrity", "5.14", "", 6, 18, false}, // unknown: no securityfs
 	} {
-		k := &Kernel{Major: tc.major, Minor: tc.minor, Lockdown: tc.lockdown}
+		k := &Kernel{Version: kversion.Version{Major: tc.major, Minor: tc.minor}, Lockdown: tc.lockdown}
 		if got := LockdownBelow(tc.level, tc.since).Unmet(k); (got != "") != tc.unmet {
-			t.Errorf("LockdownBelow(%s, %s) on %s with lockdown %q: Unmet = %q", tc.level, tc.since, k.Version(), tc.lockdown, got)
+			t.Errorf("LockdownBelow(%s, %s) on %s with lockdown %q: Unmet = %q", tc.level, tc.since, k.Version.Full(), tc.lockdown, got)
 		}
 	}
 }

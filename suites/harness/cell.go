@@ -182,7 +182,7 @@ func (c *Cell) end(s reports.Status, errno, evidence string) {
 	if c.rec.Unexpected {
 		why := c.rec.Reason
 		if why == "" {
-			why = "kernel " + c.Kernel.Version() + " with its config"
+			why = "kernel " + c.Kernel.Version.Full() + " with its config"
 		}
 		ginkgo.Fail(fmt.Sprintf("%s: observed %s, expected %s (%s)\nevidence: %s",
 			c.Feature.ID, s, c.rec.Expected, why, c.rec.Evidence))

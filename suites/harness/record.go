@@ -84,7 +84,7 @@ func RunSuite(t *testing.T, description string) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. Raise it
 	// directly: cilium/ebpf's rlimit package probes at init, and where that
 	// runs before /proc is mounted (a VM guest's first process) it caches
-	// the failure and every later map creation fails.
+	// the failure and every later map creation fails (docs/facts.md#guest-rlimit).
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	unmount, errs := MountKernelFS()
 	for _, err := range errs {

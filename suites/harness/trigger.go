@@ -37,7 +37,8 @@ func Repeat(what string, fn func()) Trigger {
 // Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
 // kernel entry point (__x64_sys_getpgid) that has BTF, unlike
 // __x64_sys_getpid, which has no BTF entry on the catalog's Debian kernels
-// (measured in their VM guests), so fentry cannot target it.
+// (measured in their VM guests: docs/facts.md#guest-getpid-btf), so fentry
+// cannot target it.
 func Getpgid() Trigger {
 	return Repeat("getpgid(2) calls", func() { _, _ = unix.Getpgid(0) })
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
-	"github.com/bpfmatrix/bpfmatrix/suites/probepoints/inventory"
 )
 
 //go:embed watchlist.txt

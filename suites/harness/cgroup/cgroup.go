@@ -35,7 +35,7 @@ const Prefix = "bpfmatrix-"
 // suite process into it until the spec ends. cgroup programs attach only
 // to v2: attaching to a cgroup v1 directory fails with EBADF (measured on
 // the project's 6.18 host, whose hybrid layout has cgroup2 at
-// /sys/fs/cgroup/unified). Without a cgroup2 mount, as in a VM guest, it
+// /sys/fs/cgroup/unified: docs/facts.md#host-cgroup-v2). Without a cgroup2 mount, as in a VM guest, it
 // mounts one in a temporary directory.
 func New(c *harness.Cell) *Cgroup {
 	c.Helper()
