@@ -14,7 +14,7 @@ import (
 func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 	const run = `{"target":"vm","kernel":{"name":"6.1"},"cells":[%s]}`
 	for _, tc := range []struct{ name, doc, want string }{
-		{"newer schema", `{"schema":2,"runs":[{"future":true}]}`, "field schema: version 2 is newer than this bpfmatrix understands (1); upgrade bpfmatrix"},
+		{"newer schema", `{"schema":3,"runs":[{"future":true}]}`, "field schema: version 3 is newer than this bpfmatrix understands (2); upgrade bpfmatrix"},
 		{"newer schema, fields of another shape", `{"schema":3,"runs":"all of them"}`, "field schema: version 3 is newer"},
 		{"no schema", `{"runs":[]}`, "field schema: missing"},
 		{"schema not a number", `{"schema":"1","runs":[]}`, `field schema: "1" is not an integer`},
@@ -75,7 +75,7 @@ func FuzzParse(f *testing.F) {
 	good, _ := json.Marshal(fixture.Report(2, 6))
 	f.Add(good)
 	f.Add([]byte(`{"schema":1,"runs":[]}`))
-	f.Add([]byte(`{"schema":2,"runs":[{}]}`))
+	f.Add([]byte(`{"schema":3,"runs":[{}]}`))
 	f.Add([]byte(`{"schema":1,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"a","status":"supported","since":"5.1"}]}]}`))
 	f.Add([]byte(`{"schema":1,"runs":null,"generated":"2026-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

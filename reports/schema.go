@@ -17,7 +17,10 @@ import (
 // SchemaVersion is the version of the report format written by this build.
 // Loading a report with a newer version is an error, so an old tool never
 // silently drops fields it does not know.
-const SchemaVersion = 1
+//
+// Version 2 added the blocked status, the unknown expectation, and the stage a
+// cell ended at beside the stage and errnos its expectation predicted.
+const SchemaVersion = 2
 
 // Status is what a cell says about a feature on one kernel and target.
 type Status string
@@ -33,6 +36,11 @@ const (
 	Failed Status = "failed"
 	// Error: the harness itself broke; says nothing about the kernel.
 	Error Status = "error"
+	// Blocked: the environment refused before eBPF was reached (seccomp,
+	// missing capabilities, kernel.unprivileged_bpf_disabled, a network
+	// namespace refused); the cell's layer says which. It says nothing about
+	// the kernel's support, and is counted apart.
+	Blocked Status = "blocked"
 	// Skipped: a prerequisite is missing, named in the evidence.
 	Skipped Status = "skipped"
 	// Crashed: the kernel died during the cell; evidence is the console tail.
@@ -41,12 +49,50 @@ const (
 	Timeout Status = "timeout"
 )
 
+// Unknown is an expectation, never an observation: the catalog cannot
+// predict the cell on this kernel (a fact it needs could not be read). Such
+// a cell is shown, and counted neither as expected nor as unexpected.
+const Unknown Status = "unknown"
+
 // Statuses lists every status in the order reports show them.
-var Statuses = []Status{Supported, Unsupported, Failed, Error, Skipped, Crashed, Timeout}
+var Statuses = []Status{Supported, Unsupported, Failed, Blocked, Error, Skipped, Crashed, Timeout}
 
 // Valid reports whether s is one of the known statuses.
 func (s Status) Valid() bool {
 	for _, known := range Statuses {
+		if s == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Stage is how far a cell got: where a cell that did not work ended, and
+// where an expectation says it must end.
+type Stage string
+
+// The stages of a cell, in the order a spec goes through them.
+const (
+	// StageSetup: the fixtures the spec needs (namespaces, cgroups, devices).
+	StageSetup Stage = "setup"
+	// StageCreate: kernel objects other than the program (maps, BTF, links).
+	StageCreate Stage = "create"
+	// StageLoad: the program through the verifier.
+	StageLoad Stage = "load"
+	// StageAttach: the program to its hook.
+	StageAttach Stage = "attach"
+	// StageTrigger: the spec's own events.
+	StageTrigger Stage = "trigger"
+	// StageObserve: counting what the program saw.
+	StageObserve Stage = "observe"
+)
+
+// Stages lists every stage in order.
+var Stages = []Stage{StageSetup, StageCreate, StageLoad, StageAttach, StageTrigger, StageObserve}
+
+// Valid reports whether s is one of the known stages.
+func (s Stage) Valid() bool {
+	for _, known := range Stages {
 		if s == known {
 			return true
 		}
@@ -63,10 +109,24 @@ type Cell struct {
 	Area string `json:"area"`
 	// Status is what was observed.
 	Status Status `json:"status"`
-	// Expected is what the kernel's version and config predict.
+	// Expected is what the kernel's version and config predict: a status,
+	// or Unknown where the catalog cannot predict.
 	Expected Status `json:"expected"`
-	// Unexpected is set when Status differs from Expected; CI gates on it.
+	// ExpectedStage and ExpectedErrno are where and how an expected
+	// unsupported or blocked cell must fail: the errno names it may end
+	// with, joined by "|" ("EINVAL|EOPNOTSUPP"), any errno when empty.
+	ExpectedStage Stage  `json:"expected_stage,omitempty"`
+	ExpectedErrno string `json:"expected_errno,omitempty"`
+	// Unexpected is set when the cell differs from its expectation: another
+	// status, or the predicted failure at another stage or with another
+	// errno. CI gates on it; an Unknown expectation is never unexpected.
 	Unexpected bool `json:"unexpected,omitempty"`
+	// Stage is where a cell that did not work ended.
+	Stage Stage `json:"stage,omitempty"`
+	// Layer names what refused a blocked cell: seccomp, capabilities,
+	// kernel.unprivileged_bpf_disabled, a user namespace, a network
+	// namespace.
+	Layer string `json:"layer,omitempty"`
 	// Evidence is the kernel's own words: errno, verifier log tail, the
 	// CONFIG line, the event count, the console tail.
 	Evidence string `json:"evidence"`
@@ -76,6 +136,9 @@ type Cell struct {
 	Reason string `json:"reason,omitempty"`
 	// Events is how many events the attached program observed.
 	Events uint64 `json:"events,omitempty"`
+	// Triggered is how many events the spec caused; a supported counting
+	// cell has Events >= Triggered.
+	Triggered uint64 `json:"triggered,omitempty"`
 	// DurationMS is how long the spec took.
 	DurationMS float64 `json:"duration_ms"`
 	// Since is the upstream kernel version that introduced the feature, from
@@ -178,8 +241,13 @@ func (r *Report) Validate() error {
 			if !c.Status.Valid() {
 				return fmt.Errorf("field runs[%d].cells[%d].status: %q is not one of %v", i, j, c.Status, Statuses)
 			}
-			if c.Expected != "" && !c.Expected.Valid() {
-				return fmt.Errorf("field runs[%d].cells[%d].expected: %q is not one of %v", i, j, c.Expected, Statuses)
+			if c.Expected != "" && c.Expected != Unknown && !c.Expected.Valid() {
+				return fmt.Errorf("field runs[%d].cells[%d].expected: %q is not one of %v or %s", i, j, c.Expected, Statuses, Unknown)
+			}
+			for _, st := range []Stage{c.Stage, c.ExpectedStage} {
+				if st != "" && !st.Valid() {
+					return fmt.Errorf("field runs[%d].cells[%d]: stage %q is not one of %v", i, j, st, Stages)
+				}
 			}
 			if c.DurationMS < 0 {
 				return fmt.Errorf("field runs[%d].cells[%d].duration_ms: %v is negative", i, j, c.DurationMS)

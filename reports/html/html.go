@@ -49,6 +49,8 @@ func Mark(s reports.Status) string {
 		return "✗"
 	case reports.Failed:
 		return "!"
+	case reports.Blocked:
+		return "⊘"
 	case reports.Error:
 		return "E"
 	case reports.Skipped:

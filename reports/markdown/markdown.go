@@ -30,7 +30,7 @@ const (
 
 // marks are the same signs the HTML page uses, readable without colour.
 var marks = map[reports.Status]string{
-	reports.Supported: "✓", reports.Unsupported: "✗", reports.Failed: "!", reports.Error: "E",
+	reports.Supported: "✓", reports.Unsupported: "✗", reports.Failed: "!", reports.Blocked: "⊘", reports.Error: "E",
 	reports.Skipped: "–", reports.Crashed: "☠", reports.Timeout: "T",
 }
 
@@ -240,7 +240,7 @@ func (s *summary) differences(g *reports.Grid) {
 	}
 	s.line("### Features that differ between kernels or are unexpected (%d)", len(rows))
 	s.line("")
-	s.line("✓ supported · ✗ unsupported · ! failed · E error · – skipped · ☠ crashed · T timeout · **\\*** unexpected · ⚠ first working kernel differs from upstream")
+	s.line("✓ supported · ✗ unsupported · ! failed · ⊘ blocked by the environment · E error · – skipped · ☠ crashed · T timeout · **\\*** unexpected · ⚠ first working kernel differs from upstream")
 	s.line("")
 	head, rule := "| feature | upstream | works from |", "|---|---|---|"
 	for _, col := range g.Columns {
