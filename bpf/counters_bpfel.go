@@ -26,13 +26,16 @@ const (
 	CountersProgKretprobeCount     = "kretprobe_count"
 	CountersProgLsmCount           = "lsm_count"
 	CountersProgPerfEventCount     = "perf_event_count"
+	CountersProgRawSyscallsCount   = "raw_syscalls_count"
 	CountersProgRawTracepointCount = "raw_tracepoint_count"
+	CountersProgTaskNewtaskCount   = "task_newtask_count"
 	CountersProgTpBtfCount         = "tp_btf_count"
 	CountersProgTracepointCount    = "tracepoint_count"
 	CountersProgUprobeCount        = "uprobe_count"
 	CountersProgUprobeMultiCount   = "uprobe_multi_count"
 	CountersProgUretprobeCount     = "uretprobe_count"
 	CountersProgUsdtCount          = "usdt_count"
+	CountersVarTargetSyscall       = "target_syscall"
 	CountersVarTargetTgid          = "target_tgid"
 )
 
@@ -87,7 +90,9 @@ type CountersProgramSpecs struct {
 	KretprobeCount     *ebpf.ProgramSpec `ebpf:"kretprobe_count"`
 	LsmCount           *ebpf.ProgramSpec `ebpf:"lsm_count"`
 	PerfEventCount     *ebpf.ProgramSpec `ebpf:"perf_event_count"`
+	RawSyscallsCount   *ebpf.ProgramSpec `ebpf:"raw_syscalls_count"`
 	RawTracepointCount *ebpf.ProgramSpec `ebpf:"raw_tracepoint_count"`
+	TaskNewtaskCount   *ebpf.ProgramSpec `ebpf:"task_newtask_count"`
 	TpBtfCount         *ebpf.ProgramSpec `ebpf:"tp_btf_count"`
 	TracepointCount    *ebpf.ProgramSpec `ebpf:"tracepoint_count"`
 	UprobeCount        *ebpf.ProgramSpec `ebpf:"uprobe_count"`
@@ -107,7 +112,8 @@ type CountersMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type CountersVariableSpecs struct {
-	TargetTgid *ebpf.VariableSpec `ebpf:"target_tgid"`
+	TargetSyscall *ebpf.VariableSpec `ebpf:"target_syscall"`
+	TargetTgid    *ebpf.VariableSpec `ebpf:"target_tgid"`
 }
 
 // CountersObjects contains all objects after they have been loaded into the kernel.
@@ -143,7 +149,8 @@ func (m *CountersMaps) Close() error {
 //
 // It can be passed to LoadCountersObjects or ebpf.CollectionSpec.LoadAndAssign.
 type CountersVariables struct {
-	TargetTgid *ebpf.Variable `ebpf:"target_tgid"`
+	TargetSyscall *ebpf.Variable `ebpf:"target_syscall"`
+	TargetTgid    *ebpf.Variable `ebpf:"target_tgid"`
 }
 
 // CountersPrograms contains all programs after they have been loaded into the kernel.
@@ -159,7 +166,9 @@ type CountersPrograms struct {
 	KretprobeCount     *ebpf.Program `ebpf:"kretprobe_count"`
 	LsmCount           *ebpf.Program `ebpf:"lsm_count"`
 	PerfEventCount     *ebpf.Program `ebpf:"perf_event_count"`
+	RawSyscallsCount   *ebpf.Program `ebpf:"raw_syscalls_count"`
 	RawTracepointCount *ebpf.Program `ebpf:"raw_tracepoint_count"`
+	TaskNewtaskCount   *ebpf.Program `ebpf:"task_newtask_count"`
 	TpBtfCount         *ebpf.Program `ebpf:"tp_btf_count"`
 	TracepointCount    *ebpf.Program `ebpf:"tracepoint_count"`
 	UprobeCount        *ebpf.Program `ebpf:"uprobe_count"`
@@ -179,7 +188,9 @@ func (p *CountersPrograms) Close() error {
 		p.KretprobeCount,
 		p.LsmCount,
 		p.PerfEventCount,
+		p.RawSyscallsCount,
 		p.RawTracepointCount,
+		p.TaskNewtaskCount,
 		p.TpBtfCount,
 		p.TracepointCount,
 		p.UprobeCount,

@@ -31,8 +31,12 @@ var (
 	LsmCount = Program{&countersObject, "lsm_count"}
 	// PerfEventCount is perf_event_count, SEC("perf_event").
 	PerfEventCount = Program{&countersObject, "perf_event_count"}
+	// RawSyscallsCount is raw_syscalls_count, SEC("tracepoint").
+	RawSyscallsCount = Program{&countersObject, "raw_syscalls_count"}
 	// RawTracepointCount is raw_tracepoint_count, SEC("raw_tracepoint").
 	RawTracepointCount = Program{&countersObject, "raw_tracepoint_count"}
+	// TaskNewtaskCount is task_newtask_count, SEC("tracepoint").
+	TaskNewtaskCount = Program{&countersObject, "task_newtask_count"}
 	// TpBtfCount is tp_btf_count, SEC("tp_btf/sys_enter").
 	TpBtfCount = Program{&countersObject, "tp_btf_count"}
 	// TracepointCount is tracepoint_count, SEC("tracepoint").

@@ -166,6 +166,10 @@ type Kernel struct {
 	Tracefs      string `json:"tracefs,omitempty"`
 	// FunctionTracer is "ok" or the error reading ftrace's function list.
 	FunctionTracer string `json:"function_tracer,omitempty"`
+	// Trampolines is "ok" or what refused a trampoline program before the
+	// verifier; InitPrivate is kernel.init_private where it exists.
+	Trampolines string `json:"trampolines,omitempty"`
+	InitPrivate string `json:"init_private,omitempty"`
 	// LSMs is the active LSM list from /sys/kernel/security/lsm.
 	LSMs []string `json:"lsms,omitempty"`
 	// Lockdown is the bracketed mode of /sys/kernel/security/lockdown.

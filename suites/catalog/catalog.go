@@ -15,9 +15,7 @@
 package catalog
 
 import (
-	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/cilium/ebpf"
 
@@ -60,8 +58,12 @@ type Feature struct {
 	// Since is the upstream kernel version that introduced the feature.
 	Since string
 	// Needs lists what else the kernel must have: CONFIG options, an active
-	// LSM. Each one that is unmet makes the feature expected unsupported.
+	// LSM. Each one that is unmet makes the feature expected unsupported (or
+	// blocked, for what the environment refuses).
 	Needs []Requirement
+	// At is where a kernel that lacks the feature first refuses it, when
+	// that is not where FailStage puts features of its kind.
+	At reports.Stage
 	// Doc is one line saying what the spec does.
 	Doc string
 }
@@ -93,22 +95,4 @@ func All() []*Feature {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	return all
-}
-
-// Expect predicts a feature's status on k and says why.
-func (f *Feature) Expect(k *Kernel) (expected reports.Status, reason string) {
-	if before(k, f.Since) {
-		return reports.Unsupported, fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version.Full())
-	}
-	var unmet []string
-	// Privileged first: where bpf(2) itself is refused, that is the reason.
-	for _, need := range append([]Requirement{Privileged(f)}, f.Needs...) {
-		if why := need.Unmet(k); why != "" {
-			unmet = append(unmet, why)
-		}
-	}
-	if len(unmet) > 0 {
-		return reports.Unsupported, strings.Join(unmet, "; ")
-	}
-	return reports.Supported, ""
 }

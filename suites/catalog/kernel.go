@@ -4,16 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // Kernel is what the catalog knows about the running kernel: enough to
@@ -32,8 +35,14 @@ type Kernel struct {
 	// function list, else the error it gave: BPF trampolines (fentry, fexit,
 	// fmod_ret, LSM) attach through ftrace.
 	FunctionTracer string
-	LSMs           []string
-	Lockdown       string
+	// Trampolines is "" when a trampoline program (fentry) without a target
+	// reaches the verifier, as on every kernel that has the type, else what
+	// refused it before the verifier. InitPrivate is kernel.init_private,
+	// the switch of a vendor patch that restricts trampolines and dynamic
+	// ftrace to init (tgid 1); "" where the sysctl does not exist.
+	Trampolines, InitPrivate string
+	LSMs                     []string
+	Lockdown                 string
 	// Privileges are the suite process's own: capabilities, seccomp, user
 	// namespace, kernel.unprivileged_bpf_disabled.
 	Privileges
@@ -54,6 +63,10 @@ func DetectKernel() (*Kernel, error) {
 	k.BTF = err == nil
 	k.Tracefs = findTracefs()
 	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
+	k.Trampolines = probeTrampolines()
+	if b, err := os.ReadFile("/proc/sys/kernel/init_private"); err == nil {
+		k.InitPrivate = strings.TrimSpace(string(b))
+	}
 	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
 		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
 	}
@@ -92,6 +105,8 @@ func (k *Kernel) Facts() reports.Kernel {
 		BTF:             k.BTF,
 		Tracefs:         k.Tracefs,
 		FunctionTracer:  orOK(k.FunctionTracer),
+		Trampolines:     orOK(k.Trampolines),
+		InitPrivate:     k.InitPrivate,
 		LSMs:            k.LSMs,
 		Lockdown:        k.Lockdown,
 		UnprivilegedBPF: k.UnprivilegedBPF,
@@ -171,6 +186,24 @@ func probeFunctionTracer(tracefs string) string {
 	defer f.Close()
 	if _, err := f.Read(make([]byte, 1)); err != nil {
 		return err.Error()
+	}
+	return ""
+}
+
+// probeTrampolines loads an fentry program without a target, which every
+// kernel with trampolines refuses in the verifier with EINVAL and a log
+// asking for the target. EPERM with an empty log instead is a check in
+// front of the verifier. A tracing/raw_tp control load tells such a check
+// apart from an environment that refuses every bpf(2) call (then it says
+// nothing: the privilege requirements decide) or a kernel without the type.
+// Measured on the project's 6.18 hosts: the control reaches the verifier,
+// fentry gets EPERM (docs/facts.md#host-trampolines).
+func probeTrampolines() string {
+	if err, log := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp); !errors.Is(err, unix.EINVAL) || !strings.Contains(log, "btf_id") {
+		return ""
+	}
+	if err, log := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry); errors.Is(err, unix.EPERM) && log == "" {
+		return "an fentry program without a target gets EPERM with an empty verifier log, where a tp_btf one reaches the verifier"
 	}
 	return ""
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // Privileges are what the suite's process may do beyond what the kernel
@@ -150,65 +152,127 @@ func (p Privileges) kernelRefusesBPF() string {
 // Privileged is the requirement every feature has: the process may use
 // bpf(2) (and perf_event_open(2) where the feature attaches through it)
 // with the capabilities the kernel checks for the feature's program and
-// map type. It is what makes cells in a restricted container expected
-// unsupported, for the reason the evidence will show.
-func Privileged(f *Feature) Requirement { return privilegeCheck(privilegeNeed{f}.unmet) }
+// map type. Where the environment takes them away (a container's seccomp
+// profile, capabilities, user namespace, or kernel.unprivileged_bpf_disabled)
+// the cell is Blocked: the kernel's support is never asked.
+func Privileged(f *Feature) Requirement {
+	return privilegeCheck(func(p Privileges) *Miss { return privilegeNeed{f}.unmet(p) })
+}
 
 type privilegeNeed struct{ f *Feature }
 
 // privilegeCheck is a requirement on the suite process's privileges: the
-// func says what is missing, or "". A Kernel not read from a running
+// func says what is missing, or nil. A Kernel not read from a running
 // process (a test's literal) meets it.
-type privilegeCheck func(Privileges) string
+type privilegeCheck func(Privileges) *Miss
 
-func (check privilegeCheck) Unmet(k *Kernel) string {
+func (check privilegeCheck) Unmet(k *Kernel) *Miss {
 	if k.CapEff == "" {
-		return ""
+		return nil
 	}
 	return check(k.Privileges)
+}
+
+// blocked is the miss of a privilege: the environment's layer refuses at
+// stage with EPERM (or the errnos given).
+func blocked(stage reports.Stage, layer, reason string, errnos ...string) *Miss {
+	if len(errnos) == 0 {
+		errnos = []string{"EPERM", "EACCES"}
+	}
+	return &Miss{Reason: reason, Status: reports.Blocked, Stage: stage, Layer: layer, Errnos: errnos}
 }
 
 // OwnNetNS is the requirement of a spec outside the networking area that
 // builds its own network namespace (networking specs all have it).
 func OwnNetNS() Requirement { return privilegeCheck(Privileges.netnsUnmet) }
 
-func (p Privileges) netnsUnmet() string {
+func (p Privileges) netnsUnmet() *Miss {
 	if p.hasInOwnNS(capSysAdmin) {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff)
+	return blocked(reports.StageSetup, "network namespace",
+		fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff))
 }
 
 // IterateObjects is the requirement of a spec that walks the kernel's BPF
 // objects (BPF_LINK_GET_NEXT_ID and friends): the kernel admits that only
 // with CAP_SYS_ADMIN in the initial user namespace.
 func IterateObjects() Requirement {
-	return privilegeCheck(func(p Privileges) string {
+	return privilegeCheck(func(p Privileges) *Miss {
 		if p.has(capSysAdmin) {
-			return ""
+			return nil
 		}
-		return "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: " + p.lacks(capSysAdmin)
+		return blocked(reports.StageObserve, p.capsLayer(), "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: "+p.lacks(capSysAdmin))
 	})
 }
 
-func (n privilegeNeed) unmet(p Privileges) string {
+// capsLayer names what withholds a capability: a user namespace, whose
+// capabilities bpf(2) does not honour, or the capability set itself.
+func (p Privileges) capsLayer() string {
+	if p.UserNS != "" {
+		return "user namespace"
+	}
+	return "capabilities"
+}
+
+// Unrestricted reports whether nothing in the environment keeps the
+// process from eBPF: no seccomp filter, the initial user namespace, and
+// every capability the kernel checks. An EPERM such a process gets is the
+// kernel's own rule, never a blocked environment.
+func (p Privileges) Unrestricted() bool {
+	return !p.filtered() && p.has(capSysAdmin) && p.has(capBPF) && p.has(capPerfmon) && p.has(capNetAdmin)
+}
+
+// RefusesBPF reports whether the environment refuses every bpf(2) object:
+// then even cilium/ebpf's own feature probes fail, and the ErrNotSupported
+// they report is the environment's refusal, not the kernel's answer.
+func (p Privileges) RefusesBPF() bool {
+	return p.SeccompRefuses("bpf") || p.kernelRefusesBPF() != ""
+}
+
+// BlockedLayer names the layer that refused an EPERM or EACCES of a
+// restricted process, for the cells the catalog could not foresee.
+func (p Privileges) BlockedLayer() string {
+	switch {
+	case p.SeccompRefuses("bpf") || p.SeccompRefuses("perf_event_open"):
+		return "seccomp"
+	case p.kernelRefusesBPF() != "":
+		return "kernel.unprivileged_bpf_disabled"
+	}
+	return p.capsLayer()
+}
+
+func (n privilegeNeed) unmet(p Privileges) *Miss {
 	f := n.f
 	// Networking specs build their own network namespace first (netns.New).
 	if f.Area == Networking {
-		if why := p.netnsUnmet(); why != "" {
-			return why
+		if m := p.netnsUnmet(); m != nil {
+			return m
 		}
 	}
 	// A row naming no program or map type makes no bpf(2) object: classic
 	// socket filters go through setsockopt(2) alone.
 	if f.Prog == ebpf.UnspecifiedProgram && f.Map == ebpf.UnspecifiedMap {
-		return ""
+		return nil
 	}
+	// The first bpf(2) call of a spec creates its map (map rows) or loads
+	// its program, maps and all, in one step.
+	first := reports.StageLoad
+	if strings.HasPrefix(f.ID, "map/") {
+		first = reports.StageCreate
+	}
+	// Where every bpf(2) call is refused, cilium/ebpf's own feature probes
+	// fail too and say ErrNotSupported ("BTF not supported") for EPERM.
 	if p.SeccompRefuses("bpf") {
-		return fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp)
+		return blocked(first, "seccomp", fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp),
+			"EPERM", ErrNotSupported)
 	}
 	if why := p.kernelRefusesBPF(); why != "" {
-		return why
+		layer := "kernel.unprivileged_bpf_disabled"
+		if p.UserNS != "" {
+			layer = "user namespace"
+		}
+		return blocked(first, layer, why, "EPERM", "EACCES", ErrNotSupported)
 	}
 	var unmet []string
 	need := func(c int, what string) {
@@ -228,10 +292,13 @@ func (n privilegeNeed) unmet(p Privileges) string {
 	if netAdminMap[f.Map] {
 		need(capNetAdmin, "map type "+f.Map.String())
 	}
-	if perfEventAttach(f) && p.SeccompRefuses("perf_event_open") {
-		unmet = append(unmet, fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
+	if len(unmet) > 0 {
+		return blocked(first, p.capsLayer(), strings.Join(unmet, "; "))
 	}
-	return strings.Join(unmet, "; ")
+	if perfEventAttach(f) && p.SeccompRefuses("perf_event_open") {
+		return blocked(reports.StageAttach, "seccomp", fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
+	}
+	return nil
 }
 
 // perfmonProg and netAdminProg are the kernel's is_perfmon_prog_type and
@@ -259,11 +326,11 @@ var netAdminMap = map[ebpf.MapType]bool{
 // with CAP_PERFMON (measured on 6.18).
 func UprobePMU() Requirement { return privilegeCheck(Privileges.uprobePMUUnmet) }
 
-func (p Privileges) uprobePMUUnmet() string {
+func (p Privileges) uprobePMUUnmet() *Miss {
 	if p.has(capSysAdmin) {
-		return ""
+		return nil
 	}
-	return "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON: " + p.lacks(capSysAdmin)
+	return blocked(reports.StageAttach, p.capsLayer(), "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON: "+p.lacks(capSysAdmin), "EACCES", "EPERM")
 }
 
 // perfEventAttach reports whether a feature's spec attaches through

@@ -6,6 +6,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // CapEff values measured in podman containers on the project's machine.
@@ -24,7 +26,7 @@ func TestPrivilegeNeed(t *testing.T) {
 		name string
 		f    *Feature
 		p    Privileges
-		want string // "" or a substring of the reason
+		want string // "" or a substring of the reason; the miss is blocked
 	}{
 		{"root on the host", kprobe, Privileges{Seccomp: "0", CapEff: capsPrivileged, UnprivilegedBPF: "2"}, ""},
 		{"default seccomp refuses bpf", kprobe, Privileges{Seccomp: "2", CapEff: capsBPF, BPFGate: unix.EPERM, PerfGate: unix.EPERM, UnprivilegedBPF: "2"}, "seccomp filter refuses bpf(2)"},
@@ -41,20 +43,26 @@ func TestPrivilegeNeed(t *testing.T) {
 		{"netns without CAP_SYS_ADMIN", &Feature{ID: "attach/xdp.generic", Area: Networking, Prog: ebpf.XDP}, with(admitted, capsBPF), "unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN"},
 		{"classic filter in a user namespace", &Feature{ID: "attach/socket_filter.classic", Area: Networking}, Privileges{Seccomp: "0", CapEff: capsPrivileged, UserNS: "0 100000 65536", UnprivilegedBPF: "2"}, ""},
 	} {
-		got := privilegeNeed{tc.f}.unmet(tc.p)
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("%s: unmet = %q, want %q", tc.name, got, tc.want)
+		m := privilegeNeed{tc.f}.unmet(tc.p)
+		if tc.want == "" {
+			if m != nil {
+				t.Errorf("%s: unmet = %+v, want none", tc.name, m)
+			}
+			continue
+		}
+		if m == nil || !strings.Contains(m.Reason, tc.want) || m.Status != reports.Blocked || m.Layer == "" || m.Stage == "" {
+			t.Errorf("%s: unmet = %+v, want blocked with a layer and a stage, reason containing %q", tc.name, m, tc.want)
 		}
 	}
 }
 
 func TestUprobePMUNeedsSysAdmin(t *testing.T) {
 	admitted := Privileges{Seccomp: "2", BPFGate: unix.EFAULT, PerfGate: unix.EFAULT, UnprivilegedBPF: "2"}
-	if got := with(admitted, capsBPF).uprobePMUUnmet(); !strings.Contains(got, "uprobe PMU") {
-		t.Errorf("CAP_BPF+CAP_PERFMON: unmet = %q, want the uprobe PMU's need of CAP_SYS_ADMIN", got)
+	if m := with(admitted, capsBPF).uprobePMUUnmet(); m == nil || !strings.Contains(m.Reason, "uprobe PMU") || m.Stage != reports.StageAttach {
+		t.Errorf("CAP_BPF+CAP_PERFMON: unmet = %+v, want the uprobe PMU's need of CAP_SYS_ADMIN, at attach", m)
 	}
-	if got := with(admitted, capsPrivileged).uprobePMUUnmet(); got != "" {
-		t.Errorf("privileged: unmet = %q, want none", got)
+	if m := with(admitted, capsPrivileged).uprobePMUUnmet(); m != nil {
+		t.Errorf("privileged: unmet = %+v, want none", m)
 	}
 }
 

@@ -5,13 +5,23 @@ import (
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // Requirement is a condition on the running kernel beyond its version.
 type Requirement interface {
-	// Unmet returns why the kernel fails the requirement, or "" if it meets
-	// it or cannot tell.
-	Unmet(k *Kernel) string
+	// Unmet returns how the kernel fails the requirement, or nil if it
+	// meets it. A requirement whose fact could not be read misses with
+	// status Unknown: an unknown fact never predicts a refusal.
+	Unmet(k *Kernel) *Miss
+}
+
+// absent is the miss of something the kernel does not have.
+func absent(format string, args ...any) *Miss { return &Miss{Reason: fmt.Sprintf(format, args...)} }
+
+// unknown is the miss of a fact that could not be read.
+func unknown(format string, args ...any) *Miss {
+	return &Miss{Reason: fmt.Sprintf(format, args...), Status: reports.Unknown}
 }
 
 // Config requires every named CONFIG option to be built in or a module.
@@ -22,74 +32,80 @@ func AnyConfig(names ...string) Requirement { return configNeed{any: names} }
 
 type configNeed struct{ all, any []string }
 
-func (n configNeed) Unmet(k *Kernel) string {
+func (n configNeed) Unmet(k *Kernel) *Miss {
 	if k.Config == nil {
-		return ""
+		return unknown("the kernel's config could not be read, and the feature needs %s", strings.Join(append(n.all, n.any...), ", "))
 	}
 	for _, name := range n.all {
 		if v := k.Config[name]; v != "y" && v != "m" {
-			return name + " is not set"
+			return absent("%s is not set", name)
 		}
 	}
 	if len(n.any) == 0 {
-		return ""
+		return nil
 	}
 	for _, name := range n.any {
 		if v := k.Config[name]; v == "y" || v == "m" {
-			return ""
+			return nil
 		}
 	}
-	return "none of " + strings.Join(n.any, ", ") + " is set"
+	return absent("none of %s is set", strings.Join(n.any, ", "))
 }
 
 // ActiveLSM requires name in /sys/kernel/security/lsm: a BPF LSM program
-// loads and attaches without it, but never runs.
+// loads and attaches without it, but never runs, so the cell ends at
+// observe, where its counter stays at zero.
 func ActiveLSM(name string) Requirement { return lsmNeed(name) }
 
 type lsmNeed string
 
-func (n lsmNeed) Unmet(k *Kernel) string {
-	if k.LSMs == nil || k.HasLSM(string(n)) {
-		return ""
+func (n lsmNeed) Unmet(k *Kernel) *Miss {
+	switch {
+	case k.LSMs == nil:
+		return unknown("the active LSM list could not be read (no securityfs)")
+	case k.HasLSM(string(n)):
+		return nil
 	}
-	return fmt.Sprintf("%q is not in the active LSM list (%s); boot with lsm=...,%s", string(n), strings.Join(k.LSMs, ","), string(n))
+	return &Miss{Reason: fmt.Sprintf("%q is not in the active LSM list (%s); boot with lsm=...,%s", string(n), strings.Join(k.LSMs, ","), string(n)),
+		Stage: reports.StageObserve, Errnos: []string{}}
 }
 
 // TracefsMounted requires tracefs, at /sys/kernel/tracing or under debugfs:
 // the harness mounts it where it may, but a container without the mount or
-// the right to make one has none.
+// the right to make one has none. That is the environment's refusal: the
+// cell is Blocked at setup.
 func TracefsMounted() Requirement { return tracefsNeed{} }
 
 type tracefsNeed struct{}
 
-func (tracefsNeed) Unmet(k *Kernel) string {
+func (tracefsNeed) Unmet(k *Kernel) *Miss {
 	if k.Tracefs != "" {
-		return ""
+		return nil
 	}
-	return "tracefs is mounted neither at /sys/kernel/tracing nor under debugfs, and the suite could not mount it"
+	return &Miss{Reason: "tracefs is mounted neither at /sys/kernel/tracing nor under debugfs, and the suite could not mount it",
+		Status: reports.Blocked, Stage: reports.StageSetup, Layer: "no tracefs"}
 }
 
-// FunctionTracer requires ftrace's function tracer to be usable by this
-// process. BPF trampolines (fentry, fexit, fmod_ret, LSM) are registered as
-// ftrace direct calls, and a kernel can build ftrace in and still refuse
-// it. Measured on the project's hosts (6.18, lockdown=integrity): where the
-// function list is refused, loading any program that needs a trampoline,
-// freplace included, fails with EPERM and an empty verifier log, while
-// tp_btf, iterators and struct_ops load. Which check in the kernel refuses
-// was not pinned down; the evidence says so.
-func FunctionTracer() Requirement { return ftraceNeed{} }
+// Trampolines requires that the kernel lets this process load BPF
+// trampoline programs (fentry, fexit, fmod_ret, freplace, LSM), as every
+// kernel that has them does for a privileged process. The project's hosts
+// run a kernel with a vendor patch (its switch: kernel.init_private=1)
+// whose check at the top of bpf_prog_load refuses them with EPERM, before
+// the verifier, to every process but init (tgid 1); its disassembly and
+// the probes that show it are in docs/facts.md#host-trampolines.
+func Trampolines() Requirement { return trampolineNeed{} }
 
-type ftraceNeed struct{}
+type trampolineNeed struct{}
 
-func (ftraceNeed) Unmet(k *Kernel) string {
-	if k.FunctionTracer == "" {
-		return ""
+func (trampolineNeed) Unmet(k *Kernel) *Miss {
+	if k.Trampolines == "" {
+		return nil
 	}
-	why := "ftrace's function tracer is refused to this process (" + k.FunctionTracer
-	if k.Lockdown != "" && k.Lockdown != "none" {
-		why += "; lockdown=" + k.Lockdown
+	why := k.Trampolines
+	if k.InitPrivate == "1" {
+		why += "; kernel.init_private=1: this kernel restricts trampoline programs and dynamic ftrace to init (tgid 1)"
 	}
-	return why + "); kernels that refuse it were measured to refuse BPF trampoline programs too"
+	return &Miss{Reason: why, Stage: reports.StageLoad, Errnos: []string{"EPERM"}}
 }
 
 // Backported requires Linux mainline or later, or a stable kernel at or
@@ -105,20 +121,20 @@ type backportNeed struct {
 	stable   []string
 }
 
-func (n backportNeed) Unmet(k *Kernel) string {
+func (n backportNeed) Unmet(k *Kernel) *Miss {
 	if !before(k, n.mainline) {
-		return ""
+		return nil
 	}
 	for _, s := range n.stable {
 		v, _ := kversion.Parse(s)
 		if k.Version.Major == v.Major && k.Version.Minor == v.Minor {
 			if k.Version.AtLeast(v) {
-				return ""
+				return nil
 			}
-			return fmt.Sprintf("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version.Full())
+			return absent("needs Linux >= %s, or %s where it was backported (running %s)", n.mainline, s, k.Version.Full())
 		}
 	}
-	return fmt.Sprintf("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version.Full())
+	return absent("needs Linux >= %s (backported only to %s; running %s)", n.mainline, strings.Join(n.stable, ", "), k.Version.Full())
 }
 
 // lockdownLevels are the modes of /sys/kernel/security/lockdown, weakest first.
@@ -135,12 +151,12 @@ func LockdownBelow(level, since string) Requirement {
 
 type lockdownNeed struct{ level, since string }
 
-func (n lockdownNeed) Unmet(k *Kernel) string {
+func (n lockdownNeed) Unmet(k *Kernel) *Miss {
 	if k.Lockdown == "" {
-		return ""
+		return unknown("the lockdown mode could not be read (no securityfs)")
 	}
 	if before(k, n.since) {
-		return ""
+		return nil
 	}
 	rank := func(level string) int {
 		for i, l := range lockdownLevels {
@@ -151,7 +167,7 @@ func (n lockdownNeed) Unmet(k *Kernel) string {
 		return -1
 	}
 	if rank(k.Lockdown) < rank(n.level) {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("lockdown is %q, and from %s on the verifier refuses this helper from lockdown %s up", k.Lockdown, n.since, strings.ToLower(n.level))
+	return absent("lockdown is %q, and from %s on the verifier refuses this helper from lockdown %s up", k.Lockdown, n.since, strings.ToLower(n.level))
 }

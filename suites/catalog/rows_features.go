@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/cilium/ebpf"
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
 
 // Probes of what the kernel can load: every program type and map type of
 // the kernel's enums (named as bpftool names them, so a report lines up with
@@ -39,13 +43,13 @@ func init() {
 		Feature{ID: "misc/isa_v4", Area: Features, Prog: ebpf.SocketFilter, Since: "6.1",
 			Needs: []Requirement{Backported("6.6", "6.1.72")},
 			Doc:   "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
-		Feature{ID: "misc/bpf_link", Area: Features, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
+		Feature{ID: "misc/bpf_link", Area: Features, At: reports.StageAttach, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
 			Needs: []Requirement{Config("CONFIG_CGROUP_BPF")},
 			Doc:   "create a bpf_link with BPF_LINK_CREATE (cgroup_skb ingress on the cgroup2 root) and read its info"},
-		Feature{ID: "misc/kprobe_multi", Area: Features, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceKprobeMulti, Since: "5.18",
+		Feature{ID: "misc/kprobe_multi", Area: Features, At: reports.StageAttach, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceKprobeMulti, Since: "5.18",
 			Needs: []Requirement{Config("CONFIG_BPF_EVENTS", "CONFIG_FPROBE")},
 			Doc:   "create a kprobe_multi link on one kernel function and close it"},
-		Feature{ID: "misc/uprobe_multi", Area: Features, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceUprobeMulti, Since: "6.6",
+		Feature{ID: "misc/uprobe_multi", Area: Features, At: reports.StageAttach, Prog: ebpf.Kprobe, Attach: ebpf.AttachTraceUprobeMulti, Since: "6.6",
 			Needs: []Requirement{Config("CONFIG_BPF_EVENTS", "CONFIG_UPROBES")},
 			Doc:   "create a uprobe_multi link on a function of the suite binary and close it"},
 	)
@@ -103,8 +107,8 @@ var featureProgs = []progRow{
 	// the function tracer, all three loads fail with EPERM and an empty
 	// verifier log (measured on a 6.18 host with lockdown=integrity), while
 	// tp_btf and iterator programs, which need no trampoline, load.
-	{"ext", ebpf.Extension, "5.6", []Requirement{Config("CONFIG_BPF_JIT"), FunctionTracer()}},
-	{"lsm", ebpf.LSM, "5.7", []Requirement{Config("CONFIG_BPF_JIT", "CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF"), FunctionTracer()}},
+	{"ext", ebpf.Extension, "5.6", []Requirement{Config("CONFIG_BPF_JIT"), Trampolines()}},
+	{"lsm", ebpf.LSM, "5.7", []Requirement{Config("CONFIG_BPF_JIT", "CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF"), Trampolines()}},
 	{"sk_lookup", ebpf.SkLookup, "5.9", needsInet},
 	{"syscall", ebpf.Syscall, "5.14", nil},
 	{"netfilter", ebpf.Netfilter, "6.4", []Requirement{Config("CONFIG_NETFILTER_BPF_LINK")}},

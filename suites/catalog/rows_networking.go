@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/cilium/ebpf"
+import (
+	"github.com/cilium/ebpf"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
 
 // Networking attach mechanisms: each spec attaches in namespaces, a veth
 // pair or a cgroup it creates, causes the traffic itself and records what
@@ -44,7 +48,8 @@ func init() {
 		Feature{ID: "attach/tcx.egress", Area: Networking, Prog: ebpf.SchedCLS, Attach: ebpf.AttachTCXEgress, Since: "6.6",
 			Needs: []Requirement{veth, Config("CONFIG_NET_XGRESS")},
 			Doc:   "tcx link on the egress of a veth"},
-		Feature{ID: "attach/netkit", Area: Networking, Prog: ebpf.SchedCLS, Attach: ebpf.AttachNetkitPrimary, Since: "6.7",
+		// A kernel without netkit refuses the device pair, before any program.
+		Feature{ID: "attach/netkit", Area: Networking, Prog: ebpf.SchedCLS, Attach: ebpf.AttachNetkitPrimary, Since: "6.7", At: reports.StageSetup,
 			Needs: []Requirement{Config("CONFIG_NETKIT")},
 			Doc:   "netkit link on the primary end of an L2 netkit pair, counting what it sends"},
 		Feature{ID: "attach/cgroup_skb.ingress", Area: Networking, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "4.10",

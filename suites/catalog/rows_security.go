@@ -7,7 +7,7 @@ import "github.com/cilium/ebpf"
 func init() {
 	register(
 		Feature{ID: "attach/lsm", Area: Security, Prog: ebpf.LSM, Attach: ebpf.AttachLSMMac, Since: "5.7",
-			Needs: []Requirement{Config("CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF"), ActiveLSM("bpf"), FunctionTracer()},
+			Needs: []Requirement{Config("CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF"), ActiveLSM("bpf"), Trampolines()},
 			Doc:   "BPF LSM program on file_open, fired by opens the spec makes"},
 		Feature{ID: "attach/cgroup_device", Area: Security, Prog: ebpf.CGroupDevice, Attach: ebpf.AttachCGroupDevice, Since: "4.15",
 			Needs: []Requirement{Config("CONFIG_CGROUP_BPF")},

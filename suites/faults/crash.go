@@ -8,40 +8,21 @@ package faults
 
 import (
 	"os"
-	"strings"
 	"time"
 
-	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 var _ = harness.Spec("faults/crash", "crashes the kernel through /proc/sysrq-trigger", func(c *harness.Cell) {
-	if why := refuseCrash(); why != "" {
+	if why := catalog.CrashRefused(); why != "" {
 		c.Skipped("refusing to crash the kernel: %s", why)
 	}
 	f, err := os.OpenFile("/proc/sysrq-trigger", os.O_WRONLY, 0)
-	c.Check("open /proc/sysrq-trigger", err)
+	c.Setup("open /proc/sysrq-trigger", err)
 	_, err = f.Write([]byte("c"))
-	c.Check("write c to /proc/sysrq-trigger", err)
+	c.Triggered("write c to /proc/sysrq-trigger", err)
 	// The kernel panics inside write(2); reaching here means it did not.
 	time.Sleep(5 * time.Second)
 	c.Failed("wrote 'c' to /proc/sysrq-trigger and the kernel is still running 5s later")
 })
-
-// refuseCrash says why crashing is not allowed here, or "" when it is: the
-// environment must ask for it and the kernel must be a bpfmatrix guest's.
-func refuseCrash() string {
-	if os.Getenv(contract.AllowCrashEnv) != "1" {
-		return contract.AllowCrashEnv + "=1 is not set"
-	}
-	cmdline, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return "cannot read /proc/cmdline: " + err.Error()
-	}
-	for _, arg := range strings.Fields(string(cmdline)) {
-		if arg == contract.GuestCmdlineFlag {
-			return ""
-		}
-	}
-	return "/proc/cmdline lacks " + contract.GuestCmdlineFlag + ": this is not a bpfmatrix VM guest"
-}

@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
@@ -52,17 +53,17 @@ var _ = registerAll("helper/", func(f *catalog.Feature) {
 		}
 		var verr *ebpf.VerifierError
 		if !errors.As(err, &verr) {
-			c.Check("load "+progName+" program calling "+helper, err)
+			c.Loaded("load "+progName+" program calling "+helper, err)
 		}
 		if line, refused := lastLineWith(verr.Log, helperRefusals...); refused {
-			c.Unsupported(errnoOf(err), "load %s program calling %s (#%d): verifier: %s", progName, helper, uint32(fn), line)
+			c.Unsupported(reports.StageLoad, errnoOf(err), "load %s program calling %s (#%d): verifier: %s", progName, helper, uint32(fn), line)
 		}
 		if errors.Is(err, unix.EACCES) {
 			line, _ := lastLineWith(verr.Log, "")
 			c.Supported("the verifier resolved %s (#%d) for %s and then rejected only the zeroed arguments: %s",
 				helper, uint32(fn), progName, line)
 		}
-		c.Check("load "+progName+" program calling "+helper, err)
+		c.Loaded("load "+progName+" program calling "+helper, err)
 	})
 })
 

@@ -66,7 +66,7 @@ var _ = registerAll("map/", func(f *catalog.Feature) {
 		var extra []string
 		if p.inner {
 			inner, err := rawbpf.MapCreate(&rawbpf.MapAttr{MapType: uint32(ebpf.Array), KeySize: 4, ValueSize: 4, MaxEntries: 1})
-			c.Check("create the inner array map", err)
+			c.Create("create the inner array map", err)
 			c.Defer(func() { unix.Close(inner) })
 			attr.InnerMapFD = uint32(inner)
 			extra = append(extra, "inner map array")
@@ -85,7 +85,7 @@ var _ = registerAll("map/", func(f *catalog.Feature) {
 			extra = append(extra, fmt.Sprintf("value %s, vmlinux BTF ID %d", p.structOps, id))
 		}
 		fd, err := rawbpf.MapCreate(attr)
-		c.Check("create "+name+" map", err)
+		c.Create("create "+name+" map", err)
 		unix.Close(fd)
 		c.Supported("created a map of type %s: key %d B, value %d B, max_entries %d, flags %#x%s",
 			name, attr.KeySize, attr.ValueSize, attr.MaxEntries, attr.Flags, paren(strings.Join(extra, "; ")))
@@ -97,9 +97,9 @@ var _ = registerAll("map/", func(f *catalog.Feature) {
 func intBTF(c *harness.Cell) (fd int, intID btf.TypeID) {
 	var b btf.Builder
 	id, err := b.Add(&btf.Int{Name: "int", Size: 4, Encoding: btf.Signed})
-	c.Check("build BTF", err)
+	c.Create("build BTF", err)
 	h, err := btf.NewHandle(&b)
-	c.Check("load BTF", err)
+	c.Create("load BTF", err)
 	c.Defer(func() { h.Close() })
 	return h.FD(), id
 }
@@ -107,10 +107,10 @@ func intBTF(c *harness.Cell) (fd int, intID btf.TypeID) {
 // vmlinuxStruct finds the struct called name in the kernel's BTF.
 func vmlinuxStruct(c *harness.Cell, name string) (btf.TypeID, uint32) {
 	spec, err := btf.LoadKernelSpec()
-	c.Check("load vmlinux BTF", err)
+	c.Create("load vmlinux BTF", err)
 	var s *btf.Struct
-	c.Check("find "+name+" in vmlinux BTF", spec.TypeByName(name, &s))
+	c.Create("find "+name+" in vmlinux BTF", spec.TypeByName(name, &s))
 	id, err := spec.TypeID(s)
-	c.Check("type ID of "+name, err)
+	c.Create("type ID of "+name, err)
 	return id, s.Size
 }

@@ -65,7 +65,7 @@ var _ = harness.Spec("misc/isa_v4", "loads a program using gotol", func(c *harne
 
 func loadSocketFilter(c *harness.Cell, insns asm.Instructions, what string) {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, License: "GPL", Instructions: insns})
-	c.Check("load "+what, err)
+	c.Loaded("load "+what, err)
 	prog.Close()
 	c.Supported("loaded %s", what)
 }
@@ -75,20 +75,20 @@ var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_C
 	// spec's (and the program allows every packet anyway).
 	root := cgroup.New(c).Path
 	dir, err := os.Open(root)
-	c.Check("open cgroup", err)
+	c.Setup("open cgroup", err)
 	c.Defer(func() { dir.Close() })
 
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type: ebpf.CGroupSKB, AttachType: ebpf.AttachCGroupInetIngress, License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()},
 	})
-	c.Check("load cgroup_skb program", err)
+	c.Loaded("load cgroup_skb program", err)
 	c.Defer(func() { prog.Close() })
 
 	fd, err := rawbpf.LinkCreate(prog, int(dir.Fd()), ebpf.AttachCGroupInetIngress)
-	c.Check("create link (BPF_LINK_CREATE)", err)
+	c.Attached("create link (BPF_LINK_CREATE)", err)
 	l, err := link.NewFromFD(fd)
-	c.Check("wrap link fd", err)
+	c.Attached("wrap link fd", err)
 	defer l.Close()
 	info := "no link info before 5.8"
 	if i, err := l.Info(); err == nil {
@@ -102,7 +102,7 @@ const kprobeMultiSymbol = "__x64_sys_getpgid"
 
 var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+kprobeMultiSymbol, func(c *harness.Cell) {
 	prog := loadKprobe(c, ebpf.AttachTraceKprobeMulti)
-	c.Check("create kprobe_multi link on "+kprobeMultiSymbol, rawbpf.ProbeKprobeMulti(prog, kprobeMultiSymbol))
+	c.Attached("create kprobe_multi link on "+kprobeMultiSymbol, rawbpf.ProbeKprobeMulti(prog, kprobeMultiSymbol))
 	c.Supported("created (and closed) a kprobe_multi link on %s", kprobeMultiSymbol)
 })
 
@@ -110,14 +110,14 @@ var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a func
 	prog := loadKprobe(c, ebpf.AttachTraceUprobeMulti)
 	target := usertarget.New(c)
 	off, err := target.Offset(usertarget.Func)
-	c.Check("find "+usertarget.Func, err)
-	c.Check("create uprobe_multi link", rawbpf.ProbeUprobeMulti(prog, target.Path, off))
+	c.Setup("find "+usertarget.Func, err)
+	c.Attached("create uprobe_multi link", rawbpf.ProbeUprobeMulti(prog, target.Path, off))
 	c.Supported("created (and closed) a uprobe_multi link on %s at file offset %#x", usertarget.Func, off)
 })
 
 func loadKprobe(c *harness.Cell, attach ebpf.AttachType) *ebpf.Program {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.Kprobe, AttachType: attach, License: "GPL", Instructions: returnZero})
-	c.Check("load kprobe program with expected attach type "+attach.String(), err)
+	c.Loaded("load kprobe program with expected attach type "+attach.String(), err)
 	c.Defer(func() { prog.Close() })
 	return prog
 }

@@ -69,7 +69,7 @@ var _ = registerAll("prog/", func(f *catalog.Feature) {
 	}
 	harness.Spec(f.ID, sentence, func(c *harness.Cell) {
 		prog, err := ebpf.NewProgram(spec)
-		c.Check("load "+name+" program", err)
+		c.Loaded("load "+name+" program", err)
 		prog.Close()
 		c.Supported("loaded a minimal %s program%s", name, paren(target))
 	})

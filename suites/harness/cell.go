@@ -9,6 +9,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Cell struct {
 	Feature *catalog.Feature
 	Kernel  *catalog.Kernel
 
+	expect   catalog.Expectation
 	rec      reports.Cell
 	cleanups []func()
 }
@@ -57,7 +59,7 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 	if !ok {
 		f = &catalog.Feature{ID: id, Area: uncatalogued}
 		body = func(c *Cell) {
-			c.broken("%s: the spec proves %s, which has no catalog row (add it to suites/catalog)", loc, id)
+			c.broken(reports.StageSetup, "%s: the spec proves %s, which has no catalog row (add it to suites/catalog)", loc, id)
 		}
 	}
 	labels := contract.Labels(string(f.Area), id)
@@ -73,7 +75,9 @@ func run(f *catalog.Feature, loc types.CodeLocation, body func(c *Cell)) {
 	k := Running()
 	c := &Cell{Feature: f, Kernel: k}
 	c.rec.Feature, c.rec.Area, c.rec.Since = f.ID, string(f.Area), f.Since
-	c.rec.Expected, c.rec.Reason = f.Expect(k)
+	c.expect = f.Expect(k)
+	c.rec.Expected, c.rec.Reason = c.expect.Status, c.expect.Reason
+	c.rec.ExpectedStage, c.rec.ExpectedErrno = c.expect.Stage, strings.Join(c.expect.Errnos, "|")
 	current = c
 
 	// Cleanups run after whatever ended the body: a verdict, which stops
@@ -91,7 +95,7 @@ func run(f *catalog.Feature, loc types.CodeLocation, body func(c *Cell)) {
 		}
 	}()
 	body(c)
-	c.broken("the spec at %s ended without a verdict", loc)
+	c.broken(reports.StageObserve, "the spec at %s ended without a verdict", loc)
 }
 
 // Record streams each cell as one JSON line the moment its spec ends, and
@@ -123,69 +127,160 @@ func (c *Cell) Helper() { types.MarkAsHelper(1) }
 // Defer runs fn when the spec ends, whatever its verdict; last in, first out.
 func (c *Cell) Defer(fn func()) { c.cleanups = append(c.cleanups, fn) }
 
-// Check ends the spec with the kernel's verdict if err is not nil; step says
-// what was being done ("load", "attach") and prefixes the evidence.
-func (c *Cell) Check(step string, err error) {
+// Setup, Create, Loaded, Attached, Triggered and Observed end the spec
+// with the kernel's answer if err is not nil, recording the stage it came
+// at; step says what was being done and heads the evidence. Setup and
+// Triggered are the spec's own plumbing, around the feature: there only an
+// errno of a kernel that lacks something (a device kind, a qdisc) is
+// unsupported, a refused privilege is blocked, and anything else is an
+// error of the harness, never the kernel's verdict.
+func (c *Cell) Setup(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageSetup, step, err)
+}
+
+// Create: a map, BTF, a link or another kernel object besides the program.
+func (c *Cell) Create(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageCreate, step, err)
+}
+
+// Loaded: a program the spec assembled itself, through the verifier.
+func (c *Cell) Loaded(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageLoad, step, err)
+}
+
+// Attached: a program to its hook, where Attach (for links) does not fit.
+func (c *Cell) Attached(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageAttach, step, err)
+}
+
+// Triggered: the spec's own action that causes the events.
+func (c *Cell) Triggered(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageTrigger, step, err)
+}
+
+// Observed: reading what the program saw.
+func (c *Cell) Observed(step string, err error) {
+	c.Helper()
+	c.checkAt(reports.StageObserve, step, err)
+}
+
+func (c *Cell) checkAt(stage reports.Stage, step string, err error) {
 	c.Helper()
 	if err == nil {
 		return
 	}
 	v := Classify(err)
-	c.rec.VerifierLog = v.VerifierLog
-	c.end(v.Status, v.Errno, step+": "+v.Evidence)
+	if v.VerifierLog != "" {
+		c.rec.VerifierLog = v.VerifierLog
+	}
+	status := v.Status
+	if status == reports.Unsupported && !kernelAnswers(stage, v.Errno) {
+		status = reports.Error
+	}
+	if p := c.Kernel.Privileges; !p.Unrestricted() && c.environmentRefused(stage, v.Errno) {
+		status, c.rec.Layer = reports.Blocked, p.BlockedLayer()
+	}
+	c.end(status, stage, v.Errno, step+": "+v.Evidence)
+}
+
+// environmentRefused reports whether a restricted process's errno at stage
+// is the environment's refusal rather than the kernel's answer: an EPERM or
+// EACCES, unless the catalog named a kernel rule that refuses with it there
+// (the trampoline gate, which a control load under the same privileges
+// tells apart), or an ErrNotSupported where every bpf(2) call is refused.
+func (c *Cell) environmentRefused(stage reports.Stage, errno string) bool {
+	switch errno {
+	case "EPERM", "EACCES":
+		e := c.expect
+		return !(e.Status == reports.Unsupported && e.Stage == stage && slices.Contains(e.Errnos, errno))
+	case catalog.ErrNotSupported:
+		return c.Kernel.RefusesBPF()
+	}
+	return false
+}
+
+// kernelAnswers reports whether an errno at stage is the kernel's verdict
+// on the feature. Creating, loading and attaching ask the kernel for the
+// feature itself; around it (setup, the trigger, reading the result) only
+// an errno of something missing is, and a refused privilege.
+func kernelAnswers(stage reports.Stage, errno string) bool {
+	switch stage {
+	case reports.StageCreate, reports.StageLoad, reports.StageAttach:
+		return true
+	}
+	return slices.Contains(catalog.Absent, errno) || errno == "EPERM" || errno == "EACCES"
 }
 
 // Supported ends the spec: the feature works, and evidence says how we know.
 func (c *Cell) Supported(format string, args ...any) {
 	c.Helper()
-	c.end(reports.Supported, "", fmt.Sprintf(format, args...))
+	c.end(reports.Supported, "", "", fmt.Sprintf(format, args...))
 }
 
-// Unsupported ends the spec: the kernel refused with errno (a name such as
-// "EOPNOTSUPP", or "" when it has none) and the evidence.
-func (c *Cell) Unsupported(errno, format string, args ...any) {
+// Unsupported ends the spec: the kernel refused at stage with errno (a name
+// such as "EOPNOTSUPP", or "" when it has none) and the evidence.
+func (c *Cell) Unsupported(stage reports.Stage, errno, format string, args ...any) {
 	c.Helper()
-	c.end(reports.Unsupported, errno, fmt.Sprintf(format, args...))
+	c.end(reports.Unsupported, stage, errno, fmt.Sprintf(format, args...))
 }
 
-// Failed ends the spec: the kernel accepted the program but it misbehaved.
+// Blocked ends the spec: the environment (layer) refused at stage before
+// the feature could be asked for.
+func (c *Cell) Blocked(stage reports.Stage, layer, format string, args ...any) {
+	c.Helper()
+	c.rec.Layer = layer
+	c.end(reports.Blocked, stage, "", fmt.Sprintf(format, args...))
+}
+
+// Failed ends the spec: the kernel accepted the program, but what it saw
+// or did was not what the spec caused.
 func (c *Cell) Failed(format string, args ...any) {
 	c.Helper()
-	c.end(reports.Failed, "", fmt.Sprintf(format, args...))
+	c.end(reports.Failed, reports.StageObserve, "", fmt.Sprintf(format, args...))
 }
 
 // Skipped ends the spec: a prerequisite, named in the evidence, is missing.
 func (c *Cell) Skipped(format string, args ...any) {
 	c.Helper()
-	c.end(reports.Skipped, "", fmt.Sprintf(format, args...))
+	c.end(reports.Skipped, reports.StageSetup, "", fmt.Sprintf(format, args...))
 }
 
 // broken ends the spec as an error of the harness or the spec itself.
-func (c *Cell) broken(format string, args ...any) {
+func (c *Cell) broken(stage reports.Stage, format string, args ...any) {
 	c.Helper()
-	c.end(reports.Error, "", fmt.Sprintf(format, args...))
+	c.end(reports.Error, stage, "", fmt.Sprintf(format, args...))
 }
 
-// end records the verdict, compares it with the catalog's expectation, and
-// ends the spec. An unexpected verdict fails the spec right here, so that
-// Ginkgo reports the failure at the spec's line that reached it.
-func (c *Cell) end(s reports.Status, errno, evidence string) {
+// end records the verdict, judges it against the catalog's expectation, and
+// ends the spec. The evidence is the kernel's words alone; the prediction
+// stays in Reason. An unexpected verdict fails the spec right here, so that
+// Ginkgo reports the failure at the spec's line that reached it; a cell the
+// catalog could not predict (Unknown) is recorded and never fails.
+func (c *Cell) end(s reports.Status, stage reports.Stage, errno, evidence string) {
 	c.Helper()
 	c.rec.Status, c.rec.Errno, c.rec.Evidence = s, errno, evidence
-	if s == reports.Unsupported && c.rec.Reason != "" && c.rec.Expected == reports.Unsupported {
-		c.rec.Evidence = c.rec.Reason + "; " + c.rec.Evidence
+	if s != reports.Supported {
+		c.rec.Stage = stage
 	}
-	// A skipped cell names the prerequisite it lacked; whatever is wrong
-	// there shows in that prerequisite's own cell (or it is a test-only
-	// spec that was not asked to run), so a skip is never the regression.
-	c.rec.Unexpected = s != c.rec.Expected && s != reports.Skipped
+	if s != reports.Blocked {
+		c.rec.Layer = ""
+	}
+	c.rec.Unexpected = c.expect.Status != reports.Unknown && !c.expect.Matches(s, stage, errno)
 	if c.rec.Unexpected {
-		why := c.rec.Reason
-		if why == "" {
-			why = "kernel " + c.Kernel.Version.Full() + " with its config"
+		observed := string(s)
+		if stage != "" && s != reports.Supported {
+			observed += " at " + string(stage)
 		}
-		ginkgo.Fail(fmt.Sprintf("%s: observed %s, expected %s (%s)\nevidence: %s",
-			c.Feature.ID, s, c.rec.Expected, why, c.rec.Evidence))
+		if errno != "" {
+			observed += " (" + errno + ")"
+		}
+		ginkgo.Fail(fmt.Sprintf("%s: observed %s, expected %s (kernel %s)\nevidence: %s",
+			c.Feature.ID, observed, c.expect, c.Kernel.Version.Full(), evidence))
 	}
 	panic(verdict{})
 }

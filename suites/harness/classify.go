@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
 
 // ENOTSUPP is the kernel-internal errno 524 that leaks out of bpf(2); it has
@@ -57,7 +58,10 @@ func Classify(err error) Verdict {
 			v.Evidence += " " + Running().Layer()
 		}
 	case errors.Is(err, ebpf.ErrNotSupported):
+		// cilium/ebpf's own probe said the kernel lacks it, and kept no
+		// errno: the evidence says which probe.
 		v.Status = reports.Unsupported
+		v.Errno = catalog.ErrNotSupported
 	case errors.Is(err, os.ErrNotExist):
 		// A missing tracefs event or PMU: the kernel lacks the mechanism.
 		v.Status = reports.Unsupported
@@ -91,13 +95,27 @@ func verifierTail(verr *ebpf.VerifierError, n int) string {
 }
 
 // verifierEvidence keeps the error line and the last lines of the verifier
-// log: that is where the verifier says why it refused.
+// log before its advice: that is where the verifier says why it refused.
+// Since 7.3 a "Suggestion:" block follows the reason (measured on 7.3-rc);
+// an empty log (a refusal before the verifier ran) adds nothing.
 func verifierEvidence(verr *ebpf.VerifierError) string {
 	const tail = 4
-	log := verr.Log
+	var log []string
+	for _, line := range verr.Log {
+		if strings.HasPrefix(line, "Suggestion") {
+			break
+		}
+		if strings.TrimSpace(line) != "" {
+			log = append(log, line)
+		}
+	}
 	if len(log) > tail {
 		log = log[len(log)-tail:]
 	}
 	head, _, _ := strings.Cut(verr.Error(), ":")
-	return head + ": " + verr.Cause.Error() + "; verifier log: " + strings.Join(log, " | ")
+	evidence := head + ": " + verr.Cause.Error()
+	if len(log) > 0 {
+		evidence += "; verifier log: " + strings.Join(log, " | ")
+	}
+	return evidence
 }

@@ -21,7 +21,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{fmt.Errorf("load program: %w", unix.EPERM), reports.Unsupported, "EPERM", "operation not permitted"},
 		{fmt.Errorf("attach: %w", ENOTSUPP), reports.Unsupported, "ENOTSUPP", ""},
-		{fmt.Errorf("probe: %w", ebpf.ErrNotSupported), reports.Unsupported, "", "not supported"},
+		{fmt.Errorf("probe: %w", ebpf.ErrNotSupported), reports.Unsupported, "ErrNotSupported", "not supported"},
 		{fmt.Errorf("load: %w (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", unix.EPERM), reports.Unsupported, "EPERM", "load: operation not permitted"},
 		{errors.New("harness bug"), reports.Error, "", "harness bug"},
 	} {

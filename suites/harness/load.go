@@ -7,8 +7,10 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 // Objects are programs of one object of package bpf, loaded for one cell
@@ -58,6 +60,10 @@ func Note(text string) LoadOption { return func(o *loadOptions) { o.note = " (" 
 const (
 	targetTGIDVar = "target_tgid"
 	dropVar       = "drop"
+	// targetSyscallVar, where an object has it, is the syscall number of
+	// getpgid(2) on this arch, for programs that see every syscall
+	// (raw_tracepoint and tp_btf on sys_enter) and count only the spec's.
+	targetSyscallVar = "target_syscall"
 )
 
 // Load loads program p, and only the maps it references, so that a
@@ -73,14 +79,16 @@ func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 	}
 	object := p.Object()
 	spec, err := object.Spec()
-	c.Check("parse bpf/"+object.Source(), err)
+	if err != nil {
+		c.broken(reports.StageLoad, "parse bpf/%s: %v", object.Source(), err)
+	}
 	progs := map[string]*ebpf.ProgramSpec{}
 	used := map[string]bool{}
 	names := []string{p.Name()}
 	for _, q := range append([]bpf.Program{p}, o.more...) {
 		ps, ok := spec.Programs[q.Name()]
 		if q.Object() != object || !ok {
-			c.broken("program %s is not in bpf/%s", q.Name(), object.Source())
+			c.broken(reports.StageLoad, "program %s is not in bpf/%s", q.Name(), object.Source())
 		}
 		if q != p {
 			names = append(names, q.Name())
@@ -100,15 +108,24 @@ func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 	if o.drop {
 		v, ok := spec.Variables[dropVar]
 		if !ok {
-			c.broken("bpf/%s has no %s variable to make %s drop", object.Source(), dropVar, p.Name())
+			c.broken(reports.StageLoad, "bpf/%s has no %s variable to make %s drop", object.Source(), dropVar, p.Name())
 		}
-		c.Check("set "+dropVar, v.Set(uint32(1)))
+		if err := v.Set(uint32(1)); err != nil {
+			c.broken(reports.StageLoad, "set %s: %v", dropVar, err)
+		}
 	}
 	if v, ok := spec.Variables[targetTGIDVar]; ok && !o.anyProcess {
-		c.Check("set "+targetTGIDVar, v.Set(uint32(os.Getpid())))
+		if err := v.Set(uint32(os.Getpid())); err != nil {
+			c.broken(reports.StageLoad, "set %s: %v", targetTGIDVar, err)
+		}
+	}
+	if v, ok := spec.Variables[targetSyscallVar]; ok {
+		if err := v.Set(uint32(unix.SYS_GETPGID)); err != nil {
+			c.broken(reports.StageLoad, "set %s: %v", targetSyscallVar, err)
+		}
 	}
 	coll, err := ebpf.NewCollection(spec)
-	c.Check("load "+progs[p.Name()].Type.String()+" program "+strings.Join(names, ", ")+o.note, err)
+	c.Loaded("load "+progs[p.Name()].Type.String()+" program "+strings.Join(names, ", ")+o.note, err)
 	c.Defer(func() { coll.Close() })
 	return &Objects{Prog: coll.Programs[p.Name()], coll: coll}
 }
@@ -144,21 +161,25 @@ func (o *Objects) Events() uint64 {
 // kernel's verdict.
 func (c *Cell) Attach(l link.Link, err error) link.Link {
 	c.Helper()
-	c.Check("attach", err)
+	c.Attached("attach", err)
 	c.Defer(func() { l.Close() })
 	return l
 }
 
 // ExpectFired ends the spec by the counter: supported when the program
-// counted events after the trigger and the trigger had its effect, failed
-// otherwise. The count is the cell's evidence.
+// counted at least the events the trigger caused and the trigger had its
+// effect, failed otherwise. Both counts are the cell's evidence, so a
+// counter that counts what the spec did not cause (or misses what it did)
+// shows.
 func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	c.Helper()
 	n := k.Events()
-	c.rec.Events = n
+	c.rec.Events, c.rec.Triggered = n, t.Events
 	switch {
-	case n == 0:
-		c.Failed("attached, but observed 0 events after %s", t.What)
+	case t.Events == 0:
+		c.broken(reports.StageTrigger, "the spec caused no event to count (%s)", t.What)
+	case n < t.Events:
+		c.Failed("attached, but observed %d events after %s, which caused %d", n, t.What, t.Events)
 	case t.Err != nil:
 		c.Failed("attached and observed %d events after %s, but %v", n, t.What, t.Err)
 	}

@@ -18,14 +18,14 @@ var _ = harness.Spec("attach/socket_filter", "filters a UDP socket's datagrams w
 	k := c.Load(bpf.SocketCount)
 	ns := netns.New(c)
 	flow := ns.UDPFlow(ns, netns.Loopback)
-	c.Check("SO_ATTACH_BPF", link.AttachSocketFilter(flow.Receiver(), k.Prog))
+	c.Attached("SO_ATTACH_BPF", link.AttachSocketFilter(flow.Receiver(), k.Prog))
 	c.ExpectFired(k, flow.Send(netns.KeptArrive))
 })
 
 var _ = harness.Spec("attach/socket_filter.classic", "filters a UDP socket's datagrams with a classic SO_ATTACH_FILTER program", func(c *harness.Cell) {
 	ns := netns.New(c)
 	flow := ns.UDPFlow(ns, netns.Loopback)
-	c.Check("SO_ATTACH_FILTER", netns.AttachClassic(flow.Receiver(), netns.ClassicKeepFilter))
+	c.Attached("SO_ATTACH_FILTER", netns.AttachClassic(flow.Receiver(), netns.ClassicKeepFilter))
 	// A classic filter counts nothing: what arrives is all the evidence.
 	t := flow.Send(netns.KeptArrive)
 	if t.Err != nil {
@@ -44,7 +44,7 @@ var _ = harness.Spec("attach/xdp.generic", "attaches a bpf_link in generic mode 
 var _ = harness.Spec("attach/xdp.generic.netlink", "attaches with netlink IFLA_XDP in generic mode on a veth and passes the probes", func(c *harness.Cell) {
 	k := c.Load(bpf.XdpCount)
 	v := netns.NewVeth(c)
-	c.Check("attach", v.XDPNetlink(k.Prog, unix.XDP_FLAGS_SKB_MODE))
+	c.Attached("attach", v.XDPNetlink(k.Prog, unix.XDP_FLAGS_SKB_MODE))
 	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
@@ -65,21 +65,21 @@ var _ = harness.Spec("attach/xdp.drop", "drops the probes with XDP_DROP in gener
 var _ = harness.Spec("attach/tc.ingress", "counts the probes with cls_bpf on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
-	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
+	c.Attached("attach", v.ClsBPF(k.Prog, netns.Ingress))
 	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.egress", "counts the probes with cls_bpf on clsact egress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount)
 	v := netns.NewVeth(c)
-	c.Check("attach", v.ClsBPF(k.Prog, netns.Egress))
+	c.Attached("attach", v.ClsBPF(k.Prog, netns.Egress))
 	c.ExpectFired(k, v.Send(netns.AllArrive))
 })
 
 var _ = harness.Spec("attach/tc.drop", "drops the probes with TC_ACT_SHOT on clsact ingress of a veth", func(c *harness.Cell) {
 	k := c.Load(bpf.TcCount, harness.Dropping())
 	v := netns.NewVeth(c)
-	c.Check("attach", v.ClsBPF(k.Prog, netns.Ingress))
+	c.Attached("attach", v.ClsBPF(k.Prog, netns.Ingress))
 	c.ExpectFired(k, v.Send(netns.NoneArrives))
 })
 
@@ -115,7 +115,7 @@ var _ = harness.Spec("attach/lwt_out", "counts the probes leaving by a route wit
 	k := c.Load(bpf.LwtOutCount)
 	v := netns.NewVeth(c)
 	dst, err := v.RouteOut(k.Prog, "out")
-	c.Check("attach", err)
+	c.Attached("attach", err)
 	c.ExpectFired(k, v.A.UDPFlow(v.B, dst).Send(netns.AllArrive))
 })
 
@@ -123,7 +123,7 @@ var _ = harness.Spec("attach/lwt_xmit", "counts the probes leaving by a route wi
 	k := c.Load(bpf.LwtXmitCount)
 	v := netns.NewVeth(c)
 	dst, err := v.RouteOut(k.Prog, "xmit")
-	c.Check("attach", err)
+	c.Attached("attach", err)
 	c.ExpectFired(k, v.A.UDPFlow(v.B, dst).Send(netns.AllArrive))
 })
 
@@ -131,7 +131,7 @@ var _ = harness.Spec("attach/lwt_in", "counts the probes a namespace forwards by
 	k := c.Load(bpf.LwtInCount)
 	v := netns.NewVeth(c)
 	dst, err := v.RouteIn(k.Prog)
-	c.Check("attach", err)
+	c.Attached("attach", err)
 	c.ExpectFired(k, v.A.SendUDP(dst))
 })
 

@@ -62,21 +62,21 @@ var _ = harness.Spec("attach/sock_ops", "counts the TCP state callbacks of a loo
 
 var _ = harness.Spec("attach/sk_msg", "redirects a message sent on one TCP socket into another through a sockmap", func(c *harness.Cell) {
 	k := c.Load(bpf.SkMsgRedirect)
-	c.Check("attach", link.RawAttachProgram(link.RawAttachProgramOptions{Target: k.Map(bpf.SocksMap).FD(), Program: k.Prog, Attach: ebpf.AttachSkMsgVerdict}))
+	c.Attached("attach", link.RawAttachProgram(link.RawAttachProgramOptions{Target: k.Map(bpf.SocksMap).FD(), Program: k.Prog, Attach: ebpf.AttachSkMsgVerdict}))
 	ns := netns.New(c)
 	from, to := ns.NewTCPConn(), ns.NewTCPConn()
-	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Client, to.Client))
+	c.Attached("insert sockets", k.Put(bpf.SocksMap, from.Client, to.Client))
 	c.ExpectFired(k, netns.Redirect(from.Client, to.Client))
 })
 
 var _ = harness.Spec("attach/sk_skb", "redirects what one TCP socket receives out of another through a sockmap", func(c *harness.Cell) {
 	k := c.Load(bpf.SkSkbRedirect, harness.With(bpf.SkSkbParser))
 	socks := k.Map(bpf.SocksMap).FD()
-	c.Check("attach parser", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Program(bpf.SkSkbParser), Attach: ebpf.AttachSkSKBStreamParser}))
-	c.Check("attach verdict", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Prog, Attach: ebpf.AttachSkSKBStreamVerdict}))
+	c.Attached("attach parser", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Program(bpf.SkSkbParser), Attach: ebpf.AttachSkSKBStreamParser}))
+	c.Attached("attach verdict", link.RawAttachProgram(link.RawAttachProgramOptions{Target: socks, Program: k.Prog, Attach: ebpf.AttachSkSKBStreamVerdict}))
 	ns := netns.New(c)
 	from, to := ns.NewTCPConn(), ns.NewTCPConn()
-	c.Check("insert sockets", k.Put(bpf.SocksMap, from.Server, to.Client))
+	c.Attached("insert sockets", k.Put(bpf.SocksMap, from.Server, to.Client))
 	c.ExpectFired(k, netns.Redirect(from.Client, to.Server))
 })
 
@@ -84,7 +84,7 @@ var _ = harness.Spec("attach/sk_lookup", "steers a connection for a port nobody 
 	k := c.Load(bpf.SkLookupSteer)
 	ns := netns.New(c)
 	listener := ns.TCPListener(netns.ProbePort)
-	c.Check("insert listener", k.Put(bpf.SocksMap, listener))
+	c.Attached("insert listener", k.Put(bpf.SocksMap, listener))
 	c.Attach(link.AttachNetNs(ns.FD(), k.Prog))
 	c.ExpectFired(k, ns.Steer(listener))
 })
@@ -92,13 +92,13 @@ var _ = harness.Spec("attach/sk_lookup", "steers a connection for a port nobody 
 var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPORT group for every datagram", func(c *harness.Cell) {
 	k := c.Load(bpf.ReuseportSelect)
 	group := netns.New(c).NewReuseportGroup()
-	c.Check("fill reuseport array", k.Put(bpf.GroupMap, group.Socks[:]...))
-	c.Check("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
+	c.Attached("fill reuseport array", k.Put(bpf.GroupMap, group.Socks[:]...))
+	c.Attached("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
 	c.ExpectFired(k, group.Send())
 })
 
 var _ = harness.Spec("attach/struct_ops.tcp_congestion_ops", "registers a BPF TCP congestion control that a loopback connection uses", func(c *harness.Cell) {
-	c.Check("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", rawbpf.ProbeBTFLoad())
+	c.Create("load BTF (BPF_BTF_LOAD), which a struct_ops map needs", rawbpf.ProbeBTFLoad())
 	k := c.Load(bpf.BmInit, harness.With(bpf.BmSsthresh, bpf.BmCongAvoid, bpf.BmUndoCwnd))
 	c.Attach(link.AttachStructOps(link.StructOpsOptions{Map: k.Map(bpf.BpfmatrixCcMap)}))
 	c.ExpectFired(k, netns.New(c).UseCongestionControl("bpfmatrix_cc"))

@@ -38,11 +38,14 @@ var Watch = func() []inventory.Point {
 
 var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and prototypes", func(c *harness.Cell) {
 	pp, lists := inventory.Take(c.Kernel.Tracefs, Watch)
-	c.Check("pack the name lists", pp.PackLists(lists))
+	c.Observed("pack the name lists", pp.PackLists(lists))
 	harness.Record(reports.Record{ProbePoints: pp})
 
-	if pp.Tracepoints.Error != "" {
-		c.Unsupported("", "tracepoints: %s", pp.Tracepoints.Error)
+	switch {
+	case c.Kernel.Tracefs == "":
+		c.Blocked(reports.StageSetup, "no tracefs", "tracepoints: %s", pp.Tracepoints.Error)
+	case pp.Tracepoints.Error != "":
+		c.Unsupported(reports.StageSetup, "", "tracepoints: %s", pp.Tracepoints.Error)
 	}
 	var missing []string
 	for _, w := range pp.Watch {
@@ -69,8 +72,11 @@ const (
 
 var _ = harness.Spec("probepoints/format", "reads sys_enter_openat's dfd and flags where its format file says they are", func(c *harness.Cell) {
 	const point = "syscalls/sys_enter_openat"
+	if c.Kernel.Tracefs == "" {
+		c.Blocked(reports.StageSetup, "no tracefs", "tracefs is mounted neither at /sys/kernel/tracing nor under debugfs, and the suite could not mount it")
+	}
 	format, err := inventory.ReadFormat(c.Kernel.Tracefs, point)
-	c.Check("read the format of "+point, err)
+	c.Setup("read the format of "+point, err)
 	dfd, ok1 := format.Field("dfd")
 	flags, ok2 := format.Field("flags")
 	if !ok1 || !ok2 {
@@ -84,18 +90,18 @@ var _ = harness.Spec("probepoints/format", "reads sys_enter_openat's dfd and fla
 	tid := uint64(unix.Getpid())<<32 | uint64(unix.Gettid())
 
 	seen, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 24, MaxEntries: 1})
-	c.Check("create the result map", err)
+	c.Create("create the result map", err)
 	c.Defer(func() { seen.Close() })
 	insns, err := readFieldsProgram(tid, seen, dfd, flags)
-	c.Check("assemble the reader", err)
+	c.Loaded("assemble the reader", err)
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "read_openat", Type: ebpf.TracePoint, License: "GPL", Instructions: insns})
-	c.Check("load tracepoint program", err)
+	c.Loaded("load tracepoint program", err)
 	c.Defer(func() { prog.Close() })
 	c.Attach(link.Tracepoint("syscalls", "sys_enter_openat", prog, nil))
 
 	_, openErr := unix.Openat(probeDFD, "bpfmatrix-probepoints-format", probeFlags, 0)
 	var got struct{ DFD, Flags, Hits uint64 }
-	c.Check("read the result map", seen.Lookup(uint32(0), &got))
+	c.Observed("read the result map", seen.Lookup(uint32(0), &got))
 	if got.Hits == 0 {
 		c.Failed("attached, but observed 0 events after openat(%#x, ..., %#x) (it returned %v)", probeDFD, probeFlags, openErr)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/bpfmatrix/bpfmatrix/bpf"
+	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
@@ -24,7 +25,7 @@ var _ = harness.Spec("attach/lsm", "attaches to file_open and fires on open", fu
 	c.Attach(link.AttachLSM(link.LSMOptions{Program: k.Prog}))
 	t := harness.OpenFile()
 	if k.Events() == 0 && c.Kernel.LSMs != nil && !c.Kernel.HasLSM("bpf") {
-		c.Unsupported("", "the program type loads and attaches, but observed 0 events after %s: %s", t.What, lsms)
+		c.Unsupported(reports.StageObserve, "", "the program type loads and attaches, but observed 0 events after %s: %s", t.What, lsms)
 	}
 	t.What += " (" + lsms + ")"
 	c.ExpectFired(k, t)

@@ -16,9 +16,9 @@ import (
 // syscallFunc is the kernel function behind getpgid(2) on x86-64.
 const syscallFunc = "__x64_sys_getpgid"
 
-var _ = harness.Spec("attach/tracepoint", "attaches to sched/sched_process_fork and fires on a fork", func(c *harness.Cell) {
-	k := c.Load(bpf.TracepointCount)
-	c.Attach(link.Tracepoint("sched", "sched_process_fork", k.Prog, nil))
+var _ = harness.Spec("attach/tracepoint", "attaches to task/task_newtask and fires on the spec's forks", func(c *harness.Cell) {
+	k := c.Load(bpf.TaskNewtaskCount)
+	c.Attach(link.Tracepoint("task", "task_newtask", k.Prog, nil))
 	c.ExpectFired(k, harness.Fork())
 })
 
@@ -51,7 +51,7 @@ var _ = harness.Spec("attach/kprobe.multi", "attaches one link to "+syscallFunc+
 	// cilium/ebpf turns the kernel's answer into "requires >= v5.18" even when
 	// the version is fine and CONFIG_FPROBE is off; ask the kernel directly so
 	// the evidence carries its errno.
-	c.Check("link_create(kprobe_multi)", rawbpf.ProbeKprobeMulti(k.Prog, syscallFunc))
+	c.Attached("link_create(kprobe_multi)", rawbpf.ProbeKprobeMulti(k.Prog, syscallFunc))
 	c.Attach(link.KprobeMulti(k.Prog, link.KprobeMultiOptions{Symbols: []string{syscallFunc}}))
 	c.ExpectFired(k, harness.Getpgid())
 })
@@ -86,8 +86,8 @@ var _ = harness.Spec("attach/syscalls.sys_exit", "attaches to syscalls/sys_exit_
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/raw_syscalls", "attaches to raw_syscalls/sys_enter and fires", func(c *harness.Cell) {
-	k := c.Load(bpf.TracepointCount)
+var _ = harness.Spec("attach/raw_syscalls", "attaches to raw_syscalls/sys_enter and fires on getpgid", func(c *harness.Cell) {
+	k := c.Load(bpf.RawSyscallsCount)
 	c.Attach(link.Tracepoint("raw_syscalls", "sys_enter", k.Prog, nil))
 	c.ExpectFired(k, harness.Getpgid())
 })
@@ -104,9 +104,9 @@ var _ = harness.Spec("attach/iter.task", "iterates the suite's own tasks when re
 func drain(c *harness.Cell, it *link.Iter) harness.Trigger {
 	c.Helper()
 	r, err := it.Open()
-	c.Check("open iterator", err)
+	c.Create("open iterator", err)
 	defer r.Close()
 	_, err = io.Copy(io.Discard, r)
-	c.Check("read iterator", err)
+	c.Triggered("read iterator", err)
 	return harness.Trigger{What: "one read of the task iterator", Events: 1}
 }

@@ -25,13 +25,13 @@ var _ = harness.Spec("attach/perf_event", "samples the software cpu-clock of a b
 	}
 	attr.Size = uint32(unsafe.Sizeof(attr))
 	fd, err := unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
-	c.Check("perf_event_open(cpu-clock)", err)
+	c.Create("perf_event_open(cpu-clock)", err)
 	c.Defer(func() { unix.Close(fd) })
-	c.Check("attach (PERF_EVENT_IOC_SET_BPF)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, k.Prog.FD()))
-	c.Check("enable (PERF_EVENT_IOC_ENABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0))
+	c.Attached("attach (PERF_EVENT_IOC_SET_BPF)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, k.Prog.FD()))
+	c.Attached("enable (PERF_EVENT_IOC_ENABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0))
 
 	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
 	}
-	c.Check("disable (PERF_EVENT_IOC_DISABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0))
+	c.Observed("disable (PERF_EVENT_IOC_DISABLE)", unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_DISABLE, 0))
 	c.ExpectFired(k, harness.Trigger{What: "50ms of busy CPU on a thread sampled every 100µs", Events: 1})
 })

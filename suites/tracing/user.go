@@ -33,7 +33,7 @@ var _ = harness.Spec("attach/usdt", "attaches to bpfmatrix:tick with its semapho
 	k := c.Load(bpf.UsdtCount, harness.AnyProcess())
 	target := usertarget.New(c)
 	probe, err := target.USDT("bpfmatrix", "tick")
-	c.Check("read .note.stapsdt", err)
+	c.Setup("read .note.stapsdt", err)
 	// The target fires the probe only while the kernel holds its semaphore
 	// up, so a count proves ref_ctr_offset works too.
 	c.Attach(target.Uprobe("", k.Prog, &link.UprobeOptions{Address: probe.Offset, RefCtrOffset: probe.SemaphoreOffset}))

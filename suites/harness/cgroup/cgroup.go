@@ -40,13 +40,13 @@ const Prefix = "bpfmatrix-"
 func New(c *harness.Cell) *Cgroup {
 	c.Helper()
 	root, err := cgroup2Root(c)
-	c.Check("find cgroup2", err)
+	c.Setup("find cgroup2", err)
 	home, err := ownCgroup(root)
-	c.Check("read own cgroup", err)
+	c.Setup("read own cgroup", err)
 	dir, err := os.MkdirTemp(root, Prefix)
-	c.Check("create cgroup", err)
+	c.Setup("create cgroup", err)
 	c.Defer(func() { _ = unix.Rmdir(dir) })
-	c.Check("enter cgroup", enterCgroup(dir))
+	c.Setup("enter cgroup", enterCgroup(dir))
 	c.Defer(func() { _ = enterCgroup(home) })
 	return &Cgroup{Path: dir}
 }

@@ -20,7 +20,7 @@ import (
 func NullDevice(c *harness.Cell) string {
 	c.Helper()
 	dir, err := os.MkdirTemp("", Prefix+"dev-")
-	c.Check("create device dir", err)
+	c.Setup("create device dir", err)
 	c.Defer(func() { os.RemoveAll(dir) })
 	node := filepath.Join(dir, "null")
 	candidates := []string{"/dev/null"}

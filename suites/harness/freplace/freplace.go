@@ -39,14 +39,14 @@ func Load(c *harness.Cell) Programs {
 		}
 	}
 	target, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: body(0)})
-	c.Check("load the XDP program to extend", err)
+	c.Loaded("load the XDP program to extend", err)
 	c.Defer(func() { target.Close() })
 
 	ext, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type: ebpf.Extension, License: "GPL", Instructions: body(2),
 		AttachTarget: target, AttachTo: Func,
 	})
-	c.Check("load ext program", err)
+	c.Loaded("load ext program", err)
 	c.Defer(func() { ext.Close() })
 	return Programs{Target: target, Ext: ext}
 }

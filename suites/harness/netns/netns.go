@@ -30,10 +30,10 @@ type NS struct {
 func New(c *harness.Cell) *NS {
 	c.Helper()
 	f, err := Unshare()
-	c.Check("create network namespace", err)
+	c.Setup("create network namespace", err)
 	ns := &NS{c: c, f: f}
 	c.Defer(func() { ns.f.Close() })
-	c.Check("bring lo up", ns.Do(func() error {
+	c.Setup("bring lo up", ns.Do(func() error {
 		lo, err := net.InterfaceByName("lo")
 		if err != nil {
 			return err

@@ -63,25 +63,25 @@ func NewNetkit(c *harness.Cell) *Pair {
 func newPair(c *harness.Cell, kind string, data rtnl.Attrs, queues uint32) *Pair {
 	c.Helper()
 	v := &Pair{c: c, A: New(c), B: New(c), AAddr: vethA, BAddr: vethB}
-	c.Check("create "+kind+" pair"+moduleFact(c, kind), v.A.Do(func() error {
+	c.Setup("create "+kind+" pair"+moduleFact(c, kind), v.A.Do(func() error {
 		return rtnl.With(func(r *rtnl.Conn) error { return r.NewPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
 	}))
 	var macA, macB net.HardwareAddr
 	var err error
-	c.Check("configure "+kind+" end A", v.A.Do(func() error { v.AIndex, macA, err = configure("bm0", vethA); return err }))
-	c.Check("configure "+kind+" end B", v.B.Do(func() error { v.BIndex, macB, err = configure("bm1", vethB); return err }))
+	c.Setup("configure "+kind+" end A", v.A.Do(func() error { v.AIndex, macA, err = configure("bm0", vethA); return err }))
+	c.Setup("configure "+kind+" end B", v.B.Do(func() error { v.BIndex, macB, err = configure("bm1", vethB); return err }))
 	// Permanent neighbour entries spare every spec ARP, whose first request
 	// can be lost while the link's qdisc is being activated: then the
 	// retransmission comes only after a second.
-	c.Check("add neighbour B on A", v.A.Do(func() error {
+	c.Setup("add neighbour B on A", v.A.Do(func() error {
 		return rtnl.With(func(r *rtnl.Conn) error { return r.AddNeigh(v.AIndex, vethB, macB) })
 	}))
-	c.Check("add neighbour A on B", v.B.Do(func() error {
+	c.Setup("add neighbour A on B", v.B.Do(func() error {
 		return rtnl.With(func(r *rtnl.Conn) error { return r.AddNeigh(v.BIndex, vethA, macA) })
 	}))
-	c.Check("wait for "+kind+" end A", v.A.Do(func() error { return waitRunning("bm0") }))
-	c.Check("wait for "+kind+" end B", v.B.Do(func() error { return waitRunning("bm1") }))
-	c.Check("warm up "+kind+" pair", v.warmUp())
+	c.Setup("wait for "+kind+" end A", v.A.Do(func() error { return waitRunning("bm0") }))
+	c.Setup("wait for "+kind+" end B", v.B.Do(func() error { return waitRunning("bm1") }))
+	c.Setup("warm up "+kind+" pair", v.warmUp())
 	return v
 }
 

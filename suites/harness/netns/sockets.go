@@ -38,7 +38,7 @@ func (ns *NS) UseCongestionControl(name string) harness.Trigger {
 	c.Helper()
 	ln := ns.TCPListener(0)
 	sa, err := unix.Getsockname(ln)
-	c.Check("getsockname", err)
+	c.Setup("getsockname", err)
 	fd := ns.socket(unix.SOCK_STREAM, "open client")
 	return harness.Effect("a loopback TCP connection whose client set TCP_CONGESTION="+name, "which used it", 1, func() error {
 		if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, name); err != nil {
@@ -86,7 +86,7 @@ func (from *NS) UDPFlow(to *NS, dst net.IP) *UDPFlow {
 	f := &UDPFlow{to: unix.SockaddrInet4{Port: ProbePort}}
 	copy(f.to.Addr[:], dst.To4())
 	f.recv = to.socket(unix.SOCK_DGRAM, "open receiver")
-	c.Check("bind receiver", unix.Bind(f.recv, &f.to))
+	c.Setup("bind receiver", unix.Bind(f.recv, &f.to))
 	f.send = from.socket(unix.SOCK_DGRAM, "open sender")
 	return f
 }
@@ -158,7 +158,7 @@ func (ns *NS) socket(typ int, step string) int {
 	c := ns.c
 	c.Helper()
 	var fd int
-	c.Check(step, ns.Do(func() (err error) { fd, err = rawSocket(c, typ); return err }))
+	c.Setup(step, ns.Do(func() (err error) { fd, err = rawSocket(c, typ); return err }))
 	return fd
 }
 
@@ -180,8 +180,8 @@ func (ns *NS) TCPListener(port int) int {
 	c := ns.c
 	c.Helper()
 	fd := ns.socket(unix.SOCK_STREAM, "open listener")
-	c.Check("bind listener", unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
-	c.Check("listen", unix.Listen(fd, 8))
+	c.Setup("bind listener", unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
+	c.Setup("listen", unix.Listen(fd, 8))
 	return fd
 }
 
@@ -211,9 +211,9 @@ func (ns *NS) NewTCPConn() TCPConn {
 	c.Helper()
 	ln := ns.TCPListener(0)
 	sa, err := unix.Getsockname(ln)
-	c.Check("getsockname", err)
+	c.Setup("getsockname", err)
 	conn, err := ns.TCPConnect(ln, sa)
-	c.Check("establish TCP connection", err)
+	c.Triggered("establish TCP connection", err)
 	unix.Close(ln)
 	return conn
 }
@@ -303,7 +303,7 @@ func (ns *NS) BindProbe() harness.Trigger {
 func (ns *NS) Sockets() harness.Trigger {
 	c := ns.c
 	c.Helper()
-	c.Check("create sockets", ns.Do(func() error {
+	c.Setup("create sockets", ns.Do(func() error {
 		for i := range harness.TriggerCalls {
 			fd, err := unix.Socket(unix.AF_INET, []int{unix.SOCK_STREAM, unix.SOCK_DGRAM}[i%2]|unix.SOCK_CLOEXEC, 0)
 			if err != nil {
@@ -322,7 +322,7 @@ func (ns *NS) SetSockopts() harness.Trigger {
 	c.Helper()
 	fd := ns.socket(unix.SOCK_DGRAM, "open socket")
 	return harness.Repeat("setsockopt(IP_TOS) calls", func() {
-		c.Check("setsockopt(IP_TOS)", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, 0x10))
+		c.Triggered("setsockopt(IP_TOS)", unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TOS, 0x10))
 	})
 }
 
@@ -340,10 +340,10 @@ func (ns *NS) NewReuseportGroup() *ReuseportGroup {
 	g := &ReuseportGroup{ns: ns}
 	for i := range g.Socks {
 		g.Socks[i] = ns.socket(unix.SOCK_DGRAM, "open group socket")
-		c.Check("SO_REUSEPORT", unix.SetsockoptInt(g.Socks[i], unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
-		c.Check("bind group socket", unix.Bind(g.Socks[i], &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}))
+		c.Setup("SO_REUSEPORT", unix.SetsockoptInt(g.Socks[i], unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
+		c.Setup("bind group socket", unix.Bind(g.Socks[i], &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}))
 		tv := unix.Timeval{Usec: 100000}
-		c.Check("set receive timeout", unix.SetsockoptTimeval(g.Socks[i], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
+		c.Setup("set receive timeout", unix.SetsockoptTimeval(g.Socks[i], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
 	}
 	return g
 }
@@ -361,7 +361,7 @@ func (g *ReuseportGroup) Send() harness.Trigger {
 	c.Helper()
 	to := &unix.SockaddrInet4{Port: ProbePort, Addr: [4]byte{127, 0, 0, 1}}
 	t := harness.Repeat("datagrams from as many source ports", func() {
-		c.Check("send", unix.Sendto(g.ns.socket(unix.SOCK_DGRAM, "open sender"), []byte("bpfmatrix probe"), 0, to))
+		c.Triggered("send", unix.Sendto(g.ns.socket(unix.SOCK_DGRAM, "open sender"), []byte("bpfmatrix probe"), 0, to))
 	})
 	var got [2]int
 	buf := make([]byte, 64)

@@ -39,12 +39,12 @@ type Target struct {
 func New(c *harness.Cell) *Target {
 	c.Helper()
 	dir, err := os.MkdirTemp("", "bpfmatrix-target-")
-	c.Check("create target dir", err)
+	c.Setup("create target dir", err)
 	c.Defer(func() { os.RemoveAll(dir) })
 	path, err := Write(dir)
-	c.Check("write target", err)
+	c.Setup("write target", err)
 	ex, err := link.OpenExecutable(path)
-	c.Check("open target", err)
+	c.Setup("open target", err)
 	return &Target{Executable: ex, Path: path, c: c}
 }
 

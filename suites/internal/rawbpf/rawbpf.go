@@ -17,6 +17,7 @@ import (
 
 const (
 	bpfMapCreate  = 0  // BPF_MAP_CREATE
+	bpfProgLoad   = 5  // BPF_PROG_LOAD
 	bpfBTFLoad    = 18 // BPF_BTF_LOAD
 	bpfLinkCreate = 28 // BPF_LINK_CREATE
 
@@ -143,4 +144,45 @@ func ProbeBTFLoad() error {
 	err = probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(blob)
 	return err
+}
+
+// progLoadAttr is the BPF_PROG_LOAD member of union bpf_attr up to
+// attach_btf_id, the fields a trampoline program names its target by.
+type progLoadAttr struct {
+	progType, insnCnt            uint32
+	insns, license               uint64
+	logLevel, logSize            uint32
+	logBuf                       uint64
+	kernVersion, progFlags       uint32
+	progName                     [16]byte
+	progIfindex, expectedAttach  uint32
+	progBTFFd, funcInfoRecSize   uint32
+	funcInfo                     uint64
+	funcInfoCnt, lineInfoRecSize uint32
+	lineInfo                     uint64
+	lineInfoCnt, attachBTFID     uint32
+}
+
+// ProbeLoad loads "r0 = 0; exit" as a program of type prog and expected
+// attach type attach, with no attach target, and returns the kernel's errno
+// (nil if it loaded) and the verifier's log. For a tracing, extension or LSM
+// type every kernel that has it refuses such a program with EINVAL and a
+// log asking for the target ("Tracing programs must provide btf_id"): an
+// answer before the verifier, such as EPERM with an empty log, comes from a
+// check in front of it.
+func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (errno error, log string) {
+	insns := []uint64{0x00000000000000b7, 0x0000000000000095} // mov r0, 0; exit
+	license := []byte("GPL\x00")
+	buf := make([]byte, 4096)
+	attr := progLoadAttr{
+		progType: uint32(prog), insnCnt: uint32(len(insns)),
+		insns: uint64(uintptr(unsafe.Pointer(&insns[0]))), license: uint64(uintptr(unsafe.Pointer(&license[0]))),
+		logLevel: 1, logSize: uint32(len(buf)), logBuf: uint64(uintptr(unsafe.Pointer(&buf[0]))),
+		expectedAttach: uint32(attach),
+	}
+	err := probeBPF(bpfProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(insns)
+	runtime.KeepAlive(license)
+	runtime.KeepAlive(buf)
+	return err, unix.ByteSliceToString(buf)
 }
