@@ -1,8 +1,9 @@
 // Command deps makes sure the tools of the groups named on its command
 // line are installed (see package tools): scripts/deps.sh runs it for each
-// make target. Exit status 2 says a tool is missing and could not be
-// installed here, or a group is unknown; the one line on stderr says what
-// to do.
+// make target, with no group at all when the target needs none (make
+// matrix KERNEL=host). Exit status 2 says a tool is missing and could not
+// be installed here, or a group is unknown; the one line on stderr says
+// what to do.
 package main
 
 import (
@@ -17,7 +18,7 @@ import (
 )
 
 func main() {
-	if len(os.Args) < 2 {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "-") {
 		fmt.Fprintf(os.Stderr, "usage: deps GROUP... (groups: %s)\n", strings.Join(tools.Groups(), ", "))
 		os.Exit(2)
 	}
