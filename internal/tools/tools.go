@@ -213,9 +213,9 @@ var installMu sync.Mutex
 // one apt-get command, recommends included (podman needs netavark and
 // catatonit from them); when apt's package lists lack one (a fresh
 // machine has none), it runs apt-get update and installs again. Installs
-// are serialised within the process and across processes. Anywhere else, or for a package apt cannot provide,
-// it returns a *MissingError saying what to install. Progress goes to log
-// (nil discards it).
+// are serialised within the process and across processes. Anywhere else,
+// or for a package apt cannot provide, it returns a *MissingError saying
+// what to install. Progress goes to log (nil discards it).
 func Ensure(ctx context.Context, log io.Writer, names ...string) error {
 	missing, err := Missing(names...)
 	if err != nil || len(missing) == 0 {
@@ -281,20 +281,28 @@ var notFound = []string{"Unable to locate package", "has no installation candida
 // when the package lists lack one of them (a fresh machine has none).
 func aptInstall(ctx context.Context, apt string, pkgs []string, log io.Writer) error {
 	fmt.Fprintf(log, "tools: installing %s with apt-get\n", strings.Join(pkgs, " "))
-	out, err := runApt(ctx, apt, log, append([]string{"install", "-y", "-q"}, pkgs...)...)
+	install := append([]string{"install", "-y", "-q"}, pkgs...)
+	out, err := runApt(ctx, apt, log, install...)
 	if err != nil && ctx.Err() == nil && slices.ContainsFunc(notFound, func(s string) bool { return bytes.Contains(out, []byte(s)) }) {
 		fmt.Fprintf(log, "tools: apt's package lists lack %s: running apt-get update\n", strings.Join(pkgs, " "))
-		if out, err = runApt(ctx, apt, log, "update", "-q"); err == nil {
-			out, err = runApt(ctx, apt, log, append([]string{"install", "-y", "-q"}, pkgs...)...)
+		if out, err := runApt(ctx, apt, log, "update", "-q"); err != nil {
+			return aptError("apt-get update", out, err)
 		}
+		out, err = runApt(ctx, apt, log, install...)
 	}
 	if err != nil {
-		if last := lastLine(out); last != "" {
-			err = fmt.Errorf("%w: %s", err, last)
-		}
-		return fmt.Errorf("apt-get install %s: %w", strings.Join(pkgs, " "), err)
+		return aptError("apt-get install "+strings.Join(pkgs, " "), out, err)
 	}
 	return nil
+}
+
+// aptError is a failed apt-get run, with apt's last line: its reason.
+func aptError(run string, out []byte, err error) error {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return fmt.Errorf("%s: %w: %s", run, err, last)
+	}
+	return fmt.Errorf("%s: %w", run, err)
 }
 
 // runApt runs apt-get with args, its output going to log; it returns that
@@ -326,9 +334,4 @@ func Need(ctx context.Context, log io.Writer, command string) (string, error) {
 		return "", err
 	}
 	return lookPath(command)
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }
