@@ -11,8 +11,9 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/flock"
 )
 
 // DefaultCacheDir is where fetched kernels are kept between runs:
@@ -27,25 +28,10 @@ func DefaultCacheDir() string {
 	return filepath.Join(os.TempDir(), "bpfmatrix-cache")
 }
 
-// lock takes an exclusive flock(2) on path (created if missing), so two
-// bpfmatrix processes sharing a cache never write the same entry at once;
-// the lock dies with the process, so a killed run leaves none behind.
+// lock takes the lock of a cache entry, so two bpfmatrix processes sharing
+// a cache never write the same entry at once.
 func lock(path string, log io.Writer) (unlock func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fmt.Fprintf(log, "vmimages: waiting for %s (another bpfmatrix holds it)\n", path)
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-	}
-	return func() { f.Close() }, nil
+	return flock.Lock(path, "vmimages", log)
 }
 
 // interrupted returns err, or, when ctx is done, an error saying step was
@@ -73,6 +59,13 @@ type HashError struct {
 
 func (e *HashError) Error() string {
 	return fmt.Sprintf("%s: SHA256 %s, expected %s (from %s); deleted it", e.File, e.Got, e.Want, e.Source)
+}
+
+// fileHash is what a signed index promises of a file, and what a cache
+// entry's manifest records of each of its files.
+type fileHash struct {
+	SHA256 string
+	Size   int64
 }
 
 // sha256File hashes a whole file.

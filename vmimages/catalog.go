@@ -29,6 +29,12 @@
 // that looks valid. A check or download that is interrupted (the context
 // is cancelled) says so and deletes nothing but its own temporary files;
 // only a check that ran to its end and failed removes what it checked.
+//
+// What it reads is plumbing of its own packages: Debian's archive formats
+// (internal/debian), kernel images (internal/kernelimage) and compressed
+// streams (internal/decompress). The programs they run (gpgv, xz, zstd)
+// and the archive keyring come from internal/tools, which installs them
+// when missing as root on Debian.
 package vmimages
 
 import (

@@ -1,18 +1,17 @@
 package vmimages
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
 )
 
 // customForms says what the path of a custom kernel may name.
@@ -77,7 +76,7 @@ func fetchCustom(ctx context.Context, path string, opts Options) (*Kernel, error
 	cdir := filepath.Join(f.opts.CacheDir, "custom", hex.EncodeToString(sum[:8]))
 	kf, err := f.entry(cdir, func(tmp string) (*kernelFiles, error) {
 		kf := &kernelFiles{Release: k.Release, Vmlinux: "vmlinux"}
-		if err := extractVmlinux(ctx, img, k.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
+		if err := kernelimage.ExtractVmlinux(ctx, img, k.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
 			return nil, interrupted(ctx, "decompressing "+k.Bzimage, err)
 		}
 		return kf, nil
@@ -115,9 +114,9 @@ func inspectCustom(path string) (*Kernel, []byte, error) {
 	}
 	k := &Kernel{Name: path}
 	var img []byte
-	if isELF(image) {
+	if kernelimage.IsELF(image) {
 		k.Vmlinux = image
-		k.Release, err = checkVmlinux(image)
+		k.Release, err = kernelimage.CheckVmlinux(image)
 	} else if img, err = os.ReadFile(image); err == nil {
 		k.Bzimage = image
 		k.Release, err = checkBzImage(img)
@@ -139,104 +138,14 @@ func inspectCustom(path string) (*Kernel, []byte, error) {
 	return k, img, nil
 }
 
-// checkBzImage checks that img is a bzImage whose payload can be located
-// and returns its release.
+// checkBzImage checks that img is a bzImage that boots and returns its
+// release; a file that is no kernel at all is told what a custom kernel
+// may be.
 func checkBzImage(img []byte) (string, error) {
-	if len(img) < offHeaderMagic+4 || string(img[offHeaderMagic:offHeaderMagic+4]) != "HdrS" {
+	if !kernelimage.IsBzImage(img) {
 		return "", fmt.Errorf("starts with %q: neither a bzImage (\"HdrS\" boot header at 0x202) nor an ELF vmlinux; want %s", img[:min(len(img), 8)], customForms)
 	}
-	if _, err := findPayload(img); err != nil {
-		return "", fmt.Errorf("bzImage: %w", err)
-	}
-	release := bzImageRelease(img)
-	if release == "" {
-		return "", errors.New("bzImage: no kernel version string in the boot header")
-	}
-	return release, nil
-}
-
-// xenElfnotePhys32Entry is XEN_ELFNOTE_PHYS32_ENTRY: the ELF note of a
-// vmlinux built with CONFIG_PVH, whose entry qemu's -kernel boots.
-const xenElfnotePhys32Entry = 18
-
-// checkVmlinux checks that path is an x86-64 ELF vmlinux qemu can boot and
-// returns its release, from the "Linux version" banner.
-func checkVmlinux(path string) (string, error) {
-	f, err := elf.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("ELF vmlinux: %w", err)
-	}
-	defer f.Close()
-	if f.Machine != elf.EM_X86_64 || f.Type != elf.ET_EXEC {
-		return "", fmt.Errorf("ELF %s for %s: want an x86-64 executable (a linked vmlinux)", f.Type, f.Machine)
-	}
-	if !hasNote(f, "Xen", xenElfnotePhys32Entry) {
-		return "", errors.New("ELF vmlinux has no PVH entry note, which qemu boots it by: build it with CONFIG_PVH=y, or give its bzImage")
-	}
-	release, err := elfRelease(f)
-	if err != nil {
-		return "", fmt.Errorf("ELF vmlinux: %w", err)
-	}
-	return release, nil
-}
-
-// hasNote reports whether a PT_NOTE segment of f holds a note of that
-// owner and type (elf(5): namesz, descsz, type, then name and desc, each
-// padded to 4 bytes).
-func hasNote(f *elf.File, owner string, typ uint32) bool {
-	pad := func(n uint32) uint64 { return (uint64(n) + 3) &^ 3 }
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_NOTE {
-			continue
-		}
-		b, err := io.ReadAll(p.Open())
-		if err != nil {
-			return false
-		}
-		for len(b) >= 12 {
-			namesz, descsz, t := f.ByteOrder.Uint32(b), f.ByteOrder.Uint32(b[4:]), f.ByteOrder.Uint32(b[8:])
-			b = b[12:]
-			if uint64(len(b)) < pad(namesz)+pad(descsz) {
-				break
-			}
-			if t == typ && string(bytes.TrimRight(b[:namesz], "\x00")) == owner {
-				return true
-			}
-			b = b[pad(namesz)+pad(descsz):]
-		}
-	}
-	return false
-}
-
-// elfRelease returns the release from the kernel's banner, "Linux version
-// 6.1.0-57-cloud-amd64 (debian-kernel@…) …", in f's read-only data.
-func elfRelease(f *elf.File) (string, error) {
-	const banner = "Linux version "
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_PROGBITS || s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 {
-			continue
-		}
-		b, err := s.Data()
-		if err != nil {
-			return "", fmt.Errorf("section %s: %w", s.Name, err)
-		}
-		for rest := b; ; {
-			i := bytes.Index(rest, []byte(banner))
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(banner):]
-			end := bytes.IndexByte(rest, 0)
-			if end < 0 {
-				end = len(rest)
-			}
-			// Skip format strings ("Linux version %s …"), keep the banner.
-			if w := bytes.Fields(rest[:end]); len(w) > 0 && w[0][0] != '%' {
-				return string(w[0]), nil
-			}
-		}
-	}
-	return "", errors.New(`no "Linux version" banner in its data`)
+	return kernelimage.CheckBzImage(img)
 }
 
 // firstFile returns the first pattern (relative to dir) naming a file.

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
 )
 
 // TestCheckKernel checks every form a kernel name can take, and that
@@ -18,18 +21,18 @@ import (
 // "run --check" fails where the run would.
 func TestCheckKernel(t *testing.T) {
 	const release = "1.0-test"
-	bz := fakeBzImage(27, 0x100, gzipped(t, fakeVmlinux(release, true)), release+" (test@invalid) #1")
+	bz := testfiles.BzImage(27, 0x100, testfiles.Gzip(t, testfiles.Vmlinux(release, true)), release+" (test@invalid) #1")
 	parent := t.TempDir()
 	files := map[string]string{
 		"notakernel":        "hello, I am a text file\n",
 		"bzImage.truncated": string(bz[:len(bz)-10]),
 		"bzImage":           string(bz),
-		"vmlinux":           string(fakeVmlinux(release, true)),
-		"vmlinux.nopvh":     string(fakeVmlinux(release, false)),
+		"vmlinux":           string(testfiles.Vmlinux(release, true)),
+		"vmlinux.nopvh":     string(testfiles.Vmlinux(release, false)),
 		"tree/bzImage":      string(bz),
 		"tree/config":       "CONFIG_BPF=y\n",
 		"tree/lib/modules/" + release + "/kernel/veth.ko": "veth",
-		"elftree/vmlinux":                          string(fakeVmlinux(release, true)),
+		"elftree/vmlinux":                          string(testfiles.Vmlinux(release, true)),
 		"elftree/.config":                          "CONFIG_BPF=y\n",
 		"othermods/bzImage":                        string(bz),
 		"othermods/lib/modules/9.9/kernel/veth.ko": "veth",
@@ -88,7 +91,7 @@ func TestCheckKernel(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CheckKernel passed, Fetch failed: %v", err)
 			}
-			if k.Release != release || !isELF(k.Vmlinux) || k.Config != tt.config || k.ModulesDir != tt.modules {
+			if k.Release != release || !kernelimage.IsELF(k.Vmlinux) || k.Config != tt.config || k.ModulesDir != tt.modules {
 				t.Errorf("Fetch: %+v; want release %s, an ELF vmlinux, config %q, modules %q", k, release, tt.config, tt.modules)
 			}
 		})
@@ -103,10 +106,10 @@ func TestFetchCustomWritesNothingOfTheUsers(t *testing.T) {
 	const release = "2.0-test"
 	parent := t.TempDir()
 	user := filepath.Join(parent, "kernel")
-	bz := fakeBzImage(27, 0x100, gzipped(t, fakeVmlinux(release, true)), release)
+	bz := testfiles.BzImage(27, 0x100, testfiles.Gzip(t, testfiles.Vmlinux(release, true)), release)
 	for name, body := range map[string][]byte{
 		"bzImage": bz, "config": []byte("CONFIG_BPF=y\n"), "lib/modules/" + release + "/veth.ko": []byte("veth"),
-		"build/vmlinux": fakeVmlinux(release, true), "build/arch/x86/boot/bzImage": bz,
+		"build/vmlinux": testfiles.Vmlinux(release, true), "build/arch/x86/boot/bzImage": bz,
 	} {
 		p := filepath.Join(user, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
 )
 
 // needMirror skips the test, saying why, when the Debian mirror apt is
@@ -69,8 +72,8 @@ func TestFetchDebianMirror(t *testing.T) {
 	if !strings.HasPrefix(k.Release, "6.1.") || k.Name != "6.1" {
 		t.Errorf("release %q of %q, want 6.1.*", k.Release, k.Name)
 	}
-	if err := checkELF(k.Vmlinux); err != nil {
-		t.Error(err)
+	if !kernelimage.IsELF(k.Vmlinux) {
+		t.Errorf("%s is not an ELF file", k.Vmlinux)
 	}
 	if fi, err := os.Stat(k.Vmlinux); err != nil || fi.Size() < 10<<20 {
 		t.Errorf("vmlinux is suspiciously small: %v %v", fi, err)
@@ -80,8 +83,8 @@ func TestFetchDebianMirror(t *testing.T) {
 		t.Errorf("config %s lacks CONFIG_BPF=y (%v)", k.Config, err)
 	}
 	img, err := os.ReadFile(k.Bzimage)
-	if err != nil || bzImageRelease(img) != k.Release {
-		t.Errorf("bzImage says release %q, modules dir says %q (%v)", bzImageRelease(img), k.Release, err)
+	if release, cerr := kernelimage.CheckBzImage(img); err != nil || release != k.Release {
+		t.Errorf("bzImage says release %q (%v), modules dir says %q (%v)", release, cerr, k.Release, err)
 	}
 	if filepath.Base(k.ModulesDir) != k.Release {
 		t.Errorf("modules dir %s is not named after release %s", k.ModulesDir, k.Release)
@@ -100,7 +103,7 @@ func TestFetchDebianMirror(t *testing.T) {
 			t.Errorf("CheckKernel(%s): %v", p, err)
 		}
 	}
-	if rel, err := checkVmlinux(k.Vmlinux); rel != k.Release {
+	if rel, err := kernelimage.CheckVmlinux(k.Vmlinux); rel != k.Release {
 		t.Errorf("vmlinux banner says release %q (%v), want %s", rel, err, k.Release)
 	}
 	logVerifyCost(t, filepath.Dir(k.Vmlinux))
@@ -157,7 +160,7 @@ func TestFetchDebianMirror(t *testing.T) {
 	text, _ := os.ReadFile(inRelease[0])
 	tampered := filepath.Join(t.TempDir(), "InRelease")
 	os.WriteFile(tampered, bytes.Replace(text, []byte("Origin: Debian"), []byte("Origin: Nebian"), 1), 0o644)
-	if _, err := verifyInRelease(ctx, tampered, archiveKeyring, &log); err == nil || !strings.Contains(err.Error(), "BAD signature") {
+	if _, err := debian.VerifyInRelease(ctx, tampered, archiveKeyring, &log); err == nil || !strings.Contains(err.Error(), "BAD signature") {
 		t.Errorf("tampered InRelease: error %v, want BAD signature", err)
 	}
 
@@ -169,7 +172,7 @@ func TestFetchDebianMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if custom.Release != k.Release || custom.Config != filepath.Join(dir, "config") || checkELF(custom.Vmlinux) != nil {
+	if custom.Release != k.Release || custom.Config != filepath.Join(dir, "config") || !kernelimage.IsELF(custom.Vmlinux) {
 		t.Errorf("custom kernel: %+v", custom)
 	}
 }
@@ -234,7 +237,7 @@ func TestResolveDebianMirrorFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if older.Suite != "bookworm" || compareVersions(older.Version, r.Version) >= 0 ||
+	if older.Suite != "bookworm" || debian.CompareVersions(older.Version, r.Version) >= 0 ||
 		len(older.Skipped) != 1 || !strings.Contains(older.Skipped[0].Reason, "BAD signature") {
 		t.Errorf("with fallback: %s %s from %s, skipped %+v; want an older build than %s from bookworm", older.Package, older.Version, older.Suite, older.Skipped, r.Version)
 	}

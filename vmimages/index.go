@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/tools"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
 )
 
 // IndexTTLEnv overrides how long a fetched InRelease is trusted to be the
@@ -73,8 +75,8 @@ func (f *fetcher) inRelease(ctx context.Context, root, suite, path string) ([]by
 		}
 	}
 	signed, err := f.verify(ctx, path)
-	var bad *signatureError
-	if errors.As(err, &bad) && bad.condemns {
+	var bad *debian.SignatureError
+	if errors.As(err, &bad) && bad.Condemns {
 		// The check ran to its end and the file is at fault: fetch it anew
 		// next time. A check that was interrupted keeps it.
 		os.Remove(checked)
@@ -83,12 +85,19 @@ func (f *fetcher) inRelease(ctx context.Context, root, suite, path string) ([]by
 	return signed, err
 }
 
-// verify checks an InRelease file with the archive keyring.
+// archiveKeyring is the keyring InRelease files must be signed with; a
+// variable for tests, which sign their own mirror.
+var archiveKeyring = tools.DebianArchiveKeyring
+
+// verify checks an InRelease file with the archive keyring, installing
+// Debian's first when it is missing (tests trust a keyring of their own).
 func (f *fetcher) verify(ctx context.Context, path string) ([]byte, error) {
-	if err := needKeyring(ctx, f.log); err != nil {
-		return nil, err
+	if f.keyring == tools.DebianArchiveKeyring {
+		if err := tools.Ensure(ctx, f.log, "debian-archive-keyring"); err != nil {
+			return nil, err
+		}
 	}
-	return verifyInRelease(ctx, path, f.keyring, f.log)
+	return debian.VerifyInRelease(ctx, path, f.keyring, f.log)
 }
 
 // packagesPaths are the Packages indexes tried, in order, relative to
@@ -112,7 +121,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	if err != nil {
 		return nil, err
 	}
-	rel, err := parseRelease(bytes.NewReader(signed))
+	rel, err := debian.ParseRelease(bytes.NewReader(signed))
 	if err != nil {
 		return nil, fmt.Errorf("InRelease: %w", err)
 	}
@@ -126,7 +135,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	var want fileHash
 	for _, p := range packagesPaths {
 		if h, ok := rel.SHA256[p]; ok {
-			rp, want = p, h
+			rp, want = p, fileHash(h)
 			break
 		}
 	}
@@ -135,7 +144,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	}
 	parsed := filepath.Join(f.opts.CacheDir, "indexes", "linux-"+want.SHA256+".json")
 	if b, err := os.ReadFile(parsed); err == nil {
-		var pkgs []pkg
+		var pkgs []debian.Package
 		if json.Unmarshal(b, &pkgs) == nil {
 			return withOrigin(pkgs, root, suite), nil
 		}
@@ -153,7 +162,7 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 			return nil, err
 		}
 	}
-	pkgs, err := readPackagesFile(ctx, compressed, f.log)
+	pkgs, err := debian.ReadPackagesFile(ctx, compressed, isLinux, f.log)
 	if err != nil {
 		return nil, interrupted(ctx, "reading "+rp, fmt.Errorf("%s: %w", rp, err))
 	}
@@ -169,30 +178,17 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 	return withOrigin(pkgs, root, suite), nil
 }
 
-// readPackagesFile decompresses a Packages index and keeps the linux-*
-// entries: the only ones a kernel needs, and a few hundred of ~60000.
-func readPackagesFile(ctx context.Context, path string, log io.Writer) ([]pkg, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := decompress(ctx, filepath.Ext(path), f, log)
-	if err != nil {
-		return nil, err
-	}
-	pkgs, err := parsePackages(r, func(name string) bool { return strings.HasPrefix(name, "linux-") })
-	if cerr := r.Close(); err == nil {
-		err = cerr
-	}
-	return pkgs, err
-}
+// isLinux keeps the linux-* entries of a Packages index: the only ones a
+// kernel needs, and a few hundred of ~60000.
+func isLinux(name string) bool { return strings.HasPrefix(name, "linux-") }
 
-func withOrigin(pkgs []pkg, root, suite string) []pkg {
-	for i := range pkgs {
-		pkgs[i].Mirror, pkgs[i].Suite = root, suite
+// withOrigin records where the packages of an index were found.
+func withOrigin(pkgs []debian.Package, root, suite string) []pkg {
+	out := make([]pkg, len(pkgs))
+	for i, p := range pkgs {
+		out[i] = pkg{Package: p, Suite: suite, Mirror: root}
 	}
-	return pkgs
+	return out
 }
 
 // escapePath turns a URL into one directory name.

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
 )
 
 // TestExtractedKernelVerified damages an extracted kernel in the cache in
@@ -104,10 +107,10 @@ func TestExtractInterrupted(t *testing.T) {
 		t.Skip("needs xz (package xz-utils) to build a .deb with data.tar.xz")
 	}
 	release := "1.0-test"
-	tar := tarball(t,
-		regular("./boot/vmlinuz-"+release, string(fakeBzImage(27, 0x100, gzipped(t, fakeVmlinux(release, true)), release))),
-		regular("./boot/config-"+release, "CONFIG_BPF=y\n"),
-		regular("./lib/modules/"+release+"/kernel/veth.ko", "veth"),
+	tar := testfiles.Tar(t,
+		testfiles.Regular("./boot/vmlinuz-"+release, string(testfiles.BzImage(27, 0x100, testfiles.Gzip(t, testfiles.Vmlinux(release, true)), release))),
+		testfiles.Regular("./boot/config-"+release, "CONFIG_BPF=y\n"),
+		testfiles.Regular("./lib/modules/"+release+"/kernel/veth.ko", "veth"),
 	)
 	cmd := exec.Command("xz", "-c")
 	cmd.Stdin = bytes.NewReader(tar)
@@ -116,7 +119,7 @@ func TestExtractInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	deb := filepath.Join(t.TempDir(), "linux-image.deb")
-	os.WriteFile(deb, arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.xz", string(xz)}), 0o644)
+	os.WriteFile(deb, testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.xz", string(xz)}), 0o644)
 
 	f, err := newFetcher(Options{CacheDir: t.TempDir()}, false)
 	if err != nil {
@@ -139,7 +142,7 @@ func TestExtractInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := f.extract(cancelled, r, []string{deb})
-	if err != nil || again.Vmlinux != k.Vmlinux || !isELF(k.Vmlinux) {
+	if err != nil || again.Vmlinux != k.Vmlinux || !kernelimage.IsELF(k.Vmlinux) {
 		t.Errorf("complete entry under a cancelled context: %+v, %v; want %s kept", again, err, k.Vmlinux)
 	}
 }

@@ -1,13 +1,9 @@
 package vmimages
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -20,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/tools"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
 )
 
 // This file holds the fake Debian archive the fetcher's unit tests run
@@ -57,7 +56,7 @@ func gpg(stdin []byte, args ...string) ([]byte, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("gpg %s: %w: %s", strings.Join(args, " "), err, lastLine(stderr.Bytes()))
+		return nil, fmt.Errorf("gpg %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
 }
@@ -67,7 +66,7 @@ func gpg(stdin []byte, args ...string) ([]byte, error) {
 func useTestKeyring(t *testing.T) (sign func(text string) []byte) {
 	t.Helper()
 	signer.once.Do(func() {
-		if _, err := lookTool(context.Background(), "gpg", "gnupg", io.Discard); err != nil {
+		if _, err := tools.Need(context.Background(), io.Discard, "gpg"); err != nil {
 			signer.err = err
 			return
 		}
@@ -189,7 +188,7 @@ func (m *testMirror) addSuite(archive, suite string, kernels ...testKernel) {
 		fmt.Fprintf(&packages, "Package: %s\nVersion: %s\nDepends: kmod, linux-base\nFilename: %s\nSize: %d\nSHA256: %s\n\n",
 			k.pkg(), k.Version, pool, len(deb), hex.EncodeToString(sum[:]))
 	}
-	gz := gzipped(m.t, packages.Bytes())
+	gz := testfiles.Gzip(m.t, packages.Bytes())
 	dists := "/" + archive + "/dists/" + suite + "/"
 	m.set(dists+"main/binary-amd64/Packages.gz", gz)
 	sum := sha256.Sum256(gz)
@@ -209,107 +208,17 @@ func (m *testMirror) addBookworm() (older, newest testKernel) {
 	return older, newest
 }
 
-func gzipped(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	z := gzip.NewWriter(&out)
-	z.Write(b)
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
-// tarball is a tar archive of headers, each followed by its body.
-func tarball(t *testing.T, entries ...tarEntry) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, e := range entries {
-		h := e.Header
-		h.Size = int64(len(e.Body))
-		if h.Mode == 0 {
-			h.Mode = 0o644
-		}
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatal(err)
-		}
-		io.WriteString(tw, e.Body)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-type tarEntry struct {
-	Header tar.Header
-	Body   string
-}
-
-func regular(name, body string) tarEntry {
-	return tarEntry{tar.Header{Name: name, Typeflag: tar.TypeReg}, body}
-}
-
 // kernelDeb is a linux-image .deb as Debian lays one out: the bzImage as
 // boot/vmlinuz-<release>, boot/config-<release>, and modules.
 func kernelDeb(t *testing.T, release string) []byte {
 	t.Helper()
-	img := fakeBzImage(27, 0x100, gzipped(t, fakeVmlinux(release, true)), release+" (debian-kernel@lists.debian.org) #1 SMP")
+	img := testfiles.BzImage(27, 0x100, testfiles.Gzip(t, testfiles.Vmlinux(release, true)), release+" (debian-kernel@lists.debian.org) #1 SMP")
 	mods := "./lib/modules/" + release + "/kernel/net/sched/"
-	data := gzipped(t, tarball(t,
-		regular("./boot/vmlinuz-"+release, string(img)),
-		regular("./boot/config-"+release, "CONFIG_BPF=y\nCONFIG_NET_CLS_BPF=m\n"),
-		regular(mods+"cls_bpf.ko", strings.Repeat("cls_bpf module ", 500)),
-		regular(mods+"sch_ingress.ko", strings.Repeat("sch_ingress module ", 300)),
+	data := testfiles.Gzip(t, testfiles.Tar(t,
+		testfiles.Regular("./boot/vmlinuz-"+release, string(img)),
+		testfiles.Regular("./boot/config-"+release, "CONFIG_BPF=y\nCONFIG_NET_CLS_BPF=m\n"),
+		testfiles.Regular(mods+"cls_bpf.ko", strings.Repeat("cls_bpf module ", 500)),
+		testfiles.Regular(mods+"sch_ingress.ko", strings.Repeat("sch_ingress module ", 300)),
 	))
-	return arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.gz", ""}, [2]string{"data.tar.gz", string(data)})
-}
-
-// fakeVmlinux is a small x86-64 ELF executable shaped like a vmlinux: a
-// PT_NOTE segment with the PVH entry note (when pvh) and a .rodata
-// section holding the kernel's banner.
-func fakeVmlinux(release string, pvh bool) []byte {
-	le := binary.LittleEndian
-	noteType := uint32(xenElfnotePhys32Entry)
-	if !pvh {
-		noteType = 1 // XEN_ELFNOTE_INFO: present, but not the entry
-	}
-	var note bytes.Buffer
-	for _, v := range []uint32{4, 4, noteType} {
-		binary.Write(&note, le, v)
-	}
-	note.WriteString("Xen\x00\x00\x00\x00\x01")
-	rodata := []byte("\x00%s version %s\x00Linux version " + release + " (test@invalid) #1 SMP\n\x00")
-	shstr := []byte("\x00.note\x00.rodata\x00.shstrtab\x00")
-
-	const ehdr, phdr, shdr = 64, 56, 64
-	noteOff := uint64(ehdr + phdr)
-	rodataOff := noteOff + uint64(note.Len())
-	shstrOff := rodataOff + uint64(len(rodata))
-	shOff := (shstrOff + uint64(len(shstr)) + 7) &^ 7
-
-	var b bytes.Buffer
-	binary.Write(&b, le, elf.Header64{
-		Ident:   [16]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)},
-		Type:    uint16(elf.ET_EXEC),
-		Machine: uint16(elf.EM_X86_64), Version: uint32(elf.EV_CURRENT),
-		Entry: 0x1000000, Phoff: ehdr, Shoff: shOff,
-		Ehsize: ehdr, Phentsize: phdr, Phnum: 1, Shentsize: shdr, Shnum: 4, Shstrndx: 3,
-	})
-	binary.Write(&b, le, elf.Prog64{Type: uint32(elf.PT_NOTE), Flags: uint32(elf.PF_R), Off: noteOff,
-		Filesz: uint64(note.Len()), Memsz: uint64(note.Len()), Align: 4})
-	b.Write(note.Bytes())
-	b.Write(rodata)
-	b.Write(shstr)
-	b.Write(make([]byte, shOff-uint64(b.Len())))
-	for _, s := range []elf.Section64{
-		{},
-		{Name: 1, Type: uint32(elf.SHT_NOTE), Flags: uint64(elf.SHF_ALLOC), Off: noteOff, Size: uint64(note.Len()), Addralign: 4},
-		{Name: 7, Type: uint32(elf.SHT_PROGBITS), Flags: uint64(elf.SHF_ALLOC), Off: rodataOff, Size: uint64(len(rodata)), Addralign: 1},
-		{Name: 15, Type: uint32(elf.SHT_STRTAB), Off: shstrOff, Size: uint64(len(shstr)), Addralign: 1},
-	} {
-		binary.Write(&b, le, s)
-	}
-	return b.Bytes()
+	return testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.gz", ""}, [2]string{"data.tar.gz", string(data)})
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
 )
 
 // cachedInRelease is the InRelease of suite in a fetch's cache.
@@ -244,7 +246,7 @@ func TestResolveReparsesKeptIndex(t *testing.T) {
 		os.Remove(p)
 	}
 	for _, suite := range []string{"bookworm", "bookworm-security"} {
-		archive := map[bool]string{false: "debian", true: "debian-security"}[isSecuritySuite(suite)]
+		archive := map[bool]string{false: "debian", true: "debian-security"}[debian.IsSecuritySuite(suite)]
 		m.mu.Lock()
 		gz := m.file["/"+archive+"/dists/"+suite+"/main/binary-amd64/Packages.gz"]
 		m.mu.Unlock()
@@ -257,5 +259,60 @@ func TestResolveReparsesKeptIndex(t *testing.T) {
 	}
 	if kept, _ := filepath.Glob(filepath.Join(opts.CacheDir, "indexes", "*", "*", "Packages.gz")); len(kept) != 0 {
 		t.Errorf("indexes still kept after parsing: %v", kept)
+	}
+}
+
+func TestImagePattern(t *testing.T) {
+	for _, tt := range []struct {
+		series, flavor, name string
+		want                 bool
+	}{
+		{"6.1", "cloud", "linux-image-6.1.0-50-cloud-amd64", true},
+		{"6.1", "generic", "linux-image-6.1.0-50-amd64", true},
+		{"6.1", "generic", "linux-image-6.1.0-50-cloud-amd64", false},
+		{"6.1", "cloud", "linux-image-6.12.117+deb13-cloud-amd64", false},
+		{"6.1", "cloud", "linux-image-6.1.0-50-cloud-amd64-unsigned", false},
+		{"6.1", "cloud", "linux-image-6.1.0-50-cloud-amd64-dbg", false},
+		{"6.1", "generic", "linux-image-6.1.0-50-rt-amd64", false},
+		{"6.12", "cloud", "linux-image-6.12.117+deb13-cloud-amd64", true},
+		{"7.2", "cloud", "linux-image-7.2.13+deb14-cloud-amd64", true},
+		{"7.3", "cloud", "linux-image-7.3-cloud-amd64", true},
+		{"7.3", "cloud", "linux-image-cloud-amd64", false},
+		{"5.10", "generic", "linux-image-5.10.0-46-amd64", true},
+	} {
+		if got := imagePattern(tt.series, tt.flavor).MatchString(tt.name); got != tt.want {
+			t.Errorf("series %s flavor %s: %s matched %v, want %v", tt.series, tt.flavor, tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestDebsOf resolves sid's meta linux-image, whose content is in three
+// packages of the same version, and a plain image, which is its own
+// content.
+func TestDebsOf(t *testing.T) {
+	const v = "7.2.13-1"
+	part := func(name string) pkg {
+		return pkg{Package: debian.Package{Name: name + "-7.2.13+deb14-cloud-amd64", Version: v, SHA256: strings.Repeat("2", 64)}}
+	}
+	meta := pkg{Package: debian.Package{Name: "linux-image-7.2.13+deb14-cloud-amd64", Version: v, Depends: []string{
+		"dracut", "initramfs-tools", "linux-base-7.2.13+deb14-cloud-amd64", "linux-binary-7.2.13+deb14-cloud-amd64", "linux-modules-7.2.13+deb14-cloud-amd64"}}}
+	index := []pkg{meta, part("linux-binary")}
+	// The meta image names three parts; the index lacks two.
+	if _, err := debsOf(meta, index); err == nil || !strings.Contains(err.Error(), "linux-base-7.2.13+deb14-cloud-amd64") {
+		t.Errorf("missing parts: error %v should name linux-base-…", err)
+	}
+	older := part("linux-base")
+	older.Version = "7.2.12-1"
+	if _, err := debsOf(meta, append(index, older, part("linux-modules"))); err == nil || !strings.Contains(err.Error(), "lacks at that version") {
+		t.Errorf("a part at another version: error %v", err)
+	}
+	index = append(index, part("linux-base"), part("linux-modules"))
+	parts, err := debsOf(meta, index)
+	if err != nil || len(parts) != 3 {
+		t.Errorf("meta package: parts %v, %v", parts, err)
+	}
+	plain := pkg{Package: debian.Package{Name: "linux-image-6.1.0-50-cloud-amd64", Version: "6.1.176-1", Depends: []string{"kmod", "linux-base"}}}
+	if parts, err := debsOf(plain, index); err != nil || len(parts) != 1 || parts[0].Name != plain.Name {
+		t.Errorf("plain package: parts %v, %v", parts, err)
 	}
 }

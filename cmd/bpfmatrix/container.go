@@ -21,9 +21,11 @@ var targetFlagDoc = "comma-separated targets: host, vm, containers (every profil
 
 // selectTargets turns -kernel and -target into targets: host and vm
 // targets through targetsFor, and one container target per profile on the
-// host kernel. Podman is checked (and as root on Debian, installed) here,
-// before the slow work starts.
-func selectTargets(kernels, kinds []string, out string, timeout time.Duration, vmf *vmFlags) ([]matrix.Target, error) {
+// host kernel. Podman is set up (and as root on Debian, installed) here,
+// before the slow work starts, unless check: --check only checks what the
+// user typed, so its container targets have no engine and nothing is
+// looked up, installed or written.
+func selectTargets(kernels, kinds []string, out string, timeout time.Duration, check bool, vmf *vmFlags) ([]matrix.Target, error) {
 	all := len(kernels) == 1 && kernels[0] == "all"
 	if all {
 		kernels = vmimages.Names()
@@ -67,18 +69,22 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration, v
 		if !slices.Contains(kernels, vmimages.Host) {
 			return nil, badInput("containers share the host's kernel: run them with -kernel host (got -kernel %s)", strings.Join(kernels, ","))
 		}
-		dir, err := filepath.Abs(filepath.Join(out, "build", "containers"))
-		if err != nil {
-			return nil, err
+		var engine container.Engine
+		if !check {
+			dir, err := filepath.Abs(filepath.Join(out, "build", "containers"))
+			if err != nil {
+				return nil, err
+			}
+			podman, err := container.Setup(context.Background(), dir, os.Stderr)
+			if errors.Is(err, container.ErrMissing) {
+				return nil, badInput("%v", err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			engine = podman
 		}
-		podman, err := container.Setup(context.Background(), dir, os.Stderr)
-		if errors.Is(err, container.ErrMissing) {
-			return nil, badInput("%v", err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		containers = container.Targets(podman, profiles, timeout)
+		containers = container.Targets(engine, profiles, timeout)
 	}
 	if len(others) == 0 && len(containers) == 0 {
 		return nil, badInput("no target for -kernel %s -target %s: vm runs catalog kernels, host and containers the host kernel", strings.Join(kernels, ","), strings.Join(kinds, ","))

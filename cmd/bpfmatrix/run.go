@@ -57,7 +57,7 @@ func runMatrix(args []string) error {
 		*seed = 1 + rand.Int64N(math.MaxInt32)
 	}
 
-	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout, vmf)
+	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout, *check, vmf)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/tools"
 )
 
 // Engine is what a container target needs from a container engine.
@@ -61,39 +63,26 @@ type Podman struct {
 // run; Setup returns it wrapped with the particulars.
 var ErrMissing = errors.New("the container target cannot run")
 
-// Setup finds podman and runc and writes the project's podman files into
-// dir. As root on Debian it installs missing packages with apt-get, the way
-// scripts/deps.sh does; anywhere else it says in one line what to install.
-// The target needs root: rootless podman cannot grant CAP_BPF.
+// Setup makes sure podman and runc are installed (tools.Ensure: as root on
+// Debian it installs them, anywhere else it says what to install) and
+// writes the project's podman files into dir. containers.conf selects
+// runc: crun refuses the hybrid cgroup layout of these machines. The
+// target needs root: rootless podman cannot grant CAP_BPF.
 func Setup(ctx context.Context, dir string, log io.Writer) (*Podman, error) {
-	root := os.Geteuid() == 0
-	missing := missingTools()
-	if len(missing) > 0 && root && debian() {
-		fmt.Fprintf(log, "installing %s for the container target\n", strings.Join(missing, " "))
-		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "-q"}, missing...)...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%w: apt-get install %s: %v", ErrMissing, strings.Join(missing, " "), err)
+	if os.Geteuid() != 0 {
+		needs := "root (eBPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN, which rootless podman cannot grant)"
+		if missing, _ := tools.Missing(tools.Containers); len(missing) > 0 {
+			needs += " and " + strings.Join(missing, " and ")
 		}
-		missing = missingTools()
+		return nil, fmt.Errorf("%w: it needs %s: run as root, e.g. sudo bpfmatrix run --kernel host --target containers", ErrMissing, needs)
 	}
-	var needs []string
-	if !root {
-		needs = append(needs, "root (eBPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN, which rootless podman cannot grant)")
+	if err := tools.Ensure(ctx, log, tools.Containers); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMissing, err)
 	}
-	if len(missing) > 0 {
-		needs = append(needs, strings.Join(missing, " and "))
+	path, err := tools.Need(ctx, log, "podman")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMissing, err)
 	}
-	if len(needs) > 0 {
-		todo := "run as root"
-		if len(missing) > 0 {
-			todo = "apt-get install " + strings.Join(missing, " ") + ", then " + todo
-		}
-		return nil, fmt.Errorf("%w: it needs %s: %s, e.g. sudo bpfmatrix run --kernel host --target containers", ErrMissing, strings.Join(needs, " and "), todo)
-	}
-
-	path, _ := exec.LookPath("podman")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -104,27 +93,6 @@ func Setup(ctx context.Context, dir string, log io.Writer) (*Podman, error) {
 		}
 	}
 	return p, nil
-}
-
-// missingTools names the Debian packages of podman and runc that are not
-// installed. containers.conf selects runc: crun refuses the hybrid cgroup
-// layout of these machines.
-func missingTools() []string {
-	var missing []string
-	for _, tool := range []string{"podman", "runc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if _, err := os.Stat("/usr/sbin/" + tool); err != nil {
-				missing = append(missing, tool)
-			}
-		}
-	}
-	return missing
-}
-
-func debian() bool {
-	_, err := os.Stat("/etc/debian_version")
-	_, aptErr := exec.LookPath("apt-get")
-	return err == nil && aptErr == nil
 }
 
 // SeccompBPF implements Engine.

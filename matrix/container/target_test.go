@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/tools"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -63,7 +64,7 @@ func TestProfilesWithPodman(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the container target loads eBPF through podman as root")
 	}
-	if missing := missingTools(); len(missing) > 0 {
+	if missing, _ := tools.Missing(tools.Containers); len(missing) > 0 {
 		t.Skipf("needs %s: apt-get install %s", strings.Join(missing, " and "), strings.Join(missing, " "))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -107,6 +108,39 @@ func TestModuleName(t *testing.T) {
 	}
 	if _, ok := moduleName("modules.dep"); ok {
 		t.Error("modules.dep taken for a module")
+	}
+}
+
+// TestReadModule reads a module file in each compression a Debian kernel
+// ships them in (xz and zstd where their programs are installed).
+func TestReadModule(t *testing.T) {
+	ko := append([]byte("\x7fELF"), bytes.Repeat([]byte("module "), 1000)...)
+	dir := t.TempDir()
+	files := map[string][]byte{"plain.ko": ko}
+	var gz bytes.Buffer
+	z := gzip.NewWriter(&gz)
+	z.Write(ko)
+	z.Close()
+	files["gz.ko.gz"] = gz.Bytes()
+	for suffix, program := range map[string]string{".ko.xz": "xz", ".ko.zst": "zstd"} {
+		cmd := exec.Command(program, "-c")
+		cmd.Stdin = bytes.NewReader(ko)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Logf("%s: %v: its case is skipped", program, err)
+			continue
+		}
+		files[program+suffix] = out
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+		if got, err := readModule(p); err != nil || !bytes.Equal(got, ko) {
+			t.Errorf("%s: %d bytes, %v; want the %d bytes of the module", name, len(got), err, len(ko))
+		}
+	}
+	if _, err := readModule(filepath.Join(dir, "modules.dep")); err == nil || !strings.Contains(err.Error(), "not a kernel module file") {
+		t.Errorf("modules.dep: error %v", err)
 	}
 }
 

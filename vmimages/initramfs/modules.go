@@ -3,16 +3,17 @@ package initramfs
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
+	"context"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/decompress"
 )
 
 // Module is a kernel module ready for finit_module(2): decompressed, with
@@ -67,12 +68,8 @@ func OpenModules(dir string) (*Modules, error) {
 // moduleName turns "sch_ingress.ko.xz" into "sch_ingress"; the kernel
 // treats '-' and '_' in module names alike.
 func moduleName(file string) (string, bool) {
-	for _, ext := range []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"} {
-		if strings.HasSuffix(file, ext) {
-			return strings.ReplaceAll(strings.TrimSuffix(file, ext), "-", "_"), true
-		}
-	}
-	return "", false
+	suffix, ok := moduleSuffix(file)
+	return strings.ReplaceAll(strings.TrimSuffix(file, suffix), "-", "_"), ok
 }
 
 // Builtin reports whether name is built into the kernel, so needs no load.
@@ -134,45 +131,46 @@ func (m *Modules) Resolve(names ...string) ([]Module, error) {
 	return out, nil
 }
 
-// readModule returns a module file's uncompressed bytes. xz and zstd are
-// undone by the xz and zstd tools (the standard library has neither), so
-// the guest can load every kernel's modules the same way, with no
-// dependency on the kernel's own CONFIG_MODULE_DECOMPRESS.
-func readModule(p string) ([]byte, error) {
-	switch {
-	case strings.HasSuffix(p, ".ko"):
-		return os.ReadFile(p)
-	case strings.HasSuffix(p, ".ko.gz"):
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, err
+// moduleCompressions are the compressions of module files, by suffix.
+// xz and zstd are undone by their programs (see decompress), so the guest
+// can load every kernel's modules the same way, with no dependency on the
+// kernel's own CONFIG_MODULE_DECOMPRESS.
+var moduleCompressions = map[string]string{".ko": "", ".ko.gz": "gzip", ".ko.xz": "xz", ".ko.zst": "zstd"}
+
+// moduleSuffix returns the suffix of a module file's name: ".ko", with
+// its compression's.
+func moduleSuffix(file string) (string, bool) {
+	for suffix := range moduleCompressions {
+		if strings.HasSuffix(file, suffix) {
+			return suffix, true
 		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		return io.ReadAll(zr)
-	case strings.HasSuffix(p, ".ko.xz"):
-		return decompress(p, "xz", "-dc", p)
-	case strings.HasSuffix(p, ".ko.zst"):
-		return decompress(p, "zstd", "-dcq", p)
 	}
-	return nil, fmt.Errorf("%s: not a kernel module file", p)
+	return "", false
 }
 
-func decompress(p, tool string, args ...string) ([]byte, error) {
-	if _, err := exec.LookPath(tool); err != nil {
-		return nil, fmt.Errorf("decompress %s: needs the %s tool: install it (apt-get install %s)", p, tool, map[string]string{"xz": "xz-utils", "zstd": "zstd"}[tool])
+// readModule returns a module file's uncompressed bytes.
+func readModule(p string) ([]byte, error) {
+	suffix, ok := moduleSuffix(p)
+	if !ok {
+		return nil, fmt.Errorf("%s: not a kernel module file", p)
 	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(tool, args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	f, err := os.Open(p)
 	if err != nil {
-		return nil, fmt.Errorf("decompress %s: %v: %s", p, err, strings.TrimSpace(stderr.String()))
+		return nil, err
 	}
-	return out, nil
+	defer f.Close()
+	r, err := decompress.Reader(context.Background(), moduleCompressions[suffix], f, nil)
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", p, err)
+	}
+	data, err := io.ReadAll(r)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", p, err)
+	}
+	return data, nil
 }
 
 // dependencies reads "depends=" from the module's .modinfo section.

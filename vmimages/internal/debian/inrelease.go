@@ -1,4 +1,4 @@
-package vmimages
+package debian
 
 import (
 	"bufio"
@@ -8,17 +8,21 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/tools"
 )
 
-// verifyInRelease checks the OpenPGP signature of an InRelease file against
-// the Debian archive keyring, the way apt does, and returns only the signed
-// text (gpgv's --output), so nothing outside the signature is trusted.
-// At least one good signature is required and no bad one is accepted; a
-// signature by a key the keyring lacks is reported by key id. A check that
-// ran to its end and failed is a *signatureError; one that ctx cut short
-// says "interrupted" and is no verdict on the file.
-func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) ([]byte, error) {
-	gpgv, err := lookTool(ctx, "gpgv", "gpgv", log)
+// VerifyInRelease checks the OpenPGP signature of an InRelease file against
+// keyring (the Debian archive keyring, tools.DebianArchiveKeyring, unless
+// a test signs its own archive), the way apt does, and returns only the
+// signed text (gpgv's --output), so nothing outside the signature is
+// trusted. At least one good signature is required and no bad one is
+// accepted; a signature by a key the keyring lacks is reported by key id.
+// A check that ran to its end and failed is a *SignatureError; one that
+// ctx cut short says "interrupted" and is no verdict on the file. gpgv is
+// installed through internal/tools when missing, with progress on log.
+func VerifyInRelease(ctx context.Context, path, keyring string, log io.Writer) ([]byte, error) {
+	gpgv, err := tools.Need(ctx, log, "gpgv")
 	if err != nil {
 		return nil, err
 	}
@@ -27,30 +31,30 @@ func verifyInRelease(ctx context.Context, path, keyring string, log io.Writer) (
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	if runErr != nil && ctx.Err() != nil {
-		return nil, interrupted(ctx, "signature check of "+path, runErr)
+		return nil, fmt.Errorf("signature check of %s interrupted: %w", path, context.Cause(ctx))
 	}
 	st := parseGpgvStatus(stderr.Bytes())
 	switch {
 	case len(st.bad) > 0:
-		return nil, &signatureError{path, "BAD signature by key " + strings.Join(st.bad, ", "), true}
+		return nil, &SignatureError{path, "BAD signature by key " + strings.Join(st.bad, ", "), true}
 	case len(st.valid) == 0 && len(st.missing) > 0:
-		return nil, &signatureError{path, fmt.Sprintf("signed by key %s, which %s lacks: update debian-archive-keyring", strings.Join(st.missing, ", "), keyring), false}
+		return nil, &SignatureError{path, fmt.Sprintf("signed by key %s, which %s lacks: update debian-archive-keyring", strings.Join(st.missing, ", "), keyring), false}
 	case len(st.valid) == 0:
-		return nil, &signatureError{path, fmt.Sprintf("no valid signature (gpgv: %v: %s)", runErr, lastLine(stderr.Bytes())), st.noData}
+		return nil, &SignatureError{path, fmt.Sprintf("no valid signature (gpgv: %v: %s)", runErr, lastLine(stderr.Bytes())), st.noData}
 	}
 	return stdout.Bytes(), nil
 }
 
-// signatureError is a gpgv run that found no good signature. condemns is
+// SignatureError is a gpgv run that found no good signature. Condemns is
 // set when the file is at fault (a bad signature, or no signed data at
 // all), not the keyring (an unknown key, an unreadable keyring): only such
 // a file is worth deleting.
-type signatureError struct {
-	path, msg string
-	condemns  bool
+type SignatureError struct {
+	Path, Reason string
+	Condemns     bool
 }
 
-func (e *signatureError) Error() string { return e.path + ": " + e.msg }
+func (e *SignatureError) Error() string { return e.Path + ": " + e.Reason }
 
 type gpgvStatus struct {
 	valid, bad, missing []string

@@ -1,13 +1,13 @@
-package vmimages
+package debian
 
 import "strings"
 
-// compareVersions orders two Debian package versions the way dpkg does
+// CompareVersions orders two Debian package versions the way dpkg does
 // (deb-version(7)): epoch numerically, then upstream version and revision
 // with dpkg's mixed lexical/numeric comparison, where "~" sorts before
 // everything, even the end of the string (so 7.3~rc7 < 7.3). It returns
 // -1, 0 or 1.
-func compareVersions(a, b string) int {
+func CompareVersions(a, b string) int {
 	ea, ua, ra := splitVersion(a)
 	eb, ub, rb := splitVersion(b)
 	if c := compareNumeric(ea, eb); c != 0 {

@@ -1,4 +1,4 @@
-package vmimages
+package debian
 
 import (
 	"bufio"
@@ -11,18 +11,8 @@ import (
 	"strings"
 )
 
-// Environment variables that override the mirrors read from apt's
-// configuration, for machines whose apt points elsewhere (or has no apt).
-const (
-	MirrorEnv         = "BPFMATRIX_DEBIAN_MIRROR"
-	SecurityMirrorEnv = "BPFMATRIX_DEBIAN_SECURITY_MIRROR"
-)
-
-// aptSourcesDir is where apt keeps its sources; a variable for tests.
-var aptSourcesDir = "/etc/apt"
-
-// aptSource is one "deb" entry of apt's configuration, from either format.
-type aptSource struct {
+// Source is one "deb" entry of apt's configuration, from either format.
+type Source struct {
 	URI        string
 	Suites     []string
 	Components []string
@@ -30,8 +20,8 @@ type aptSource struct {
 
 // parseSourcesList parses apt's one-line format (sources.list(5)):
 // "deb [options] uri suite [component...]". deb-src lines are skipped.
-func parseSourcesList(r io.Reader) ([]aptSource, error) {
-	var out []aptSource
+func parseSourcesList(r io.Reader) ([]Source, error) {
+	var out []Source
 	s := bufio.NewScanner(r)
 	for s.Scan() {
 		line := s.Text()
@@ -56,7 +46,7 @@ func parseSourcesList(r io.Reader) ([]aptSource, error) {
 		if len(fields) < 2 {
 			return nil, fmt.Errorf("line %q: want deb URI SUITE [COMPONENT...]", s.Text())
 		}
-		out = append(out, aptSource{URI: fields[0], Suites: []string{fields[1]}, Components: fields[2:]})
+		out = append(out, Source{URI: fields[0], Suites: []string{fields[1]}, Components: fields[2:]})
 	}
 	return out, s.Err()
 }
@@ -64,12 +54,12 @@ func parseSourcesList(r io.Reader) ([]aptSource, error) {
 // parseDeb822 parses apt's deb822 format (.sources files): stanzas of
 // "Field: value" lines separated by blank lines, continuation lines
 // starting with white space, "#" comment lines.
-func parseDeb822(r io.Reader) ([]aptSource, error) {
+func parseDeb822(r io.Reader) ([]Source, error) {
 	stanzas, err := parseStanzas(r)
 	if err != nil {
 		return nil, err
 	}
-	var out []aptSource
+	var out []Source
 	for _, st := range stanzas {
 		if strings.EqualFold(st["Enabled"], "no") {
 			continue
@@ -80,7 +70,7 @@ func parseDeb822(r io.Reader) ([]aptSource, error) {
 		suites := strings.Fields(st["Suites"])
 		comps := strings.Fields(st["Components"])
 		for _, uri := range strings.Fields(st["URIs"]) {
-			out = append(out, aptSource{URI: uri, Suites: suites, Components: comps})
+			out = append(out, Source{URI: uri, Suites: suites, Components: comps})
 		}
 	}
 	return out, nil
@@ -95,10 +85,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// readAptSources reads every source apt would: sources.list and the
+// ReadSources reads every source apt would: sources.list and the
 // *.list and *.sources files of sources.list.d (apt ignores other names,
 // such as "foo.list.disabled").
-func readAptSources(dir string) ([]aptSource, error) {
+func ReadSources(dir string) ([]Source, error) {
 	files := []string{filepath.Join(dir, "sources.list")}
 	entries, err := os.ReadDir(filepath.Join(dir, "sources.list.d"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -114,7 +104,7 @@ func readAptSources(dir string) ([]aptSource, error) {
 			files = append(files, filepath.Join(dir, "sources.list.d", n))
 		}
 	}
-	var all []aptSource
+	var all []Source
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if errors.Is(err, os.ErrNotExist) {
@@ -144,19 +134,19 @@ var debianSuites = map[string]bool{
 	"testing": true, "unstable": true,
 }
 
-// isSecuritySuite reports whether suite lives in the security archive
+// IsSecuritySuite reports whether suite lives in the security archive
 // ("bookworm-security", or "buster/updates" before bullseye).
-func isSecuritySuite(suite string) bool {
+func IsSecuritySuite(suite string) bool {
 	return strings.HasSuffix(suite, "-security") || strings.HasSuffix(suite, "/updates")
 }
 
-// pickMirrors chooses the Debian archive and security-archive URIs from
+// PickMirrors chooses the Debian archive and security-archive URIs from
 // apt's sources: the first source with a Debian suite and component main,
 // and the first with a security suite and component main (third-party
-// repositories reuse Debian's suite names, e.g. "bookworm stable"). Without a security source, the security archive is
-// assumed to sit beside the main one ("…/debian" → "…/debian-security"),
+// repositories reuse Debian's suite names, e.g. "bookworm stable").
+// Without a security source, the security archive is assumed to sit beside the main one ("…/debian" → "…/debian-security"),
 // as it does on Debian's own mirror network.
-func pickMirrors(srcs []aptSource) (mirror, security string) {
+func PickMirrors(srcs []Source) (mirror, security string) {
 	for _, s := range srcs {
 		if !contains(s.Components, "main") {
 			continue
@@ -164,7 +154,7 @@ func pickMirrors(srcs []aptSource) (mirror, security string) {
 		for _, suite := range s.Suites {
 			base, _, _ := strings.Cut(suite, "-")
 			switch {
-			case isSecuritySuite(suite):
+			case IsSecuritySuite(suite):
 				if security == "" {
 					security = s.URI
 				}
@@ -181,28 +171,4 @@ func pickMirrors(srcs []aptSource) (mirror, security string) {
 		security = mirror + "-security"
 	}
 	return mirror, security
-}
-
-// Mirrors returns the Debian archive and security archive to fetch from:
-// the environment overrides, else apt's configuration. It fails with one
-// line when neither names a Debian mirror.
-func Mirrors() (mirror, security string, err error) {
-	srcs, err := readAptSources(aptSourcesDir)
-	if err != nil {
-		return "", "", fmt.Errorf("read apt sources: %w", err)
-	}
-	mirror, security = pickMirrors(srcs)
-	if v := os.Getenv(MirrorEnv); v != "" {
-		mirror = strings.TrimRight(v, "/")
-		if os.Getenv(SecurityMirrorEnv) == "" && strings.HasSuffix(mirror, "/debian") {
-			security = mirror + "-security"
-		}
-	}
-	if v := os.Getenv(SecurityMirrorEnv); v != "" {
-		security = strings.TrimRight(v, "/")
-	}
-	if mirror == "" {
-		return "", "", fmt.Errorf("no Debian mirror: %s/sources.list{,.d} has no deb source for a Debian suite; set %s to a mirror URL ending in /debian", aptSourcesDir, MirrorEnv)
-	}
-	return mirror, security, nil
 }

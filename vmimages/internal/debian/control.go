@@ -1,9 +1,12 @@
-package vmimages
+package debian
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -13,7 +16,7 @@ import (
 type stanza map[string]string
 
 // scanStanzas calls fn for each paragraph of a Debian control file
-// (Packages, Release, deb822 sources). Lines starting with "#" are
+// (deb822(5): Packages, Release, .sources). Lines starting with "#" are
 // comments; lines starting with white space continue the previous field.
 func scanStanzas(r io.Reader, fn func(stanza) error) error {
 	s := bufio.NewScanner(r)
@@ -62,27 +65,25 @@ func parseStanzas(r io.Reader) ([]stanza, error) {
 	return out, err
 }
 
-// pkg is the part of a Packages entry bpfmatrix needs.
-type pkg struct {
+// Package is the part of a Packages entry that fetching it takes.
+type Package struct {
 	Name     string
 	Version  string
-	Filename string // path under the mirror's root
+	Filename string // path under the archive's root
 	Size     int64
 	SHA256   string
 	Depends  []string // package names only, alternatives flattened
-	Suite    string   // where it was found
-	Mirror   string   // archive root it was found in
 }
 
-// parsePackages reads a Packages index, keeping the entries keep accepts.
-func parsePackages(r io.Reader, keep func(name string) bool) ([]pkg, error) {
-	var out []pkg
+// ParsePackages reads a Packages index, keeping the entries keep accepts.
+func ParsePackages(r io.Reader, keep func(name string) bool) ([]Package, error) {
+	var out []Package
 	err := scanStanzas(r, func(s stanza) error {
 		name := s["Package"]
 		if name == "" || !keep(name) {
 			return nil
 		}
-		p := pkg{Name: name, Version: s["Version"], Filename: s["Filename"], SHA256: s["SHA256"]}
+		p := Package{Name: name, Version: s["Version"], Filename: s["Filename"], SHA256: s["SHA256"]}
 		if p.Version == "" || p.Filename == "" || len(p.SHA256) != 64 {
 			return fmt.Errorf("package %s: entry lacks Version, Filename or SHA256", name)
 		}
@@ -115,23 +116,27 @@ func dependNames(field string) []string {
 	return names
 }
 
-// releaseFile is the part of a suite's InRelease bpfmatrix needs.
-type releaseFile struct {
+// Release is the part of a suite's Release (or InRelease) file that
+// verifying its indexes takes.
+type Release struct {
 	Suite, Codename string
 	Date            string
 	ValidUntil      string
 	AcquireByHash   bool
 	// SHA256 maps a path relative to dists/<suite>/ to its hash and size.
-	SHA256 map[string]fileHash
+	SHA256 map[string]Hash
 }
 
-type fileHash struct {
+// Hash is a file's SHA256 and size, as an index lists them.
+type Hash struct {
 	SHA256 string
 	Size   int64
 }
 
-// parseRelease parses the (already verified) text of a Release file.
-func parseRelease(r io.Reader) (*releaseFile, error) {
+// ParseRelease parses the text of a Release file; an InRelease file must
+// have been verified first (see VerifyInRelease), and only its signed
+// text passed.
+func ParseRelease(r io.Reader) (*Release, error) {
 	st, err := parseStanzas(r)
 	if err != nil {
 		return nil, err
@@ -140,10 +145,10 @@ func parseRelease(r io.Reader) (*releaseFile, error) {
 		return nil, fmt.Errorf("empty Release file")
 	}
 	s := st[0]
-	rel := &releaseFile{
+	rel := &Release{
 		Suite: s["Suite"], Codename: s["Codename"], Date: s["Date"], ValidUntil: s["Valid-Until"],
 		AcquireByHash: strings.EqualFold(s["Acquire-By-Hash"], "yes"),
-		SHA256:        map[string]fileHash{},
+		SHA256:        map[string]Hash{},
 	}
 	for _, line := range strings.Split(s["SHA256"], "\n") {
 		f := strings.Fields(line)
@@ -154,10 +159,30 @@ func parseRelease(r io.Reader) (*releaseFile, error) {
 		if err != nil || len(f[0]) != 64 {
 			return nil, fmt.Errorf("SHA256 line %q of the release file: want HASH SIZE PATH", line)
 		}
-		rel.SHA256[f[2]] = fileHash{SHA256: f[0], Size: size}
+		rel.SHA256[f[2]] = Hash{SHA256: f[0], Size: size}
 	}
 	if len(rel.SHA256) == 0 {
 		return nil, fmt.Errorf("release file of %q lists no SHA256 sums", rel.Codename)
 	}
 	return rel, nil
+}
+
+// ReadPackagesFile reads the Packages index at path, compressed as its
+// name's suffix says (Packages.xz, Packages.gz, Packages), keeping the
+// entries keep accepts.
+func ReadPackagesFile(ctx context.Context, path string, keep func(name string) bool, log io.Writer) ([]Package, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := decompressed(ctx, filepath.Ext(path), f, log)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := ParsePackages(r, keep)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	return pkgs, err
 }

@@ -1,4 +1,4 @@
-package vmimages
+package kernelimage
 
 import (
 	"bytes"
@@ -11,28 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// fakeBzImage lays out a bzImage by the boot protocol: boot sector and
-// setupSects setup sectors, then the protected-mode code, in which the
-// payload sits at payloadOff. Only the fields findPayload reads are set.
-func fakeBzImage(setupSects byte, payloadOff int, payload []byte, version string) []byte {
-	eff := int(setupSects)
-	if eff == 0 {
-		eff = 4
-	}
-	img := make([]byte, (eff+1)*512+payloadOff+len(payload))
-	img[offSetupSects] = setupSects
-	copy(img[offHeaderMagic:], "HdrS")
-	binary.LittleEndian.PutUint16(img[offVersion:], 0x20f)
-	binary.LittleEndian.PutUint32(img[offPayloadOffset:], uint32(payloadOff))
-	binary.LittleEndian.PutUint32(img[offPayloadLength:], uint32(len(payload)))
-	// The version string lives in the setup code; its pointer is -0x200.
-	binary.LittleEndian.PutUint16(img[offKernelVersion:], 0x300-0x200)
-	copy(img[0x300:], version+"\x00")
-	copy(img[(eff+1)*512+payloadOff:], payload)
-	return img
-}
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
+)
 
 func TestFindPayload(t *testing.T) {
 	xz := []byte{0xfd, '7', 'z', 'X', 'Z', 0, 1, 2, 3, 4}
@@ -44,13 +25,13 @@ func TestFindPayload(t *testing.T) {
 		format string
 		error  string
 	}{
-		{"xz", fakeBzImage(27, 0x3a0, xz, "6.1.0-50-amd64 (x)"), 28*512 + 0x3a0, "xz", ""},
-		{"zstd", fakeBzImage(39, 0x10, zst, "7.2.13"), 40*512 + 0x10, "zstd", ""},
-		{"zero setup sects means 4", fakeBzImage(0, 0, zst, "x"), 5 * 512, "zstd", ""},
+		{"xz", testfiles.BzImage(27, 0x3a0, xz, "6.1.0-50-amd64 (x)"), 28*512 + 0x3a0, "xz", ""},
+		{"zstd", testfiles.BzImage(39, 0x10, zst, "7.2.13"), 40*512 + 0x10, "zstd", ""},
+		{"zero setup sects means 4", testfiles.BzImage(0, 0, zst, "x"), 5 * 512, "zstd", ""},
 		{"short", []byte("MZ"), 0, "", "too short"},
 		{"no HdrS", make([]byte, 4096), 0, "", "not a bzImage"},
-		{"truncated", fakeBzImage(27, 0x3a0, xz, "x")[:28*512+0x3a0+4], 0, "", "truncated"},
-		{"unknown compression", fakeBzImage(27, 0, []byte("hello world"), "x"), 0, "", "unknown compression"},
+		{"truncated", testfiles.BzImage(27, 0x3a0, xz, "x")[:28*512+0x3a0+4], 0, "", "truncated"},
+		{"unknown compression", testfiles.BzImage(27, 0, []byte("hello world"), "x"), 0, "", "unknown compression"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := findPayload(tt.img)
@@ -68,7 +49,7 @@ func TestFindPayload(t *testing.T) {
 			}
 		})
 	}
-	if r := bzImageRelease(fakeBzImage(27, 0, xz, "6.1.0-50-cloud-amd64 (debian-kernel@lists) #1 SMP")); r != "6.1.0-50-cloud-amd64" {
+	if r := bzImageRelease(testfiles.BzImage(27, 0, xz, "6.1.0-50-cloud-amd64 (debian-kernel@lists) #1 SMP")); r != "6.1.0-50-cloud-amd64" {
 		t.Errorf("release %q", r)
 	}
 }
@@ -103,7 +84,7 @@ func TestExtractVmlinux(t *testing.T) {
 	for name, payload := range cases {
 		t.Run(name, func(t *testing.T) {
 			dst := filepath.Join(dir, name+".vmlinux")
-			if err := extractVmlinux(context.Background(), fakeBzImage(27, 0x100, payload, "1.0"), name+".bzImage", dst, io.Discard); err != nil {
+			if err := ExtractVmlinux(context.Background(), testfiles.BzImage(27, 0x100, payload, "1.0"), name+".bzImage", dst, io.Discard); err != nil {
 				t.Fatal(err)
 			}
 			if b, _ := os.ReadFile(dst); !bytes.Equal(b, elf) {
@@ -115,7 +96,7 @@ func TestExtractVmlinux(t *testing.T) {
 	z = gzip.NewWriter(&notELF)
 	z.Write([]byte("not a kernel"))
 	z.Close()
-	err := extractVmlinux(context.Background(), fakeBzImage(27, 0, notELF.Bytes(), "1.0"), "bad.bzImage", filepath.Join(dir, "bad.vmlinux"), io.Discard)
+	err := ExtractVmlinux(context.Background(), testfiles.BzImage(27, 0, notELF.Bytes(), "1.0"), "bad.bzImage", filepath.Join(dir, "bad.vmlinux"), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "not an ELF") {
 		t.Errorf("non-ELF payload: error %v", err)
 	}

@@ -1,4 +1,4 @@
-package vmimages
+package debian
 
 import "testing"
 
@@ -22,11 +22,11 @@ func TestCompareVersions(t *testing.T) {
 		{"0010", "10", 0},
 		{"1.0-1.1", "1.0-1", 1},
 	} {
-		if got := compareVersions(tt.a, tt.b); got != tt.want {
-			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		if got := CompareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
-		if got := compareVersions(tt.b, tt.a); got != -tt.want {
-			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
+		if got := CompareVersions(tt.b, tt.a); got != -tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
 		}
 	}
 }

@@ -1,18 +1,18 @@
-package vmimages
+package debian
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/decompress"
 )
 
 // arMember is one member of an ar(5) archive: a .deb is an ar archive of
@@ -57,84 +57,49 @@ func readAr(r io.ReaderAt, size int64) ([]arMember, error) {
 	return members, nil
 }
 
-// debData opens the data.tar member of the .deb at path and returns a
-// reader of the uncompressed tar stream.
-func debData(ctx context.Context, f *os.File, log io.Writer) (io.ReadCloser, error) {
+// ExtractDeb writes the files of the .deb at path (its data.tar member)
+// below dir; see extractTar for what is kept.
+func ExtractDeb(ctx context.Context, path, dir string, log io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	members, err := readAr(f, fi.Size())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, m := range members {
-		if !strings.HasPrefix(m.Name, "data.tar") {
-			continue
-		}
-		return decompress(ctx, strings.TrimPrefix(m.Name, "data.tar"), m.Data, log)
+	i := slices.IndexFunc(members, func(m arMember) bool { return strings.HasPrefix(m.Name, "data.tar") })
+	if i < 0 {
+		return errors.New("no data.tar member")
 	}
-	return nil, errors.New("no data.tar member")
-}
-
-// decompress returns the uncompressed stream of r, compressed with the
-// method named by a file suffix (".xz", ".zst", ".gz", "" for none). xz
-// and zstd go through their command-line tools: Go's standard library has
-// neither.
-func decompress(ctx context.Context, suffix string, r io.Reader, log io.Writer) (io.ReadCloser, error) {
-	switch suffix {
-	case "":
-		return io.NopCloser(r), nil
-	case ".gz":
-		z, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return z, nil
-	case ".xz":
-		return pipeTool(ctx, "xz", "xz-utils", r, log, "-dc")
-	case ".zst":
-		return pipeTool(ctx, "zstd", "zstd", r, log, "-dc")
-	}
-	return nil, fmt.Errorf("unsupported compression %q", suffix)
-}
-
-// pipeTool runs tool with args, r as stdin, and returns its stdout; Close
-// waits for the tool and reports its failure with its last stderr line.
-func pipeTool(ctx context.Context, tool, debPkg string, r io.Reader, log io.Writer, args ...string) (io.ReadCloser, error) {
-	path, err := lookTool(ctx, tool, debPkg, log)
+	data, err := decompressed(ctx, strings.TrimPrefix(members[i].Name, "data.tar"), members[i].Data, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Stdin = r
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	err = extractTar(data, dir)
+	if cerr := data.Close(); err == nil {
+		err = cerr
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return &toolReader{ReadCloser: out, cmd: cmd, stderr: &stderr, name: tool}, nil
+	return err
 }
 
-type toolReader struct {
-	io.ReadCloser
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	name   string
-}
+// suffixes are the compressions of the archive's files, by file name
+// suffix: indexes and .deb members alike.
+var suffixes = map[string]string{"": "", ".gz": "gzip", ".xz": "xz", ".zst": "zstd"}
 
-func (t *toolReader) Close() error {
-	// Drain so the tool is not killed by SIGPIPE when the reader stopped
-	// early (tar streams end with zero blocks the tar reader skips).
-	io.Copy(io.Discard, t.ReadCloser)
-	if err := t.cmd.Wait(); err != nil {
-		return fmt.Errorf("%s: %w: %s", t.name, err, lastLine(t.stderr.Bytes()))
+// decompressed returns the uncompressed stream of r, compressed as the
+// file name suffix (".xz", ".zst", ".gz", "" for none) says.
+func decompressed(ctx context.Context, suffix string, r io.Reader, log io.Writer) (io.ReadCloser, error) {
+	format, ok := suffixes[suffix]
+	if !ok {
+		return nil, fmt.Errorf("unsupported compression %q", suffix)
 	}
-	return nil
+	return decompress.Reader(ctx, format, r, log)
 }
 
 // extractTar writes the regular files, directories and relative symlinks

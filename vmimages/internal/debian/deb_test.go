@@ -1,33 +1,20 @@
-package vmimages
+package debian
 
 import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
 )
 
-// arArchive builds an ar archive the way dpkg-deb lays one out.
-func arArchive(members ...[2]string) []byte {
-	var b bytes.Buffer
-	b.WriteString(arMagic)
-	for _, m := range members {
-		fmt.Fprintf(&b, "%-16s%-12d%-6d%-6d%-8s%-10d`\n", m[0]+"/", 0, 0, 0, "100644", len(m[1]))
-		b.WriteString(m[1])
-		if len(m[1])%2 == 1 {
-			b.WriteByte('\n')
-		}
-	}
-	return b.Bytes()
-}
-
 func TestReadAr(t *testing.T) {
-	data := arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.xz", "odd"}, [2]string{"data.tar.gz", "payload"})
+	data := testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.xz", "odd"}, [2]string{"data.tar.gz", "payload"})
 	for _, tt := range []struct {
 		name  string
 		data  []byte
@@ -73,19 +60,19 @@ func TestReadAr(t *testing.T) {
 // directory, a relative and an absolute symlink, and a path trying to
 // escape the target directory.
 func TestExtractDeb(t *testing.T) {
-	data := gzipped(t, tarball(t,
-		tarEntry{tar.Header{Name: "./boot/", Typeflag: tar.TypeDir, Mode: 0o755}, ""},
-		regular("./boot/config-1.0", "CONFIG_BPF=y\n"),
-		tarEntry{tar.Header{Name: "./boot/config", Typeflag: tar.TypeSymlink, Linkname: "config-1.0"}, ""},
-		tarEntry{tar.Header{Name: "./lib/modules/1.0/build", Typeflag: tar.TypeSymlink, Linkname: "/usr/src/linux-headers-1.0"}, ""},
-		regular("../../escape", "x"),
+	data := testfiles.Gzip(t, testfiles.Tar(t,
+		testfiles.TarEntry{Header: tar.Header{Name: "./boot/", Typeflag: tar.TypeDir, Mode: 0o755}},
+		testfiles.Regular("./boot/config-1.0", "CONFIG_BPF=y\n"),
+		testfiles.TarEntry{Header: tar.Header{Name: "./boot/config", Typeflag: tar.TypeSymlink, Linkname: "config-1.0"}},
+		testfiles.TarEntry{Header: tar.Header{Name: "./lib/modules/1.0/build", Typeflag: tar.TypeSymlink, Linkname: "/usr/src/linux-headers-1.0"}},
+		testfiles.Regular("../../escape", "x"),
 	))
 	deb := filepath.Join(t.TempDir(), "x.deb")
-	if err := os.WriteFile(deb, arArchive([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.gz", string(data)}), 0o644); err != nil {
+	if err := os.WriteFile(deb, testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.gz", string(data)}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "root")
-	if err := extractDeb(context.Background(), deb, dir, io.Discard); err != nil {
+	if err := ExtractDeb(context.Background(), deb, dir, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "boot/config")); err != nil || string(b) != "CONFIG_BPF=y\n" {

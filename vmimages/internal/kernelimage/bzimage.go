@@ -1,15 +1,19 @@
-package vmimages
+// Package kernelimage recognises x86-64 kernel images (a bzImage by its
+// boot header, a vmlinux by its ELF notes), reads their release, and
+// decompresses a bzImage's vmlinux, which qemu boots through its PVH
+// entry. It knows nothing of where kernels come from.
+package kernelimage
 
 import (
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/decompress"
 )
 
 // bzImage fields of the x86 boot protocol (Documentation/arch/x86/boot.rst).
@@ -43,13 +47,19 @@ var payloadMagics = []struct {
 	{[]byte{0x89, 'L', 'Z', 'O'}, "lzo"},
 }
 
+// IsBzImage reports whether img starts like a bzImage: the "HdrS" magic of
+// the boot header at 0x202.
+func IsBzImage(img []byte) bool {
+	return len(img) >= offHeaderMagic+4 && string(img[offHeaderMagic:offHeaderMagic+4]) == "HdrS"
+}
+
 // findPayload locates the compressed kernel in a bzImage through the setup
 // header's payload_offset and payload_length (boot protocol >= 2.08).
 func findPayload(img []byte) (payload, error) {
 	if len(img) < bootHeaderEnd {
 		return payload{}, fmt.Errorf("%d bytes is too short for a bzImage", len(img))
 	}
-	if string(img[offHeaderMagic:offHeaderMagic+4]) != "HdrS" {
+	if !IsBzImage(img) {
 		return payload{}, errors.New("no \"HdrS\" boot header: not a bzImage")
 	}
 	if v := binary.LittleEndian.Uint16(img[offVersion:]); v < 0x208 {
@@ -98,10 +108,25 @@ func bzImageRelease(img []byte) string {
 	return string(f[0])
 }
 
-// extractVmlinux decompresses the kernel of img, the bzImage read from src,
+// CheckBzImage checks that img, which IsBzImage, is a bzImage whose
+// payload can be located, and returns its release, so that a kernel that
+// cannot be booted fails before anything slow starts.
+func CheckBzImage(img []byte) (string, error) {
+	if _, err := findPayload(img); err != nil {
+		return "", fmt.Errorf("bzImage: %w", err)
+	}
+	release := bzImageRelease(img)
+	if release == "" {
+		return "", errors.New("bzImage: no kernel version string in the boot header")
+	}
+	return release, nil
+}
+
+// ExtractVmlinux decompresses the kernel of img, the bzImage read from src,
 // into the ELF file dst, which qemu boots through its PVH entry, skipping
-// the ~3 s an XZ kernel spends decompressing itself under TCG.
-func extractVmlinux(ctx context.Context, img []byte, src, dst string, log io.Writer) error {
+// the ~3 s an XZ kernel spends decompressing itself under TCG. dst appears
+// complete or not at all.
+func ExtractVmlinux(ctx context.Context, img []byte, src, dst string, log io.Writer) error {
 	p, err := findPayload(img)
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
@@ -114,29 +139,7 @@ func extractVmlinux(ctx context.Context, img []byte, src, dst string, log io.Wri
 		want = int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 		data = data[:len(data)-4]
 	}
-	var r io.ReadCloser
-	switch p.Format {
-	case "gzip":
-		z, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			return fmt.Errorf("%s: gzip payload: %w", src, err)
-		}
-		z.Multistream(false)
-		r = z
-	case "bzip2":
-		r = io.NopCloser(bzip2.NewReader(bytes.NewReader(data)))
-	case "xz":
-		// Go's xz decoders lack the x86 BCJ filter the kernel uses.
-		r, err = pipeTool(ctx, "xz", "xz-utils", bytes.NewReader(data), log, "-dc", "--single-stream")
-	case "lzma":
-		r, err = pipeTool(ctx, "xz", "xz-utils", bytes.NewReader(data), log, "-dc", "--format=lzma")
-	case "zstd":
-		r, err = pipeTool(ctx, "zstd", "zstd", bytes.NewReader(data), log, "-dc")
-	case "lz4":
-		r, err = pipeTool(ctx, "lz4", "lz4", bytes.NewReader(data), log, "-dc")
-	case "lzo":
-		r, err = pipeTool(ctx, "lzop", "lzop", bytes.NewReader(data), log, "-dc")
-	}
+	r, err := decompress.FirstStream(ctx, p.Format, bytes.NewReader(data), log)
 	if err != nil {
 		return fmt.Errorf("%s: %s payload: %w", src, p.Format, err)
 	}
@@ -164,21 +167,4 @@ func extractVmlinux(ctx context.Context, img []byte, src, dst string, log io.Wri
 		return fmt.Errorf("%s: %s payload: %w", src, p.Format, err)
 	}
 	return os.Rename(tmp, dst)
-}
-
-// isELF reports whether path starts with the ELF magic.
-func isELF(path string) bool { return checkELF(path) == nil }
-
-// checkELF fails unless path starts with the ELF magic.
-func checkELF(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "\x7fELF" {
-		return fmt.Errorf("%s is not an ELF file (starts with % x)", path, magic)
-	}
-	return nil
 }

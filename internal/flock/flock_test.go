@@ -1,0 +1,42 @@
+package flock
+
+import (
+	"bufio"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestLockExcludes holds the lock and takes it again from another
+// goroutine (another open file, as another process would have): the second
+// Lock must say it waits and return only once the first is released.
+func TestLockExcludes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "lock")
+	unlock, err := Lock(path, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released atomic.Bool
+	log, logw := io.Pipe()
+	done := make(chan bool)
+	go func() {
+		unlock2, err := Lock(path, "test", logw)
+		if err != nil {
+			t.Error(err)
+		} else {
+			unlock2()
+		}
+		done <- released.Load()
+	}()
+	line, _ := bufio.NewReader(log).ReadString('\n')
+	if want := "test: waiting for " + path; !strings.Contains(line, want) {
+		t.Errorf("second Lock said %q, want %q", line, want)
+	}
+	released.Store(true)
+	unlock()
+	if !<-done {
+		t.Error("the second Lock returned while the first was held")
+	}
+}
