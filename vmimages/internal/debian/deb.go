@@ -102,10 +102,21 @@ func decompressed(ctx context.Context, suffix string, r io.Reader, log io.Writer
 	return decompress.Reader(ctx, format, r, log)
 }
 
-// extractTar writes the regular files, directories and relative symlinks
-// of a tar stream below dir. Absolute symlinks (lib/modules/*/build →
+// extractTar writes the regular files, directories, links and relative
+// symlinks of a tar stream below dir, through an os.Root: every path, and
+// every symlink an earlier entry made, is resolved inside dir, so an
+// archive cannot write outside it (a link "lib/up -> ../.." followed by
+// "lib/up/x" is refused). Absolute symlinks (lib/modules/*/build →
 // /usr/src/…) are skipped: inside the cache they would point at the host.
 func extractTar(r io.Reader, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -115,51 +126,44 @@ func extractTar(r io.Reader, dir string) error {
 		if err != nil {
 			return err
 		}
-		name := filepath.Clean("/" + h.Name)
-		if name == "/" {
+		name := strings.TrimPrefix(filepath.Clean("/"+h.Name), "/")
+		if name == "" {
 			continue
 		}
-		target := filepath.Join(dir, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o755|0o644)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", h.Name, err)
-			}
-		case tar.TypeSymlink:
-			if filepath.IsAbs(h.Linkname) {
-				continue
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			os.Remove(target)
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			src := filepath.Join(dir, filepath.Clean("/"+h.Linkname))
-			os.Remove(target)
-			if err := os.Link(src, target); err != nil {
-				return err
-			}
+		if err := extractEntry(root, tr, h, name); err != nil {
+			return fmt.Errorf("%s: %w", h.Name, err)
 		}
 	}
+}
+
+func extractEntry(root *os.Root, tr *tar.Reader, h *tar.Header, name string) error {
+	if parent := filepath.Dir(name); parent != "." {
+		if err := root.MkdirAll(parent, 0o755); err != nil {
+			return err
+		}
+	}
+	switch h.Typeflag {
+	case tar.TypeDir:
+		return root.MkdirAll(name, 0o755)
+	case tar.TypeReg:
+		f, err := root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o755|0o644)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	case tar.TypeSymlink:
+		if filepath.IsAbs(h.Linkname) {
+			return nil
+		}
+		_ = root.Remove(name)
+		return root.Symlink(h.Linkname, name)
+	case tar.TypeLink:
+		_ = root.Remove(name)
+		return root.Link(strings.TrimPrefix(filepath.Clean("/"+h.Linkname), "/"), name)
+	}
+	return nil
 }

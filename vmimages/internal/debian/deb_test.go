@@ -85,3 +85,33 @@ func TestExtractDeb(t *testing.T) {
 		t.Errorf("../../escape should land inside the target as escape: %v", err)
 	}
 }
+
+// TestExtractTarStaysInsideItsDirectory: an archive whose symlink points
+// out of the extraction directory cannot write through it, however many
+// ".." it takes, and the files beside the directory stay untouched.
+func TestExtractTarStaysInsideItsDirectory(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "root")
+	// lib/up -> .. stays inside (root/lib/.. is root); these leave it.
+	for _, link := range []string{"../..", "../../..", "../../../../../../.."} {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		must := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(tw.WriteHeader(&tar.Header{Name: "lib/up", Typeflag: tar.TypeSymlink, Linkname: link}))
+		must(tw.WriteHeader(&tar.Header{Name: "lib/up/ESCAPED", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2}))
+		_, err := tw.Write([]byte("x\n"))
+		must(err)
+		must(tw.Close())
+		if err := extractTar(&buf, dir); err == nil {
+			t.Errorf("link %q: an entry through it was written without error", link)
+		}
+		escaped, _ := filepath.Glob(filepath.Join(base, "..", "*", "ESCAPED"))
+		if found, _ := filepath.Glob(filepath.Join(base, "ESCAPED")); len(found)+len(escaped) > 0 {
+			t.Errorf("link %q: %v written outside %s", link, append(found, escaped...), dir)
+		}
+	}
+}
