@@ -34,5 +34,6 @@ func PrivateMounts(t *testing.T) bool {
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("%s in a private mount namespace: %v\n%s", t.Name(), err, out)
 	}
+	t.Logf("%s in a private mount namespace:\n%s", t.Name(), out)
 	return false
 }

@@ -73,14 +73,29 @@ const (
 // spec with the kernel's verdict.
 func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 	c.Helper()
+	spec, what, err := LoadSpec(p, opts...)
+	if err != nil {
+		c.broken(reports.StageLoad, "%v", err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	c.Loaded("load "+what, err)
+	c.Defer(func() { coll.Close() })
+	return &Objects{Prog: coll.Programs[p.Name()], coll: coll}
+}
+
+// LoadSpec is the collection Load loads for p: p and the programs of With,
+// the maps they use, and the object's variables set (the suite's PID, the
+// syscall to count, whether to drop). what names it for the evidence; an
+// error is a broken object or option, never the kernel's answer.
+func LoadSpec(p bpf.Program, opts ...LoadOption) (spec *ebpf.CollectionSpec, what string, err error) {
 	var o loadOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	object := p.Object()
-	spec, err := object.Spec()
+	spec, err = object.Spec()
 	if err != nil {
-		c.broken(reports.StageLoad, "parse bpf/%s: %v", object.Source(), err)
+		return nil, "", fmt.Errorf("parse bpf/%s: %w", object.Source(), err)
 	}
 	progs := map[string]*ebpf.ProgramSpec{}
 	used := map[string]bool{}
@@ -88,7 +103,7 @@ func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 	for _, q := range append([]bpf.Program{p}, o.more...) {
 		ps, ok := spec.Programs[q.Name()]
 		if q.Object() != object || !ok {
-			c.broken(reports.StageLoad, "program %s is not in bpf/%s", q.Name(), object.Source())
+			return nil, "", fmt.Errorf("program %s is not in bpf/%s", q.Name(), object.Source())
 		}
 		if q != p {
 			names = append(names, q.Name())
@@ -105,29 +120,31 @@ func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 		}
 	}
 	spec.Programs = progs
+	set := func(name string, value uint32) error {
+		if err := spec.Variables[name].Set(value); err != nil {
+			return fmt.Errorf("set %s of bpf/%s: %w", name, object.Source(), err)
+		}
+		return nil
+	}
 	if o.drop {
-		v, ok := spec.Variables[dropVar]
-		if !ok {
-			c.broken(reports.StageLoad, "bpf/%s has no %s variable to make %s drop", object.Source(), dropVar, p.Name())
+		if _, ok := spec.Variables[dropVar]; !ok {
+			return nil, "", fmt.Errorf("bpf/%s has no %s variable to make %s drop", object.Source(), dropVar, p.Name())
 		}
-		if err := v.Set(uint32(1)); err != nil {
-			c.broken(reports.StageLoad, "set %s: %v", dropVar, err)
-		}
-	}
-	if v, ok := spec.Variables[targetTGIDVar]; ok && !o.anyProcess {
-		if err := v.Set(uint32(os.Getpid())); err != nil {
-			c.broken(reports.StageLoad, "set %s: %v", targetTGIDVar, err)
+		if err := set(dropVar, 1); err != nil {
+			return nil, "", err
 		}
 	}
-	if v, ok := spec.Variables[targetSyscallVar]; ok {
-		if err := v.Set(uint32(unix.SYS_GETPGID)); err != nil {
-			c.broken(reports.StageLoad, "set %s: %v", targetSyscallVar, err)
+	if _, ok := spec.Variables[targetTGIDVar]; ok && !o.anyProcess {
+		if err := set(targetTGIDVar, uint32(os.Getpid())); err != nil {
+			return nil, "", err
 		}
 	}
-	coll, err := ebpf.NewCollection(spec)
-	c.Loaded("load "+progs[p.Name()].Type.String()+" program "+strings.Join(names, ", ")+o.note, err)
-	c.Defer(func() { coll.Close() })
-	return &Objects{Prog: coll.Programs[p.Name()], coll: coll}
+	if _, ok := spec.Variables[targetSyscallVar]; ok {
+		if err := set(targetSyscallVar, uint32(unix.SYS_GETPGID)); err != nil {
+			return nil, "", err
+		}
+	}
+	return spec, progs[p.Name()].Type.String() + " program " + strings.Join(names, ", ") + o.note, nil
 }
 
 // Program returns another of the loaded programs (see With).
@@ -175,13 +192,28 @@ func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	c.Helper()
 	n := k.Events()
 	c.rec.Events, c.rec.Triggered = n, t.Events
+	switch status, evidence := Counted(n, t); status {
+	case reports.Error:
+		c.broken(reports.StageTrigger, "%s", evidence)
+	case reports.Failed:
+		c.Failed("%s", evidence)
+	default:
+		c.Supported("%s", evidence)
+	}
+}
+
+// Counted is the verdict of n counted events after trigger t: supported
+// only when n reaches what t caused (so a trigger that is taken away, or a
+// counter that misses the spec's events, fails), an error when t caused
+// nothing to count.
+func Counted(n uint64, t Trigger) (reports.Status, string) {
 	switch {
 	case t.Events == 0:
-		c.broken(reports.StageTrigger, "the spec caused no event to count (%s)", t.What)
+		return reports.Error, fmt.Sprintf("the spec caused no event to count (%s)", t.What)
 	case n < t.Events:
-		c.Failed("attached, but observed %d events after %s, which caused %d", n, t.What, t.Events)
+		return reports.Failed, fmt.Sprintf("attached, but observed %d events after %s, which caused %d", n, t.What, t.Events)
 	case t.Err != nil:
-		c.Failed("attached and observed %d events after %s, but %v", n, t.What, t.Err)
+		return reports.Failed, fmt.Sprintf("attached and observed %d events after %s, but %v", n, t.What, t.Err)
 	}
-	c.Supported("attached and observed %d events after %s", n, t.What)
+	return reports.Supported, fmt.Sprintf("attached and observed %d events after %s", n, t.What)
 }
