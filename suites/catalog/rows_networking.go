@@ -93,10 +93,13 @@ func init() {
 		Feature{ID: "attach/lwt_xmit", Area: Networking, Prog: ebpf.LWTXmit, Since: "4.10",
 			Needs: []Requirement{veth, Config("CONFIG_LWTUNNEL_BPF")},
 			Doc:   "lwt_xmit on the route the spec's probes leave by"},
-		Feature{ID: "attach/netfilter", Area: Networking, Prog: ebpf.Netfilter, Attach: ebpf.AttachNetfilter, Since: "6.4",
+		// The program type came with the link: an older kernel refuses the load.
+		Feature{ID: "attach/netfilter", Area: Networking, Prog: ebpf.Netfilter, Attach: ebpf.AttachNetfilter, Since: "6.4", At: reports.StageLoad,
 			Needs: []Requirement{Config("CONFIG_NETFILTER_BPF_LINK")},
 			Doc:   "netfilter link on IPv4 LOCAL_OUT of a namespace counting loopback UDP"},
-		Feature{ID: "attach/struct_ops.tcp_congestion_ops", Area: Networking, Prog: ebpf.StructOps, Attach: ebpf.AttachStructOps, Since: "6.4",
+		// Before 6.4 the kernel refuses the struct_ops map with BPF_F_LINK,
+		// which cilium/ebpf creates as it loads the programs.
+		Feature{ID: "attach/struct_ops.tcp_congestion_ops", Area: Networking, Prog: ebpf.StructOps, Attach: ebpf.AttachStructOps, Since: "6.4", At: reports.StageLoad,
 			Needs: []Requirement{Config("CONFIG_DEBUG_INFO_BTF", "CONFIG_BPF_JIT")},
 			Doc:   "a BPF tcp_congestion_ops registered with a struct_ops link (BPF_F_LINK, the only form cilium/ebpf loads) and used by a loopback connection"},
 	)
