@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -48,8 +46,8 @@ func bench(args []string) error {
 			return err
 		}
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	ctx, stop := notifyInterrupt()
+	defer stop()
 
 	buildDir, err := filepath.Abs(filepath.Join(*out, "build"))
 	if err != nil {
@@ -61,7 +59,7 @@ func bench(args []string) error {
 	fmt.Fprintln(os.Stderr, "building the suite binary")
 	suite, err := matrix.BuildSuite(ctx, *module, buildDir, vmf.labelFilter(*labels))
 	if err != nil {
-		return err
+		return stoppedBy(ctx, err)
 	}
 	cfg := vmf.config(30 * time.Minute)
 
@@ -85,6 +83,9 @@ func bench(args []string) error {
 	}
 	tw.Flush()
 	fmt.Printf("accelerator %s; goal: total/(bare+suite) <= 1.10\n", vm.Accel())
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if failed > 0 {
 		return unexpectedError{fmt.Sprintf("%d kernels could not be benchmarked", failed)}
 	}

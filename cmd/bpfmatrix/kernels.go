@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -30,8 +28,8 @@ func kernels(args []string) error {
 		return err
 	}
 	setupLog(*verbose)
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	ctx, stop := notifyInterrupt()
+	defer stop()
 	opts := vmimages.Options{Flavor: *flavor, CacheDir: *cache, Log: os.Stderr, AllowFallback: *fallback}
 	if *flavor != "cloud" && *flavor != "generic" {
 		return badInput("flavor %q: want cloud or generic", *flavor)
@@ -41,7 +39,7 @@ func kernels(args []string) error {
 		if fs.NArg() > 0 {
 			return badInput("kernels list takes no arguments")
 		}
-		return listKernels(ctx, opts)
+		return stoppedBy(ctx, listKernels(ctx, opts))
 	case "fetch":
 		names := fs.Args()
 		if len(names) == 1 && names[0] == "all" {
@@ -50,7 +48,7 @@ func kernels(args []string) error {
 		if len(names) == 0 {
 			return badInput("usage: bpfmatrix kernels fetch KERNEL... (KERNEL: %v, all, or a bzImage path)", vmimages.Names()[1:])
 		}
-		return fetchKernels(ctx, names, opts)
+		return stoppedBy(ctx, fetchKernels(ctx, names, opts))
 	}
 	return badInput("kernels %s: unknown subcommand, want list or fetch", sub)
 }

@@ -75,6 +75,17 @@ func notifyInterrupt() (ctx context.Context, stop func()) {
 	return ctx, func() { signal.Stop(sigs); cancel(nil) }
 }
 
+// stoppedBy is err, or the signal that stopped ctx when it did: a command
+// cut short by Ctrl-C says so and exits 130, whatever its work said.
+func stoppedBy(ctx context.Context, err error) error {
+	var sig interrupted
+	if err != nil && errors.As(context.Cause(ctx), &sig) && !errors.As(err, &sig) {
+		fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
+		return sig
+	}
+	return err
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		usage()
