@@ -282,7 +282,7 @@ func TestFaultInterruptKeepsVerifiedDataAndResumeRedoesIt(t *testing.T) {
 	if code != 130 || lastLine(lines, "bpfmatrix:") != "bpfmatrix: interrupted by SIGINT" {
 		t.Errorf("exit %d; want 130 and 'bpfmatrix: interrupted by SIGINT' last:\n%s", code, all)
 	}
-	if strings.Index(all, "[vm 6.1] ") >= 0 && strings.Index(all, "[vm 6.1] ") < strings.Index(all, "[vm 5.10] ") {
+	if i := strings.Index(all, "[vm 6.1] "); i >= 0 && i < strings.Index(all, "[vm 5.10] ") {
 		t.Errorf("--jobs 1 started 6.1 before 5.10, the order given:\n%s", all)
 	}
 	rep := readReport(t, out)

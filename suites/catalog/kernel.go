@@ -199,10 +199,10 @@ func probeFunctionTracer(tracefs string) string {
 // Measured on the project's 6.18 hosts: the control reaches the verifier,
 // fentry gets EPERM (docs/facts.md#host-trampolines).
 func probeTrampolines() string {
-	if err, log := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp); !errors.Is(err, unix.EINVAL) || !strings.Contains(log, "btf_id") {
+	if log, err := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp); !errors.Is(err, unix.EINVAL) || !strings.Contains(log, "btf_id") {
 		return ""
 	}
-	if err, log := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry); errors.Is(err, unix.EPERM) && log == "" {
+	if log, err := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry); errors.Is(err, unix.EPERM) && log == "" {
 		return "an fentry program without a target gets EPERM with an empty verifier log, where a tp_btf one reaches the verifier"
 	}
 	return ""

@@ -164,13 +164,13 @@ type progLoadAttr struct {
 }
 
 // ProbeLoad loads "r0 = 0; exit" as a program of type prog and expected
-// attach type attach, with no attach target, and returns the kernel's errno
-// (nil if it loaded) and the verifier's log. For a tracing, extension or LSM
+// attach type attach, with no attach target, and returns the verifier's log
+// and the kernel's errno (nil if it loaded). For a tracing, extension or LSM
 // type every kernel that has it refuses such a program with EINVAL and a
 // log asking for the target ("Tracing programs must provide btf_id"): an
 // answer before the verifier, such as EPERM with an empty log, comes from a
 // check in front of it.
-func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (errno error, log string) {
+func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (log string, errno error) {
 	insns := []uint64{0x00000000000000b7, 0x0000000000000095} // mov r0, 0; exit
 	license := []byte("GPL\x00")
 	buf := make([]byte, 4096)
@@ -184,5 +184,5 @@ func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (errno error, log 
 	runtime.KeepAlive(insns)
 	runtime.KeepAlive(license)
 	runtime.KeepAlive(buf)
-	return err, unix.ByteSliceToString(buf)
+	return unix.ByteSliceToString(buf), err
 }

@@ -40,11 +40,11 @@ func TestProbeLoadAsRoot(t *testing.T) {
 	if unix.Geteuid() != 0 {
 		t.Skip("needs root: bpf(BPF_PROG_LOAD)")
 	}
-	err, log := ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp)
+	log, err := ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp)
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(log, "btf_id") {
 		t.Errorf("tracing/raw_tp without a target: %v, log %q; want EINVAL and the verifier asking for a btf_id", err, log)
 	}
-	err, log = ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry)
+	log, err = ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry)
 	t.Logf("tracing/fentry without a target: %v, log %q", err, log)
 	if err == nil {
 		t.Error("a tracing program without a target loaded")
