@@ -234,7 +234,10 @@ func allowed(q question, c reports.Cell, cells map[string]reports.Cell) (reason 
 // Summary is a run's parity in one line, then one line per disagreement
 // with both answers: the detail of a run that parity failed.
 func Summary(p *reports.Parity) string {
-	if p.Error != "" {
+	switch {
+	case p.Skipped != "":
+		return "parity with bpftool not checked: " + p.Skipped
+	case p.Error != "":
 		return "parity with bpftool: " + p.Error
 	}
 	lines := []string{fmt.Sprintf("parity with bpftool: %d disagreements in %d compared cells (%d agreed, %d allowed)",
