@@ -190,10 +190,14 @@ func describe(c reports.Cell) string {
 	return s
 }
 
-// untargeted are the program types bpftool 7.1 probes without a BTF target
-// (attach_btf_id 0), which the kernel refuses even where the type works;
-// each is proven to work by any one of its attach cells being supported.
-var untargeted = map[string][]string{
+// trampolineProbes are the program types bpftool 7.1 (libbpf 1.1) probes
+// as trampoline programs on BTF ID 1 (tracing as fentry, lsm as fmod_ret,
+// ext as freplace), counting as support only the verifier's refusal of that
+// target. A kernel that refuses such a load before the verifier (the host's
+// EPERM for trampolines, docs/facts.md#host-ftrace) reads as not available
+// although the type loads; each type is proven to work by any one of its
+// attach cells being supported.
+var trampolineProbes = map[string][]string{
 	"prog/tracing": {"attach/tp_btf", "attach/fentry", "attach/fexit", "attach/iter.task"},
 	"prog/ext":     {"attach/freplace"},
 	"prog/lsm":     {"attach/lsm"},
@@ -209,19 +213,19 @@ const helperRefusalBpftoolMisses = "program of this type cannot use helper"
 // and which. decided is false when only a cell the run does not have could
 // show that cause.
 func allowed(q question, c reports.Cell, cells map[string]reports.Cell) (reason string, decided bool) {
-	if proofs, ok := untargeted[q.feature]; ok && !q.available && c.Status == reports.Supported {
+	if proofs, ok := trampolineProbes[q.feature]; ok && !q.available && c.Status == reports.Supported {
+		const probe = "bpftool 7.1 counts %s available only when the verifier refuses its probe's target, BTF ID 1, by name, and a kernel that refuses the load earlier reads as not available"
+		name := strings.TrimPrefix(q.feature, "prog/")
 		ran := false
 		for _, id := range proofs {
 			p, ok := cells[id]
 			ran = ran || ok
 			if ok && p.Status == reports.Supported {
-				return fmt.Sprintf("bpftool 7.1 probes %s without a BTF target, which the kernel refuses; %s is supported here (%s)",
-					strings.TrimPrefix(q.feature, "prog/"), id, describe(p)), true
+				return fmt.Sprintf(probe+"; %s is supported here (%s)", name, id, describe(p)), true
 			}
 		}
 		if !ran {
-			return fmt.Sprintf("bpftool 7.1 probes %s without a BTF target, and none of %s, which would show the type works, is in this run",
-				strings.TrimPrefix(q.feature, "prog/"), strings.Join(proofs, ", ")), false
+			return fmt.Sprintf(probe+", and none of %s, which would show the type works, is in this run", name, strings.Join(proofs, ", ")), false
 		}
 	}
 	if strings.HasPrefix(q.feature, "helper/") && q.available && c.Status == reports.Unsupported &&
