@@ -268,14 +268,15 @@ func probeBpftool(argv []string) string {
 	cmd.Dir = "/tmp"
 	cmd.Env = []string{"PATH=/bin", "HOME=/tmp"}
 	cmd.Stdout, cmd.Stderr = &answer, os.Stderr
+	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return BpftoolLine(0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
+		return BpftoolLine(0, 0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
 	}
-	n := answer.Len()
+	took, n := time.Since(start), answer.Len()
 	if err := send(BpftoolDevice, &answer); err != nil {
-		return BpftoolLine(0, err)
+		return BpftoolLine(0, 0, err)
 	}
-	return BpftoolLine(n, nil)
+	return BpftoolLine(n, took, nil)
 }
 
 // send copies r to the serial port dev and waits until the UART has sent

@@ -66,17 +66,17 @@ const (
 	// with the lines that reached its file.
 	RecordsMarker = "BPFMATRIX-RECORDS"
 	// BpftoolMarker says how bpftool's probe went: "BPFMATRIX-BPFTOOL ok
-	// 121630 bytes", or "BPFMATRIX-BPFTOOL failed: " and why.
+	// 121630 bytes in 2.1s", or "BPFMATRIX-BPFTOOL failed: " and why.
 	BpftoolMarker = "BPFMATRIX-BPFTOOL"
 )
 
 // BpftoolLine is the line /init prints after bpftool's probe, which sent n
-// bytes or failed with err.
-func BpftoolLine(n int, err error) string {
+// bytes after running for took, or failed with err.
+func BpftoolLine(n int, took time.Duration, err error) string {
 	if err != nil {
 		return fmt.Sprintf("%s failed: %v", BpftoolMarker, err)
 	}
-	return fmt.Sprintf("%s ok %d bytes", BpftoolMarker, n)
+	return fmt.Sprintf("%s ok %d bytes in %.1fs", BpftoolMarker, n, took.Seconds())
 }
 
 // ParseBpftoolFailure returns why bpftool's probe failed if line says it

@@ -81,8 +81,8 @@ func TestJudge(t *testing.T) {
 func TestJudgeReadsBpftoolsOutcome(t *testing.T) {
 	const why = "/usr/sbin/bpftool feature probe kernel -j: exit status 255"
 	for console, want := range map[string]string{
-		guest.BpftoolLine(121630, nil):        "",
-		guest.BpftoolLine(0, errors.New(why)): "bpftool in the guest: " + why,
+		guest.BpftoolLine(121630, 2*time.Second, nil): "",
+		guest.BpftoolLine(0, 0, errors.New(why)):      "bpftool in the guest: " + why,
 	} {
 		path := filepath.Join(t.TempDir(), "console.log")
 		if err := os.WriteFile(path, []byte(console+"\r\nBPFMATRIX-EXIT 0 suite=3.5s\r\n"), 0o644); err != nil {
@@ -192,6 +192,11 @@ func TestVMBootsDebian61(t *testing.T) {
 	}
 	if _, ok := cells["faults/crash"]; ok {
 		t.Error("the crash spec ran without being asked for")
+	}
+	// bpftool ran in the guest and its answer met the cells: every program
+	// and map type it knows has a cell (an ok run has no disagreement).
+	if p := run.Parity; p == nil || p.Compared < 100 {
+		t.Errorf("parity with bpftool in the guest: %+v, want over 100 compared cells", p)
 	}
 	if n := rep.Unexpected(); n > 0 {
 		for _, c := range run.Cells {
