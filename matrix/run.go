@@ -344,7 +344,7 @@ func compareBpftool(dir, probeErr string, cells []reports.Cell) *reports.Parity 
 	case probeErr != "":
 		return &reports.Parity{Error: probeErr}
 	case errors.Is(err, fs.ErrNotExist):
-		return &reports.Parity{Skipped: "this target runs no bpftool probe; parity with bpftool is checked on the host and VM targets"}
+		return &reports.Parity{Skipped: "this target runs no bpftool probe (the host and VM targets do)"}
 	case err != nil:
 		return &reports.Parity{Error: err.Error()}
 	case len(data) == 0:

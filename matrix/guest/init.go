@@ -92,8 +92,8 @@ func run() (code int, suite time.Duration, err error) {
 		fmt.Printf("%s %s %s\n", ModuleMarker, name, loadModule(filepath.Join(ModuleDir, name+".ko")))
 	}
 	if len(plan.Bpftool) > 0 {
-		// A failed probe fails parity, on the host; the suite runs all the
-		// same.
+		// A failed probe fails the run's parity, which the host judges;
+		// the suite runs all the same.
 		fmt.Println(probeBpftool(plan.Bpftool))
 	}
 
