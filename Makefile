@@ -26,12 +26,12 @@ kernels: build
 
 matrix: build
 	@$(BIN) run --kernel $(KERNEL) --check
-	@scripts/deps.sh $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
+	@scripts/deps.sh parity $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
 	$(BIN) run --kernel $(KERNEL) --out $(OUT)
 
 # Hookable points and tracepoint layout differences across the catalog.
 probepoints: build
-	@scripts/deps.sh vm
+	@scripts/deps.sh vm parity
 	$(BIN) run --kernel 5.10,6.1,6.12,7.2,7.3 --label-filter probepoints --out $(OUT)/probepoints
 
 # The container profiles (privileged, bpf-caps, bpf-caps-seccomp, default,
@@ -65,7 +65,7 @@ fuzz:
 # flags, spec order) with real VMs and the host, on a scratch cache and
 # --out, and prints a table: fault, outcome, cells kept, cause shown.
 faults: build
-	@scripts/deps.sh vm
+	@scripts/deps.sh vm parity
 	BPFMATRIX_FAULTS=1 $(GO) test -count=1 -timeout 30m -run '^TestFault' ./cmd/bpfmatrix -v
 
 # Re-render index.html and summary.md from the last report.json.
@@ -78,13 +78,13 @@ host-suite: build
 
 # Per kernel: bare boot-to-poweroff time, full run time, and their ratio.
 bench: build
-	@scripts/deps.sh vm
+	@scripts/deps.sh vm parity
 	$(BIN) bench --kernel $(KERNEL) --out $(OUT)/bench
 
 # Crashes each VM's kernel on purpose mid-suite: the report keeps the cells
 # streamed before the crash and marks the rest crashed.
 crash-demo: build
-	@scripts/deps.sh vm
+	@scripts/deps.sh vm parity
 	$(BIN) run --kernel 6.1,5.10 --jobs 1 --crash-test --label-filter 'tracing || crash' --out $(OUT)/crash-demo || test $$? -eq 1
 
 # Rebuild the eBPF objects and the static uprobe/USDT target.

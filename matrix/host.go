@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 )
 
 // Host runs the suite on the machine's own kernel. It needs root: loading
@@ -18,6 +20,9 @@ import (
 type Host struct {
 	// Timeout bounds the suite's run; zero means only the caller's ctx.
 	Timeout time.Duration
+	// Bpftool is the bpftool binary whose feature probe the run's cells
+	// are compared with; empty means parity.Find's.
+	Bpftool string
 }
 
 // hostStopGrace is how long an interrupted or timed-out host suite may take
@@ -69,6 +74,7 @@ func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcom
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = hostStopGrace
 
+	probeErr := h.probe(ctx, dir)
 	p.Printf("running %d specs on the host kernel", len(s.Features))
 	stop := p.Watch(RecordsFile(dir))
 	start := time.Now()
@@ -76,14 +82,44 @@ func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcom
 	stop()
 
 	var exit *exec.ExitError
+	var out Outcome
 	switch {
 	case ctx.Err() != nil:
-		return Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
+		out = Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
 	case err == nil:
-		return SuiteExit(0, "")
+		out = SuiteExit(0, "")
 	case errors.As(err, &exit) && exit.ExitCode() >= 0:
-		return SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
+		out = SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
 	default:
-		return Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
+		out = Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
 	}
+	out.BpftoolErr = probeErr
+	return out
+}
+
+// probe runs bpftool's feature probe of the host kernel into
+// BpftoolFile(dir), before the suite as in a VM guest, and says why it
+// failed if it did. It runs in the machine's own mount namespace: the probe
+// mounts nothing.
+func (h Host) probe(ctx context.Context, dir string) string {
+	bin := h.Bpftool
+	if bin == "" {
+		var err error
+		if bin, err = parity.Find(); err != nil {
+			return err.Error()
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, bin, parity.Args...)
+	cmd.Stderr = &stderr
+	answer, err := cmd.Output()
+	if err != nil {
+		return fmt.Sprintf("%s %s: %v: %s", bin, strings.Join(parity.Args, " "), err, strings.TrimSpace(tail(stderr.String(), 3)))
+	}
+	if err := os.WriteFile(BpftoolFile(dir), answer, 0o644); err != nil {
+		return err.Error()
+	}
+	return ""
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 )
 
 // fakeSuite writes a shell script that stands in for the suite binary in
@@ -78,5 +80,38 @@ func TestHostJudgesTheSuiteExit(t *testing.T) {
 				t.Errorf("host run = %s %q; want %s containing %q", out.Status, out.Detail, tc.status, tc.detail)
 			}
 		})
+	}
+}
+
+// TestHostProbesWithBpftoolNeedsRoot: the host target leaves the machine's
+// bpftool answer beside the run, and says why when there is none.
+func TestHostProbesWithBpftoolNeedsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: bpftool's probes load programs")
+	}
+	if _, err := parity.Find(); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	out := Host{}.Run(context.Background(), fakeSuite(t, "exit 0"), dir, NewProgress(&strings.Builder{}, "host", 0))
+	if out.Status != RunOK || out.BpftoolErr != "" {
+		t.Fatalf("host run = %s %q, bpftool: %q", out.Status, out.Detail, out.BpftoolErr)
+	}
+	data, err := os.ReadFile(BpftoolFile(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parity.Parse(data); err != nil {
+		t.Error(err)
+	}
+
+	dir = t.TempDir()
+	missing := filepath.Join(dir, "no-bpftool")
+	out = Host{Bpftool: missing}.Run(context.Background(), fakeSuite(t, "exit 0"), dir, NewProgress(&strings.Builder{}, "host", 0))
+	if out.Status != RunOK || !strings.Contains(out.BpftoolErr, missing) {
+		t.Errorf("host run without bpftool = %s, bpftool: %q; want the suite's ok and an error naming %s", out.Status, out.BpftoolErr, missing)
+	}
+	if _, err := os.Stat(BpftoolFile(dir)); err == nil {
+		t.Errorf("a failed probe left %s", BpftoolFile(dir))
 	}
 }

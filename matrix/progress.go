@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -82,6 +84,16 @@ func (p *Progress) Summary(run reports.Run) {
 		line += "; " + firstLine(run.Detail)
 	}
 	p.Printf("%s", line)
+	if pr := run.Parity; pr != nil {
+		// Each disagreement on its own line with both answers: the
+		// summary is all a CI log shows of a run.
+		for _, line := range strings.Split(parity.Summary(pr), "\n") {
+			p.Printf("%s", line)
+		}
+		for _, d := range pr.Undecided {
+			p.Printf("parity with bpftool: %s not compared: %s", d.Feature, d.Reason)
+		}
+	}
 }
 
 // Watch follows a record stream that another process appends to and notes

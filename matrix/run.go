@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -56,6 +57,10 @@ type Outcome struct {
 	// counts them (a VM's /init does): fewer lines in RecordsFile mean
 	// records were lost on the way. 0 means not counted.
 	Sent int
+	// BpftoolErr says why the target's bpftool probe failed. A target that
+	// probes writes bpftool's answer to BpftoolFile(dir); one that does not
+	// (a container) leaves no such file, and its run is not compared.
+	BpftoolErr string
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -63,6 +68,10 @@ func RecordsFile(dir string) string { return filepath.Join(dir, "cells.jsonl") }
 
 // GinkgoReportFile is where the suite writes Ginkgo's own JSON report.
 func GinkgoReportFile(dir string) string { return filepath.Join(dir, "ginkgo.json") }
+
+// BpftoolFile is where a target puts bpftool's feature probe of its kernel,
+// run before the suite: `bpftool feature probe kernel -j` as it answered.
+func BpftoolFile(dir string) string { return filepath.Join(dir, "bpftool.json") }
 
 // Options control a matrix run.
 type Options struct {
@@ -320,7 +329,50 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 		cells = append(cells, c)
 	}
 	run.Cells = cells
+	if dir != "" {
+		run.Parity = compareBpftool(dir, out.BpftoolErr, cells)
+		run.Status, run.Detail = settleParity(run.Status, run.Detail, run.Parity)
+	}
 	return run
+}
+
+// compareBpftool compares the cells with the bpftool answer the target left
+// in dir, if it probes.
+func compareBpftool(dir, probeErr string, cells []reports.Cell) *reports.Parity {
+	data, err := os.ReadFile(BpftoolFile(dir))
+	switch {
+	case probeErr != "":
+		return &reports.Parity{Error: probeErr}
+	case errors.Is(err, fs.ErrNotExist):
+		return &reports.Parity{Skipped: "this target runs no bpftool probe (the host and VM targets do)"}
+	case err != nil:
+		return &reports.Parity{Error: err.Error()}
+	case len(data) == 0:
+		return &reports.Parity{Error: "the target wrote no bpftool answer to " + BpftoolFile(dir)}
+	}
+	probe, err := parity.Parse(data)
+	if err != nil {
+		return &reports.Parity{Error: fmt.Sprintf("%s: %v", BpftoolFile(dir), err)}
+	}
+	p := parity.Compare(probe, cells)
+	return &p
+}
+
+// settleParity is the run's status and detail once its parity is known: a
+// run that ended ok is an error when bpftool's answer is missing or a cell
+// disagrees with it, and its detail starts with each disagreement. A run
+// not compared says so in its detail. A run that did not end ok keeps its
+// own cause; its parity is in the report.
+func settleParity(status, detail string, p *reports.Parity) (string, string) {
+	switch {
+	case p.Skipped != "":
+		return status, joinDetail(detail, parity.Summary(p))
+	case status != RunOK:
+		return status, detail
+	case p.Error != "" || len(p.Disagreements) > 0:
+		return RunError, joinDetail(parity.Summary(p), detail)
+	}
+	return status, detail
 }
 
 // settle is where a run's status is decided, from how the target says it

@@ -24,6 +24,8 @@ func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 		{"bad status", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"works"}`, 1) + `]}`, `field runs[0].cells[0].status: "works" is not one of`},
 		{"bad since", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"supported","since":"soon"}`, 1) + `]}`, `field runs[0].cells[0].since: "soon"`},
 		{"negative duration", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"supported","duration_ms":-1}`, 1) + `]}`, "field runs[0].cells[0].duration_ms"},
+		{"parity miscounted", `{"schema":2,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[],"parity":{"compared":3,"agreed":1}}]}`,
+			"field runs[0].parity: compared 3 is not agreed 1 + 0 allowed + 0 disagreements"},
 		{"no kernel name", `{"schema":1,"runs":[{"target":"vm","cells":[]}]}`, "field runs[0].kernel.name: empty"},
 		{"syntax", "{\"schema\":1,\n\"runs\":[}", "line 2 column 9: not valid JSON"},
 		{"truncated", `{"schema":1,"runs":[{"target":"vm"`, "not valid JSON"},

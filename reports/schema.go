@@ -201,6 +201,46 @@ type Run struct {
 	// ProbePoints is the kernel's inventory of event sources, when the
 	// probepoints suite ran; its full lists are in a file beside the run.
 	ProbePoints *ProbePoints `json:"probepoints,omitempty"`
+	// Parity is how the cells compare with bpftool's feature probe run in
+	// the same kernel and target.
+	Parity *Parity `json:"parity,omitempty"`
+}
+
+// Parity compares a run's cells with `bpftool feature probe kernel` run in
+// the same kernel: a cell agrees when it is supported and bpftool says
+// available, or unsupported and bpftool says not available. Other statuses
+// never agree. Compared is Agreed plus the allowed disagreements plus the
+// others, and any other disagreement makes the run an error.
+type Parity struct {
+	// Skipped says why the run was not compared: its target runs no
+	// bpftool probe.
+	Skipped string `json:"skipped,omitempty"`
+	// Error says why bpftool's answer is missing or unreadable; the run is
+	// then an error.
+	Error    string `json:"error,omitempty"`
+	Compared int    `json:"compared"`
+	Agreed   int    `json:"agreed"`
+	// Allowed are disagreements with a known cause in bpftool's probe, each
+	// with its reason.
+	Allowed []ParityDiff `json:"allowed,omitempty"`
+	// Disagreements are the others.
+	Disagreements []ParityDiff `json:"disagreements,omitempty"`
+	// Undecided names the questions this run cannot decide, with why: a
+	// disagreement whose known cause only a cell left out of the run (by
+	// a label filter) could show.
+	Undecided []ParityDiff `json:"undecided,omitempty"`
+}
+
+// ParityDiff is one feature on which bpftool and the cell differ.
+type ParityDiff struct {
+	Feature string `json:"feature"`
+	// Bpftool is bpftool's answer and the probe that gave it:
+	// "not available (have_tracing_prog_type)".
+	Bpftool string `json:"bpftool"`
+	// Cell is the cell's status, stage and errno, and its evidence's
+	// first line.
+	Cell   string `json:"cell"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Report is the whole output of a bpfmatrix invocation.
@@ -261,6 +301,9 @@ func (r *Report) Validate() error {
 					return fmt.Errorf("field runs[%d].cells[%d].since: %q is not a kernel version such as 5.18", i, j, c.Since)
 				}
 			}
+		}
+		if p := run.Parity; p != nil && (p.Agreed < 0 || p.Compared != p.Agreed+len(p.Allowed)+len(p.Disagreements)) {
+			return fmt.Errorf("field runs[%d].parity: compared %d is not agreed %d + %d allowed + %d disagreements", i, p.Compared, p.Agreed, len(p.Allowed), len(p.Disagreements))
 		}
 		// Checked after the cells: a kernel name is what makes the run a
 		// column, and a cell error is the more useful one to report first.

@@ -73,10 +73,12 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		schema *jsonSchema
 		typ    reflect.Type
 	}{
-		"report": {root, reflect.TypeOf(reports.Report{})},
-		"run":    {root.Defs["run"], reflect.TypeOf(reports.Run{})},
-		"kernel": {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
-		"cell":   {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
+		"report":      {root, reflect.TypeOf(reports.Report{})},
+		"run":         {root.Defs["run"], reflect.TypeOf(reports.Run{})},
+		"kernel":      {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
+		"cell":        {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
+		"parity":      {root.Defs["parity"], reflect.TypeOf(reports.Parity{})},
+		"parity_diff": {root.Defs["parity_diff"], reflect.TypeOf(reports.ParityDiff{})},
 	}
 	for name, o := range objects {
 		if o.schema == nil {
@@ -162,6 +164,10 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 	// A run that broke before any cell, as matrix writes it: cells null.
 	rep.Runs = append(rep.Runs, reports.Run{Kernel: reports.Kernel{Name: "7.2"}, Target: "vm", Status: "error", Detail: "qemu: not found"})
 	rep.Runs[0].Cells[0].Expected = ""
+	rep.Runs[0].Parity = &reports.Parity{Compared: 3, Agreed: 1,
+		Allowed:       []reports.ParityDiff{{Feature: "prog/tracing", Bpftool: "not available (have_tracing_prog_type)", Cell: "supported: loaded", Reason: "bpftool probes tracing without a BTF target"}},
+		Disagreements: []reports.ParityDiff{{Feature: "map/ringbuf", Bpftool: "available (have_ringbuf_map_type)", Cell: "error: the suite wrote no cell"}}}
+	rep.Runs[1].Parity = &reports.Parity{Skipped: "no bpftool in this target"}
 	data, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ package guest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +90,11 @@ func run() (code int, suite time.Duration, err error) {
 	fmt.Printf("%s %s\n", InitMarker, uptime())
 	for _, name := range plan.Modules {
 		fmt.Printf("%s %s %s\n", ModuleMarker, name, loadModule(filepath.Join(ModuleDir, name+".ko")))
+	}
+	if len(plan.Bpftool) > 0 {
+		// A failed probe fails the run's parity, which the host judges;
+		// the suite runs all the same.
+		fmt.Println(probeBpftool(plan.Bpftool))
 	}
 
 	cells, err := rawSerial(CellsDevice)
@@ -212,7 +218,7 @@ func loadModule(path string) string {
 func rawSerial(dev string) (*os.File, error) {
 	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open %s (the host must give qemu a second -serial): %w", dev, err)
+		return nil, fmt.Errorf("open %s (the host must give qemu a -serial for it): %w", dev, err)
 	}
 	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	if err != nil {
@@ -240,17 +246,52 @@ func copyReport() {
 		return
 	}
 	defer src.Close()
-	dst, err := rawSerial(GinkgoDevice)
-	if err != nil {
-		fmt.Printf("%s %v\n", ErrorMarker, err)
-		return
-	}
-	defer dst.Close()
-	if _, err := io.Copy(dst, src); err != nil {
+	if err := send(GinkgoDevice, src); err != nil {
 		fmt.Printf("%s copy %s: %v\n", ErrorMarker, GinkgoReport, err)
 	}
-	// Wait until the UART has sent everything before powering off.
-	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1)
+}
+
+// bpftoolTimeout bounds bpftool's probe, well inside the host's idle limit,
+// so that a probe that hangs still leaves the suite its run. It takes a few
+// seconds under TCG.
+const bpftoolTimeout = 2 * time.Minute
+
+// probeBpftool runs bpftool's feature probe (argv) and sends its JSON
+// answer to BpftoolDevice; the line it returns says how that went. bpftool
+// is dynamically linked: the host packed its libraries and loader at their
+// own paths, so it runs as on the host.
+func probeBpftool(argv []string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), bpftoolTimeout)
+	defer cancel()
+	var answer bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = "/tmp"
+	cmd.Env = []string{"PATH=/bin", "HOME=/tmp"}
+	cmd.Stdout, cmd.Stderr = &answer, os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return BpftoolLine(0, 0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
+	}
+	took, n := time.Since(start), answer.Len()
+	if err := send(BpftoolDevice, &answer); err != nil {
+		return BpftoolLine(0, 0, err)
+	}
+	return BpftoolLine(n, took, nil)
+}
+
+// send copies r to the serial port dev and waits until the UART has sent
+// it all: the guest may power off next.
+func send(dev string, r io.Reader) error {
+	dst, err := rawSerial(dev)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if _, err := io.Copy(dst, r); err != nil {
+		return fmt.Errorf("copy to %s: %w", dev, err)
+	}
+	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1) // tcdrain
+	return nil
 }
 
 func uptime() string {

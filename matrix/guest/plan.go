@@ -28,6 +28,9 @@ const (
 	GinkgoDevice = "/dev/ttyS2"
 	// GinkgoReport is where the suite writes its Ginkgo JSON report.
 	GinkgoReport = "/tmp/ginkgo.json"
+	// BpftoolDevice is the fourth serial port: bpftool's feature probe of
+	// the guest's kernel, its JSON answer as written, run before the suite.
+	BpftoolDevice = "/dev/ttyS3"
 )
 
 // Plan is what /init does after mounting the kernel filesystems.
@@ -40,6 +43,9 @@ type Plan struct {
 	Args    []string `json:"args,omitempty"`
 	Env     []string `json:"env,omitempty"`
 	NoSuite bool     `json:"no_suite,omitempty"`
+	// Bpftool is the command line of bpftool's feature probe, run before
+	// the suite with its answer sent to BpftoolDevice; none if empty.
+	Bpftool []string `json:"bpftool,omitempty"`
 }
 
 // Console markers: whole lines /init prints on ttyS0 so the host can tell a
@@ -59,7 +65,29 @@ const (
 	// to the records port: "BPFMATRIX-RECORDS 184". The host compares it
 	// with the lines that reached its file.
 	RecordsMarker = "BPFMATRIX-RECORDS"
+	// BpftoolMarker says how bpftool's probe went: "BPFMATRIX-BPFTOOL ok
+	// 121630 bytes in 2.1s", or "BPFMATRIX-BPFTOOL failed: " and why.
+	BpftoolMarker = "BPFMATRIX-BPFTOOL"
 )
+
+// BpftoolLine is the line /init prints after bpftool's probe, which sent n
+// bytes after running for took, or failed with err.
+func BpftoolLine(n int, took time.Duration, err error) string {
+	if err != nil {
+		return fmt.Sprintf("%s failed: %v", BpftoolMarker, err)
+	}
+	return fmt.Sprintf("%s ok %d bytes in %.1fs", BpftoolMarker, n, took.Seconds())
+}
+
+// ParseBpftoolFailure returns why bpftool's probe failed if line says it
+// did.
+func ParseBpftoolFailure(line string) (string, bool) {
+	i := strings.Index(line, BpftoolMarker+" failed: ")
+	if i < 0 {
+		return "", false
+	}
+	return strings.TrimSpace(line[i+len(BpftoolMarker+" failed: "):]), true
+}
 
 // RecordsLine is the line /init prints after the suite's last record.
 func RecordsLine(n int) string { return fmt.Sprintf("%s %d", RecordsMarker, n) }

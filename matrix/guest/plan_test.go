@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -28,5 +29,16 @@ func TestRecordsLineRoundTrip(t *testing.T) {
 	}
 	if _, ok := ParseRecords(ExitLine(0, 0)); ok {
 		t.Error("ParseRecords accepted an exit line")
+	}
+}
+
+func TestBpftoolLineRoundTrip(t *testing.T) {
+	why := "bpftool feature probe kernel -j: exit status 255"
+	line := "[ 2.0] audit: type=1334\r" + BpftoolLine(0, 0, errors.New(why)) + "\r"
+	if got, ok := ParseBpftoolFailure(line); !ok || got != why {
+		t.Errorf("ParseBpftoolFailure(%q) = %q, %v; want %q", line, got, ok, why)
+	}
+	if got, ok := ParseBpftoolFailure(BpftoolLine(121630, 2*time.Second, nil)); ok {
+		t.Errorf("ParseBpftoolFailure took a success line for a failure: %q", got)
 	}
 }

@@ -43,7 +43,9 @@ type console struct {
 	initErr []string
 	// ready is the READY line, when the suite started.
 	ready string
-	lines []string
+	// bpftoolErr says why bpftool's probe failed, when /init said so.
+	bpftoolErr string
+	lines      []string
 }
 
 // readConsole parses a console log. Lines end in "\r\n" on a serial console.
@@ -65,6 +67,9 @@ func readConsole(path string) (*console, error) {
 		}
 		if n, ok := guest.ParseRecords(line); ok {
 			c.records = n
+		}
+		if why, ok := guest.ParseBpftoolFailure(line); ok {
+			c.bpftoolErr = "bpftool in the guest: " + why
 		}
 		if i := strings.Index(line, guest.ErrorMarker); i >= 0 {
 			c.initErr = append(c.initErr, line[i:])

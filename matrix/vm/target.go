@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
+	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
 )
@@ -111,29 +113,40 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("fetch kernel %s: %v", t.name, err)}
 	}
-	out := matrix.Outcome{Package: k.Package}
-	plan := guest.Plan{
-		Args: s.Args(guest.GinkgoReport),
-		Env:  t.cfg.Env,
-	}
+	plan, probeErr := t.cfg.runPlan(s)
 	initrd := filepath.Join(dir, "initrd.cpio")
 	mods, err := WriteInitramfs(initrd, init, s.Binary, k, &plan, t.cfg.Gzip)
 	if err != nil {
-		out.Status, out.Detail = matrix.RunError, err.Error()
-		return out
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
 	}
 	defer removeQuietly(initrd) // as big as the suite binary; rebuilt each run
 	p.Printf("booting %s (%s, modules: %s)", k.Release, Accel(), strings.Join(mods, " "))
 
-	res := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
-	out.Status, out.Detail = res.Status, res.Detail
+	out := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
+	out.Package = k.Package
+	if probeErr != "" {
+		out.BpftoolErr = probeErr
+	}
 	return out
 }
 
+// runPlan is the guest's plan for a run of s: the suite's arguments and
+// environment, and bpftool's feature probe before it. Without a bpftool on
+// the host there is no probe, and probeErr says why.
+func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr string) {
+	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: c.Env}
+	bin, err := parity.Find()
+	if err != nil {
+		return plan, err.Error()
+	}
+	plan.Bpftool = append([]string{bin}, parity.Args...)
+	return plan, ""
+}
+
 // RunFiles are the serial port files of a run in dir: console, records,
-// Ginkgo report.
+// Ginkgo report, bpftool's answer.
 func RunFiles(dir string) []string {
-	return []string{filepath.Join(dir, "console.log"), matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)}
+	return []string{filepath.Join(dir, "console.log"), matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir), matrix.BpftoolFile(dir)}
 }
 
 // boot runs qemu and judges the run by the console.
@@ -193,6 +206,7 @@ func judge(consolePath string, took time.Duration, runErr error) matrix.Outcome 
 	}
 	out := matrix.SuiteExit(c.code, "console:\n"+c.tail(tailLines))
 	out.Sent = c.records
+	out.BpftoolErr = c.bpftoolErr
 	return out
 }
 
@@ -250,8 +264,9 @@ func watchConsole(path string, p *matrix.Progress) (stop func()) {
 
 // WriteInitramfs assembles the guest's initramfs at path: /init, the suite
 // binary (absent for a bare boot: suite ""), the modules resolved from the
-// kernel's own tree, the kernel's config as /boot/config-<release>, and the
-// plan. It returns the modules in load order.
+// kernel's own tree, the kernel's config as /boot/config-<release>, the
+// host's bpftool of plan.Bpftool with the libraries it loads, and the plan.
+// It returns the modules in load order.
 func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
 	a := initramfs.New()
 	if err := a.AddFile("init", init); err != nil {
@@ -262,6 +277,11 @@ func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Pl
 	} else {
 		if err := a.AddFile(guest.SuitePath, suite); err != nil {
 			return nil, err
+		}
+		if len(plan.Bpftool) > 0 {
+			if err := addDynamic(a, plan.Bpftool[0]); err != nil {
+				return nil, err
+			}
 		}
 		if k.Config != "" {
 			conf := "/boot/config-" + k.Release
@@ -299,6 +319,49 @@ func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Pl
 		return nil, err
 	}
 	return plan.Modules, nil
+}
+
+// addDynamic adds the host binary bin at its own path with the shared
+// libraries and the dynamic loader it needs, each at the path ldd resolves
+// on the host. The guest has no other userland and no ld.so.cache; the
+// loader finds the libraries in its default directories, where they are.
+// The guest must be of the host's architecture.
+func addDynamic(a *initramfs.Archive, bin string) error {
+	out, err := exec.Command("ldd", bin).Output()
+	libs, perr := parseLdd(string(out))
+	if perr != nil {
+		return fmt.Errorf("pack %s into the initramfs: ldd %s: %w (%v)", bin, bin, perr, err)
+	}
+	for _, f := range append([]string{bin}, libs...) {
+		if err := a.AddFile(f, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseLdd returns the files of ldd's output: each library's resolved path
+// and the loader's. A static binary has none ("not a dynamic executable",
+// which ldd says with exit status 1); a library ldd cannot find is an error.
+func parseLdd(out string) ([]string, error) {
+	files := []string{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case strings.Contains(line, "not a dynamic executable"):
+			return nil, nil
+		case len(f) >= 3 && f[1] == "=>" && f[2] == "not":
+			return nil, fmt.Errorf("%s not found", f[0])
+		case len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/"):
+			files = append(files, f[2])
+		case len(f) >= 1 && strings.HasPrefix(f[0], "/"):
+			files = append(files, f[0]) // the loader
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no library in its output %q", out)
+	}
+	return files, nil
 }
 
 // resolveModules resolves Modules (all required) and OptionalModules (those

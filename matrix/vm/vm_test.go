@@ -1,10 +1,14 @@
 package vm
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/vmimages/initramfs"
 )
 
 func TestArgs(t *testing.T) {
@@ -71,6 +76,76 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// TestJudgeReadsBpftoolsOutcome: a failed probe in the guest reaches the
+// runner, which fails parity with it; the suite's run is judged apart.
+func TestJudgeReadsBpftoolsOutcome(t *testing.T) {
+	const why = "/usr/sbin/bpftool feature probe kernel -j: exit status 255"
+	for console, want := range map[string]string{
+		guest.BpftoolLine(121630, 2*time.Second, nil): "",
+		guest.BpftoolLine(0, 0, errors.New(why)):      "bpftool in the guest: " + why,
+	} {
+		path := filepath.Join(t.TempDir(), "console.log")
+		if err := os.WriteFile(path, []byte(console+"\r\nBPFMATRIX-EXIT 0 suite=3.5s\r\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := judge(path, time.Second, nil); out.Status != matrix.RunOK || out.BpftoolErr != want {
+			t.Errorf("judge(%q) = %s, bpftool %q; want ok, bpftool %q", console, out.Status, out.BpftoolErr, want)
+		}
+	}
+}
+
+func TestParseLdd(t *testing.T) {
+	// ldd /usr/sbin/bpftool on Debian 12.
+	const bpftool = "\tlinux-vdso.so.1 (0x00007ffd3a5f2000)\n" +
+		"\tlibelf.so.1 => /lib/x86_64-linux-gnu/libelf.so.1 (0x00007f16c24a3000)\n" +
+		"\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x00007f16c2484000)\n" +
+		"\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f16c2296000)\n" +
+		"\t/lib64/ld-linux-x86-64.so.2 (0x00007f16c255b000)\n"
+	for _, tc := range []struct {
+		name, out string
+		want      []string
+		err       string
+	}{
+		{"dynamic", bpftool, []string{"/lib/x86_64-linux-gnu/libelf.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}, ""},
+		{"static", "\tnot a dynamic executable\n", nil, ""},
+		{"missing library", bpftool + "\tlibcap.so.2 => not found\n", nil, "libcap.so.2 not found"},
+		{"no ldd", "", nil, "no library"},
+	} {
+		got, err := parseLdd(tc.out)
+		if !slices.Equal(got, tc.want) || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: parseLdd = %q, %v; want %q, error %q", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestAddDynamicPacksWhatLddNames packs a real dynamic binary: it, its
+// libraries and its loader are in the archive at the host's paths.
+func TestAddDynamicPacksWhatLddNames(t *testing.T) {
+	const bin = "/bin/sh"
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		t.Skipf("ldd %s: %v", bin, err)
+	}
+	want, err := parseLdd(string(out))
+	if err != nil || len(want) == 0 {
+		t.Skipf("%s is not a dynamic binary here: %q", bin, out)
+	}
+	a := initramfs.New()
+	if err := addDynamic(a, bin); err != nil {
+		t.Fatal(err)
+	}
+	var cpio bytes.Buffer
+	if _, err := a.WriteTo(&cpio); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(want, bin) {
+		// newc stores each name without the leading slash, NUL-terminated.
+		if !bytes.Contains(cpio.Bytes(), []byte(strings.TrimPrefix(f, "/")+"\x00")) {
+			t.Errorf("the archive lacks %s", f)
+		}
+	}
+}
+
 // TestVMBootsDebian61 is the VM target end to end: it builds the suite and
 // the guest init, fetches Debian's 6.1 cloud kernel (cached after the first
 // run), boots it under qemu and checks the cells it streamed.
@@ -117,6 +192,11 @@ func TestVMBootsDebian61(t *testing.T) {
 	}
 	if _, ok := cells["faults/crash"]; ok {
 		t.Error("the crash spec ran without being asked for")
+	}
+	// bpftool ran in the guest and its answer met the cells: every program
+	// and map type it knows has a cell (an ok run has no disagreement).
+	if p := run.Parity; p == nil || p.Compared < 100 {
+		t.Errorf("parity with bpftool in the guest: %+v, want over 100 compared cells", p)
 	}
 	if n := rep.Unexpected(); n > 0 {
 		for _, c := range run.Cells {

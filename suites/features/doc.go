@@ -11,6 +11,6 @@
 // where cilium/ebpf would turn the kernel's answer into ErrNotSupported,
 // makes the call itself so the cell carries the kernel's errno. The specs
 // are registered from the catalog rows (suites/catalog/rows_features.go),
-// one per row. TestBpftoolParityNeedsRoot compares them with
-// `bpftool feature probe kernel`.
+// one per row. Every run compares them with `bpftool feature probe kernel`
+// run in the same kernel beforehand (matrix/parity).
 package features

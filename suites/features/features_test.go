@@ -25,7 +25,7 @@ var (
 
 // TestCatalogNamesMatchUAPI checks that every program and map type has a
 // row, and that each row's name is the bpftool name of its type's number:
-// the parity test and the reports rely on the names.
+// parity with bpftool (matrix/parity) and the reports rely on the names.
 func TestCatalogNamesMatchUAPI(t *testing.T) {
 	for i, name := range uapiProgTypes[1:] {
 		f, ok := catalog.Lookup("prog/" + name)
