@@ -1,8 +1,9 @@
 // Package catalog is the feature catalog: one row per eBPF feature the
 // suites prove (what it is, the upstream version that added it, what else
-// the kernel must have), the facts of the running kernel, and the rule that
-// predicts each feature's status from them. It is data and rules only: no
-// spec runs here, and the package tests are plain tables.
+// the kernel must have), the facts of a kernel (which catalog/detect reads
+// from the running one), and the rules that predict each feature's cell from
+// them: status, stage and errnos (Expect). It is data and rules only: no spec
+// runs here, and the package tests are plain tables.
 //
 // IDs are kind/name. The kinds prog/, map/ and helper/ follow bpftool's names
 // (`bpftool feature list_builtins`), misc/ follows bpftool's misc probe names

@@ -1,22 +1,8 @@
 package catalog
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"strings"
-
-	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
-
-	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 	"github.com/bpfmatrix/bpfmatrix/reports"
-	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // Kernel is what the catalog knows about the running kernel: enough to
@@ -46,35 +32,6 @@ type Kernel struct {
 	// Privileges are the suite process's own: capabilities, seccomp, user
 	// namespace, kernel.unprivileged_bpf_disabled.
 	Privileges
-}
-
-// DetectKernel reads the running kernel's facts. Missing sources are not
-// errors: a fact that cannot be read stays empty and says so in the report.
-func DetectKernel() (*Kernel, error) {
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		return nil, fmt.Errorf("uname: %w", err)
-	}
-	k := &Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
-	k.Version = kversion.Running(k.Release, unix.ByteSliceToString(uts.Version[:]))
-
-	k.Config, k.ConfigSource = readConfig(k.Release)
-	_, err := os.Stat("/sys/kernel/btf/vmlinux")
-	k.BTF = err == nil
-	k.Tracefs = findTracefs()
-	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
-	k.Trampolines = probeTrampolines()
-	if b, err := os.ReadFile("/proc/sys/kernel/init_private"); err == nil {
-		k.InitPrivate = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
-		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
-	}
-	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
-		k.Lockdown = bracketed(string(b))
-	}
-	k.Privileges = detectPrivileges()
-	return k, nil
 }
 
 // ConfigValue returns the value of a CONFIG_ option and whether the config
@@ -115,130 +72,9 @@ func (k *Kernel) Facts() reports.Kernel {
 	}
 }
 
-func readConfig(release string) (map[string]string, string) {
-	candidates := []string{os.Getenv(contract.ConfigEnv), "/proc/config.gz", "/boot/config-" + release}
-	for _, path := range candidates {
-		if path == "" {
-			continue
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			continue
-		}
-		cfg, err := ParseConfig(f)
-		f.Close()
-		if err == nil {
-			return cfg, path
-		}
-	}
-	return nil, ""
-}
-
-// ParseConfig reads a kernel .config, plain or gzip-compressed.
-func ParseConfig(r io.Reader) (map[string]string, error) {
-	br := bufio.NewReader(r)
-	if magic, err := br.Peek(2); err == nil && bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
-	}
-	cfg := map[string]string{}
-	sc := bufio.NewScanner(br)
-	for sc.Scan() {
-		line := sc.Text()
-		name, value, ok := strings.Cut(line, "=")
-		if !ok || !strings.HasPrefix(name, "CONFIG_") {
-			continue
-		}
-		cfg[name] = strings.Trim(value, `"`)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(cfg) == 0 {
-		return nil, fmt.Errorf("no CONFIG_ lines")
-	}
-	return cfg, nil
-}
-
-func findTracefs() string {
-	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
-		if _, err := os.Stat(dir + "/events"); err == nil {
-			return dir
-		}
-	}
-	return ""
-}
-
-// probeFunctionTracer opens ftrace's list of traceable functions, the way a
-// trampoline's registration reaches ftrace, and returns the refusal if any.
-func probeFunctionTracer(tracefs string) string {
-	if tracefs == "" {
-		return "no tracefs"
-	}
-	f, err := os.Open(tracefs + "/available_filter_functions")
-	if err != nil {
-		return err.Error()
-	}
-	defer f.Close()
-	if _, err := f.Read(make([]byte, 1)); err != nil {
-		return err.Error()
-	}
-	return ""
-}
-
-// probeTrampolines loads an fentry program without a target, which every
-// kernel with trampolines refuses in the verifier with EINVAL and a log
-// asking for the target. EPERM with an empty log instead is a check in
-// front of the verifier. A tracing/raw_tp control load tells such a check
-// apart from an environment that refuses every bpf(2) call (then it says
-// nothing: the privilege requirements decide) or a kernel without the type.
-// Measured on the project's 6.18 hosts: the control reaches the verifier,
-// fentry gets EPERM (docs/facts.md#host-trampolines).
-func probeTrampolines() string {
-	if log, err := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceRawTp); !errors.Is(err, unix.EINVAL) || !strings.Contains(log, "btf_id") {
-		return ""
-	}
-	if log, err := rawbpf.ProbeLoad(ebpf.Tracing, ebpf.AttachTraceFEntry); errors.Is(err, unix.EPERM) && log == "" {
-		return "an fentry program without a target gets EPERM with an empty verifier log, where a tp_btf one reaches the verifier"
-	}
-	return ""
-}
-
 func orOK(problem string) string {
 	if problem == "" {
 		return "ok"
 	}
 	return problem
-}
-
-// bracketed returns the selected word of a sysfs choice list
-// ("none [integrity] confidentiality").
-func bracketed(s string) string {
-	if i := strings.Index(s, "["); i >= 0 {
-		if j := strings.Index(s[i:], "]"); j > 0 {
-			return s[i+1 : i+j]
-		}
-	}
-	return strings.TrimSpace(s)
-}
-
-func procStatus() (seccomp, capEff string) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "", ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		key, value, _ := strings.Cut(line, ":")
-		switch key {
-		case "Seccomp":
-			seccomp = strings.TrimSpace(value)
-		case "CapEff":
-			capEff = strings.TrimSpace(value)
-		}
-	}
-	return seccomp, capEff
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -30,33 +29,6 @@ type Privileges struct {
 	BPFGate, PerfGate unix.Errno
 	// UnprivilegedBPF is kernel.unprivileged_bpf_disabled.
 	UnprivilegedBPF string
-}
-
-// detectPrivileges probes the process's privileges; DetectKernel does it
-// once for the suite (harness.Running().Privileges).
-func detectPrivileges() Privileges {
-	var p Privileges
-	p.Seccomp, p.CapEff = procStatus()
-	p.UserNS = userNS()
-	_, _, p.BPFGate = unix.Syscall(unix.SYS_BPF, 0 /* BPF_MAP_CREATE */, 0, 8)
-	_, _, p.PerfGate = unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, 0, 0, ^uintptr(0), ^uintptr(0), 0, 0)
-	if b, err := os.ReadFile("/proc/sys/kernel/unprivileged_bpf_disabled"); err == nil {
-		p.UnprivilegedBPF = strings.TrimSpace(string(b))
-	}
-	return p
-}
-
-// userNS returns the uid_map unless it is the initial namespace's identity map.
-func userNS() string {
-	b, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return ""
-	}
-	m := strings.Join(strings.Fields(string(b)), " ")
-	if m == "0 0 4294967295" {
-		return ""
-	}
-	return m
 }
 
 // filtered reports whether a seccomp filter is active.

@@ -8,6 +8,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog/detect"
 )
 
 // TestMountKernelFSUndoNeedsRoot proves on the real kernel that the suite
@@ -34,8 +35,8 @@ func TestMountKernelFSUndoNeedsRoot(t *testing.T) {
 			t.Errorf("%s is not mounted on %s after MountKernelFS", m.FSType, m.Dir)
 		}
 	}
-	if k, err := catalog.DetectKernel(); err != nil || k.Tracefs != "/sys/kernel/tracing" {
-		t.Errorf("DetectKernel after MountKernelFS: tracefs %q, err %v", k.Tracefs, err)
+	if k, err := detect.Kernel(); err != nil || k.Tracefs != "/sys/kernel/tracing" {
+		t.Errorf("detect.Kernel after MountKernelFS: tracefs %q, err %v", k.Tracefs, err)
 	}
 	undo()
 	for _, m := range contract.KernelFS {

@@ -14,6 +14,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog/detect"
 )
 
 var (
@@ -27,7 +28,7 @@ var (
 // Running returns the facts of the kernel the suite runs on, read once.
 func Running() *catalog.Kernel {
 	runningOnce.Do(func() {
-		k, err := catalog.DetectKernel()
+		k, err := detect.Kernel()
 		if err != nil {
 			ginkgo.Fail("detect kernel: " + err.Error())
 		}
@@ -95,7 +96,7 @@ func RunSuite(t *testing.T, description string) {
 	ginkgo.RunSpecs(t, description)
 
 	changed := ""
-	if now, err := catalog.DetectKernel(); err == nil {
+	if now, err := detect.Kernel(); err == nil {
 		changed = fsFactsChanged(Running(), now)
 	}
 	unmount()
