@@ -35,12 +35,14 @@ var hostFS struct {
 	mounted []string
 }
 
-// acquireHostMounts mounts each kernel filesystem the host lacks and returns
+// AcquireHostMounts mounts each kernel filesystem the host lacks and returns
 // the mounts containers get, and done, which unmounts what was mounted
-// here once no run needs it. A filesystem the host cannot mount is left out
+// here once no run needs it. Other targets that run the suite in
+// namespaces of their own on the host kernel (bpf-token) share it, so the
+// count covers them too. A filesystem the host cannot mount is left out
 // and logged: the cells that need it say so, and the run's detail lists
 // what the containers had.
-func acquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, done func()) {
+func AcquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, done func()) {
 	hostFS.Lock()
 	defer hostFS.Unlock()
 	hostFS.users++
