@@ -109,8 +109,18 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	defer done()
 	tmp := filepath.Join(dir, "tmp")
 	defer os.Remove(tmp) // the tmpfs on it was the namespace's, gone with it
-	if err := giveToNamespace(tmp, matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)); err != nil {
+	written := []string{matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)}
+	if err := giveToNamespace(tmp, written...); err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+	}
+	defer takeBack(written, p)
+	var cgroup *delegatedCgroup
+	cgroup2 := container.Cgroup2()
+	if cgroup2 != "" {
+		var err error
+		if cgroup, err = delegateCgroup(cgroup2); err != nil {
+			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+		}
 	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -119,21 +129,27 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	runner := os.NewFile(uintptr(pair[0]), "bpf-token runner socket")
 	defer runner.Close()
 
-	args := append([]string{"-bpffs", bpfDir(), "-tmp", tmp, "--", s.Binary}, s.Args(matrix.GinkgoReportFile(dir))...)
+	args := []string{"-bpffs", bpfDir(), "-tmp", tmp}
+	attr := &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostUID, Size: idCount}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostUID, Size: idCount}},
+		// Root inside, with no supplementary group of the runner's.
+		GidMappingsEnableSetgroups: true,
+		Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
+	}
+	if cgroup != nil {
+		args = append(args, "-cgroup2", cgroup2)
+		attr.UseCgroupFD, attr.CgroupFD = true, int(cgroup.fd.Fd())
+	}
+	args = append(append(args, "--", s.Binary), s.Args(matrix.GinkgoReportFile(dir))...)
 	p.Printf("running %d specs in a user namespace holding a BPF token (%s)", len(s.Features), t.Delegation)
 	out := matrix.RunProcess(ctx, t.Timeout, dir, p, matrix.Process{
-		Path: t.Launcher,
-		Args: args,
-		Env:  []string{"TMPDIR=" + tmp},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostUID, Size: idCount}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostUID, Size: idCount}},
-			// Root inside, with no supplementary group of the runner's.
-			GidMappingsEnableSetgroups: true,
-			Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
-		},
-		ExtraFiles: []*os.File{os.NewFile(uintptr(pair[1]), "bpf-token launcher socket")},
+		Path:        t.Launcher,
+		Args:        args,
+		Env:         []string{"TMPDIR=" + tmp},
+		SysProcAttr: attr,
+		ExtraFiles:  []*os.File{os.NewFile(uintptr(pair[1]), "bpf-token launcher socket")},
 		Started: func() error {
 			// Closing our end after the exchange, or after it failed,
 			// tells a waiting launcher to give up.
@@ -141,21 +157,32 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 			return bpffs.Delegate(pair[0], t.Delegation)
 		},
 	})
-	out.Detail = strings.TrimPrefix(out.Detail+"; "+t.describe(mounts, tmp), "; ")
+	setup := t.describe(mounts, tmp, cgroup)
+	if cgroup != nil {
+		if left := cgroup.remove(); left != "" {
+			p.Printf("the run left %s in its cgroup %s: removed", left, cgroup.dir)
+			setup += "; the run left behind, and the runner removed: " + left
+		}
+	}
+	out.Detail = strings.TrimPrefix(out.Detail+"; "+setup, "; ")
 	return out
 }
 
 // describe says what the namespace had, for the run's detail.
-func (t *Target) describe(mounts []container.Mount, tmp string) string {
+func (t *Target) describe(mounts []container.Mount, tmp string, cgroup *delegatedCgroup) string {
 	var host []string
 	for _, m := range mounts {
-		if m.Path != bpfDir() {
+		if m.Path != bpfDir() && m.FS != "cgroup2" {
 			host = append(host, m.FS+" "+m.Path)
 		}
 	}
+	cg := "no cgroup2 on the host: none delegated"
+	if cgroup != nil {
+		cg = "the cgroup " + cgroup.dir + " delegated to it, as root of its own cgroup namespace and cgroup2 mount"
+	}
 	return fmt.Sprintf("%s: user namespace with uid and gid 0-%d mapped to %d-%d, own mount and network namespaces (lo up), the host's PID namespace; "+
-		"bpffs at %s owned by the user namespace, delegating %s; a tmpfs at %s (TMPDIR); from the host's mount namespace: %s",
-		Name, idCount-1, hostUID, hostUID+idCount-1, bpfDir(), t.Delegation, tmp, strings.Join(host, ", "))
+		"bpffs at %s owned by the user namespace, delegating %s; %s; a tmpfs at %s (TMPDIR); from the host's mount namespace: %s",
+		Name, idCount-1, hostUID, hostUID+idCount-1, bpfDir(), t.Delegation, cg, tmp, strings.Join(host, ", "))
 }
 
 // giveToNamespace makes dir and the files that the suite writes, empty,
@@ -178,6 +205,16 @@ func giveToNamespace(dir string, files ...string) error {
 		}
 	}
 	return nil
+}
+
+// takeBack hands the files the suite wrote back to the runner, so the run
+// directory holds no file of a uid that only existed for the run.
+func takeBack(files []string, p *matrix.Progress) {
+	for _, f := range files {
+		if err := os.Lchown(f, os.Getuid(), os.Getgid()); err != nil && !os.IsNotExist(err) {
+			p.Printf("cannot hand %s back to the runner: %v", f, err)
+		}
+	}
 }
 
 // reachable returns an error unless someone who owns none of the path's

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/container"
 )
 
 // standIn builds the launcher and writes a shell script that stands in for
@@ -63,17 +65,27 @@ func TestSuiteSeesADelegatedBPFFSInAUserNamespaceNeedsRoot(t *testing.T) {
 	if !testns.PrivateMounts(t) {
 		return
 	}
+	cgroup2 := container.Cgroup2()
+	if cgroup2 == "" {
+		t.Skip("needs a cgroup2 mount on the host, which the target delegates a cgroup of")
+	}
+	// Beside what it looks at, the stand-in leaves a cgroup and a process
+	// behind, which the run must clean up.
 	target, suite := standIn(t, `echo "uid_map $(cat /proc/self/uid_map)"
 echo "user ns $(readlink /proc/self/ns/user)"
 grep ' /sys/fs/bpf ' /proc/self/mountinfo
 echo "TMPDIR $(stat -f -c %T "$TMPDIR")"
+echo "cgroup $(grep ^0:: /proc/self/cgroup)"
+mkdir `+cgroup2+`/made && echo $$ > `+cgroup2+`/made/cgroup.procs && echo "entered $(grep ^0:: /proc/self/cgroup)"
+sleep 600 &
 echo written > "$BPFMATRIX_CELLS"`)
 	dir := runDir(t)
 	out := target.Run(context.Background(), suite, dir, matrix.NewProgress(&strings.Builder{}, Name, 0))
 	if out.Status != matrix.RunOK {
 		t.Fatalf("run = %s %q", out.Status, out.Detail)
 	}
-	for _, want := range []string{"delegating delegate_cmds=any,delegate_maps=any,delegate_progs=any,delegate_attachs=any", "mapped to 100000-165535"} {
+	for _, want := range []string{"delegating delegate_cmds=any,delegate_maps=any,delegate_progs=any,delegate_attachs=any", "mapped to 100000-165535",
+		"the run left behind, and the runner removed: 1 processes (killed), cgroup /made"} {
 		if !strings.Contains(out.Detail, want) {
 			t.Errorf("detail %q does not say %q", out.Detail, want)
 		}
@@ -98,6 +110,12 @@ echo written > "$BPFMATRIX_CELLS"`)
 			if line != "TMPDIR tmpfs" {
 				t.Errorf("the suite's %s, want a tmpfs", line)
 			}
+		case strings.HasPrefix(line, "cgroup "), strings.HasPrefix(line, "entered "):
+			// The delegated cgroup is the root of the suite's cgroup
+			// namespace, and the suite may make cgroups in it and enter them.
+			if line != "cgroup 0::/" && line != "entered 0::/made" {
+				t.Errorf("the suite's %s, want cgroup 0::/ and entered 0::/made", line)
+			}
 		case strings.Contains(line, " - bpf "):
 			delegated = delegated || strings.Contains(line, "uid=100000") && strings.Contains(line, "delegate_cmds=any") && strings.Contains(line, "delegate_attachs=any")
 		}
@@ -108,8 +126,19 @@ echo written > "$BPFMATRIX_CELLS"`)
 	if cells, _ := os.ReadFile(matrix.RecordsFile(dir)); string(cells) != "written\n" {
 		t.Errorf("records file = %q: the suite could not write it", cells)
 	}
+	if fi, err := os.Stat(matrix.RecordsFile(dir)); err != nil || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("after the run the records file is not the runner's: %v %+v", err, fi)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "tmp")); !os.IsNotExist(err) {
 		t.Errorf("the suite's TMPDIR is left in the run directory: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cgroup2, Name+"-*")); len(left) > 0 {
+		t.Errorf("the run left its cgroup behind: %v", left)
+	}
+	for _, want := range []string{"entered 0::/made"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("the suite's log lacks %q:\n%s", want, log)
+		}
 	}
 }
 

@@ -1,12 +1,12 @@
 // Command launcher starts the suite binary for the bpf-token target. The
 // runner starts it in a new user and mount namespace with the socket to the
 // runner as fd 3; it does what must happen between clone and exec: mount the
-// bpffs the runner delegates where the suite looks for one and a tmpfs for
-// the suite's temporary files, bring up the loopback of the new network
-// namespace, and then execute the suite. It is built static
+// bpffs the runner delegates where the suite looks for one, a tmpfs for the
+// suite's temporary files and the cgroup the runner delegates, bring up the
+// loopback of the new network namespace, and then execute the suite. It is built static
 // (CGO_ENABLED=0) by matrix/token.
 //
-// Usage: launcher -bpffs DIR [-tmp DIR] -- SUITE [ARG...]
+// Usage: launcher -bpffs DIR [-tmp DIR] [-cgroup2 DIR] -- SUITE [ARG...]
 package main
 
 import (
@@ -27,12 +27,13 @@ const exitSetup = 125
 func main() {
 	bpf := flag.String("bpffs", "", "directory to mount the delegated bpffs on")
 	tmp := flag.String("tmp", "", "directory to mount the suite's tmpfs on (its TMPDIR)")
+	cgroup2 := flag.String("cgroup2", "", "where the host mounts cgroup2: the launcher's cgroup becomes the root of a cgroup namespace mounted there")
 	flag.Parse()
 	suite := flag.Args()
 	if *bpf == "" || len(suite) == 0 {
-		fail(errors.New("usage: launcher -bpffs DIR [-tmp DIR] -- SUITE [ARG...]"))
+		fail(errors.New("usage: launcher -bpffs DIR [-tmp DIR] [-cgroup2 DIR] -- SUITE [ARG...]"))
 	}
-	if err := setup(*bpf, *tmp); err != nil {
+	if err := setup(*bpf, *tmp, *cgroup2); err != nil {
 		fail(err)
 	}
 	err := unix.Exec(suite[0], suite, os.Environ())
@@ -45,7 +46,7 @@ func fail(err error) {
 }
 
 // setup makes the namespaces what the suite expects.
-func setup(bpf, tmp string) error {
+func setup(bpf, tmp, cgroup2 string) error {
 	// The new mount namespace copies the runner's, shared mounts turned
 	// slaves of the host's: make it private, so no mount or unmount on the
 	// machine reaches the suite mid-run.
@@ -59,6 +60,22 @@ func setup(bpf, tmp string) error {
 	if tmp != "" {
 		if err := unix.Mount("tmpfs", tmp, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
 			return fmt.Errorf("mount a tmpfs on %s: %w", tmp, err)
+		}
+	}
+	// The runner started the launcher in the cgroup it delegated: as the
+	// root of a cgroup namespace, with cgroup2 mounted over the host's,
+	// it is where the suite finds cgroup2 and makes its cgroups. The
+	// kernel refuses a filesystem on the root of a mount of its own
+	// superblock (EBUSY), so a tmpfs goes between the two.
+	if cgroup2 != "" {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare(CLONE_NEWCGROUP): %w", err)
+		}
+		if err := unix.Mount("tmpfs", cgroup2, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+			return fmt.Errorf("mount a tmpfs on %s: %w", cgroup2, err)
+		}
+		if err := unix.Mount("cgroup2", cgroup2, "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("mount cgroup2 on %s: %w", cgroup2, err)
 		}
 	}
 	if err := loopbackUp(); err != nil {
