@@ -13,6 +13,8 @@
 // re-executed: it must run between clone and exec under the namespace's
 // uid, which may not be able to reach the runner's binary, and it keeps the
 // runner's code and its tests' binaries out of the namespace.
+//
+// docs/bpf-token.md describes the setting and what was measured in it.
 package token
 
 import (

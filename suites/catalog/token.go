@@ -160,6 +160,7 @@ func (t Token) Refusal(f *Feature, p Privileges) (stage reports.Stage, errno, wh
 			return reports.StageLoad, "EPERM", why
 		}
 	}
+	// Measured: docs/bpf-token.md#perf.
 	if perfEventAttach(f) {
 		return reports.StageAttach, "EACCES", fmt.Sprintf("it attaches through perf_event_open(2), which no token reaches: with kernel.perf_event_paranoid=%s the kernel refuses kernel events without CAP_PERFMON in the initial user namespace", t.PerfEventParanoid)
 	}
@@ -349,7 +350,8 @@ func (t *Token) resolve(lookup enumValue) {
 
 // delegationMask is the bits a delegate_* value sets, the way the kernel
 // parses it: ":"-separated "any", enum names (lowercase, without the
-// prefix) or numbers. ok is false when a name does not resolve.
+// prefix) or numbers; mountinfo shows the names (docs/bpf-token.md#mountinfo).
+// ok is false when a name does not resolve.
 func delegationMask(value, enum, prefix string, lookup enumValue) (mask uint64, ok bool) {
 	if value == "" {
 		return 0, true

@@ -66,7 +66,8 @@ func setup(bpf, tmp, cgroup2 string) error {
 	// root of a cgroup namespace, with cgroup2 mounted over the host's,
 	// it is where the suite finds cgroup2 and makes its cgroups. The
 	// kernel refuses a filesystem on the root of a mount of its own
-	// superblock (EBUSY), so a tmpfs goes between the two.
+	// superblock (EBUSY, docs/bpf-token.md#cgroup2-ebusy), so a tmpfs goes
+	// between the two.
 	if cgroup2 != "" {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare(CLONE_NEWCGROUP): %w", err)
