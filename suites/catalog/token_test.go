@@ -4,15 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 	"github.com/bpfmatrix/bpfmatrix/matrix/token/bpffs"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -180,38 +179,13 @@ func TestTokenFactsInAUserNamespaceNeedsRoot(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skip("needs the kernel's BTF, which names the delegated types")
 	}
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(pair[0])
-	child := os.NewFile(uintptr(pair[1]), "child socket")
-	defer child.Close()
 	dir := filepath.Join(t.TempDir(), "bpffs")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), tokenChildEnv+"="+dir)
-	cmd.ExtraFiles = []*os.File{child}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// Root maps to root: the test binary lies where no other uid may enter.
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child.Close()
-	if err := bpffs.Delegate(pair[0], bpffs.Delegation{Cmds: "any", Maps: "any", Progs: "xdp", Attachs: "any"}); err != nil {
-		t.Errorf("Delegate: %v", err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the child in the user namespace: %v: %s", err, stderr.String())
-	}
+	stdout := testns.UserNS(t, tokenChildEnv+"="+dir, func(conn int) error {
+		return bpffs.Delegate(conn, bpffs.Delegation{Cmds: "any", Maps: "any", Progs: "xdp", Attachs: "any"})
+	})
 	var got struct {
 		Token        Token
 		Masks        [4]uint64
@@ -219,8 +193,8 @@ func TestTokenFactsInAUserNamespaceNeedsRoot(t *testing.T) {
 		String       string
 		SocketFilter string `json:"socket_filter"`
 	}
-	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
-		t.Fatalf("%v: %q", err, stdout.String())
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v: %q", err, stdout)
 	}
 	if got.Token.Mount != dir || got.Token.Cmds != "any" || got.Token.Progs != "xdp" {
 		t.Errorf("TokenFacts in the namespace = %+v, want a token from %s delegating any command and the xdp program type", got.Token, dir)

@@ -4,14 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 )
 
 // childEnv makes the test binary the process inside the user namespace
@@ -112,41 +112,11 @@ func TestDelegateAcrossAUserNamespaceNeedsRoot(t *testing.T) {
 	if err := unix.Access("/proc/self/ns/user", unix.R_OK); err != nil {
 		t.Skipf("needs user namespaces (CONFIG_USER_NS): %v", err)
 	}
-	ours, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent, childEnd := ours[0], os.NewFile(uintptr(ours[1]), "child socket")
-	defer unix.Close(parent)
-	defer childEnd.Close()
-
 	dir := filepath.Join(t.TempDir(), "bpffs")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
-	cmd.ExtraFiles = []*os.File{childEnd}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	// Root maps to root: the test binary lies in the go command's private
-	// directory, which no other uid may enter. The user namespace still
-	// holds capabilities only over itself, which the no-token map checks.
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	childEnd.Close()
-	if err := Delegate(parent, Any); err != nil {
-		t.Errorf("Delegate: %v", err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the child in the user namespace: %v: %s", err, stderr.String())
-	}
+	testns.UserNS(t, childEnv+"="+dir, func(conn int) error { return Delegate(conn, Any) })
 
 	// The mount was the child's own: nothing of it is in our namespace.
 	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
