@@ -85,14 +85,13 @@ func BuildLauncher(ctx context.Context, moduleDir, dir string) (string, error) {
 
 // Run starts the launcher in a new user, mount and network namespace (the
 // network namespace belongs to the user namespace, as a container's
-// does), in the host's PID namespace (the counters filter by the suite's
-// host PID),
-// and serves it the delegated bpffs; the launcher executes the suite,
-// which writes its records straight into the run's records file. The
-// kernel filesystems the suite needs beside bpffs are mounted on the host
-// for the run, shared with the container targets (the namespace cannot
-// mount tracefs or securityfs itself), and the outcome's detail says what
-// the namespace had.
+// does) in the host's PID namespace (the counters filter by the suite's
+// host PID) and in a cgroup delegated to it, and serves it the delegated
+// bpffs; the launcher executes the suite, which writes its records
+// straight into the run's records file. The kernel filesystems the suite
+// needs beside bpffs are mounted on the host for the run, shared with the
+// container targets (the namespace cannot mount tracefs or securityfs
+// itself), and the outcome's detail says what the namespace had.
 func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix.Progress) matrix.Outcome {
 	t.once.Do(func() {
 		if t.Launcher == "" {
@@ -116,20 +115,21 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
 	defer takeBack(written, p)
-	var cgroup *delegatedCgroup
-	cgroup2 := container.Cgroup2()
-	if cgroup2 != "" {
-		var err error
-		if cgroup, err = delegateCgroup(cgroup2); err != nil {
-			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
-		}
-	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("socketpair: %v", err)}
 	}
 	runner := os.NewFile(uintptr(pair[0]), "bpf-token runner socket")
 	defer runner.Close()
+	launcherEnd := os.NewFile(uintptr(pair[1]), "bpf-token launcher socket")
+	var cgroup *delegatedCgroup
+	cgroup2 := container.Cgroup2()
+	if cgroup2 != "" {
+		if cgroup, err = delegateCgroup(cgroup2); err != nil {
+			launcherEnd.Close()
+			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+		}
+	}
 
 	args := []string{"-bpffs", bpfDir(), "-tmp", tmp}
 	attr := &syscall.SysProcAttr{
@@ -151,7 +151,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		Args:        args,
 		Env:         []string{"TMPDIR=" + tmp},
 		SysProcAttr: attr,
-		ExtraFiles:  []*os.File{os.NewFile(uintptr(pair[1]), "bpf-token launcher socket")},
+		ExtraFiles:  []*os.File{launcherEnd},
 		Started: func() error {
 			// Closing our end after the exchange, or after it failed,
 			// tells a waiting launcher to give up.

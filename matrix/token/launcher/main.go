@@ -1,9 +1,10 @@
 // Command launcher starts the suite binary for the bpf-token target. The
-// runner starts it in a new user and mount namespace with the socket to the
-// runner as fd 3; it does what must happen between clone and exec: mount the
-// bpffs the runner delegates where the suite looks for one, a tmpfs for the
-// suite's temporary files and the cgroup the runner delegates, bring up the
-// loopback of the new network namespace, and then execute the suite. It is built static
+// runner starts it in a new user, mount and network namespace, in a cgroup
+// it delegates, with the socket to the runner as fd 3. The launcher does
+// what must happen between clone and exec: mount the bpffs the runner
+// delegates where the suite looks for one, a tmpfs for the suite's
+// temporary files and cgroup2 for its cgroup, bring up the loopback of the
+// new network namespace, and then execute the suite. It is built static
 // (CGO_ENABLED=0) by matrix/token.
 //
 // Usage: launcher -bpffs DIR [-tmp DIR] [-cgroup2 DIR] -- SUITE [ARG...]
