@@ -52,10 +52,48 @@ func (Host) Kernel() string { return "host" }
 // elsewhere on the machine changes what it sees mid-run. Its verdicts then
 // depend neither on what the machine had mounted before nor on what else
 // runs beside it, and the machine is left as it was found.
+//
+// bpftool's feature probe of the kernel runs first, for the run's parity.
 func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome {
-	if h.Timeout > 0 {
+	probeErr := h.probe(ctx, dir)
+	p.Printf("running %d specs on the host kernel", len(s.Features))
+	out := RunProcess(ctx, h.Timeout, dir, p, Process{
+		Path:        s.Binary,
+		Args:        s.Args(GinkgoReportFile(dir)),
+		SysProcAttr: &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS},
+	})
+	out.BpftoolErr = probeErr
+	return out
+}
+
+// Process is what a target on the host kernel starts for a suite run: the
+// suite binary itself, or a launcher that sets up a setting and ends by
+// executing it.
+type Process struct {
+	Path string
+	Args []string
+	// Env is added to the runner's environment and contract.CellsEnv.
+	Env         []string
+	SysProcAttr *syscall.SysProcAttr
+	// ExtraFiles are the process's fd 3 and up; the runner's copies are
+	// closed once it started.
+	ExtraFiles []*os.File
+	// Started, when set, runs once the process started, while it runs:
+	// the runner's part of its setup. Its error ends the run as RunError
+	// once the process ended too.
+	Started func() error
+}
+
+// RunProcess runs proc for a suite run in dir on the host kernel: its
+// output goes to dir's suite.log, its records straight into
+// RecordsFile(dir). The end of ctx, or timeout (when not zero), stops it
+// the way a user's Ctrl-C would, so Ginkgo ends the running spec and its
+// cleanups (cgroups, namespaces) run, and kills it if it hangs; its exit
+// code is judged by SuiteExit.
+func RunProcess(ctx context.Context, timeout time.Duration, dir string, p *Progress, proc Process) Outcome {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	log, err := os.Create(filepath.Join(dir, "suite.log"))
@@ -64,37 +102,43 @@ func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcom
 	}
 	defer log.Close()
 
-	cmd := exec.CommandContext(ctx, s.Binary, s.Args(GinkgoReportFile(dir))...)
+	cmd := exec.CommandContext(ctx, proc.Path, proc.Args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), contract.CellsEnv+"="+RecordsFile(dir))
+	cmd.Env = append(append(os.Environ(), contract.CellsEnv+"="+RecordsFile(dir)), proc.Env...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	// Stop it the way a user's Ctrl-C would, so Ginkgo ends the running
-	// spec and its cleanups (cgroups, namespaces) run; kill it if it hangs.
+	cmd.SysProcAttr = proc.SysProcAttr
+	cmd.ExtraFiles = proc.ExtraFiles
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = hostStopGrace
 
-	probeErr := h.probe(ctx, dir)
-	p.Printf("running %d specs on the host kernel", len(s.Features))
 	stop := p.Watch(RecordsFile(dir))
 	start := time.Now()
-	err = cmd.Run()
+	err = cmd.Start()
+	for _, f := range proc.ExtraFiles {
+		f.Close()
+	}
+	var setupErr error
+	if err == nil {
+		if proc.Started != nil {
+			setupErr = proc.Started()
+		}
+		err = cmd.Wait()
+	}
 	stop()
 
 	var exit *exec.ExitError
-	var out Outcome
 	switch {
 	case ctx.Err() != nil:
-		out = Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
+		return Outcome{Status: RunTimeout, Detail: fmt.Sprintf("stopped after %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())}
+	case setupErr != nil:
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("%v; %s (log: %s)", setupErr, LastLine(log.Name()), log.Name())}
 	case err == nil:
-		out = SuiteExit(0, "")
+		return SuiteExit(0, "")
 	case errors.As(err, &exit) && exit.ExitCode() >= 0:
-		out = SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
+		return SuiteExit(exit.ExitCode(), fmt.Sprintf("%s (log: %s)", LastLine(log.Name()), log.Name()))
 	default:
-		out = Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
+		return Outcome{Status: RunError, Detail: fmt.Sprintf("suite binary: %v (log: %s)", err, log.Name())}
 	}
-	out.BpftoolErr = probeErr
-	return out
 }
 
 // probe runs bpftool's feature probe of the host kernel into

@@ -11,12 +11,13 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/container"
+	"github.com/bpfmatrix/bpfmatrix/matrix/token"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
 
 // targetFlagDoc documents run's -target flag.
 var targetFlagDoc = "comma-separated targets: host, vm, containers (every profile: " +
-	strings.Join(container.ProfileNames(), ", ") + ") or container/<profile>; " +
+	strings.Join(container.ProfileNames(), ", ") + "), container/<profile> or " + token.Name + " (a user namespace holding a BPF token, host kernel); " +
 	"default: vm for catalog kernels, host for the host kernel, and the containers too with -kernel all"
 
 // selectTargets turns -kernel and -target into targets: host and vm
@@ -41,7 +42,7 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration, c
 	for _, kind := range kinds {
 		name, isProfile := strings.CutPrefix(kind, "container/")
 		switch {
-		case kind == "host" || kind == "vm":
+		case kind == "host" || kind == "vm" || kind == token.Name:
 			keep[kind] = true
 		case kind == "containers":
 			profiles = container.Profiles
@@ -54,7 +55,7 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration, c
 				profiles = append(profiles, p)
 			}
 		default:
-			return nil, badInput("unknown target %q: use host, vm, containers or container/<profile> (%s)", kind, strings.Join(container.ProfileNames(), ", "))
+			return nil, badInput("unknown target %q: use host, vm, containers, container/<profile> (%s) or %s", kind, strings.Join(container.ProfileNames(), ", "), token.Name)
 		}
 	}
 
@@ -85,6 +86,13 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration, c
 			engine = podman
 		}
 		containers = container.Targets(engine, profiles, timeout)
+	}
+	if keep[token.Name] {
+		t, err := tokenTarget(kernels, timeout, vmf)
+		if err != nil {
+			return nil, err
+		}
+		containers = append(containers, t)
 	}
 	if len(others) == 0 && len(containers) == 0 {
 		return nil, badInput("no target for -kernel %s -target %s: vm runs catalog kernels, host and containers the host kernel", strings.Join(kernels, ","), strings.Join(kinds, ","))

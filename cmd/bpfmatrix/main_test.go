@@ -86,6 +86,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--kernel", "5.10", "--timeout", "0", "--check"}, 2, "--timeout 0s: want a positive time limit"},
 		{[]string{"run", "--kernel", "5.10", "--timeout", "-1s", "--check"}, 2, "--timeout -1s: want a positive time limit"},
 		{[]string{"run", "--kernel", "5.10", "--target", "vms", "--check"}, 2, `unknown target "vms"`},
+		{[]string{"run", "--kernel", "5.10", "--target", "bpf-token", "--check"}, 2, "bpf-token shares the host's kernel: run it with -kernel host"},
 		{[]string{"run", "--kernel", "5.10", "--label-filter", "tracing && (kprobe", "--check"}, 2, `--label-filter "tracing && (kprobe": Mismatched '(' - could not find matching ')'. (at character 12)`},
 		{[]string{"run", "--kernel", "5.10", "--label-filter", "tracing ||", "--check"}, 2, "Unexpected EOF."},
 		{[]string{"run", "--kernel", "5.10", "--seed", "0", "--check"}, 2, "--seed 0: want a positive number"},

@@ -35,12 +35,14 @@ var hostFS struct {
 	mounted []string
 }
 
-// acquireHostMounts mounts each kernel filesystem the host lacks and returns
+// AcquireHostMounts mounts each kernel filesystem the host lacks and returns
 // the mounts containers get, and done, which unmounts what was mounted
-// here once no run needs it. A filesystem the host cannot mount is left out
+// here once no run needs it. Other targets that run the suite in
+// namespaces of their own on the host kernel (bpf-token) share it, so the
+// count covers them too. A filesystem the host cannot mount is left out
 // and logged: the cells that need it say so, and the run's detail lists
 // what the containers had.
-func acquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, done func()) {
+func AcquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, done func()) {
 	hostFS.Lock()
 	defer hostFS.Unlock()
 	hostFS.users++
@@ -57,7 +59,7 @@ func acquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, d
 	}
 	// On a hybrid cgroup layout podman gives containers the v1 hierarchies
 	// only; cgroup programs need the host's cgroup2 mount.
-	if dir := hybridCgroup2(); dir != "" {
+	if dir := Cgroup2(); dir != "" && dir != "/sys/fs/cgroup" {
 		mounts = append(mounts, Mount{Path: dir, FS: "cgroup2"})
 	}
 	// Debian kernels have no /proc/config.gz: the suite reads the config from
@@ -80,9 +82,10 @@ func acquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, d
 	})
 }
 
-// hybridCgroup2 returns where the host mounts cgroup2 when that is not
-// /sys/fs/cgroup (which podman sets up itself on a cgroup v2 host).
-func hybridCgroup2() string {
+// Cgroup2 returns where the host mounts cgroup2 (/sys/fs/cgroup on a
+// cgroup v2 host, which podman sets up itself for containers;
+// /sys/fs/cgroup/unified on a hybrid one), or "" if it does not.
+func Cgroup2() string {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return ""
@@ -91,7 +94,7 @@ func hybridCgroup2() string {
 		// mountinfo: id parent major:minor root mountpoint options ... - fstype source superoptions
 		fields := strings.Fields(line)
 		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 && fields[4] != "/sys/fs/cgroup" {
+			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
 				return fields[4]
 			}
 		}

@@ -33,8 +33,8 @@ func TestHostMountsReleasedByLastRunNeedsRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	logf := func(format string, args ...any) { t.Logf(format, args...) }
-	_, first := acquireHostMounts(logf)
-	mounts, second := acquireHostMounts(logf)
+	_, first := AcquireHostMounts(logf)
+	mounts, second := AcquireHostMounts(logf)
 	if len(mounts) < len(fs) {
 		t.Fatalf("containers get %v, want all of the kernel filesystems", mounts)
 	}

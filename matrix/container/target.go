@@ -54,7 +54,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
-	mounts, done := acquireHostMounts(p.Printf)
+	mounts, done := AcquireHostMounts(p.Printf)
 	defer done()
 	// Root in a user namespace is "other" to the host's files: let it write
 	// the two files the suite writes.
