@@ -82,7 +82,13 @@ func (f *Feature) Expect(k *Kernel) Expectation {
 	if before(k, f.Since) {
 		misses = append(misses, &Miss{Reason: fmt.Sprintf("needs Linux >= %s (running %s)", f.Since, k.Version.Full())})
 	}
-	for _, need := range append([]Requirement{Privileged(f)}, f.Needs...) {
+	// In a user namespace holding a BPF token, the token decides what the
+	// initial namespace's capabilities would.
+	privileged := Privileged(f)
+	if k.Token.Held() {
+		privileged = k.Token.Admits(f)
+	}
+	for _, need := range append([]Requirement{privileged}, f.Needs...) {
 		if m := need.Unmet(k); m != nil {
 			misses = append(misses, m)
 		}

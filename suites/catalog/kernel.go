@@ -32,6 +32,8 @@ type Kernel struct {
 	// Privileges are the suite process's own: capabilities, seccomp, user
 	// namespace, kernel.unprivileged_bpf_disabled.
 	Privileges
+	// Token is the BPF token the process can hold, if any.
+	Token Token
 }
 
 // ConfigValue returns the value of a CONFIG_ option and whether the config

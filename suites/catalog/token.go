@@ -1,16 +1,11 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/btf"
-	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -48,35 +43,10 @@ type Token struct {
 
 // The bpf(2) commands a spec's objects go through (enum bpf_cmd).
 const (
-	cmdMapCreate   = 0
-	cmdProgLoad    = 5
-	cmdBTFLoad     = 18
-	cmdTokenCreate = 36 // Linux 6.9
+	cmdMapCreate = 0
+	cmdProgLoad  = 5
+	cmdBTFLoad   = 18
 )
-
-// TokenFacts probes the process's bpffs mounts for a token, the way
-// cilium/ebpf looks for one: each bpf mount in /proc/self/mountinfo with
-// delegate_* options, BPF_TOKEN_CREATE from its root.
-func TokenFacts() Token {
-	t := Token{PerfEventParanoid: readSysctl("kernel/perf_event_paranoid")}
-	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Refused = err.Error()
-		return t
-	}
-	var refused []string
-	for _, m := range delegatingMounts(string(mountinfo)) {
-		if err := createToken(m.Mount); err != nil {
-			refused = append(refused, fmt.Sprintf("BPF_TOKEN_CREATE from %s: %s", m.Mount, errnoName(err)))
-			continue
-		}
-		m.PerfEventParanoid = t.PerfEventParanoid
-		m.resolve(kernelEnums)
-		return m
-	}
-	t.Refused = strings.Join(refused, "; ")
-	return t
-}
 
 // Held reports whether the process can hold a token.
 func (t Token) Held() bool { return t.Mount != "" }
@@ -108,9 +78,15 @@ func orNone(v string) string {
 // (perf_event_open(2)). It is unmet, with the reason, where the token does
 // not admit f. Rows it cannot judge (Unknown) it leaves met.
 func (t Token) Admits(f *Feature) Requirement {
-	return privilegeCheck(func(p Privileges) string {
-		_, _, why := t.Refusal(f, p)
-		return why
+	return privilegeCheck(func(p Privileges) *Miss {
+		if why := t.Unknown(f); why != "" {
+			return unknown("%s", why)
+		}
+		stage, errno, why := t.Refusal(f, p)
+		if why == "" {
+			return nil
+		}
+		return blocked(stage, "user namespace (BPF token)", why, errno)
 	})
 }
 
@@ -180,7 +156,7 @@ func (t Token) Unknown(f *Feature) string {
 	if !t.Held() {
 		return ""
 	}
-	if needs[ftraceNeed](f) {
+	if needs[trampolineNeed](f) {
 		return "needs a BPF trampoline, whose attachment with a token's capabilities alone was not measured on a kernel that admits trampolines"
 	}
 	for i, v := range t.options() {
@@ -254,9 +230,9 @@ func needs[R Requirement](f *Feature) bool {
 	return false
 }
 
-// delegatingMounts are the bpf mounts of a mountinfo text that delegate
+// DelegatingMounts are the bpf mounts of a mountinfo text that delegate
 // something, in mount order, each as the token it would give.
-func delegatingMounts(mountinfo string) []Token {
+func DelegatingMounts(mountinfo string) []Token {
 	var mounts []Token
 	for _, line := range strings.Split(mountinfo, "\n") {
 		// id parent major:minor root mountpoint options ... - fstype source superoptions
@@ -302,46 +278,13 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// createToken creates a token from the bpffs mounted at dir and closes it.
-func createToken(dir string) error {
-	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	attr := struct{ flags, bpffsFD uint32 }{bpffsFD: uint32(fd)}
-	token, _, errno := unix.Syscall(unix.SYS_BPF, cmdTokenCreate, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	if errno != 0 {
-		return errno
-	}
-	return unix.Close(int(token))
-}
-
-// enumValue resolves a kernel enum constant by name, such as
+// EnumValue resolves a kernel enum constant by name, such as
 // ("bpf_map_type", "BPF_MAP_TYPE_HASH").
-type enumValue func(enum, name string) (uint64, bool)
+type EnumValue func(enum, name string) (uint64, bool)
 
-// kernelEnums resolves names from the running kernel's BTF, where the
-// kernel itself takes the names of delegate_* options from.
-func kernelEnums(enum, name string) (uint64, bool) {
-	spec, err := btf.LoadKernelSpec()
-	if err != nil {
-		return 0, false
-	}
-	var e *btf.Enum
-	if err := spec.TypeByName(enum, &e); err != nil {
-		return 0, false
-	}
-	for _, v := range e.Values {
-		if v.Name == name {
-			return v.Value, true
-		}
-	}
-	return 0, false
-}
-
-// resolve turns the four options into masks with lookup for names.
-func (t *Token) resolve(lookup enumValue) {
+// Resolve turns the four options into masks, with lookup for the names
+// they hold (the kernel's BTF, which detect reads).
+func (t *Token) Resolve(lookup EnumValue) {
 	enums := [4][2]string{{"bpf_cmd", "BPF_"}, {"bpf_map_type", "BPF_MAP_TYPE_"}, {"bpf_prog_type", "BPF_PROG_TYPE_"}, {"bpf_attach_type", "BPF_"}}
 	for i, v := range t.options() {
 		t.masks[i], t.resolved[i] = delegationMask(v, enums[i][0], enums[i][1], lookup)
@@ -352,7 +295,7 @@ func (t *Token) resolve(lookup enumValue) {
 // parses it: ":"-separated "any", enum names (lowercase, without the
 // prefix) or numbers; mountinfo shows the names (docs/bpf-token.md#mountinfo).
 // ok is false when a name does not resolve.
-func delegationMask(value, enum, prefix string, lookup enumValue) (mask uint64, ok bool) {
+func delegationMask(value, enum, prefix string, lookup EnumValue) (mask uint64, ok bool) {
 	if value == "" {
 		return 0, true
 	}
@@ -372,23 +315,4 @@ func delegationMask(value, enum, prefix string, lookup enumValue) (mask uint64, 
 		mask |= 1 << v
 	}
 	return mask, true
-}
-
-func readSysctl(name string) string {
-	b, err := os.ReadFile("/proc/sys/" + name)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// errnoName is an errno's name (EPERM), or the error's text.
-func errnoName(err error) string {
-	var errno unix.Errno
-	if errors.As(err, &errno) {
-		if name := unix.ErrnoName(errno); name != "" {
-			return name
-		}
-	}
-	return err.Error()
 }

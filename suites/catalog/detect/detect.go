@@ -51,6 +51,7 @@ func Kernel() (*catalog.Kernel, error) {
 		k.Lockdown = bracketed(string(b))
 	}
 	k.Privileges = privileges()
+	k.Token = token()
 	return k, nil
 }
 

@@ -7,7 +7,10 @@ package rawbpf
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -16,10 +19,11 @@ import (
 )
 
 const (
-	bpfMapCreate  = 0  // BPF_MAP_CREATE
-	bpfProgLoad   = 5  // BPF_PROG_LOAD
-	bpfBTFLoad    = 18 // BPF_BTF_LOAD
-	bpfLinkCreate = 28 // BPF_LINK_CREATE
+	bpfMapCreate   = 0  // BPF_MAP_CREATE
+	bpfProgLoad    = 5  // BPF_PROG_LOAD
+	bpfTokenCreate = 36 // BPF_TOKEN_CREATE, Linux 6.9
+	bpfBTFLoad     = 18 // BPF_BTF_LOAD
+	bpfLinkCreate  = 28 // BPF_LINK_CREATE
 
 	bpfTraceKprobeMulti = 42 // BPF_TRACE_KPROBE_MULTI
 	bpfTraceUprobeMulti = 48 // BPF_TRACE_UPROBE_MULTI
@@ -54,7 +58,15 @@ type MapAttr struct {
 // creation and feature probes turn several of the kernel's answers into
 // ErrNotSupported. The error names the attributes.
 func MapCreate(attr *MapAttr) (int, error) {
-	fd, err := sysBPF(bpfMapCreate, unsafe.Pointer(attr), unsafe.Sizeof(*attr))
+	ext := struct {
+		MapAttr
+		valueTypeBTFObjFD, tokenFD int32
+	}{MapAttr: *attr}
+	if tok := token(); tok >= 0 {
+		ext.Flags |= bpfFTokenFD
+		ext.tokenFD = int32(tok)
+	}
+	fd, err := sysBPF(bpfMapCreate, unsafe.Pointer(&ext), unsafe.Sizeof(ext))
 	runtime.KeepAlive(attr)
 	if err != nil {
 		return -1, fmt.Errorf("bpf(BPF_MAP_CREATE, type %d, key %d, value %d, max_entries %d, flags %#x): %w",
@@ -137,10 +149,14 @@ func ProbeBTFLoad() error {
 	}
 	// union bpf_attr, BPF_BTF_LOAD: btf, btf_log_buf, btf_size, btf_log_size, btf_log_level.
 	attr := struct {
-		btf, logBuf             uint64
-		size, logSize, logLevel uint32
-		_                       uint32
+		btf, logBuf                      uint64
+		size, logSize, logLevel, logTrue uint32
+		flags                            uint32
+		token                            int32
 	}{btf: uint64(uintptr(unsafe.Pointer(&blob[0]))), size: uint32(len(blob))}
+	if tok := token(); tok >= 0 {
+		attr.flags, attr.token = bpfFTokenFD, int32(tok)
+	}
 	err = probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 	runtime.KeepAlive(blob)
 	return err
@@ -185,4 +201,41 @@ func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (log string, errno
 	runtime.KeepAlive(license)
 	runtime.KeepAlive(buf)
 	return unix.ByteSliceToString(buf), err
+}
+
+// bpfFTokenFD is BPF_F_TOKEN_FD: the attribute's token fd is set.
+const bpfFTokenFD = 1 << 16
+
+var (
+	tokenOnce sync.Once
+	tokenFD   = -1
+)
+
+// token is a BPF token from the first bpffs mount that grants one (in a
+// user namespace holding a delegated bpffs), or -1. The raw calls pass it
+// as cilium/ebpf passes its own; without it the kernel checks the initial
+// user namespace's capabilities and refuses there. It stays open for the
+// process's life, like cilium/ebpf's.
+func token() int {
+	tokenOnce.Do(func() {
+		b, _ := os.ReadFile("/proc/self/mountinfo")
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if !strings.Contains(l, " - bpf ") || len(f) < 5 {
+				continue
+			}
+			fd, err := unix.Open(f[4], unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			attr := struct{ flags, bpffsFD uint32 }{bpffsFD: uint32(fd)}
+			t, _, e := unix.Syscall(unix.SYS_BPF, bpfTokenCreate, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+			unix.Close(fd)
+			if e == 0 {
+				tokenFD = int(t)
+				return
+			}
+		}
+	})
+	return tokenFD
 }
