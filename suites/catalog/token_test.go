@@ -155,8 +155,3 @@ func TestTokenUnknown(t *testing.T) {
 		}
 	}
 }
-
-// tokenChildEnv makes the test binary (TestMain) the process in a user
-// namespace that mounts the bpffs delegated to it at the named directory
-// and prints its TokenFacts.
-const tokenChildEnv = "BPFMATRIX_CATALOG_TOKEN_CHILD"
