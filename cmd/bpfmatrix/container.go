@@ -18,7 +18,7 @@ import (
 // targetFlagDoc documents run's -target flag.
 var targetFlagDoc = "comma-separated targets: host, vm, containers (every profile: " +
 	strings.Join(container.ProfileNames(), ", ") + "), container/<profile> or " + token.Name + " (a user namespace holding a BPF token, host kernel); " +
-	"default: vm for catalog kernels, host for the host kernel, and the containers too with -kernel all"
+	"default: vm for catalog kernels, host for the host kernel, and the containers and bpf-token too with -kernel all"
 
 // selectTargets turns -kernel and -target into targets: host and vm
 // targets through targetsFor, and one container target per profile on the
@@ -34,7 +34,7 @@ func selectTargets(kernels, kinds []string, out string, timeout time.Duration, c
 	if len(kinds) == 0 {
 		kinds = []string{"host", "vm"}
 		if all {
-			kinds = append(kinds, "containers")
+			kinds = append(kinds, "containers", token.Name)
 		}
 	}
 	var profiles []container.Profile
