@@ -1,5 +1,5 @@
-// Package catalog is the feature catalog: one row per eBPF feature the
-// suites prove (what it is, the upstream version that added it, what else
+// Package catalog is the feature catalog's model: a row per eBPF feature the
+// suites prove (the rows themselves are package rows) (what it is, the upstream version that added it, what else
 // the kernel must have), the facts of a kernel (which catalog/detect reads
 // from the running one), and the rules that predict each feature's cell from
 // them: status, stage and errnos (Expect). It is data and rules only: no spec
@@ -71,8 +71,8 @@ type Feature struct {
 
 var rows = map[string]*Feature{}
 
-// register adds rows to the catalog; it is called from the rows_*.go files.
-func register(fs ...Feature) {
+// Register adds rows to the catalog; package rows calls it for every row.
+func Register(fs ...Feature) {
 	for i := range fs {
 		f := fs[i]
 		if _, dup := rows[f.ID]; dup {

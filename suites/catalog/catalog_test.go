@@ -82,24 +82,3 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
-
-func TestRowsAreWellFormed(t *testing.T) {
-	all := All()
-	if len(all) < 150 {
-		t.Fatalf("All() has %d rows; the rows_*.go files register more than 150", len(all))
-	}
-	for _, f := range all {
-		if v, ok := kversion.Parse(f.Since); !ok || v.String() != f.Since {
-			t.Errorf("%s: Since %q is not major.minor", f.ID, f.Since)
-		}
-		if f.Area == "" || f.Doc == "" {
-			t.Errorf("%s: Area and Doc are required", f.ID)
-		}
-		if !strings.Contains(f.ID, "/") {
-			t.Errorf("%s: IDs are kind/name", f.ID)
-		}
-		if got, ok := Lookup(f.ID); !ok || got != f {
-			t.Errorf("Lookup(%q) does not return the row All() lists", f.ID)
-		}
-	}
-}

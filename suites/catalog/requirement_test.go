@@ -50,8 +50,8 @@ func TestLockdownBelow(t *testing.T) {
 
 func TestLaterVersion(t *testing.T) {
 	for _, tc := range [][3]string{{"4.1", "5.8", "5.8"}, {"4.10", "4.9", "4.10"}, {"5.5", "5.5", "5.5"}} {
-		if got := later(tc[0], tc[1]); got != tc[2] {
-			t.Errorf("later(%s, %s) = %s, want %s", tc[0], tc[1], got, tc[2])
+		if got := Later(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("Later(%s, %s) = %s, want %s", tc[0], tc[1], got, tc[2])
 		}
 	}
 }

@@ -2,8 +2,8 @@ package catalog
 
 import "github.com/bpfmatrix/bpfmatrix/internal/kversion"
 
-// later returns the later of two row versions ("4.10", "5.8").
-func later(a, b string) string {
+// Later returns the later of two row versions ("4.10", "5.8").
+func Later(a, b string) string {
 	va, _ := kversion.Parse(a)
 	vb, _ := kversion.Parse(b)
 	if va.Compare(vb) < 0 {

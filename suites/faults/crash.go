@@ -10,12 +10,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog/rows"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 var _ = harness.Spec("faults/crash", "crashes the kernel through /proc/sysrq-trigger", func(c *harness.Cell) {
-	if why := catalog.CrashRefused(); why != "" {
+	if why := rows.CrashRefused(); why != "" {
 		c.Skipped("refusing to crash the kernel: %s", why)
 	}
 	f, err := os.OpenFile("/proc/sysrq-trigger", os.O_WRONLY, 0)

@@ -10,7 +10,7 @@
 // Each probe calls bpf(2) with the smallest object the kernel accepts and,
 // where cilium/ebpf would turn the kernel's answer into ErrNotSupported,
 // makes the call itself so the cell carries the kernel's errno. The specs
-// are registered from the catalog rows (suites/catalog/rows_features.go),
+// are registered from the catalog rows (suites/catalog/rows/features.go),
 // one per row. Every run compares them with `bpftool feature probe kernel`
 // run in the same kernel beforehand (matrix/parity).
 package features

@@ -19,6 +19,8 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+	// Every row registers before any spec asks for its own.
+	_ "github.com/bpfmatrix/bpfmatrix/suites/catalog/rows"
 )
 
 // Cell is the spec's handle on the cell it proves. Its methods do the

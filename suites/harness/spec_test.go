@@ -57,7 +57,7 @@ func compareSpecs(rows []*catalog.Feature, specs []types.SpecReport) []string {
 		}
 		f, ok := byID[id]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: spec %s has no catalog row: add one to suites/catalog/rows_<area>.go", where, id))
+			problems = append(problems, fmt.Sprintf("%s: spec %s has no catalog row: add one to suites/catalog/rows/<area>.go", where, id))
 			continue
 		}
 		if first, dup := seen[id]; dup {

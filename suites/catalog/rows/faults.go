@@ -1,6 +1,8 @@
-package catalog
+package rows
 
 import (
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+
 	"os"
 	"strings"
 
@@ -9,9 +11,9 @@ import (
 )
 
 func init() {
-	register(
-		Feature{ID: "faults/crash", Area: Faults, Since: "2.6", At: reports.StageTrigger,
-			Needs: []Requirement{CrashAllowed(), Config("CONFIG_MAGIC_SYSRQ")},
+	catalog.Register(
+		catalog.Feature{ID: "faults/crash", Area: catalog.Faults, Since: "2.6", At: reports.StageTrigger,
+			Needs: []catalog.Requirement{CrashAllowed(), catalog.Config("CONFIG_MAGIC_SYSRQ")},
 			Doc:   "crashes the kernel with sysrq 'c' (test-only, labelled crash, VM guests with BPFMATRIX_ALLOW_CRASH=1 only)"},
 	)
 }
@@ -19,13 +21,13 @@ func init() {
 // CrashAllowed requires that the run asked for the crash test and that it
 // runs in a bpfmatrix VM guest. Elsewhere the spec refuses to act, and its
 // cell is expected Skipped.
-func CrashAllowed() Requirement { return crashNeed{} }
+func CrashAllowed() catalog.Requirement { return crashNeed{} }
 
 type crashNeed struct{}
 
-func (crashNeed) Unmet(*Kernel) *Miss {
+func (crashNeed) Unmet(*catalog.Kernel) *catalog.Miss {
 	if why := CrashRefused(); why != "" {
-		return &Miss{Reason: "refusing to crash the kernel: " + why, Status: reports.Skipped, Stage: reports.StageSetup, Errnos: []string{}}
+		return &catalog.Miss{Reason: "refusing to crash the kernel: " + why, Status: reports.Skipped, Stage: reports.StageSetup, Errnos: []string{}}
 	}
 	return nil
 }
