@@ -1,9 +1,10 @@
-// Package catalog is the feature catalog's model: a row per eBPF feature the
-// suites prove (the rows themselves are package rows) (what it is, the upstream version that added it, what else
-// the kernel must have), the facts of a kernel (which catalog/detect reads
-// from the running one), and the rules that predict each feature's cell from
-// them: status, stage and errnos (Expect). It is data and rules only: no spec
-// runs here, and the package tests are plain tables.
+// Package catalog is the feature catalog's model: what a row says of an
+// eBPF feature the suites prove (what it is, the upstream version that added
+// it, what else a kernel must have), the facts of a kernel, and the rules
+// that predict each feature's cell from them: status, stage and errnos
+// (Expect). The rows themselves are package rows; catalog/detect reads the
+// running kernel's facts. It is data and rules only: no spec runs here, and
+// the package tests are plain tables.
 //
 // IDs are kind/name. The kinds prog/, map/ and helper/ follow bpftool's names
 // (`bpftool feature list_builtins`), misc/ follows bpftool's misc probe names
