@@ -203,11 +203,13 @@ var trampolineProbes = map[string][]string{
 	"prog/lsm":     {"attach/lsm"},
 }
 
-// helperRefusalBpftoolMisses is the verifier's refusal of a helper withheld
-// from a program type (by type, CONFIG option or lockdown). libbpf 1.1's
-// helper probe, which bpftool 7.1 uses, takes only "invalid func" and
-// "unknown func" for refusals, so it lists such a helper as available.
-const helperRefusalBpftoolMisses = "program of this type cannot use helper"
+// helperRefusalsBpftoolMisses are the verifier's refusals of a helper
+// withheld from a program type (by type, CONFIG option or lockdown): up to
+// 7.2 "program of this type cannot use helper", from 7.3 its structured
+// "this program type does not allow the helper". libbpf 1.1's helper probe,
+// which bpftool 7.1 uses, takes only "invalid func" and "unknown func" for
+// refusals, so it lists such a helper as available.
+var helperRefusalsBpftoolMisses = []string{"program of this type cannot use helper", "this program type does not allow the helper"}
 
 // allowed says whether a disagreement has a known cause in bpftool's probe,
 // and which. decided is false when only a cell the run does not have could
@@ -228,9 +230,12 @@ func allowed(q question, c reports.Cell, cells map[string]reports.Cell) (reason 
 			return fmt.Sprintf(probe+", and none of %s, which would show the type works, is in this run", name, strings.Join(proofs, ", ")), false
 		}
 	}
-	if strings.HasPrefix(q.feature, "helper/") && q.available && c.Status == reports.Unsupported &&
-		(strings.Contains(c.Evidence, helperRefusalBpftoolMisses) || strings.Contains(c.VerifierLog, helperRefusalBpftoolMisses)) {
-		return "the verifier said \"" + helperRefusalBpftoolMisses + "\", a refusal libbpf 1.1's helper probe (bpftool 7.1) does not recognise", true
+	if strings.HasPrefix(q.feature, "helper/") && q.available && c.Status == reports.Unsupported {
+		for _, refusal := range helperRefusalsBpftoolMisses {
+			if strings.Contains(c.Evidence, refusal) || strings.Contains(c.VerifierLog, refusal) {
+				return "the verifier said \"" + refusal + "\", a refusal libbpf 1.1's helper probe (bpftool 7.1) does not recognise", true
+			}
+		}
 	}
 	return "", true
 }

@@ -101,8 +101,14 @@ func verifierTail(verr *ebpf.VerifierError, n int) string {
 func verifierEvidence(verr *ebpf.VerifierError) string {
 	const tail = 4
 	var log []string
-	for _, line := range verr.Log {
+	for i, line := range verr.Log {
 		if strings.HasPrefix(line, "Suggestion") {
+			break
+		}
+		// 7.3's structured log states the cause under "Reason:", ahead
+		// of the instruction context: that line is the evidence.
+		if strings.TrimSpace(line) == "Reason:" && i+1 < len(verr.Log) {
+			log = []string{strings.TrimSpace(verr.Log[i+1])}
 			break
 		}
 		if strings.TrimSpace(line) != "" {
