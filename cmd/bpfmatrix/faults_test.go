@@ -241,6 +241,18 @@ func hashTree(t *testing.T, dir string, pattern *regexp.Regexp) map[string]strin
 	return sums
 }
 
+// summaryLine is the summary line of a run labelled label ("host", "vm
+// 5.10"): how it ended, in how long, and its counts.
+func summaryLine(lines []string, label string) string {
+	re := regexp.MustCompile(`^\[` + regexp.QuoteMeta(label) + `\] (ok|error|panic|timeout|interrupted) in `)
+	for i := len(lines) - 1; i >= 0; i-- {
+		if re.MatchString(lines[i]) {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
 // lastLine is the last line of lines that starts with prefix.
 func lastLine(lines []string, prefix string) string {
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -597,7 +609,7 @@ func TestFaultHostHonoursTimeout(t *testing.T) {
 	out := t.TempDir()
 	p := start(t, bin, out, nil, "run", "--kernel", "host", "--timeout", "2s", "--out", out, "--module", repoRoot(t))
 	code, lines := p.wait(t)
-	summary := lastLine(lines, "[host] ")
+	summary := summaryLine(lines, "host")
 	rep := readReport(t, out)
 	if code != 1 || len(rep.Runs) != 1 || rep.Runs[0].Status != "timeout" {
 		t.Errorf("exit %d, summary %q; want exit 1 and a timeout run", code, summary)
@@ -661,7 +673,7 @@ func TestFaultSeedsOrderTheHostSuite(t *testing.T) {
 		out := t.TempDir()
 		p := start(t, bin, out, nil, "run", "--kernel", "host", "--seed", seed, "--out", out, "--module", repoRoot(t))
 		code, lines := p.wait(t)
-		summary := lastLine(lines, "[host] ")
+		summary := summaryLine(lines, "host")
 		if code != 0 || !strings.Contains(summary, ", seed "+seed+": ") || !strings.Contains(summary, " 0 unexpected") {
 			t.Errorf("seed %s: exit %d, summary %q; want 0, the seed named and 0 unexpected", seed, code, summary)
 		}
