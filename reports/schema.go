@@ -25,7 +25,8 @@ const SchemaVersion = 2
 // Status is what a cell says about a feature on one kernel and target.
 type Status string
 
-// The statuses a cell can have. See DESIGN.md, "A cell's status".
+// The statuses a cell can have, and what each one claims (README.md, "What
+// a report says").
 const (
 	// Supported: loaded, or attached and observed an event the spec caused.
 	Supported Status = "supported"
