@@ -28,7 +28,8 @@ type Status string
 // The statuses a cell can have, and what each one claims (README.md, "What
 // a report says").
 const (
-	// Supported: loaded, or attached and observed an event the spec caused.
+	// Supported: loaded, or attached and observed at least the events the
+	// spec caused.
 	Supported Status = "supported"
 	// Unsupported: the kernel said no (errno, ErrNotSupported) or a required
 	// CONFIG option is off; the evidence says which.
