@@ -9,6 +9,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +107,7 @@ func (s *summary) write(r *reports.Report) {
 		s.line("%s %s |", l, u)
 	}
 	s.line("")
+	s.blocks(r)
 
 	// Unexpected cells first: they are what fails the job, and the
 	// differences table may run into the budget.
@@ -112,6 +115,44 @@ func (s *summary) write(r *reports.Report) {
 	s.conflicts(r)
 	s.differences(g)
 	s.probePoints(reports.NewPointsTable(r))
+}
+
+// blocks says once per column what its environment refused, by layer, and
+// how many of its cells the catalog could not predict: blocked and unknown
+// cells say nothing about the kernel, so they are counted apart.
+func (s *summary) blocks(r *reports.Report) {
+	var lines []string
+	for _, run := range r.Runs {
+		layers := map[string]int{}
+		unknown := 0
+		for _, c := range run.Cells {
+			if c.Status == reports.Blocked {
+				layers[orDash(c.Layer)]++
+			}
+			if c.Expected == reports.Unknown {
+				unknown++
+			}
+		}
+		var parts []string
+		for _, layer := range slices.Sorted(maps.Keys(layers)) {
+			parts = append(parts, fmt.Sprintf("%s blocked by %s", plural(layers[layer], "cell"), text(layer)))
+		}
+		if unknown > 0 {
+			parts = append(parts, fmt.Sprintf("%s the catalog could not predict (unknown)", plural(unknown, "cell")))
+		}
+		if len(parts) > 0 {
+			lines = append(lines, fmt.Sprintf("- %s %s: %s", text(run.Kernel.Name), text(run.Target), strings.Join(parts, "; ")))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	s.line("Not the kernel's answer, counted apart:")
+	s.line("")
+	for _, l := range lines {
+		s.line("%s", l)
+	}
+	s.line("")
 }
 
 // probePoints writes the inventory counts per kernel and the watched points

@@ -106,3 +106,35 @@ func TestSummaryOfAnAgreeingReport(t *testing.T) {
 		t.Errorf("summary of one clean column:\n%s", md)
 	}
 }
+
+// TestSummarySaysBlocksOncePerColumn: what an environment refused is said
+// once per column, by layer, beside the cells the catalog could not
+// predict, and not for a column where neither happened.
+func TestSummarySaysBlocksOncePerColumn(t *testing.T) {
+	cells := func(status reports.Status, expected reports.Status, layer string, n int) []reports.Cell {
+		var cs []reports.Cell
+		for i := range n {
+			cs = append(cs, reports.Cell{Feature: fmt.Sprintf("prog/t%d%s", i, layer), Area: "features", Status: status, Expected: expected, Layer: layer})
+		}
+		return cs
+	}
+	rep := &reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{
+		{Kernel: reports.Kernel{Name: "host"}, Target: "container/bpf-caps", Status: "ok",
+			Cells: append(cells(reports.Blocked, reports.Blocked, "seccomp", 3), cells(reports.Blocked, reports.Blocked, "network namespace", 1)...)},
+		{Kernel: reports.Kernel{Name: "host"}, Target: "bpf-token", Status: "ok",
+			Cells: append(cells(reports.Unsupported, reports.Unknown, "", 2), cells(reports.Supported, reports.Supported, "", 1)...)},
+		{Kernel: reports.Kernel{Name: "host"}, Target: "host", Status: "ok", Cells: cells(reports.Supported, reports.Supported, "", 2)},
+	}}
+	md := summary(t, rep)
+	for _, want := range []string{
+		"- host container/bpf-caps: 1 cell blocked by network namespace; 3 cells blocked by seccomp\n",
+		"- host bpf-token: 2 cells the catalog could not predict (unknown)\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "- host host:") {
+		t.Errorf("a column with nothing blocked or unknown is listed:\n%s", md)
+	}
+}

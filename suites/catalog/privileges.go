@@ -208,6 +208,10 @@ func (p Privileges) BlockedLayer() string {
 	switch {
 	case p.SeccompRefuses("bpf") || p.SeccompRefuses("perf_event_open"):
 		return "seccomp"
+	case p.UserNS != "":
+		// Capabilities there are the namespace's, which the kernel's eBPF
+		// checks ignore (bar a BPF token's): the namespace is the layer.
+		return "user namespace"
 	case p.kernelRefusesBPF() != "":
 		return "kernel.unprivileged_bpf_disabled"
 	}
