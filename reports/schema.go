@@ -172,6 +172,9 @@ type Kernel struct {
 	// verifier; InitPrivate is kernel.init_private where it exists.
 	Trampolines string `json:"trampolines,omitempty"`
 	InitPrivate string `json:"init_private,omitempty"`
+	// Token says what the BPF token the suite could hold delegates, where
+	// it could hold one.
+	Token string `json:"token,omitempty"`
 	// LSMs is the active LSM list from /sys/kernel/security/lsm.
 	LSMs []string `json:"lsms,omitempty"`
 	// Lockdown is the bracketed mode of /sys/kernel/security/lockdown.

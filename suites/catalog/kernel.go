@@ -66,6 +66,7 @@ func (k *Kernel) Facts() reports.Kernel {
 		FunctionTracer:  orOK(k.FunctionTracer),
 		Trampolines:     orOK(k.Trampolines),
 		InitPrivate:     k.InitPrivate,
+		Token:           k.tokenFact(),
 		LSMs:            k.LSMs,
 		Lockdown:        k.Lockdown,
 		UnprivilegedBPF: k.UnprivilegedBPF,
@@ -79,4 +80,13 @@ func orOK(problem string) string {
 		return "ok"
 	}
 	return problem
+}
+
+// tokenFact is the token for the report's facts: "" where the process
+// holds none, as outside a user namespace.
+func (k *Kernel) tokenFact() string {
+	if !k.Token.Held() {
+		return ""
+	}
+	return k.Token.String()
 }
