@@ -3,12 +3,12 @@ package container
 import (
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 )
 
 // Mount is a host path bind-mounted into every container at the same path.
@@ -86,20 +86,8 @@ func AcquireHostMounts(logf func(format string, args ...any)) (mounts []Mount, d
 // cgroup v2 host, which podman sets up itself for containers;
 // /sys/fs/cgroup/unified on a hybrid one), or "" if it does not.
 func Cgroup2() string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		// mountinfo: id parent major:minor root mountpoint options ... - fstype source superoptions
-		fields := strings.Fields(line)
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
-				return fields[4]
-			}
-		}
-	}
-	return ""
+	dir, _ := mountinfo.Find("cgroup2")
+	return dir
 }
 
 func release() string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -230,19 +231,16 @@ func needs[R Requirement](f *Feature) bool {
 	return false
 }
 
-// DelegatingMounts are the bpf mounts of a mountinfo text that delegate
+// DelegatingMounts are the bpf mounts of a mount table that delegate
 // something, in mount order, each as the token it would give.
-func DelegatingMounts(mountinfo string) []Token {
-	var mounts []Token
-	for _, line := range strings.Split(mountinfo, "\n") {
-		// id parent major:minor root mountpoint options ... - fstype source superoptions
-		pre, post, ok := strings.Cut(line, " - ")
-		fields, super := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(fields) < 5 || len(super) < 3 || super[0] != "bpf" {
+func DelegatingMounts(mounts []mountinfo.Mount) []Token {
+	var tokens []Token
+	for _, mnt := range mounts {
+		if mnt.FSType != "bpf" {
 			continue
 		}
-		m := Token{Mount: unescapeMountinfo(fields[4])}
-		for _, opt := range strings.Split(super[2], ",") {
+		m := Token{Mount: mnt.Point}
+		for _, opt := range strings.Split(mnt.Options, ",") {
 			key, value, _ := strings.Cut(opt, "=")
 			switch key {
 			case "delegate_cmds":
@@ -256,26 +254,10 @@ func DelegatingMounts(mountinfo string) []Token {
 			}
 		}
 		if m.Cmds+m.Maps+m.Progs+m.Attachs != "" {
-			mounts = append(mounts, m)
+			tokens = append(tokens, m)
 		}
 	}
-	return mounts
-}
-
-// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return tokens
 }
 
 // EnumValue resolves a kernel enum constant by name, such as

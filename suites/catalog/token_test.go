@@ -7,15 +7,16 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 func TestDelegatingMounts(t *testing.T) {
-	mountinfo := `84 70 0:39 / /sys/fs/bpf rw,relatime - bpf bpf rw
+	text := `84 70 0:39 / /sys/fs/bpf rw,relatime - bpf bpf rw
 90 84 0:40 / /sys/fs/bpf rw,relatime - bpf none rw,uid=100000,gid=100000,delegate_cmds=map_create:prog_load:btf_load,delegate_maps=hash:array,delegate_progs=xdp,delegate_attachs=any
 91 84 0:41 / /run/my\040bpf rw - bpf none rw,delegate_progs=0x40
 92 84 0:42 / /sys/kernel/tracing rw - tracefs tracefs rw,delegate_cmds=any`
-	got := DelegatingMounts(mountinfo)
+	got := DelegatingMounts(mountinfo.Parse(text))
 	want := []Token{
 		{Mount: "/sys/fs/bpf", Cmds: "map_create:prog_load:btf_load", Maps: "hash:array", Progs: "xdp", Attachs: "any"},
 		{Mount: "/run/my bpf", Progs: "0x40"},

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"unsafe"
 
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
+	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
 // token probes the process's bpffs mounts for a token, the way
@@ -18,39 +19,25 @@ import (
 // delegate_* options, BPF_TOKEN_CREATE from its root.
 func token() catalog.Token {
 	t := catalog.Token{PerfEventParanoid: readSysctl("kernel/perf_event_paranoid")}
-	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		t.Refused = err.Error()
 		return t
 	}
 	var refused []string
-	for _, m := range catalog.DelegatingMounts(string(mountinfo)) {
-		if err := createToken(m.Mount); err != nil {
+	for _, m := range catalog.DelegatingMounts(mounts) {
+		fd, err := rawbpf.TokenCreate(m.Mount)
+		if err != nil {
 			refused = append(refused, fmt.Sprintf("BPF_TOKEN_CREATE from %s: %s", m.Mount, errnoName(err)))
 			continue
 		}
+		unix.Close(fd)
 		m.PerfEventParanoid = t.PerfEventParanoid
 		m.Resolve(kernelEnums)
 		return m
 	}
 	t.Refused = strings.Join(refused, "; ")
 	return t
-}
-
-// createToken creates a token from the bpffs mounted at dir and closes it.
-func createToken(dir string) error {
-	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	attr := struct{ flags, bpffsFD uint32 }{bpffsFD: uint32(fd)}
-	const bpfTokenCreate = 36 // BPF_TOKEN_CREATE, Linux 6.9
-	token, _, errno := unix.Syscall(unix.SYS_BPF, bpfTokenCreate, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	if errno != 0 {
-		return errno
-	}
-	return unix.Close(int(token))
 }
 
 // kernelEnums resolves names from the running kernel's BTF, where the

@@ -5,7 +5,6 @@
 package cgroup
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -85,26 +85,7 @@ func cgroup2Root(c *harness.Cell) (string, error) {
 // Mount finds the cgroup2 mount in /proc/self/mountinfo: the host
 // may have it at /sys/fs/cgroup (unified), /sys/fs/cgroup/unified (hybrid)
 // or nowhere. It returns "" when there is none.
-func Mount() (string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent major:minor root mountpoint options... - fstype source ...
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		fields := strings.Fields(pre)
-		if !ok || len(fields) < 5 || !strings.HasPrefix(post, "cgroup2 ") {
-			continue
-		}
-		if fields[3] == "/" {
-			return fields[4], nil
-		}
-	}
-	return "", sc.Err()
-}
+func Mount() (string, error) { return mountinfo.Find("cgroup2") }
 
 // ownCgroup is the directory of the suite process's cgroup v2 under root.
 func ownCgroup(root string) (string, error) {

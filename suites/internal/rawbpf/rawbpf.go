@@ -7,15 +7,15 @@ package rawbpf
 
 import (
 	"fmt"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/mountinfo"
 )
 
 const (
@@ -218,24 +218,29 @@ var (
 // process's life, like cilium/ebpf's.
 func token() int {
 	tokenOnce.Do(func() {
-		b, _ := os.ReadFile("/proc/self/mountinfo")
-		for _, l := range strings.Split(string(b), "\n") {
-			f := strings.Fields(l)
-			if !strings.Contains(l, " - bpf ") || len(f) < 5 {
+		mounts, _ := mountinfo.Read()
+		for _, m := range mounts {
+			if m.FSType != "bpf" {
 				continue
 			}
-			fd, err := unix.Open(f[4], unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err != nil {
-				continue
-			}
-			attr := struct{ flags, bpffsFD uint32 }{bpffsFD: uint32(fd)}
-			t, _, e := unix.Syscall(unix.SYS_BPF, bpfTokenCreate, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-			unix.Close(fd)
-			if e == 0 {
-				tokenFD = int(t)
+			if fd, err := TokenCreate(m.Point); err == nil {
+				tokenFD = fd
 				return
 			}
 		}
 	})
 	return tokenFD
+}
+
+// TokenCreate creates a BPF token (BPF_TOKEN_CREATE, Linux 6.9) from the
+// bpffs mounted at dir and returns its fd; the kernel refuses unless the
+// bpffs belongs to the caller's user namespace and delegates something.
+func TokenCreate(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fd)
+	attr := struct{ flags, bpffsFD uint32 }{bpffsFD: uint32(fd)}
+	return sysBPF(bpfTokenCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 }
