@@ -23,8 +23,6 @@ type Expectation struct {
 	Stage reports.Stage
 	// Errnos are the errno names it may end with there; any when empty.
 	Errnos []string
-	// Layer names what refuses a Blocked cell.
-	Layer string
 }
 
 // A Miss is one unmet requirement: why, and how the cell then ends. The
@@ -35,7 +33,6 @@ type Miss struct {
 	Status reports.Status
 	Stage  reports.Stage
 	Errnos []string
-	Layer  string
 }
 
 // Absent are the errnos a kernel answers with for a program type, map
@@ -136,9 +133,6 @@ func combine(misses []*Miss, status reports.Status) (Expectation, bool) {
 		reasons = append(reasons, m.Reason)
 		if m.Stage != e.Stage {
 			continue
-		}
-		if e.Layer == "" {
-			e.Layer = m.Layer
 		}
 		for _, errno := range m.Errnos {
 			if !slices.Contains(e.Errnos, errno) {

@@ -145,13 +145,14 @@ func (check privilegeCheck) Unmet(k *Kernel) *Miss {
 	return check(k.Privileges)
 }
 
-// blocked is the miss of a privilege: the environment's layer refuses at
-// stage with EPERM (or the errnos given).
-func blocked(stage reports.Stage, layer, reason string, errnos ...string) *Miss {
+// blocked is the miss of a privilege: the environment refuses at stage with
+// EPERM or EACCES (or the errnos given). Which layer refused is the cell's
+// to say (BlockedLayer): a spec may reach another refused privilege first.
+func blocked(stage reports.Stage, reason string, errnos ...string) *Miss {
 	if len(errnos) == 0 {
 		errnos = []string{"EPERM", "EACCES"}
 	}
-	return &Miss{Reason: reason, Status: reports.Blocked, Stage: stage, Layer: layer, Errnos: errnos}
+	return &Miss{Reason: reason, Status: reports.Blocked, Stage: stage, Errnos: errnos}
 }
 
 // OwnNetNS is the requirement of a spec outside the networking area that
@@ -162,8 +163,7 @@ func (p Privileges) netnsUnmet() *Miss {
 	if p.hasInOwnNS(capSysAdmin) {
 		return nil
 	}
-	return blocked(reports.StageSetup, "network namespace",
-		fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff))
+	return blocked(reports.StageSetup, fmt.Sprintf("the spec creates its own network namespace, and unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN: CapEff=%s lacks it", p.CapEff))
 }
 
 // IterateObjects is the requirement of a spec that walks the kernel's BPF
@@ -174,7 +174,7 @@ func IterateObjects() Requirement {
 		if p.has(capSysAdmin) {
 			return nil
 		}
-		return blocked(reports.StageObserve, p.capsLayer(), "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: "+p.lacks(capSysAdmin))
+		return blocked(reports.StageObserve, "walking BPF objects (BPF_LINK_GET_NEXT_ID) needs CAP_SYS_ADMIN: "+p.lacks(capSysAdmin))
 	})
 }
 
@@ -240,15 +240,11 @@ func (n privilegeNeed) unmet(p Privileges) *Miss {
 	// Where every bpf(2) call is refused, cilium/ebpf's own feature probes
 	// fail too and say ErrNotSupported ("BTF not supported") for EPERM.
 	if p.SeccompRefuses("bpf") {
-		return blocked(first, "seccomp", fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp),
+		return blocked(first, fmt.Sprintf("the seccomp filter refuses bpf(2) (Seccomp=%s; a probe call got EPERM before the kernel read its arguments)", p.Seccomp),
 			"EPERM", ErrNotSupported)
 	}
 	if why := p.kernelRefusesBPF(); why != "" {
-		layer := "kernel.unprivileged_bpf_disabled"
-		if p.UserNS != "" {
-			layer = "user namespace"
-		}
-		return blocked(first, layer, why, "EPERM", "EACCES", ErrNotSupported)
+		return blocked(first, why, "EPERM", "EACCES", ErrNotSupported)
 	}
 	var unmet []string
 	need := func(c int, what string) {
@@ -269,10 +265,10 @@ func (n privilegeNeed) unmet(p Privileges) *Miss {
 		need(capNetAdmin, "map type "+f.Map.String())
 	}
 	if len(unmet) > 0 {
-		return blocked(first, p.capsLayer(), strings.Join(unmet, "; "))
+		return blocked(first, strings.Join(unmet, "; "))
 	}
 	if perfEventAttach(f) && p.SeccompRefuses("perf_event_open") {
-		return blocked(reports.StageAttach, "seccomp", fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
+		return blocked(reports.StageAttach, fmt.Sprintf("it attaches through perf_event_open(2), which the seccomp filter refuses (Seccomp=%s)", p.Seccomp))
 	}
 	return nil
 }
@@ -306,7 +302,7 @@ func (p Privileges) uprobePMUUnmet() *Miss {
 	if p.has(capSysAdmin) {
 		return nil
 	}
-	return blocked(reports.StageAttach, p.capsLayer(), "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON: "+p.lacks(capSysAdmin), "EACCES", "EPERM")
+	return blocked(reports.StageAttach, "the uprobe PMU of perf_event_open(2) answers EACCES without CAP_SYS_ADMIN, even with CAP_PERFMON: "+p.lacks(capSysAdmin), "EACCES", "EPERM")
 }
 
 // perfEventAttach reports whether a feature's spec attaches through

@@ -83,7 +83,7 @@ func (tracefsNeed) Unmet(k *Kernel) *Miss {
 		return nil
 	}
 	return &Miss{Reason: "tracefs is mounted neither at /sys/kernel/tracing nor under debugfs, and the suite could not mount it",
-		Status: reports.Blocked, Stage: reports.StageSetup, Layer: "no tracefs"}
+		Status: reports.Blocked, Stage: reports.StageSetup}
 }
 
 // Trampolines requires that the kernel lets this process load BPF

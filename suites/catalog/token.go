@@ -87,7 +87,7 @@ func (t Token) Admits(f *Feature) Requirement {
 		if why == "" {
 			return nil
 		}
-		return blocked(stage, "user namespace (BPF token)", why, errno)
+		return blocked(stage, why, errno)
 	})
 }
 
