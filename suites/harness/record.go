@@ -95,10 +95,9 @@ func RunSuite(t *testing.T, description string) {
 	Record(reports.Record{Kernel: &facts})
 	ginkgo.RunSpecs(t, description)
 
-	changed := ""
-	if now, err := detect.Kernel(); err == nil {
-		changed = fsFactsChanged(Running(), now)
-	}
+	var now catalog.Kernel
+	detect.Mounted(&now)
+	changed := fsFactsChanged(Running(), &now)
 	unmount()
 	if changed != "" {
 		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel facts changed while the suite ran, verdicts are in doubt: %s\n", changed)

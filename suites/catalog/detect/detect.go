@@ -38,18 +38,11 @@ func Kernel() (*catalog.Kernel, error) {
 	k.Config, k.ConfigSource = readConfig(k.Release)
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
 	k.BTF = err == nil
-	k.Tracefs = findTracefs()
-	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
 	k.Trampolines = probeTrampolines()
 	if b, err := os.ReadFile("/proc/sys/kernel/init_private"); err == nil {
 		k.InitPrivate = strings.TrimSpace(string(b))
 	}
-	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
-		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
-	}
-	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
-		k.Lockdown = bracketed(string(b))
-	}
+	Mounted(k)
 	k.Privileges = privileges()
 	k.Token = token()
 	return k, nil
@@ -102,6 +95,22 @@ func ParseConfig(r io.Reader) (map[string]string, error) {
 		return nil, fmt.Errorf("no CONFIG_ lines")
 	}
 	return cfg, nil
+}
+
+// Mounted reads into k the facts that come from the kernel filesystems, and
+// so can change while the suite runs if something mounts or unmounts them:
+// where tracefs is, whether ftrace's function list opens, the active LSM
+// list, the lockdown mode. It is cheap: the suite reads them again at its end.
+func Mounted(k *catalog.Kernel) {
+	k.Tracefs = findTracefs()
+	k.FunctionTracer = probeFunctionTracer(k.Tracefs)
+	k.LSMs, k.Lockdown = nil, ""
+	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
+		k.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
+	}
+	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil {
+		k.Lockdown = bracketed(string(b))
+	}
 }
 
 func findTracefs() string {
