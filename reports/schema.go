@@ -20,7 +20,8 @@ import (
 //
 // Version 2 added the blocked status, the unknown expectation, and the stage a
 // cell ended at beside the stage and errnos its expectation predicted.
-const SchemaVersion = 2
+// Version 3 added the object of a cell of a user's own program.
+const SchemaVersion = 3
 
 // Status is what a cell says about a feature on one kernel and target.
 type Status string
@@ -150,6 +151,9 @@ type Cell struct {
 	// VerifierLog is the tail of the verifier's log when a load was refused,
 	// kept apart from Evidence so a report can show it verbatim.
 	VerifierLog string `json:"verifier_log,omitempty"`
+	// Object is set on the cells of a user's own object programs (area
+	// AreaObjects): what the program is and how far it got.
+	Object *Object `json:"object,omitempty"`
 }
 
 // Kernel describes the kernel a run happened on.
@@ -300,6 +304,11 @@ func (r *Report) Validate() error {
 			}
 			if c.DurationMS < 0 {
 				return fmt.Errorf("field runs[%d].cells[%d].duration_ms: %v is negative", i, j, c.DurationMS)
+			}
+			if c.Object != nil {
+				if err := c.Object.validate(); err != nil {
+					return fmt.Errorf("field runs[%d].cells[%d].object.%w", i, j, err)
+				}
 			}
 			if c.Since != "" {
 				if _, ok := kversion.Parse(c.Since); !ok {
