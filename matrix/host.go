@@ -60,6 +60,7 @@ func (h Host) Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcom
 	out := RunProcess(ctx, h.Timeout, dir, p, Process{
 		Path:        s.Binary,
 		Args:        s.Args(GinkgoReportFile(dir)),
+		Env:         s.Env(""),
 		SysProcAttr: &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS},
 	})
 	out.BpftoolErr = probeErr

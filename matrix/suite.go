@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/objects"
 )
 
 // Suite is the compiled suite binary and the features its specs will prove,
@@ -34,6 +35,43 @@ type Suite struct {
 	Features []string
 	// Areas maps each feature to its area, for cells the suite never wrote.
 	Areas map[string]string
+	// Objects is the directory of the users' objects staged for the run,
+	// with their plan (objects.Plan.Stage); "" for none. Targets make it
+	// reachable from the suite and name it in contract.ObjectsEnv.
+	Objects string
+	// ObjectFiles are the files of Objects, and ObjectTriggers is set when
+	// a program has a trigger command, which needs /bin/sh in the target.
+	ObjectFiles    []string
+	ObjectTriggers bool
+}
+
+// AddObjects stages the objects of p in dir/objects for every target and
+// plans the suite again, with a cell for each of their programs.
+func (s *Suite) AddObjects(ctx context.Context, p *objects.Plan, dir string) error {
+	staged := filepath.Join(dir, "objects")
+	if err := os.RemoveAll(staged); err != nil {
+		return err
+	}
+	if err := p.Stage(staged); err != nil {
+		return fmt.Errorf("stage the objects: %w", err)
+	}
+	s.Objects, s.ObjectFiles = staged, p.Files()
+	for _, e := range p.Entries {
+		s.ObjectTriggers = s.ObjectTriggers || e.Trigger != ""
+	}
+	return s.plan(ctx, dir)
+}
+
+// Env is the suite's environment for its objects, where they are at the
+// path dir of the target ("" for s.Objects itself, on the host kernel).
+func (s *Suite) Env(dir string) []string {
+	if s.Objects == "" {
+		return nil
+	}
+	if dir == "" {
+		dir = s.Objects
+	}
+	return []string{contract.ObjectsEnv + "=" + dir}
 }
 
 // BuildSuite compiles ./suites of the module in moduleDir into dir, static,
@@ -111,6 +149,7 @@ func (s *Suite) plan(ctx context.Context, dir string) error {
 	planFile := filepath.Join(dir, "plan.json")
 	args := append(s.Args(planFile), "-ginkgo.dry-run")
 	cmd := exec.CommandContext(ctx, s.Binary, args...)
+	cmd.Env = append(os.Environ(), s.Env("")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("list specs (dry run): %v\n%s", err, tail(string(out), 20))
 	}

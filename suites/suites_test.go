@@ -12,6 +12,7 @@ import (
 	_ "github.com/bpfmatrix/bpfmatrix/suites/features"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/leaks"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/networking"
+	_ "github.com/bpfmatrix/bpfmatrix/suites/objects"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/probepoints"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/security"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/tracing"

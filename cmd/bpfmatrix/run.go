@@ -16,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
@@ -36,6 +37,14 @@ func runMatrix(args []string) error {
 	seed := fs.Int64("seed", 0, "Ginkgo's random seed of the suites' spec order, the same for every target (default: a random one, printed in each run's summary)")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
 	check := fs.Bool("check", false, "only check the kernels and targets named, then exit: make runs it before installing anything")
+	var objectPaths []string
+	fs.Func("object", "a user's eBPF ELF object: one cell per program (repeat the flag, or separate with commas); the run then proves only the objects unless -label-filter says otherwise", func(v string) error {
+		objectPaths = append(objectPaths, splitList(v)...)
+		return nil
+	})
+	manifest := fs.String("manifest", "", "the objects' manifest (docs/objects.md); default: "+objects.ManifestName+" beside the first -object, if there is one")
+	trigger := fs.String("trigger", "", "shell command run in the target after attaching each object program, instead of the built-in trigger of its kind")
+	stages := fs.String("stages", "", "how far object programs must get: load, attach or fired (default: fired; a manifest rule may say otherwise)")
 	vmf := addVMFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,6 +64,20 @@ func runMatrix(args []string) error {
 	}
 	if *seed == 0 {
 		*seed = 1 + rand.Int64N(math.MaxInt32)
+	}
+	var objectPlan *objects.Plan
+	if len(objectPaths) > 0 || *manifest != "" || *trigger != "" || *stages != "" {
+		if len(objectPaths) == 0 {
+			return badInput("--manifest, --trigger and --stages apply to objects: give at least one --object FILE.o")
+		}
+		p, err := objects.NewPlan(objectPaths, *manifest, objects.Defaults{Trigger: *trigger, Stage: reports.ObjectStage(*stages)})
+		if err != nil {
+			return badInput("%v", err)
+		}
+		objectPlan = p
+		if *labels == "" {
+			*labels = reports.AreaObjects
+		}
 	}
 
 	targets, err := selectTargets(splitList(*kernels), splitList(*kinds), *out, *timeout, *check, vmf)
@@ -90,6 +113,11 @@ func runMatrix(args []string) error {
 		return err
 	}
 	suite.Seed = *seed
+	if objectPlan != nil {
+		if err := suite.AddObjects(ctx, objectPlan, buildDir); err != nil {
+			return err
+		}
+	}
 	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
 	if rep == nil {
 		return err

@@ -19,6 +19,9 @@ const (
 	ConfigEnv = "BPFMATRIX_KERNEL_CONFIG"
 	// AllowCrashEnv=1 lets the specs labelled CrashLabel act.
 	AllowCrashEnv = "BPFMATRIX_ALLOW_CRASH"
+	// ObjectsEnv names the directory of the users' objects staged for the
+	// run (objects.Plan.Stage); the suite proves one cell per program.
+	ObjectsEnv = "BPFMATRIX_OBJECTS"
 )
 
 // GuestCmdlineFlag is on the kernel command line of every bpfmatrix VM

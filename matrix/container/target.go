@@ -17,6 +17,9 @@ import (
 // outDir is where the run's directory appears inside the container.
 const outDir = "/bpfmatrix"
 
+// objectsDir is where the users' staged objects are bound in, read-only.
+const objectsDir = "/bpfmatrix-objects"
+
 // Target runs the suite in one container profile on the host kernel.
 type Target struct {
 	Profile Profile
@@ -107,6 +110,12 @@ func (t *Target) runArgs(image, dir string, mounts []Mount, s *matrix.Suite) []s
 	}
 	for _, m := range mounts {
 		args = append(args, m.volume())
+	}
+	if s.Objects != "" {
+		args = append(args, "--volume="+s.Objects+":"+objectsDir+":ro")
+		for _, env := range s.Env(objectsDir) {
+			args = append(args, "--env="+env)
+		}
 	}
 	args = append(args,
 		"--volume="+dir+":"+outDir+":rw",

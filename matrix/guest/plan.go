@@ -19,6 +19,11 @@ const (
 	ModuleDir = "/lib/modules/bpfmatrix"
 	// SuitePath is the suite binary.
 	SuitePath = "/bin/suites.test"
+	// ObjectsDir holds the users' staged objects and their plan.
+	ObjectsDir = "/objects"
+	// ShellPath is the host's /bin/sh, packed with its libraries when a
+	// user's trigger command needs it.
+	ShellPath = "/bin/sh"
 	// CellsDevice is the second serial port: the host points it at the run's
 	// records file, and /init relays the suite's record stream to it
 	// unchanged.

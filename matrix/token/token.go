@@ -101,7 +101,10 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if t.buildErr != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: t.buildErr.Error()}
 	}
-	for _, bin := range []string{t.Launcher, s.Binary} {
+	for _, bin := range []string{t.Launcher, s.Binary, s.Objects} {
+		if bin == "" {
+			continue
+		}
 		if err := reachable(bin); err != nil {
 			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 		}
@@ -149,7 +152,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	out := matrix.RunProcess(ctx, t.Timeout, dir, p, matrix.Process{
 		Path:        t.Launcher,
 		Args:        args,
-		Env:         []string{"TMPDIR=" + tmp},
+		Env:         append([]string{"TMPDIR=" + tmp}, s.Env("")...),
 		SysProcAttr: attr,
 		ExtraFiles:  []*os.File{launcherEnd},
 		Started: func() error {

@@ -115,7 +115,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	}
 	plan, probeErr := t.cfg.runPlan(s)
 	initrd := filepath.Join(dir, "initrd.cpio")
-	mods, err := WriteInitramfs(initrd, init, s.Binary, k, &plan, t.cfg.Gzip)
+	mods, err := WriteInitramfs(initrd, init, s, k, &plan, t.cfg.Gzip)
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
 	}
@@ -263,19 +263,23 @@ func watchConsole(path string, p *matrix.Progress) (stop func()) {
 }
 
 // WriteInitramfs assembles the guest's initramfs at path: /init, the suite
-// binary (absent for a bare boot: suite ""), the modules resolved from the
-// kernel's own tree, the kernel's config as /boot/config-<release>, the
-// host's bpftool of plan.Bpftool with the libraries it loads, and the plan.
-// It returns the modules in load order.
-func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
+// binary (absent for a bare boot: suite nil), the users' staged objects,
+// the modules resolved from the kernel's own tree, the kernel's config as
+// /boot/config-<release>, the host's bpftool of plan.Bpftool with the
+// libraries it loads (and its /bin/sh, for the objects' trigger commands),
+// and the plan. It returns the modules in load order.
+func WriteInitramfs(path, init string, suite *matrix.Suite, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
 	a := initramfs.New()
 	if err := a.AddFile("init", init); err != nil {
 		return nil, err
 	}
-	if suite == "" {
+	if suite == nil {
 		plan.NoSuite = true
 	} else {
-		if err := a.AddFile(guest.SuitePath, suite); err != nil {
+		if err := a.AddFile(guest.SuitePath, suite.Binary); err != nil {
+			return nil, err
+		}
+		if err := addObjects(a, suite, plan); err != nil {
 			return nil, err
 		}
 		if len(plan.Bpftool) > 0 {
@@ -319,6 +323,24 @@ func WriteInitramfs(path, init, suite string, k *vmimages.Kernel, plan *guest.Pl
 		return nil, err
 	}
 	return plan.Modules, nil
+}
+
+// addObjects adds the suite's staged objects at guest.ObjectsDir, and the
+// shell their trigger commands run with.
+func addObjects(a *initramfs.Archive, s *matrix.Suite, plan *guest.Plan) error {
+	if s.Objects == "" {
+		return nil
+	}
+	for _, f := range s.ObjectFiles {
+		if err := a.AddFile(filepath.Join(guest.ObjectsDir, f), filepath.Join(s.Objects, f)); err != nil {
+			return err
+		}
+	}
+	plan.Env = append(plan.Env, s.Env(guest.ObjectsDir)...)
+	if s.ObjectTriggers {
+		return addDynamic(a, guest.ShellPath)
+	}
+	return nil
 }
 
 // addDynamic adds the host binary bin at its own path with the shared

@@ -41,6 +41,9 @@ const (
 	// keeps every cell streamed before a crash. The harness labels their
 	// specs contract.CrashLabel, which default plans leave out.
 	Faults Area = "faults"
+	// Objects are the programs of users' own objects: rows the suite makes
+	// from each object and its manifest, never registered here.
+	Objects Area = reports.AreaObjects
 	// Suite holds checks on the suite itself rather than on a kernel
 	// feature: its leak check.
 	Suite Area = "suite"

@@ -64,13 +64,34 @@ func Spec(id, sentence string, body func(c *Cell), decorators ...any) bool {
 			c.broken(reports.StageSetup, "%s: the spec proves %s, which has no catalog row (add it to suites/catalog)", loc, id)
 		}
 	}
-	labels := contract.Labels(string(f.Area), id)
+	return register(f, loc, sentence, body, decorators)
+}
+
+// SpecFor registers the spec that proves f, a feature that is no row of
+// the catalog: a program of a user's own object, whose row the suite makes
+// from the object and its manifest. Everything else is Spec's.
+func SpecFor(f *catalog.Feature, sentence string, body func(c *Cell), decorators ...any) bool {
+	ginkgo.GinkgoHelper()
+	return register(f, types.NewCodeLocation(0), sentence, body, decorators)
+}
+
+func register(f *catalog.Feature, loc types.CodeLocation, sentence string, body func(c *Cell), decorators []any) bool {
+	labels := contract.Labels(string(f.Area), f.ID)
 	if f.Area == catalog.Faults {
 		labels = append(labels, contract.CrashLabel)
 	}
 	args := append([]any{loc, ginkgo.Label(labels...)}, decorators...)
 	args = append(args, func() { run(f, loc, body) })
-	return ginkgo.Describe(id, loc, func() { ginkgo.It(sentence, args...) })
+	return ginkgo.Describe(f.ID, loc, func() { ginkgo.It(sentence, args...) })
+}
+
+// Object is the record of a user's program the cell proves, for its spec
+// to fill in as it goes: what it reached is kept whatever ends the spec.
+func (c *Cell) Object() *reports.Object {
+	if c.rec.Object == nil {
+		c.rec.Object = &reports.Object{}
+	}
+	return c.rec.Object
 }
 
 func run(f *catalog.Feature, loc types.CodeLocation, body func(c *Cell)) {
@@ -249,7 +270,14 @@ func (c *Cell) Failed(format string, args ...any) {
 // Skipped ends the spec: a prerequisite, named in the evidence, is missing.
 func (c *Cell) Skipped(format string, args ...any) {
 	c.Helper()
-	c.end(reports.Skipped, reports.StageSetup, "", fmt.Sprintf(format, args...))
+	c.SkippedAt(reports.StageSetup, format, args...)
+}
+
+// SkippedAt is Skipped for a prerequisite the spec finds missing at stage,
+// past setup: the target of a program it loaded, say.
+func (c *Cell) SkippedAt(stage reports.Stage, format string, args ...any) {
+	c.Helper()
+	c.end(reports.Skipped, stage, "", fmt.Sprintf(format, args...))
 }
 
 // broken ends the spec as an error of the harness or the spec itself.

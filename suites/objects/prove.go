@@ -1,0 +1,202 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/objects"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
+)
+
+// prove takes program e.Program of spec as far as the cell asks: load,
+// attach, fired. The cell's object record says how far it got whatever
+// ends the spec.
+func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
+	c.Helper()
+	ps := spec.Programs[e.Program].Copy()
+	h := hookOf(ps, e)
+	o := c.Object()
+	o.File, o.Program, o.Section, o.Type = e.File, e.Program, ps.SectionName, ps.Type.String()
+	if ps.AttachType != ebpf.AttachNone || ps.Type == ebpf.CGroupSKB {
+		o.AttachType = ps.AttachType.String()
+	}
+	o.Target, o.Asked = h.target, e.Stage
+	if o.Asked == "" {
+		o.Asked = reports.ObjectFired
+	}
+	o.Claimed = objects.Claims(e.Kernels, c.Kernel.Version)
+	if h.needs != "" && h.early {
+		o.Needs = h.needs
+		c.SkippedAt(reports.StageLoad, "%s %s needs %s to load", ps.Type, e.Program, h.needs)
+	}
+	if e.Attach != "" && (ps.Type == ebpf.Tracing || ps.Type == ebpf.LSM) {
+		ps.AttachTo = e.Attach
+	}
+
+	maps := createMaps(c, spec, o)
+	prog := load(c, spec, ps, maps, o)
+	o.Reached = reports.ObjectLoaded
+	if o.Asked == reports.ObjectLoaded {
+		c.Supported("loaded: %s", figures(o))
+	}
+	if h.needs != "" {
+		o.Needs = h.needs
+		c.SkippedAt(reports.StageAttach, "loaded (%s), but attaching needs %s", figures(o), h.needs)
+	}
+	fire := h.attach(c, prog)
+	o.Reached = reports.ObjectAttached
+	if o.Asked == reports.ObjectAttached {
+		c.Supported("loaded (%s) and attached to %s", figures(o), h.target)
+	}
+
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	c.Setup("enable bpf_stats (BPF_ENABLE_STATS)", err)
+	defer stats.Close()
+	before := runStats(c, prog)
+	var t harness.Trigger
+	switch {
+	case e.Trigger == "":
+		t = fire()
+	case h.netns:
+		// The built-in packets reach the spec's own namespaces, which the
+		// user's command cannot see: both run.
+		t = fire()
+		t.What += ", then " + userTrigger(c, e.Trigger).What
+	default:
+		t = userTrigger(c, e.Trigger)
+	}
+	after := runStats(c, prog)
+	o.Trigger = t.What
+	o.RunCount, o.RunTimeNS = after.RunCount-before.RunCount, uint64((after.Runtime - before.Runtime).Nanoseconds())
+	if t.Events > 0 && o.RunCount >= t.Events {
+		o.Reached = reports.ObjectFired
+	}
+	c.ExpectFired(harness.Count(o.RunCount), t)
+}
+
+// createMaps creates every map of the object, as the object declares it,
+// before any program: a map type or flag the kernel lacks fails the create
+// stage, naming the map. Tail-call slots are left empty (each program is a
+// cell of its own) and struct_ops maps are left out (they register
+// programs, which only their own loader can do).
+func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) map[string]*ebpf.Map {
+	c.Helper()
+	only := spec.Copy()
+	only.Programs = nil
+	for name, m := range only.Maps {
+		switch m.Type {
+		case ebpf.StructOpsMap:
+			delete(only.Maps, name)
+		case ebpf.ProgramArray:
+			m.Contents = nil
+		}
+	}
+	coll, err := ebpf.NewCollection(only)
+	c.Create("create the object's maps", err)
+	c.Defer(coll.Close)
+	for _, name := range slices.Sorted(maps.Keys(coll.Maps)) {
+		m := coll.Maps[name]
+		o.Maps = append(o.Maps, reports.ObjectMap{Name: name, Type: m.Type().String(), Flags: m.Flags(), MaxEntries: m.MaxEntries()})
+	}
+	return coll.Maps
+}
+
+// load loads ps alone with the maps createMaps made, asking the verifier
+// for its statistics; a refusal is loaded again with the full log, whose
+// tail the cell keeps.
+func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps map[string]*ebpf.Map, o *reports.Object) *ebpf.Program {
+	c.Helper()
+	one := spec.Copy()
+	one.Programs = map[string]*ebpf.ProgramSpec{ps.Name: ps}
+	replace := map[string]*ebpf.Map{}
+	for name := range one.Maps {
+		if m, ok := maps[name]; ok {
+			replace[name] = m
+		} else {
+			delete(one.Maps, name)
+		}
+	}
+	opts := ebpf.CollectionOptions{MapReplacements: replace, Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats}}
+	coll, err := ebpf.NewCollectionWithOptions(one, opts)
+	var verr *ebpf.VerifierError
+	if err != nil && errors.As(err, &verr) {
+		opts.Programs.LogLevel |= ebpf.LogLevelBranch
+		if _, again := ebpf.NewCollectionWithOptions(one, opts); again != nil {
+			err = again
+		}
+	}
+	c.Loaded(fmt.Sprintf("load %s program %s", ps.Type, ps.Name), err)
+	c.Defer(coll.Close)
+	prog := coll.Programs[ps.Name]
+	o.Verifier = verifierStats(prog.VerifierLog)
+	if info, err := prog.Info(); err == nil {
+		if n, ok := info.VerifiedInstructions(); ok {
+			if o.Verifier == nil {
+				o.Verifier = &reports.Verifier{}
+			}
+			o.Verifier.VerifiedInsns = n
+		}
+		o.XlatedBytes, _ = info.TranslatedSize()
+		o.JitedBytes, _ = info.JitedSize()
+	}
+	return prog
+}
+
+// runStats reads the program's run count and run time.
+func runStats(c *harness.Cell, prog *ebpf.Program) *ebpf.ProgramStats {
+	c.Helper()
+	s, err := prog.Stats()
+	c.Observed("read the program's run count (bpf_stats)", err)
+	return s
+}
+
+// The verifier's statistics lines (kernel/bpf/verifier.c, print_verification_stats).
+var (
+	processedRE = regexp.MustCompile(`processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+)`)
+	timeRE      = regexp.MustCompile(`verification time (\d+) usec`)
+)
+
+// verifierStats reads the statistics lines of a verifier log; nil when it
+// has none.
+func verifierStats(log string) *reports.Verifier {
+	m := processedRE.FindStringSubmatch(log)
+	if m == nil {
+		return nil
+	}
+	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
+	v := &reports.Verifier{InsnsProcessed: n(m[1]), MaxStatesPerInsn: n(m[2]), TotalStates: n(m[3]), PeakStates: n(m[4])}
+	if t := timeRE.FindStringSubmatch(log); t != nil {
+		v.TimeUS = n(t[1])
+	}
+	return v
+}
+
+// figures says a load's figures in words, for the evidence.
+func figures(o *reports.Object) string {
+	var parts []string
+	if v := o.Verifier; v != nil {
+		if v.InsnsProcessed > 0 {
+			parts = append(parts, fmt.Sprintf("verifier processed %d insns (%.1f%% of the 1M limit), %d peak states", v.InsnsProcessed, 100*float64(v.InsnsProcessed)/reports.InsnLimit, v.PeakStates))
+		}
+		if v.VerifiedInsns > 0 {
+			parts = append(parts, fmt.Sprintf("verified_insns %d", v.VerifiedInsns))
+		}
+	}
+	if o.XlatedBytes > 0 {
+		parts = append(parts, fmt.Sprintf("xlated %d B", o.XlatedBytes))
+	}
+	if o.JitedBytes > 0 {
+		parts = append(parts, fmt.Sprintf("jited %d B", o.JitedBytes))
+	}
+	parts = append(parts, fmt.Sprintf("%d maps", len(o.Maps)))
+	return strings.Join(parts, ", ")
+}
