@@ -9,6 +9,7 @@ package objects
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -79,12 +80,25 @@ func (o *Object) Programs() []string {
 // that ends past the end of the file), which the ELF reader itself may
 // accept until a section is read.
 func checkELF(f *os.File, size int64) error {
+	var hdr [64]byte
+	n, _ := io.ReadFull(f, hdr[:])
+	if n < 4 || string(hdr[:4]) != elf.ELFMAG {
+		return fmt.Errorf("not an ELF file; want an eBPF ELF object (clang -target bpf)")
+	}
+	if n < len(hdr) {
+		return fmt.Errorf("truncated: %d bytes, shorter than an ELF header", size)
+	}
+	// e_shoff, e_shentsize and e_shnum of a little-endian ELF64 header:
+	// where its section headers, at the end of the file, must end.
+	if hdr[elf.EI_CLASS] == byte(elf.ELFCLASS64) && hdr[elf.EI_DATA] == byte(elf.ELFDATA2LSB) {
+		shoff, shentsize, shnum := binary.LittleEndian.Uint64(hdr[0x28:]), binary.LittleEndian.Uint16(hdr[0x3a:]), binary.LittleEndian.Uint16(hdr[0x3c:])
+		if end := shoff + uint64(shentsize)*uint64(shnum); end > uint64(size) {
+			return fmt.Errorf("truncated: its section headers end at byte %d, the file has %d", end, size)
+		}
+	}
 	ef, err := elf.NewFile(f)
 	if err != nil {
-		if size < 64 || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return fmt.Errorf("truncated: %d bytes, too short for the ELF headers it declares", size)
-		}
-		return fmt.Errorf("not an ELF file (%v); want an eBPF ELF object (clang -target bpf)", err)
+		return fmt.Errorf("damaged ELF file (%v); want an eBPF ELF object (clang -target bpf)", err)
 	}
 	if ef.Machine != elf.EM_BPF {
 		return fmt.Errorf("not an eBPF object: ELF machine %s; want EM_BPF (clang -target bpf)", ef.Machine)

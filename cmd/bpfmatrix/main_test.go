@@ -71,6 +71,19 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	object, err := os.ReadFile("../../bpf/counters_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.bpf.o")
+	if err := os.WriteFile(truncated, object[:len(object)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badManifest := filepath.Join(dir, "manifest.json")
+	if err := os.WriteFile(badManifest, []byte(`{"programs": [{"match": "counters_bpfel.o/*", "kernel": ["6.1"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -93,6 +106,13 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--kernel", "5.10", "--seed", "-5", "--check"}, 2, "--seed -5: want a positive number"},
 		{[]string{"run", "--kernel", "5.10", "--seed", "1e3", "--check"}, 2, `invalid value "1e3" for flag -seed`},
 		{[]string{"run", "--kernel", "5.10", "--memory", "100", "--check"}, 2, "--cpus 2 --memory 100: want at least 1 CPU and 256 MiB"},
+		{[]string{"run", "--kernel", "5.10", "--object", truncated}, 2, "object " + truncated + ": truncated: its section headers end at byte"},
+		{[]string{"run", "--kernel", "5.10", "--object", bin, "--check"}, 2, "not an eBPF object: ELF machine EM_X86_64; want EM_BPF"},
+		{[]string{"run", "--kernel", "5.10", "--object", malformed, "--check"}, 2, "bad.json: not an ELF file"},
+		{[]string{"run", "--kernel", "5.10", "--object", filepath.Join(dir, "none.o"), "--check"}, 2, "none.o: no such file or directory"},
+		{[]string{"run", "--kernel", "5.10", "--object", "../../bpf/counters_bpfel.o", "--manifest", badManifest, "--check"}, 2, `json: unknown field "kernel"; want the JSON of docs/objects.md`},
+		{[]string{"run", "--kernel", "5.10", "--object", "../../bpf/counters_bpfel.o", "--stages", "run", "--check"}, 2, `--stages "run": want one of [load attach fired]`},
+		{[]string{"run", "--kernel", "5.10", "--trigger", "true", "--check"}, 2, "give at least one --object FILE.o"},
 		{[]string{"report", "render", malformed, "--out", dir}, 2, "bad.json"},
 		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
 		{[]string{"help"}, 0, "usage: bpfmatrix"},

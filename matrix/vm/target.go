@@ -355,6 +355,9 @@ func addDynamic(a *initramfs.Archive, bin string) error {
 		return fmt.Errorf("pack %s into the initramfs: ldd %s: %w (%v)", bin, bin, perr, err)
 	}
 	for _, f := range append([]string{bin}, libs...) {
+		if a.Has(f) {
+			continue // a library another binary loads too
+		}
 		if err := a.AddFile(f, f); err != nil {
 			return err
 		}

@@ -55,6 +55,9 @@ func row(e objects.Entry, ps *ebpf.ProgramSpec) *catalog.Feature {
 	if trampoline(ps) {
 		f.Needs = append(f.Needs, catalog.Trampolines())
 	}
+	if ps.Type == ebpf.LSM {
+		f.Needs = append(f.Needs, catalog.ActiveLSM("bpf"))
+	}
 	if hookOf(ps, e).netns {
 		f.Needs = append(f.Needs, catalog.OwnNetNS())
 	}

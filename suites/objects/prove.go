@@ -80,6 +80,11 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 	if t.Events > 0 && o.RunCount >= t.Events {
 		o.Reached = reports.ObjectFired
 	}
+	if o.RunCount == 0 && ps.Type == ebpf.LSM && c.Kernel.LSMs != nil && !c.Kernel.HasLSM("bpf") {
+		// As the catalog's attach/lsm: the hook is there, the BPF LSM is
+		// not active, so it never runs.
+		c.Unsupported(reports.StageObserve, "", "loaded and attached, but ran 0 times after %s: \"bpf\" is not in the active LSM list (%s)", t.What, strings.Join(c.Kernel.LSMs, ","))
+	}
 	c.ExpectFired(harness.Count(o.RunCount), t)
 }
 

@@ -54,6 +54,12 @@ func (a *Archive) AddFile(name, src string) error {
 	return a.add(name, entry{mode: modeFile | uint32(st.Mode().Perm()), src: src})
 }
 
+// Has reports whether the archive holds name.
+func (a *Archive) Has(name string) bool {
+	_, ok := a.entries[strings.TrimPrefix(path.Clean("/"+name), "/")]
+	return ok
+}
+
 // AddDir adds an empty directory, such as a mount point.
 func (a *Archive) AddDir(name string) error {
 	return a.add(name, entry{mode: modeDir | 0o755})
