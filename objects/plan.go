@@ -96,11 +96,20 @@ func NewPlan(paths []string, manifest string, d Defaults) (*Plan, error) {
 	if m != nil {
 		for i, r := range m.Programs {
 			if !used[i] {
-				return nil, fmt.Errorf("manifest %s: programs[%d].match %q: names no program of the objects given (%s)", m.path, i, r.Match, strings.Join(p.names(), ", "))
+				return nil, fmt.Errorf("manifest %s: programs[%d].match %q: names no program of the objects given (%s)", m.path, i, r.Match, some(p.names()))
 			}
 		}
 	}
 	return p, nil
+}
+
+// some lists names, the first few of them.
+func some(names []string) string {
+	const shown = 6
+	if len(names) <= shown {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:shown], ", "), len(names)-shown)
 }
 
 func (p *Plan) names() []string {

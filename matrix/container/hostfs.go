@@ -2,9 +2,11 @@ package container
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
@@ -110,4 +112,41 @@ func (m Mount) volume() string {
 		mode = "ro"
 	}
 	return fmt.Sprintf("--volume=%s:%s:%s", m.Path, m.Path, mode)
+}
+
+// bpfStats counts the runs on the host kernel that need bpf_stats on: the
+// users' objects prove a program ran by its run count, which the kernel
+// keeps only while stats are enabled, and a process without CAP_SYS_ADMIN
+// in the initial namespace (a container, a user namespace) cannot enable
+// them. The runner holds a BPF_ENABLE_STATS file descriptor meanwhile: the
+// kernel turns stats off when the last one closes, whatever ends this
+// process, so the machine is never left with them on.
+var bpfStats struct {
+	sync.Mutex
+	users int
+	fd    io.Closer
+}
+
+// HoldBPFStats turns bpf_stats on for the host kernel until done, shared
+// like AcquireHostMounts. Where the kernel refuses, it logs why and the
+// cells that need a run count say what refused them.
+func HoldBPFStats(logf func(format string, args ...any)) (done func()) {
+	bpfStats.Lock()
+	defer bpfStats.Unlock()
+	if bpfStats.users++; bpfStats.fd == nil {
+		fd, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+		if err != nil {
+			logf("cannot turn bpf_stats on for the objects' run counts: %v", err)
+		} else {
+			bpfStats.fd = fd
+		}
+	}
+	return sync.OnceFunc(func() {
+		bpfStats.Lock()
+		defer bpfStats.Unlock()
+		if bpfStats.users--; bpfStats.users == 0 && bpfStats.fd != nil {
+			bpfStats.fd.Close()
+			bpfStats.fd = nil
+		}
+	})
 }

@@ -59,6 +59,9 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	}
 	mounts, done := AcquireHostMounts(p.Printf)
 	defer done()
+	if s.Objects != "" {
+		defer HoldBPFStats(p.Printf)()
+	}
 	// Root in a user namespace is "other" to the host's files: let it write
 	// the two files the suite writes.
 	for _, f := range []string{matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)} {

@@ -111,6 +111,9 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	}
 	mounts, done := container.AcquireHostMounts(p.Printf)
 	defer done()
+	if s.Objects != "" {
+		defer container.HoldBPFStats(p.Printf)()
+	}
 	tmp := filepath.Join(dir, "tmp")
 	defer os.Remove(tmp) // the tmpfs on it was the namespace's, gone with it
 	written := []string{matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir)}

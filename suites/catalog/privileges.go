@@ -307,11 +307,12 @@ func (p Privileges) uprobePMUUnmet() *Miss {
 
 // perfEventAttach reports whether a feature's spec attaches through
 // perf_event_open(2): kprobes, uprobes, tracepoints and perf events, unlike
-// the multi links, which bpf(2) creates alone.
+// the multi links, which bpf(2) creates alone. A user's program of these
+// kinds (area Objects) attaches the same way.
 func perfEventAttach(f *Feature) bool {
 	switch f.Prog {
 	case ebpf.Kprobe, ebpf.TracePoint, ebpf.PerfEvent:
-		return strings.HasPrefix(f.ID, "attach/") && f.Attach == ebpf.AttachNone
+		return (strings.HasPrefix(f.ID, "attach/") || f.Area == Objects) && f.Attach == ebpf.AttachNone
 	}
 	return false
 }
