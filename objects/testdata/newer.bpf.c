@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 //
-// newer.bpf.o: an object only newer kernels take. loop_getpgid calls
-// bpf_loop (Linux 5.17), so an older verifier refuses it; core_tgid reads a
-// task_struct field through a CO-RE relocation, which the loader resolves
-// against the running kernel's BTF.
+// newer.bpf.o: an object only newer kernels take in full. loop_getpgid
+// calls bpf_loop and strncmp_getpgid bpf_strncmp (both Linux 5.17), so
+// older kernels refuse them; core_tgid reads a task_struct field
+// through a CO-RE relocation, which the loader resolves against the running
+// kernel's BTF, and loads everywhere.
+//
+// The two refusals differ: a kernel that predates a helper refuses its call
+// (5.10: "invalid func unknown#182"), while bpf_loop's program is refused
+// before, for its callback, a function no call instruction reaches (5.10:
+// "number of funcs in func_info doesn't match number of subprogs").
 
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -13,10 +19,10 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 // seen[0] is the sum loop_getpgid's loop computed, seen[1] the tgid
-// core_tgid read last.
+// core_tgid read last, seen[2] how often strncmp_getpgid saw comm.
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, __u64);
 } seen SEC(".maps");
@@ -41,6 +47,26 @@ int loop_getpgid(void *ctx)
 
 	bpf_loop(8, add_index, &sum, 0);
 	store(0, sum);
+	return 0;
+}
+
+// comm is the command name strncmp_getpgid looks for; bpf_strncmp takes its
+// second string only from a read-only map, here .rodata.
+volatile const char comm[16] = "bpfmatrix";
+
+SEC("tracepoint/syscalls/sys_enter_getpgid")
+int strncmp_getpgid(void *ctx)
+{
+	char current[16];
+	__u32 slot = 2;
+	__u64 *value;
+
+	bpf_get_current_comm(current, sizeof(current));
+	if (bpf_strncmp(current, sizeof(current), (const char *)comm))
+		return 0;
+	value = bpf_map_lookup_elem(&seen, &slot);
+	if (value)
+		__sync_fetch_and_add(value, 1);
 	return 0;
 }
 
