@@ -87,10 +87,19 @@ crash-demo: build
 	@scripts/deps.sh vm parity
 	$(BIN) run --kernel 6.1,5.10 --jobs 1 --crash-test --label-filter 'tracing || crash' --out $(OUT)/crash-demo || test $$? -eq 1
 
-# Rebuild the eBPF objects and the static uprobe/USDT target.
+# User objects for `bpfmatrix run --object` (objects/testdata), compiled as
+# bpf2go compiles bpf/ (its flags, DWARF stripped, BTF kept) but without Go
+# bindings: a user's object comes with none.
+FIXTURE_CFLAGS := -O2 -mcpu=v1 -g -Wall -Werror -fno-ident -fdebug-compilation-dir . -I/usr/include/x86_64-linux-gnu
+
+# Rebuild the eBPF objects, the object fixtures and the static uprobe/USDT
+# target.
 generate:
 	@scripts/deps.sh generate
 	$(GO) generate ./bpf/...
+	for c in objects/testdata/*.bpf.c; do \
+		clang $(FIXTURE_CFLAGS) -target bpfel -c $$c -o $${c%.c}.o && llvm-strip -g $${c%.c}.o || exit 1; \
+	done
 	cc -O2 -static -o suites/harness/usertarget/testdata/target suites/harness/usertarget/testdata/target.c
 	strip --strip-debug suites/harness/usertarget/testdata/target
 
@@ -98,8 +107,8 @@ generate:
 # produces from their sources.
 check-generate:
 	@$(MAKE) --no-print-directory generate >/dev/null && \
-	if ! git diff --quiet -- bpf suites/harness/usertarget/testdata; then \
-		git diff --stat -- bpf suites/harness/usertarget/testdata; \
+	if ! git diff --quiet -- bpf objects/testdata suites/harness/usertarget/testdata; then \
+		git diff --stat -- bpf objects/testdata suites/harness/usertarget/testdata; \
 		echo "check-generate: generated files are stale: run make generate and commit" >&2; exit 1; \
 	fi
 
