@@ -17,6 +17,10 @@ import (
 // outDir is where the run's directory appears inside the container.
 const outDir = "/bpfmatrix"
 
+// userland is what of the host a container gets for the objects' trigger
+// commands: /bin/sh and what it may start.
+var userland = []string{"/usr", "/bin", "/lib", "/lib64"}
+
 // objectsDir is where the users' staged objects are bound in, read-only.
 const objectsDir = "/bpfmatrix-objects"
 
@@ -113,6 +117,15 @@ func (t *Target) runArgs(image, dir string, mounts []Mount, s *matrix.Suite) []s
 	}
 	for _, m := range mounts {
 		args = append(args, m.volume())
+	}
+	if s.ObjectTriggers {
+		// The image holds the suite alone; a trigger command gets the
+		// host's userland, read-only.
+		for _, dir := range userland {
+			if src, err := filepath.EvalSymlinks(dir); err == nil {
+				args = append(args, "--volume="+src+":"+dir+":ro")
+			}
+		}
 	}
 	if s.Objects != "" {
 		args = append(args, "--volume="+s.Objects+":"+objectsDir+":ro")

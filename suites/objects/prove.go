@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/objects"
@@ -91,13 +92,16 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 // createMaps creates every map of the object, as the object declares it,
 // before any program: a map type or flag the kernel lacks fails the create
 // stage, naming the map. Tail-call slots are left empty (each program is a
-// cell of its own) and struct_ops maps are left out (they register
+// cell of its own), nothing is pinned, and struct_ops maps are left out (they register
 // programs, which only their own loader can do).
 func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) map[string]*ebpf.Map {
 	c.Helper()
 	only := spec.Copy()
 	only.Programs = nil
 	for name, m := range only.Maps {
+		// Each cell creates maps of its own: pinned ones (libbpf's
+		// LIBBPF_PIN_BY_NAME) would be shared with every other cell.
+		m.Pinning = ebpf.PinNone
 		switch m.Type {
 		case ebpf.StructOpsMap:
 			delete(only.Maps, name)
@@ -137,6 +141,12 @@ func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps
 		opts.Programs.LogLevel |= ebpf.LogLevelBranch
 		if _, again := ebpf.NewCollectionWithOptions(one, opts); again != nil {
 			err = again
+		}
+	}
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		if missing := btfTarget(ps); missing != nil {
+			c.Object().Needs = fmt.Sprintf("a kernel function %s in BTF (if the section's name is a placeholder, give attach in the manifest)", ps.AttachTo)
+			c.Unsupported(reports.StageLoad, "ENOENT", "load %s program %s: %v (cilium/ebpf: %v)", ps.Type, ps.Name, missing, err)
 		}
 	}
 	c.Loaded(fmt.Sprintf("load %s program %s", ps.Type, ps.Name), err)
@@ -192,6 +202,30 @@ var statsOn = sync.OnceValue(func() bool {
 	s, err := prog.Stats()
 	return err == nil && s.RunCount > 0
 })
+
+// btfTarget says which BTF type a refused trampoline, LSM or tp_btf
+// program's target would be, when the kernel's BTF lacks it: cilium/ebpf
+// reports a missing target (after searching the modules' BTF too) as
+// ErrNotSupported, which would read as a kernel without the program type.
+func btfTarget(ps *ebpf.ProgramSpec) error {
+	if !trampoline(ps) && ps.AttachType != ebpf.AttachTraceRawTp || ps.Type == ebpf.Extension {
+		return nil
+	}
+	name := ps.AttachTo
+	if ps.Type == ebpf.LSM {
+		name = "bpf_lsm_" + name
+	} else if ps.AttachType == ebpf.AttachTraceRawTp {
+		name = "btf_trace_" + name
+	}
+	kernel, err := btf.LoadKernelSpec()
+	if err != nil {
+		return nil
+	}
+	if _, err := kernel.AnyTypeByName(name); !errors.Is(err, btf.ErrNotFound) {
+		return nil
+	}
+	return fmt.Errorf("the kernel's BTF has no %s, which section %q attaches to", name, ps.SectionName)
+}
 
 // runStats reads the program's run count and run time.
 func runStats(c *harness.Cell, prog *ebpf.Program) *ebpf.ProgramStats {

@@ -55,7 +55,9 @@ func userTrigger(c *harness.Cell, command string) harness.Trigger {
 	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		err = fmt.Errorf("%w: %s", err, tail(string(out)))
+		// %v: the command's failure is the user's or the target's, never
+		// an errno the kernel answered for the program.
+		err = fmt.Errorf("%v: %s", err, tail(string(out)))
 	}
 	c.Triggered(fmt.Sprintf("run trigger %q (with /bin/sh in %s)", command, filepath.Clean(cmd.Dir)), err)
 	return harness.Trigger{What: fmt.Sprintf("the trigger %q", command), Events: 1}
