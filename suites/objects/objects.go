@@ -53,7 +53,12 @@ func row(e objects.Entry, ps *ebpf.ProgramSpec) *catalog.Feature {
 	f := &catalog.Feature{ID: e.ID(), Area: catalog.Objects, Prog: ps.Type, Attach: ps.AttachType, At: reports.StageLoad,
 		Doc: fmt.Sprintf("%s program %s of %s, section %s", ps.Type, e.Program, e.File, ps.SectionName)}
 	if trampoline(ps) {
-		f.Needs = append(f.Needs, catalog.Trampolines())
+		f.Needs = append(f.Needs, orMissingTarget{catalog.Trampolines()})
+	}
+	if config := probeConfig[strings.SplitN(ps.SectionName, "/", 2)[0]]; ps.Type == ebpf.Kprobe && config != "" {
+		// The program loads without them; attaching needs them.
+		f.At = reports.StageAttach
+		f.Needs = append(f.Needs, catalog.Config(config))
 	}
 	if ps.Type == ebpf.LSM {
 		f.Needs = append(f.Needs, catalog.ActiveLSM("bpf"))
@@ -75,6 +80,27 @@ func trampoline(ps *ebpf.ProgramSpec) bool {
 		return slices.Contains([]ebpf.AttachType{ebpf.AttachTraceFEntry, ebpf.AttachTraceFExit, ebpf.AttachModifyReturn}, ps.AttachType)
 	}
 	return false
+}
+
+// probeConfig is the CONFIG option a kprobe-type section's attachment
+// needs, by the section's kind.
+var probeConfig = map[string]string{
+	"kprobe": "CONFIG_KPROBES", "kretprobe": "CONFIG_KPROBES", "ksyscall": "CONFIG_KPROBES", "kretsyscall": "CONFIG_KPROBES",
+	"kprobe.multi": "CONFIG_FPROBE", "kretprobe.multi": "CONFIG_FPROBE",
+	"uprobe": "CONFIG_UPROBE_EVENTS", "uretprobe": "CONFIG_UPROBE_EVENTS",
+}
+
+// orMissingTarget is a requirement that refuses at load (the trampoline
+// gate) where a user's program may also fail first for a target its
+// kernel's BTF lacks (ENOENT): both end the load.
+type orMissingTarget struct{ catalog.Requirement }
+
+func (r orMissingTarget) Unmet(k *catalog.Kernel) *catalog.Miss {
+	m := r.Requirement.Unmet(k)
+	if m != nil && m.Stage == reports.StageLoad {
+		m.Errnos = append(slices.Clip(m.Errnos), "ENOENT")
+	}
+	return m
 }
 
 // claim is the manifest's claim on the running kernel: a program on a

@@ -3,11 +3,14 @@ package objects
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
@@ -20,7 +23,7 @@ import (
 // program's business, so it claims one run, the least; a hook none of them
 // reaches needs a trigger of the manifest's.
 func workload() harness.Trigger {
-	parts := []harness.Trigger{harness.Getpgid(), harness.OpenFile(), writeAndUnlink(), harness.Fork(), harness.ReadSysctl()}
+	parts := []harness.Trigger{harness.Getpgid(), harness.OpenFile(), writeAndUnlink(), harness.Fork(), harness.ReadSysctl(), loopbackTCP()}
 	var what []string
 	for _, t := range parts {
 		what = append(what, t.What)
@@ -30,11 +33,34 @@ func workload() harness.Trigger {
 
 func writeAndUnlink() harness.Trigger {
 	dir := os.TempDir()
-	return harness.Repeat("files created, written and unlinked", func() {
+	return harness.Repeat("files created (open and mknod), written, synced and unlinked", func() {
 		if f, err := os.CreateTemp(dir, "bpfmatrix-trigger-"); err == nil {
 			_, _ = f.WriteString("bpfmatrix")
+			_ = f.Sync()
 			f.Close()
 			os.Remove(f.Name())
+		}
+		node := filepath.Join(dir, fmt.Sprintf("bpfmatrix-trigger-node-%d", os.Getpid()))
+		if unix.Mknod(node, unix.S_IFREG|0o600, 0) == nil {
+			os.Remove(node)
+		}
+	})
+}
+
+// loopbackTCP connects to a listener on 127.0.0.1 and closes: TCP's
+// connect and state paths, where the target's loopback is up.
+func loopbackTCP() harness.Trigger {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return harness.Trigger{What: "no loopback TCP connection (" + err.Error() + ")"}
+	}
+	defer ln.Close()
+	return harness.Repeat("loopback TCP connections", func() {
+		if conn, err := net.Dial("tcp4", ln.Addr().String()); err == nil {
+			if peer, err := ln.Accept(); err == nil {
+				peer.Close()
+			}
+			conn.Close()
 		}
 	})
 }
