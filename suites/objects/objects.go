@@ -52,7 +52,10 @@ func register(dir string) bool {
 func row(e objects.Entry, ps *ebpf.ProgramSpec) *catalog.Feature {
 	f := &catalog.Feature{ID: e.ID(), Area: catalog.Objects, Prog: ps.Type, Attach: ps.AttachType, At: reports.StageLoad,
 		Doc: fmt.Sprintf("%s program %s of %s, section %s", ps.Type, e.Program, e.File, ps.SectionName)}
-	if trampoline(ps) {
+	h := hookOf(ps, e)
+	// A program whose target is missing is never loaded: the gate on
+	// trampolines cannot refuse it.
+	if trampoline(ps) && !h.early {
 		f.Needs = append(f.Needs, orMissingTarget{catalog.Trampolines()})
 	}
 	if config := probeConfig[strings.SplitN(ps.SectionName, "/", 2)[0]]; ps.Type == ebpf.Kprobe && config != "" {
@@ -63,7 +66,7 @@ func row(e objects.Entry, ps *ebpf.ProgramSpec) *catalog.Feature {
 	if ps.Type == ebpf.LSM {
 		f.Needs = append(f.Needs, catalog.ActiveLSM("bpf"))
 	}
-	if hookOf(ps, e).netns {
+	if h.netns {
 		f.Needs = append(f.Needs, catalog.OwnNetNS())
 	}
 	f.Needs = append(f.Needs, claim(e.Kernels))
