@@ -24,10 +24,15 @@ kernels: build
 	@scripts/deps.sh vm
 	$(BIN) kernels fetch -flavor $(FLAVOR) $(KERNEL)
 
+# OBJECTS='build/*.o' (and MANIFEST=file) proves your own objects instead
+# of the catalog: one cell per program (docs/objects.md). A pattern that
+# matches nothing is passed on as it is, for bpfmatrix to name.
+OBJECT_FLAGS = $(foreach o,$(or $(wildcard $(OBJECTS)),$(OBJECTS)),--object $(o)) $(if $(MANIFEST),--manifest $(MANIFEST))
+
 matrix: build
-	@$(BIN) run --kernel $(KERNEL) --check
+	@$(BIN) run --kernel $(KERNEL) $(OBJECT_FLAGS) --check
 	@scripts/deps.sh parity $(if $(filter host,$(KERNEL)),,vm) $(if $(filter all,$(KERNEL)),containers,)
-	$(BIN) run --kernel $(KERNEL) --out $(OUT)
+	$(BIN) run --kernel $(KERNEL) $(OBJECT_FLAGS) --out $(OUT)
 
 # Hookable points and tracepoint layout differences across the catalog.
 probepoints: build
