@@ -31,6 +31,9 @@ type Suite struct {
 	// Seed is passed to every run as --ginkgo.seed, which orders the specs
 	// at random: the same seed, the same order. 0 lets Ginkgo pick one.
 	Seed int64
+	// Shard is "i/n": the suite registers only the i-th of n disjoint
+	// parts of its specs (contract.InShard); "" for all of them.
+	Shard string
 	// Features are the catalog IDs of the specs that will run, in order.
 	Features []string
 	// Areas maps each feature to its area, for cells the suite never wrote.
@@ -45,9 +48,10 @@ type Suite struct {
 	ObjectTriggers bool
 }
 
-// AddObjects stages the objects of p in dir/objects for every target and
-// plans the suite again, with a cell for each of their programs.
-func (s *Suite) AddObjects(ctx context.Context, p *objects.Plan, dir string) error {
+// StageObjects stages the objects of p in dir/objects for every target:
+// the suite then proves a cell for each of their programs, once Replan
+// has listed them.
+func (s *Suite) StageObjects(p *objects.Plan, dir string) error {
 	staged := filepath.Join(dir, "objects")
 	if err := os.RemoveAll(staged); err != nil {
 		return err
@@ -59,19 +63,27 @@ func (s *Suite) AddObjects(ctx context.Context, p *objects.Plan, dir string) err
 	for _, e := range p.Entries {
 		s.ObjectTriggers = s.ObjectTriggers || e.Trigger != ""
 	}
-	return s.plan(ctx, dir)
+	return nil
 }
 
-// Env is the suite's environment for its objects, where they are at the
-// path dir of the target ("" for s.Objects itself, on the host kernel).
-func (s *Suite) Env(dir string) []string {
-	if s.Objects == "" {
-		return nil
+// Replan lists the specs again after Shard or the objects changed.
+func (s *Suite) Replan(ctx context.Context, dir string) error { return s.plan(ctx, dir) }
+
+// Env is the suite's environment beside its arguments: its shard, and its
+// objects where they are at the path objects in the target ("" for
+// s.Objects itself, on the host kernel).
+func (s *Suite) Env(objects string) []string {
+	var env []string
+	if s.Shard != "" {
+		env = append(env, contract.ShardEnv+"="+s.Shard)
 	}
-	if dir == "" {
-		dir = s.Objects
+	if s.Objects != "" {
+		if objects == "" {
+			objects = s.Objects
+		}
+		env = append(env, contract.ObjectsEnv+"="+objects)
 	}
-	return []string{contract.ObjectsEnv + "=" + dir}
+	return env
 }
 
 // BuildSuite compiles ./suites of the module in moduleDir into dir, static,
@@ -157,7 +169,7 @@ func (s *Suite) plan(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	s.Areas = map[string]string{}
+	s.Features, s.Areas = nil, map[string]string{}
 	for _, sr := range specs {
 		if sr.State == types.SpecStateSkipped || sr.LeafNodeType != types.NodeTypeIt {
 			continue

@@ -15,6 +15,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -45,9 +46,15 @@ func runMatrix(args []string) error {
 	manifest := fs.String("manifest", "", "the objects' manifest (docs/objects.md); default: "+objects.ManifestName+" beside the first -object, if there is one")
 	trigger := fs.String("trigger", "", "shell command run in the target after attaching each object program, instead of the built-in trigger of its kind")
 	stages := fs.String("stages", "", "how far object programs must get: load, attach or fired (default: fired; a manifest rule may say otherwise)")
+	shard := fs.String("shard", "", "run only shard i of n of each target's specs (i/n, such as 1/2): for slow CI runners; `report merge` of all n shards is one run")
 	vmf := addVMFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *shard != "" {
+		if _, _, err := contract.ParseShard(*shard); err != nil {
+			return badInput("--%v", err)
+		}
 	}
 	setupLog(*verbose)
 	if *jobs < 1 {
@@ -112,9 +119,14 @@ func runMatrix(args []string) error {
 	if err != nil {
 		return err
 	}
-	suite.Seed = *seed
+	suite.Seed, suite.Shard = *seed, *shard
 	if objectPlan != nil {
-		if err := suite.AddObjects(ctx, objectPlan, buildDir); err != nil {
+		if err := suite.StageObjects(objectPlan, buildDir); err != nil {
+			return err
+		}
+	}
+	if objectPlan != nil || *shard != "" {
+		if err := suite.Replan(ctx, buildDir); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,17 @@
 // Package contract is what the runner and the suite binary agree on, kept in
 // one place: the environment and kernel command line a target hands the
 // suite, the kernel filesystems both sides mount, the suite's exit statuses,
-// and how a Ginkgo spec names the feature it proves. It imports nothing, so
-// the runner, the VM guest's /init and the suites all depend on it and no
-// name is ever copied.
+// and how a Ginkgo spec names the feature it proves. It imports only the
+// standard library, so the runner, the VM guest's /init and the suites all
+// depend on it and no name is ever copied.
 package contract
 
-import "strings"
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
 
 // Environment of the suite binary.
 const (
@@ -22,7 +27,35 @@ const (
 	// ObjectsEnv names the directory of the users' objects staged for the
 	// run (objects.Plan.Stage); the suite proves one cell per program.
 	ObjectsEnv = "BPFMATRIX_OBJECTS"
+	// ShardEnv is "i/n": the suite registers only the specs of shard i of
+	// n (InShard), so that n runs of one target, merged, are one run.
+	ShardEnv = "BPFMATRIX_SHARD"
 )
+
+// ParseShard reads "i/n", 1 <= i <= n.
+func ParseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, erri := strconv.Atoi(a)
+	n, errn := strconv.Atoi(b)
+	if !ok || erri != nil || errn != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("shard %q: want i/n with 1 <= i <= n, such as 2/3", s)
+	}
+	return i, n, nil
+}
+
+// InShard reports whether the spec of feature id is in shard (ParseShard's
+// form; "" is every spec): the specs are split by a hash of their ID, so a
+// shard never depends on which other specs exist or in what order they
+// register.
+func InShard(shard, id string) bool {
+	i, n, err := ParseShard(shard)
+	if shard == "" || err != nil {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32()%uint32(n)) == i-1
+}
 
 // GuestCmdlineFlag is on the kernel command line of every bpfmatrix VM
 // guest. Specs that must only ever run in a throwaway VM (the crash test)

@@ -129,9 +129,9 @@ func (t *Target) runArgs(image, dir string, mounts []Mount, s *matrix.Suite) []s
 	}
 	if s.Objects != "" {
 		args = append(args, "--volume="+s.Objects+":"+objectsDir+":ro")
-		for _, env := range s.Env(objectsDir) {
-			args = append(args, "--env="+env)
-		}
+	}
+	for _, env := range s.Env(objectsDir) {
+		args = append(args, "--env="+env)
 	}
 	args = append(args,
 		"--volume="+dir+":"+outDir+":rw",

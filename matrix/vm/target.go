@@ -134,7 +134,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 // environment, and bpftool's feature probe before it. Without a bpftool on
 // the host there is no probe, and probeErr says why.
 func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr string) {
-	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: c.Env}
+	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append(append([]string{}, c.Env...), s.Env(guest.ObjectsDir)...)}
 	bin, err := parity.Find()
 	if err != nil {
 		return plan, err.Error()
@@ -336,7 +336,6 @@ func addObjects(a *initramfs.Archive, s *matrix.Suite, plan *guest.Plan) error {
 			return err
 		}
 	}
-	plan.Env = append(plan.Env, s.Env(guest.ObjectsDir)...)
 	if s.ObjectTriggers {
 		return addDynamic(a, guest.ShellPath)
 	}

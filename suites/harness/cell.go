@@ -9,6 +9,7 @@ package harness
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +77,9 @@ func SpecFor(f *catalog.Feature, sentence string, body func(c *Cell), decorators
 }
 
 func register(f *catalog.Feature, loc types.CodeLocation, sentence string, body func(c *Cell), decorators []any) bool {
+	if !contract.InShard(os.Getenv(contract.ShardEnv), f.ID) {
+		return false
+	}
 	labels := contract.Labels(string(f.Area), f.ID)
 	if f.Area == catalog.Faults {
 		labels = append(labels, contract.CrashLabel)
