@@ -109,5 +109,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("a report Parse accepted does not re-parse: %v\n%s", err, out)
 		}
 		reports.NewGrid(rep)
+		if d := reports.Compare(rep, rep, 10); len(d.Changes) != 0 {
+			t.Fatalf("a report compared with itself changed: %+v", d.Changes)
+		}
 	})
 }

@@ -64,7 +64,7 @@ func TestMergeOfPerKernelShardsEqualsTheFullRun(t *testing.T) {
 	if !reflect.DeepEqual(cellsOf(back), cellsOf(full)) {
 		t.Error("the merged report does not survive JSON")
 	}
-	if d := reports.Compare(full, back); len(d.Changes) != 0 {
+	if d := reports.Compare(full, back, 10); len(d.Changes) != 0 {
 		t.Errorf("diff(full, merge(shards)) = %+v, want no change", d.Changes)
 	}
 }
