@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -36,6 +37,10 @@ type Change struct {
 	// Evidence is the new cell's evidence (the old one's when removed): the
 	// reason a regression happened, in the kernel's words.
 	Evidence string
+	// What says what moved in an object program's change of stage or of
+	// verifier instructions ("reached fired → load", "insns 12345 → 15002
+	// (+21.5%, more than 10%)"); empty for a change of status.
+	What string
 }
 
 // Diff is every change from an old report to a new one.
@@ -59,7 +64,11 @@ func (d *Diff) Regressions() int {
 // when old saw it supported and new sees any other status — also in only one
 // of the new report's conflicting cells, since a feature that works only
 // sometimes does not work.
-func Compare(old, new *Report) *Diff {
+//
+// The cells of a user's object program are judged by what the program did
+// instead (objectChanges): a stage lost, or the verifier processing more
+// than insnsThreshold percent more instructions, is a regression.
+func Compare(old, new *Report, insnsThreshold float64) *Diff {
 	type key struct {
 		run     RunKey
 		feature string
@@ -92,6 +101,10 @@ func Compare(old, new *Report) *Diff {
 			continue
 		}
 		ch.Old = statusSet(o)
+		if objects, isObject := objectChanges(ch, o, n, insnsThreshold); isObject {
+			d.Changes = append(d.Changes, objects...)
+			continue
+		}
 		if equalStatuses(ch.Old, ch.New) {
 			continue
 		}
@@ -140,8 +153,13 @@ func (d *Diff) WriteText(w io.Writer) error {
 		if evidence != "" {
 			evidence = "  (" + evidence + ")"
 		}
-		if _, err := fmt.Fprintf(w, "%-11s %-22s %-32s %s → %s%s\n", c.Kind, c.Run, c.Feature,
-			joinStatuses(c.Old), joinStatuses(c.New), evidence); err != nil {
+		what := c.What
+		if what == "" {
+			what = joinStatuses(c.Old) + " → " + joinStatuses(c.New)
+		}
+		// An object program is named file/program, as its user knows it.
+		name := strings.TrimPrefix(c.Feature, "object/")
+		if _, err := fmt.Fprintf(w, "%-11s %-22s %-32s %s%s\n", c.Kind, c.Run, name, what, evidence); err != nil {
 			return err
 		}
 	}
@@ -152,6 +170,93 @@ func (d *Diff) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "%d regressions, %d improvements, %d other changes, %d added, %d removed\n",
 		counts[Regression], counts[Improvement], counts[Changed], counts[Added], counts[Removed])
 	return err
+}
+
+// objectChanges compares the cells of one object program on one column,
+// by its stages first: a regression when a new cell reached a lower stage
+// than the best old one (as with statuses, a program that gets as far only
+// sometimes does not), an improvement when every new cell got further than
+// every old one, and a change for any other move of stages or statuses.
+// Then by the most instructions the verifier processed: a regression when
+// they grew by more than threshold percent, an improvement when they
+// shrank by as much. isObject is false, and the cells compare by status,
+// when a cell of either side carries no object.
+func objectChanges(base Change, old, new []Cell, threshold float64) (changes []Change, isObject bool) {
+	oldStages, oldInsns, ok := objectFigures(old)
+	newStages, newInsns, okNew := objectFigures(new)
+	if !ok || !okNew {
+		return nil, false
+	}
+	oldBest, newWorst := oldStages[len(oldStages)-1].Rank(), newStages[0].Rank()
+	ch := base
+	ch.What = "reached " + joinStages(oldStages) + " → " + joinStages(newStages)
+	switch {
+	case slices.Equal(oldStages, newStages):
+		if !equalStatuses(base.Old, base.New) {
+			ch.Kind, ch.What = Changed, ""
+			changes = append(changes, ch)
+		}
+	case newWorst < oldBest:
+		ch.Kind = Regression
+		for _, c := range new {
+			if c.Object.Reached.Rank() == newWorst {
+				ch.Evidence = c.Evidence
+				break
+			}
+		}
+		changes = append(changes, ch)
+	case newWorst > oldBest:
+		ch.Kind = Improvement
+		changes = append(changes, ch)
+	default:
+		ch.Kind = Changed
+		changes = append(changes, ch)
+	}
+	if oldInsns > 0 && newInsns > 0 {
+		growth := 100 * float64(newInsns-oldInsns) / float64(oldInsns)
+		ch := base
+		ch.Evidence = ""
+		ch.What = fmt.Sprintf("insns %d → %d (%+.1f%%", oldInsns, newInsns, growth)
+		switch {
+		case growth > threshold:
+			ch.Kind, ch.What = Regression, ch.What+fmt.Sprintf(", more than %g%%)", threshold)
+			changes = append(changes, ch)
+		case -growth > threshold:
+			ch.Kind, ch.What = Improvement, ch.What+")"
+			changes = append(changes, ch)
+		}
+	}
+	return changes, true
+}
+
+// objectFigures returns the distinct stages cells reached, lowest first,
+// and the most instructions the verifier processed in any of them; ok is
+// false when a cell carries no object.
+func objectFigures(cells []Cell) (stages []ObjectStage, insns int, ok bool) {
+	for _, c := range cells {
+		if c.Object == nil {
+			return nil, 0, false
+		}
+		if !slices.Contains(stages, c.Object.Reached) {
+			stages = append(stages, c.Object.Reached)
+		}
+		if v := c.Object.Verifier; v != nil && v.InsnsProcessed > insns {
+			insns = v.InsnsProcessed
+		}
+	}
+	sort.Slice(stages, func(i, j int) bool { return stages[i].Rank() < stages[j].Rank() })
+	return stages, insns, len(cells) > 0
+}
+
+func joinStages(stages []ObjectStage) string {
+	parts := make([]string, len(stages))
+	for i, s := range stages {
+		parts[i] = string(s)
+		if s.Rank() == 0 {
+			parts[i] = "none"
+		}
+	}
+	return strings.Join(parts, "|")
 }
 
 // statusSet returns the distinct statuses of cells in report order.

@@ -32,7 +32,7 @@ func TestCompare(t *testing.T) {
 	removed := new.Runs[1].Cells[0]
 	new.Runs[1].Cells = new.Runs[1].Cells[1:]
 
-	d := reports.Compare(old, new)
+	d := reports.Compare(old, new, 10)
 	if d.Regressions() != 1 {
 		t.Fatalf("changes = %+v, want one regression", d.Changes)
 	}
@@ -62,7 +62,7 @@ func TestCompare(t *testing.T) {
 		t.Errorf("text:\n%s", out)
 	}
 
-	if d := reports.Compare(old, old); len(d.Changes) != 0 {
+	if d := reports.Compare(old, old, 10); len(d.Changes) != 0 {
 		t.Errorf("Compare(r, r) = %+v", d.Changes)
 	}
 }
@@ -75,8 +75,111 @@ func TestCompareCountsAFlakyConflictAsARegression(t *testing.T) {
 	}
 	flaky.Status, flaky.Evidence = reports.Failed, "attached, but observed 0 events"
 	shard := &reports.Report{Schema: 1, Runs: []reports.Run{{Kernel: old.Runs[0].Kernel, Target: "vm", Cells: []reports.Cell{flaky}}}}
-	d := reports.Compare(old, reports.Merge(old, shard))
+	d := reports.Compare(old, reports.Merge(old, shard), 10)
 	if d.Regressions() != 1 || d.Changes[0].Evidence != "attached, but observed 0 events" {
 		t.Errorf("changes = %+v, want a regression with the failing shard's evidence", d.Changes)
+	}
+}
+
+// objectReport is one column holding one cell per given state of the
+// program probe.bpf.o/handle_exec: more than one is a conflict of shards.
+func objectReport(states ...objectState) *reports.Report {
+	run := reports.Run{Kernel: reports.Kernel{Name: "6.1"}, Target: "vm", Status: "ok"}
+	for _, s := range states {
+		c := reports.Cell{Feature: reports.ObjectID("probe.bpf.o", "handle_exec"), Area: reports.AreaObjects,
+			Status: s.status, Evidence: s.evidence}
+		if !s.noObject {
+			c.Object = &reports.Object{File: "probe.bpf.o", Program: "handle_exec", Section: "tracepoint/sched/sched_process_exec",
+				Type: "TracePoint", Asked: reports.ObjectFired, Reached: s.reached}
+			if s.insns > 0 {
+				c.Object.Verifier = &reports.Verifier{InsnsProcessed: s.insns}
+			}
+		}
+		run.Cells = append(run.Cells, c)
+	}
+	return &reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{run}}
+}
+
+type objectState struct {
+	reached  reports.ObjectStage
+	insns    int
+	status   reports.Status
+	evidence string
+	noObject bool
+}
+
+func TestCompareObjects(t *testing.T) {
+	fired := objectState{reached: reports.ObjectFired, insns: 12345, status: reports.Supported, evidence: "run count rose by 12"}
+	with := func(s objectState, change func(*objectState)) objectState { change(&s); return s }
+	attached := with(fired, func(s *objectState) {
+		s.reached, s.status, s.evidence = reports.ObjectAttached, reports.Failed, "attached, but its run count stayed 0"
+	})
+	rejected := objectState{status: reports.Unsupported, evidence: "load program handle_exec: invalid argument"}
+	insns := func(n int) objectState { return with(fired, func(s *objectState) { s.insns = n }) }
+	for _, tc := range []struct {
+		name      string
+		old, new  []objectState
+		threshold float64
+		want      []string // kind and what of each change, in order
+	}{
+		{"the same", []objectState{fired}, []objectState{fired}, 10, nil},
+		{"fired to attach", []objectState{fired}, []objectState{attached}, 10, []string{"regression reached fired → attach"}},
+		{"fired to none", []objectState{fired}, []objectState{rejected}, 10, []string{"regression reached fired → none"}},
+		{"none to fired", []objectState{rejected}, []objectState{fired}, 10, []string{"improvement reached none → fired"}},
+		{"attached to fired, insns the same", []objectState{attached}, []objectState{fired}, 10, []string{"improvement reached attach → fired"}},
+		{"insns up 9.99%", []objectState{insns(10000)}, []objectState{insns(10999)}, 10, nil},
+		{"insns up 10.01%", []objectState{insns(10000)}, []objectState{insns(11001)}, 10, []string{"regression insns 10000 → 11001 (+10.0%, more than 10%)"}},
+		{"insns up 50%, threshold 60", []objectState{insns(10000)}, []objectState{insns(15000)}, 60, nil},
+		{"insns up 1, threshold 0", []objectState{insns(10000)}, []objectState{insns(10001)}, 0, []string{"regression insns 10000 → 10001 (+0.0%, more than 0%)"}},
+		{"insns down 20%", []objectState{insns(10000)}, []objectState{insns(8000)}, 10, []string{"improvement insns 10000 → 8000 (-20.0%)"}},
+		{"stage lost and insns up", []objectState{fired}, []objectState{with(attached, func(s *objectState) { s.insns = 20000 })}, 10,
+			[]string{"regression reached fired → attach", "regression insns 12345 → 20000 (+62.0%, more than 10%)"}},
+		{"fired only sometimes", []objectState{fired}, []objectState{fired, attached}, 10, []string{"regression reached fired → attach|fired"}},
+		{"a conflict compared with itself", []objectState{fired, attached}, []objectState{fired, attached}, 10, nil},
+		{"another refusal, no stage lost", []objectState{rejected}, []objectState{with(rejected, func(s *objectState) { s.status = reports.Blocked })}, 10,
+			[]string{"changed unsupported → blocked"}},
+		{"a new cell without its object compares by status", []objectState{fired}, []objectState{{status: reports.Error, evidence: "the suite wrote no cell", noObject: true}}, 10,
+			[]string{"regression supported → error"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := reports.Compare(objectReport(tc.old...), objectReport(tc.new...), tc.threshold)
+			var got []string
+			for _, c := range d.Changes {
+				what := c.What
+				if what == "" {
+					what = string(c.Old[0]) + " → " + string(c.New[0])
+				}
+				got = append(got, string(c.Kind)+" "+what)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestCompareObjectsText pins the lines `bpfmatrix report diff` prints for
+// object regressions: file/program, kernel and target, old → new, and the
+// new cell's evidence.
+func TestCompareObjectsText(t *testing.T) {
+	old := objectReport(objectState{reached: reports.ObjectFired, insns: 12345, status: reports.Supported})
+	stage := objectReport(objectState{status: reports.Unsupported, evidence: "load program handle_exec: invalid argument\nunknown func bpf_loop#181"})
+	insns := objectReport(objectState{reached: reports.ObjectFired, insns: 15002, status: reports.Supported})
+	for _, tc := range []struct {
+		new  *reports.Report
+		want string
+	}{
+		{stage, "regression  6.1 vm                 probe.bpf.o/handle_exec          reached fired → none  (load program handle_exec: invalid argument)\n" +
+			"1 regressions, 0 improvements, 0 other changes, 0 added, 0 removed\n"},
+		{insns, "regression  6.1 vm                 probe.bpf.o/handle_exec          insns 12345 → 15002 (+21.5%, more than 10%)\n" +
+			"1 regressions, 0 improvements, 0 other changes, 0 added, 0 removed\n"},
+	} {
+		var buf bytes.Buffer
+		if err := reports.Compare(old, tc.new, 10).WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != tc.want {
+			t.Errorf("text:\n%q\nwant:\n%q", buf.String(), tc.want)
+		}
 	}
 }

@@ -8,10 +8,11 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
-// Grid is a report arranged the way people read it: one row per feature,
-// grouped by area, and one column per (kernel, target), ordered by kernel
-// version. The HTML and Markdown renderers share it, so both show the same
-// differences, conflicts and mismatches.
+// Grid is a report arranged the way people read it: one row per catalog
+// feature, grouped by area, and one column per (kernel, target), ordered by
+// kernel version; a run of object cells only is a column too. The HTML and
+// Markdown renderers share it, so both show the same differences,
+// conflicts and mismatches.
 type Grid struct {
 	Columns []Column
 	Groups  []Group
@@ -25,9 +26,11 @@ type Column struct {
 	// Status and Detail say how the run ended; Detail is the console tail
 	// of a panic or the error of a broken start.
 	Status, Detail string
-	// Counts is the number of cells per status, conflicts included.
-	Counts map[Status]int
-	// Unexpected counts the cells whose status differs from the expected one.
+	// Counts is the number of cells per status, conflicts included, and
+	// Unexpected the number whose status differs from the expected one:
+	// of catalog features only. The cells of users' objects are no rows of
+	// the grid and are counted apart (Cell.IsObject).
+	Counts     map[Status]int
 	Unexpected int
 	Seconds    float64
 
@@ -115,6 +118,9 @@ func NewGrid(r *Report) *Grid {
 		}
 		col.Seconds += run.WallTime
 		for _, c := range run.Cells {
+			if c.IsObject() {
+				continue
+			}
 			col.Counts[c.Status]++
 			if c.Unexpected {
 				col.Unexpected++
@@ -130,6 +136,9 @@ func NewGrid(r *Report) *Grid {
 	for _, run := range r.Runs {
 		ci := colIndex[run.Key()]
 		for _, c := range run.Cells {
+			if c.IsObject() {
+				continue
+			}
 			row := rows[c.Feature]
 			if row == nil {
 				row = &Row{Feature: c.Feature, Area: c.Area, Cells: make([][]Cell, len(g.Columns))}

@@ -1,10 +1,12 @@
 package reports_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
 func cellRun(kernel, version, target string, cells ...reports.Cell) reports.Run {
@@ -102,5 +104,20 @@ func TestGridFirstSupportedNamesTheHostVersion(t *testing.T) {
 	row := reports.NewGrid(rep).Groups[0].Rows[0]
 	if row.FirstSupported != "6.18 (host)" || row.Mismatch != "" {
 		t.Errorf("first %q, mismatch %q; want \"6.18 (host)\" and none", row.FirstSupported, row.Mismatch)
+	}
+}
+
+// TestGridLeavesObjectCellsOut: the cells of users' objects are no rows of
+// the feature grid and no part of its counts; a run of object cells only
+// is still a column.
+func TestGridLeavesObjectCellsOut(t *testing.T) {
+	plain := reports.NewGrid(fixture.Report(3, 20))
+	with := reports.NewGrid(fixture.Objects(fixture.Report(3, 20)))
+	if !reflect.DeepEqual(plain, with) {
+		t.Error("object cells changed the feature grid")
+	}
+	only := fixture.Objects(&reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{fixture.Run(1, 0)}})
+	if g := reports.NewGrid(only); len(g.Columns) != 1 || len(g.Groups) != 0 || len(g.Columns[0].Counts) != 0 {
+		t.Errorf("grid of object cells only: %d columns, %d groups, counts %v; want 1 column and nothing else", len(g.Columns), len(g.Groups), g.Columns[0].Counts)
 	}
 }

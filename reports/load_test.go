@@ -14,8 +14,8 @@ import (
 func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 	const run = `{"target":"vm","kernel":{"name":"6.1"},"cells":[%s]}`
 	for _, tc := range []struct{ name, doc, want string }{
-		{"newer schema", `{"schema":3,"runs":[{"future":true}]}`, "field schema: version 3 is newer than this bpfmatrix understands (2); upgrade bpfmatrix"},
-		{"newer schema, fields of another shape", `{"schema":3,"runs":"all of them"}`, "field schema: version 3 is newer"},
+		{"newer schema", `{"schema":4,"runs":[{"future":true}]}`, "field schema: version 4 is newer than this bpfmatrix understands (3); upgrade bpfmatrix"},
+		{"newer schema, fields of another shape", `{"schema":4,"runs":"all of them"}`, "field schema: version 4 is newer"},
 		{"no schema", `{"runs":[]}`, "field schema: missing"},
 		{"schema not a number", `{"schema":"1","runs":[]}`, `field schema: "1" is not an integer`},
 		{"no runs", `{"schema":1}`, "field runs: missing"},
@@ -26,6 +26,12 @@ func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 		{"negative duration", `{"schema":1,"runs":[` + strings.Replace(run, "%s", `{"feature":"a/b","status":"supported","duration_ms":-1}`, 1) + `]}`, "field runs[0].cells[0].duration_ms"},
 		{"parity miscounted", `{"schema":2,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[],"parity":{"compared":3,"agreed":1}}]}`,
 			"field runs[0].parity: compared 3 is not agreed 1 + 0 allowed + 0 disagreements"},
+		{"object without program", `{"schema":3,"runs":[` + strings.Replace(run, "%s", `{"feature":"object/p.o/x","status":"supported","object":{"file":"p.o","asked":"load"}}`, 1) + `]}`,
+			"field runs[0].cells[0].object.file and program: empty"},
+		{"object reached an unknown stage", `{"schema":3,"runs":[` + strings.Replace(run, "%s", `{"feature":"object/p.o/x","status":"supported","object":{"file":"p.o","program":"x","asked":"attach","reached":"ran"}}`, 1) + `]}`,
+			`field runs[0].cells[0].object.reached: "ran" is not one of [load attach fired]`},
+		{"object of another shape", `{"schema":3,"runs":[` + strings.Replace(run, "%s", `{"feature":"object/p.o/x","status":"supported","object":{"verifier":{"insns_processed":"many"}}}`, 1) + `]}`,
+			"field runs.cells.object.verifier.insns_processed: want an integer, got JSON string"},
 		{"no kernel name", `{"schema":1,"runs":[{"target":"vm","cells":[]}]}`, "field runs[0].kernel.name: empty"},
 		{"syntax", "{\"schema\":1,\n\"runs\":[}", "line 2 column 9: not valid JSON"},
 		{"truncated", `{"schema":1,"runs":[{"target":"vm"`, "not valid JSON"},
@@ -49,7 +55,7 @@ func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 }
 
 func TestLoadRoundTripsWhatItWrites(t *testing.T) {
-	rep := fixture.Report(4, 30)
+	rep := fixture.Objects(fixture.Report(4, 30))
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +82,10 @@ func TestLoadRoundTripsWhatItWrites(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	good, _ := json.Marshal(fixture.Report(2, 6))
 	f.Add(good)
+	objects, _ := json.Marshal(fixture.Objects(fixture.Report(2, 3)))
+	f.Add(objects)
+	f.Add([]byte(`{"schema":3,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"object/p.o/x","area":"objects","status":"unsupported","errno":"EINVAL",` +
+		`"object":{"file":"p.o","program":"x","section":"xdp","type":"XDP","asked":"fired","maps":[{"name":"m","type":"Hash"}],"verifier":{"insns_processed":1000001}}}]}]}`))
 	f.Add([]byte(`{"schema":1,"runs":[]}`))
 	f.Add([]byte(`{"schema":3,"runs":[{}]}`))
 	f.Add([]byte(`{"schema":1,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"a","status":"supported","since":"5.1"}]}]}`))
@@ -99,5 +109,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("a report Parse accepted does not re-parse: %v\n%s", err, out)
 		}
 		reports.NewGrid(rep)
+		if d := reports.Compare(rep, rep, 10); len(d.Changes) != 0 {
+			t.Fatalf("a report compared with itself changed: %+v", d.Changes)
+		}
 	})
 }

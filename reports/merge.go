@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -31,7 +32,7 @@ func (k RunKey) String() string { return k.Kernel + " " + k.Target }
 func Merge(reps ...*Report) *Report {
 	out := &Report{Schema: SchemaVersion}
 	index := map[RunKey]int{}
-	seen := map[RunKey]map[Cell]bool{}
+	seen := map[RunKey]map[cellKey]bool{}
 	for _, r := range reps {
 		if r == nil {
 			continue
@@ -46,7 +47,7 @@ func Merge(reps ...*Report) *Report {
 			i, ok := index[key]
 			if !ok {
 				index[key] = len(out.Runs)
-				seen[key] = map[Cell]bool{}
+				seen[key] = map[cellKey]bool{}
 				merged := run
 				merged.Kernel.LSMs = append([]string(nil), run.Kernel.LSMs...)
 				merged.Cells = nil
@@ -56,8 +57,8 @@ func Merge(reps ...*Report) *Report {
 				mergeRun(&out.Runs[i], &run)
 			}
 			for _, c := range run.Cells {
-				if !seen[key][c] {
-					seen[key][c] = true
+				if k := keyOf(c); !seen[key][k] {
+					seen[key][k] = true
 					out.Runs[i].Cells = append(out.Runs[i].Cells, c)
 				}
 			}
@@ -67,6 +68,25 @@ func Merge(reps ...*Report) *Report {
 		out.Runs = []Run{}
 	}
 	return out
+}
+
+// cellKey is what makes two cells the same one: every field, the object's
+// by value. Its pointer would make one cell read from two shard files two
+// cells.
+type cellKey struct {
+	cell   Cell
+	object string
+}
+
+func keyOf(c Cell) cellKey {
+	k := cellKey{cell: c}
+	if c.Object != nil {
+		k.cell.Object = nil
+		// An Object always marshals: plain strings, numbers and slices.
+		data, _ := json.Marshal(c.Object)
+		k.object = string(data)
+	}
+	return k
 }
 
 // mergeRun folds the metadata of b into a (same key). Each rule is

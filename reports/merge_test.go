@@ -64,7 +64,7 @@ func TestMergeOfPerKernelShardsEqualsTheFullRun(t *testing.T) {
 	if !reflect.DeepEqual(cellsOf(back), cellsOf(full)) {
 		t.Error("the merged report does not survive JSON")
 	}
-	if d := reports.Compare(full, back); len(d.Changes) != 0 {
+	if d := reports.Compare(full, back, 10); len(d.Changes) != 0 {
 		t.Errorf("diff(full, merge(shards)) = %+v, want no change", d.Changes)
 	}
 }
@@ -141,7 +141,7 @@ func FuzzMerge(f *testing.F) {
 	f.Add(uint8(3), uint8(1), uint8(2), uint16(0))
 	f.Add(uint8(0), uint8(0), uint8(0), uint16(7))
 	f.Add(uint8(5), uint8(20), uint8(3), uint16(513))
-	base := fixture.Report(3, 24)
+	base := fixture.Objects(fixture.Report(3, 24))
 	f.Fuzz(func(t *testing.T, split1, split2, mutate uint8, salt uint16) {
 		// Flatten to (run, cell) pairs, then deal them into three shards.
 		type item struct {
@@ -222,4 +222,26 @@ func FuzzMerge(f *testing.F) {
 			t.Fatal("the merged report does not hold exactly the shards' cells")
 		}
 	})
+}
+
+// TestMergeDropsTheSameObjectCellReadTwice: two shard files holding the
+// same object cell decode to two Object pointers, and are still one cell.
+func TestMergeDropsTheSameObjectCellReadTwice(t *testing.T) {
+	data, err := json.Marshal(fixture.Objects(fixture.Report(2, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, errA := reports.Parse("a.json", data)
+	b, errB := reports.Parse("b.json", data)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	merged := reports.Merge(a, b)
+	if !reflect.DeepEqual(cellsOf(merged), cellsOf(a)) {
+		t.Errorf("merging a shard with its copy kept %d cells, want %d", len(merged.Runs[0].Cells), len(a.Runs[0].Cells))
+	}
+	b.Runs[0].Cells[len(b.Runs[0].Cells)-1].Object.RunCount++
+	if got, want := len(reports.Merge(a, b).Runs[0].Cells), len(a.Runs[0].Cells)+1; got != want {
+		t.Errorf("an object cell that differs in its object only: %d cells, want %d", got, want)
+	}
 }

@@ -79,6 +79,9 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		"cell":        {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
 		"parity":      {root.Defs["parity"], reflect.TypeOf(reports.Parity{})},
 		"parity_diff": {root.Defs["parity_diff"], reflect.TypeOf(reports.ParityDiff{})},
+		"object":      {root.Defs["object"], reflect.TypeOf(reports.Object{})},
+		"object_map":  {root.Defs["object_map"], reflect.TypeOf(reports.ObjectMap{})},
+		"verifier":    {root.Defs["verifier"], reflect.TypeOf(reports.Verifier{})},
 	}
 	for name, o := range objects {
 		if o.schema == nil {
@@ -130,6 +133,16 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 	if !reflect.DeepEqual(enum, statuses) {
 		t.Errorf("schema.json $defs.status: %v, reports.Statuses: %v", enum, statuses)
 	}
+	var stageEnum, stages []string
+	for _, v := range root.Defs["object_stage"].Enum {
+		stageEnum = append(stageEnum, v.(string))
+	}
+	for _, s := range reports.ObjectStages {
+		stages = append(stages, string(s))
+	}
+	if !reflect.DeepEqual(stageEnum, stages) {
+		t.Errorf("schema.json $defs.object_stage: %v, reports.ObjectStages: %v", stageEnum, stages)
+	}
 	if max := root.Properties["schema"].Maximum; max == nil || int(*max) != reports.SchemaVersion {
 		t.Errorf("schema.json schema.maximum must be reports.SchemaVersion (%d)", reports.SchemaVersion)
 	}
@@ -160,7 +173,7 @@ func jsonTypeOf(t reflect.Type) string {
 // schema.json, so the file documents real reports, not a wish.
 func TestSchemaAcceptsWrittenReports(t *testing.T) {
 	root := loadSchema(t)
-	rep := fixture.Report(3, 40)
+	rep := fixture.Objects(fixture.Report(3, 40))
 	// A run that broke before any cell, as matrix writes it: cells null.
 	rep.Runs = append(rep.Runs, reports.Run{Kernel: reports.Kernel{Name: "7.2"}, Target: "vm", Status: "error", Detail: "qemu: not found"})
 	rep.Runs[0].Cells[0].Expected = ""
@@ -180,12 +193,33 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// And the validator is not a yes-machine: a bad status is refused.
-	rep.Runs[0].Cells[0].Status = "maybe"
-	data, _ = json.Marshal(rep)
-	_ = json.Unmarshal(data, &doc)
-	if err := validate(root, root, doc, "$"); err == nil || !strings.Contains(err.Error(), "status") {
-		t.Fatalf("a cell with status \"maybe\" validated: %v", err)
+	// And the validator is not a yes-machine: a bad status, or an object
+	// asked for a stage that does not exist, is refused.
+	for _, tc := range []struct {
+		name, want string
+		spoil      func(*reports.Report) func()
+	}{
+		{"status maybe", "status", func(r *reports.Report) func() {
+			c := &r.Runs[0].Cells[0]
+			old := c.Status
+			c.Status = "maybe"
+			return func() { c.Status = old }
+		}},
+		{"object asked run", "object.asked", func(r *reports.Report) func() {
+			o := r.Runs[1].Cells[len(r.Runs[1].Cells)-1].Object
+			old := o.Asked
+			o.Asked = "run"
+			return func() { o.Asked = old }
+		}},
+	} {
+		undo := tc.spoil(rep)
+		data, _ = json.Marshal(rep)
+		undo()
+		doc = nil
+		_ = json.Unmarshal(data, &doc)
+		if err := validate(root, root, doc, "$"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s validated: %v", tc.name, err)
+		}
 	}
 }
 

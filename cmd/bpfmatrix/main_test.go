@@ -48,7 +48,13 @@ func writeReport(t *testing.T, dir, name string, status reports.Status) string {
 		Kernel: reports.Kernel{Name: "6.1", Release: "6.1.0-56-cloud-amd64"}, Target: "vm", Status: "ok",
 		Cells: []reports.Cell{{Feature: "attach/kprobe", Area: "tracing", Status: status, Expected: reports.Supported}},
 	}}}
-	data, err := json.Marshal(rep)
+	return writeJSON(t, dir, name, rep)
+}
+
+// writeJSON writes v as JSON to dir/name and returns the path.
+func writeJSON(t *testing.T, dir, name string, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

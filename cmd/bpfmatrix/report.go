@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -38,7 +41,10 @@ func writeRendered(rep *reports.Report, out string) error {
 const reportUsage = `usage:
   bpfmatrix report render IN.json... [--out DIR]   write DIR/index.html and DIR/summary.md (and the merged DIR/report.json)
   bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout
-  bpfmatrix report diff OLD.json NEW.json          list changes; exit 1 on a regression (supported -> anything else)`
+  bpfmatrix report diff OLD.json NEW.json [--insns-threshold PCT]
+                                                   list changes; exit 1 on a regression: supported -> anything else, or an
+                                                   object program that lost a stage or whose verifier processed more than
+                                                   PCT% (default 10) more instructions`
 
 func reportCommand(args []string) error {
 	if len(args) == 0 {
@@ -109,8 +115,16 @@ func reportMerge(args []string) error {
 	return encode(os.Stdout, rep)
 }
 
+// defaultInsnsThreshold is how much more work of the verifier, in percent,
+// an object program may cost before report diff calls it a regression:
+// enough to pass a kernel's small changes of its verifier, not a program
+// heading for the limit.
+const defaultInsnsThreshold = 10
+
 func reportDiff(args []string) error {
 	fs, verbose := newFlags("report diff")
+	threshold := percent(defaultInsnsThreshold)
+	fs.Var(&threshold, "insns-threshold", "growth of an object program's verifier instructions processed, in percent, that is a regression")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -123,7 +137,7 @@ func reportDiff(args []string) error {
 	if err != nil {
 		return err
 	}
-	d := reports.Compare(reps[0], reps[1])
+	d := reports.Compare(reps[0], reps[1], float64(threshold))
 	if err := d.WriteText(os.Stdout); err != nil {
 		return err
 	}
@@ -134,6 +148,20 @@ func reportDiff(args []string) error {
 		}
 		return unexpectedError{fmt.Sprintf("%d %s from %s to %s", n, noun, files[0], files[1])}
 	}
+	return nil
+}
+
+// percent is a flag value in percent, "10" or "10%": at least 0, finite.
+type percent float64
+
+func (p *percent) String() string { return strconv.FormatFloat(float64(*p), 'g', -1, 64) }
+
+func (p *percent) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return errors.New("want a percentage of at least 0, such as 10 or 10%")
+	}
+	*p = percent(v)
 	return nil
 }
 

@@ -126,6 +126,31 @@ func browserReport() *reports.Report {
 	return reports.Merge(rep, shard)
 }
 
+// objectsReport is the 3-kernel × 20-feature fixture with the fixture's
+// object programs, hostile text where a user's object or its kernel
+// writes: a map name, a section, the reason a target is needed.
+func objectsReport() *reports.Report {
+	rep := fixture.Objects(fixture.Report(3, 20))
+	for i := range rep.Runs[2].Cells {
+		c := &rep.Runs[2].Cells[i]
+		if c.Object == nil {
+			continue
+		}
+		switch c.Object.Program {
+		case "xdp_drop":
+			o := *c.Object
+			o.Needs = "a network interface " + hostile
+			o.Maps = []reports.ObjectMap{{Name: "drops" + hostile, Type: "PerCPUArray", MaxEntries: 1}}
+			c.Object = &o
+		case "trace_unlink":
+			o := *c.Object
+			o.Section = "kprobe/" + hostile
+			c.Object = &o
+		}
+	}
+	return rep
+}
+
 func writePage(t testing.TB, dir string, rep *reports.Report) (path string, size int) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -168,14 +193,7 @@ func TestBrowserMatrix(t *testing.T) {
 	}
 	t.Logf("6 kernels × 150 features: %.0f ms from navigation to load end, %d KB", ms, size/1024)
 
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", js, err)
-		}
-		return s
-	}
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
 	visibleRows := func() []string {
 		t.Helper()
 		var rows []string
@@ -185,18 +203,7 @@ func TestBrowserMatrix(t *testing.T) {
 		}
 		return rows
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", p)
-	}
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, dir, name) }
 
 	if n := len(visibleRows()); n != 150 {
 		t.Fatalf("%d rows visible after load, want 150", n)
@@ -404,4 +411,124 @@ func BenchmarkBrowserLoad(b *testing.B) {
 	}
 	b.ReportMetric(total/float64(b.N), "ms/load")
 	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// TestBrowserObjects (needs Debian's chromium) opens a page with object
+// cells: the Objects section shows each program's stage and figures per
+// column, a click shows a cell's evidence (the verifier log of a rejected
+// load, maps and figures of a fired one), hostile text stays text, and the
+// feature grid holds no object row.
+func TestBrowserObjects(t *testing.T) {
+	ctx := browser(t)
+	dir := t.ArtifactDir()
+	rep := objectsReport()
+	path, _ := writePage(t, dir, rep)
+	if _, err := loadMS(ctx, path); err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+	cellText := func(program, column string) string {
+		t.Helper()
+		return eval(fmt.Sprintf(`(function(){
+			var cols = Array.from(document.querySelectorAll("#objects-table thead th")).map(th => th.textContent.replace(/\s+/g, " ").trim());
+			var ci = cols.findIndex(c => c.indexOf(%q) === 0);
+			var tr = document.querySelector('#objects-table tr[data-f="object/' + %q + '"]');
+			if (ci < 0 || !tr) return "(no cell)";
+			var td = tr.cells[ci];
+			return td.offsetParent === null ? "(hidden)" : td.innerText.replace(/\s+/g, " ").trim();
+		})()`, column, program))
+	}
+
+	if got := eval(`String(Array.from(document.querySelectorAll("#objects-table tbody tr")).filter(r => r.offsetParent !== null).length)`); got != fmt.Sprint(fixture.ObjectPrograms) {
+		t.Errorf("%s object rows visible, want %d", got, fixture.ObjectPrograms)
+	}
+	if got := eval(`String(document.querySelectorAll("#grid tr[data-f^='object/']").length) + " " + document.querySelectorAll("#grid tbody tr[data-r]").length`); got != "0 20" {
+		t.Errorf("feature grid: object rows and rows %q, want 0 and 20", got)
+	}
+	for _, tc := range []struct{ program, column, want string }{
+		{"probe.bpf.o/handle_exec", "5.10 vm", "fired ✓ 12,345 insns (98.8% headroom) 10 runs"},
+		{"probe.bpf.o/count_loop", "5.10 vm", "load ✗ EINVAL"},
+		{"probe.bpf.o/count_loop", "6.1 vm", "fired ✓ 196,772 insns (80.3% headroom) 11 runs"},
+		{"net.bpf.o/xdp_drop", "6.12 vm", "attach: needs a target 105 insns (100.0% headroom)"},
+		{"net.bpf.o/connect4", "6.1 vm", "fired ! 0 runs* 326 insns (100.0% headroom)"},
+	} {
+		if got := cellText(tc.program, tc.column); got != tc.want {
+			t.Errorf("%s on %s shows %q, want %q", tc.program, tc.column, got, tc.want)
+		}
+	}
+
+	open := func(program string, col int) string {
+		t.Helper()
+		sel := chromedp.CSS(fmt.Sprintf(`#objects-table tr[data-f="object/%s"] button[data-c="%d"]`, program, col))
+		if err := chromedp.Do(ctx, chromedp.Click(sel), chromedp.WaitVisible(chromedp.CSS("#panel"))); err != nil {
+			t.Fatalf("click %s on column %d: %v", program, col, err)
+		}
+		return eval(`document.getElementById("panel").textContent`)
+	}
+	// A rejected load: the errno, the evidence and the verifier's log.
+	panel := open("probe.bpf.o/count_loop", 0)
+	for _, want := range []string{"object/probe.bpf.o/count_loop · 5.10 vm", "unsupported", "load ✗ EINVAL", "AskedfiredReachednone",
+		"EINVAL", "load program count_loop: invalid argument", "Verifier log", "unknown func bpf_loop#181"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("panel of the rejected load lacks %q:\n%s", want, panel)
+		}
+	}
+	screenshot(t, ctx, dir, "objects-rejected.png")
+	// A fired program: its figures, maps and run count.
+	panel = open("probe.bpf.o/handle_exec", 1)
+	for _, want := range []string{"object/probe.bpf.o/handle_exec · 6.1 vm", "fired ✓", "Runs11 runs", "12,962 insns processed: 98.7% headroom under the limit of 1,000,000",
+		"events: RingBuf, max_entries 262,144", "counts: Hash, max_entries 1,024, flags 0x1", "Triggerexec /bin/true", "Manifestclaims this kernel"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("panel of the fired program lacks %q:\n%s", want, panel)
+		}
+	}
+	// Hostile text of the user's object stays text.
+	panel = open("net.bpf.o/xdp_drop", 2)
+	if !strings.Contains(panel, "a network interface "+hostile) || !strings.Contains(panel, "drops"+hostile) {
+		t.Errorf("panel of xdp_drop lacks its hostile needs and map name as text:\n%s", panel)
+	}
+	if got := eval(`String(window.__pwned) + " " + document.querySelectorAll("#panel script, #panel img, #panel b, #objects-table img, #objects-table b").length`); got != "undefined 0" {
+		t.Errorf("hostile object text ran or became elements: %s", got)
+	}
+	// Escape closes the panel and gives the focus back to the cell.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.getElementById("panel").hidden) + " " + document.activeElement.getAttribute("data-o")`); got == "" || !strings.HasPrefix(got, "true ") || strings.HasSuffix(got, " null") {
+		t.Errorf("after Escape: hidden and focus = %q, want the panel hidden and focus on the object cell", got)
+	}
+	screenshot(t, ctx, dir, "objects.png")
+
+	// A page without object cells has no Objects section.
+	plain, _ := writePage(t, t.TempDir(), fixture.Report(3, 20))
+	if _, err := loadMS(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.getElementById("objects"))`); got != "null" {
+		t.Errorf("a report without object cells shows an Objects section: %s", got)
+	}
+}
+
+// evaluate returns what js, a string expression, evaluates to in the page.
+func evaluate(t *testing.T, ctx context.Context, js string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+// screenshot saves a screenshot of the page as dir/name.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
 }

@@ -1,6 +1,7 @@
 // Package html renders a report as one self-contained HTML page: the matrix
 // of features × (kernel, target), its legend, filters and the evidence of
-// every cell. The page embeds its CSS and JavaScript and loads nothing, so
+// every cell, and the programs of users' own objects in a section of their
+// own. The page embeds its CSS and JavaScript and loads nothing, so
 // it works opened from disk, from a CI artifact, or from GitHub Pages.
 //
 // Every string that comes from a kernel, a verifier or a report file goes
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/objview"
 )
 
 var (
@@ -86,10 +88,13 @@ type view struct {
 	Unexpected int
 	Conflicts  int
 	Mismatches int
-	Data       pageData
-	Points     *pointsView
-	CSS        template.CSS
-	JS         template.JS
+	// ObjectUnexpected is the part of Unexpected in the Objects section.
+	ObjectUnexpected int
+	Data             pageData
+	Objects          *objectsView
+	Points           *pointsView
+	CSS              template.CSS
+	JS               template.JS
 }
 
 type columnView struct {
@@ -141,11 +146,14 @@ type legendItem struct {
 // than in the markup, and identical strings (the same CONFIG reason on six
 // kernels) are stored once in Strings.
 type pageData struct {
-	Columns   []columnData `json:"cols"`
-	Features  []string     `json:"rows"`
-	Mismatch  []string     `json:"mismatch"`
-	Strings   []string     `json:"strs"`
-	Cells     []cellData   `json:"cells"`
+	Columns  []columnData `json:"cols"`
+	Features []string     `json:"rows"`
+	Mismatch []string     `json:"mismatch"`
+	Strings  []string     `json:"strs"`
+	Cells    []cellData   `json:"cells"`
+	// Objects are the cells of the Objects section; their Row is a row of
+	// that section, not of Features.
+	Objects   []cellData `json:"objs"`
 	stringIdx map[string]int
 }
 
@@ -174,6 +182,9 @@ type cellData struct {
 	Events     uint64  `json:"k,omitempty"`
 	DurationMS float64 `json:"ms"`
 	Since      string  `json:"since,omitempty"`
+	// Text and Facts are an object cell's stage in words and its details.
+	Text  string      `json:"t,omitempty"`
+	Facts [][2]string `json:"of,omitempty"`
 }
 
 func (d *pageData) str(s string) int {
@@ -214,6 +225,7 @@ func newView(r *reports.Report) *view {
 	v.Data.stringIdx = map[string]int{}
 	v.Data.Strings = []string{}
 	v.Data.Cells = []cellData{}
+	v.Data.Objects = []cellData{}
 	v.Data.Mismatch = []string{}
 
 	if el := r.Elapsed(); el > 0 {
@@ -292,12 +304,22 @@ func newView(r *reports.Report) *view {
 		}
 		v.Groups = append(v.Groups, gv)
 	}
+	v.Objects = v.newObjectsView(objview.New(r, g), g)
+	if v.Objects != nil {
+		v.ObjectUnexpected = v.Objects.Unexpected
+		v.Unexpected += v.ObjectUnexpected
+	}
 	v.Points = newPointsView(reports.NewPointsTable(r))
 	return v
 }
 
 // cell renders the cells of one feature in one column.
 func (v *view) cell(row, col int, cells []reports.Cell) cellView {
+	return v.cellIn(&v.Data.Cells, row, col, cells)
+}
+
+// cellIn renders cells as cell does, recording them in data.
+func (v *view) cellIn(data *[]cellData, row, col int, cells []reports.Cell) cellView {
 	if len(cells) == 0 {
 		return cellView{Class: "none", Mark: "·", Title: "not run"}
 	}
@@ -305,11 +327,13 @@ func (v *view) cell(row, col int, cells []reports.Cell) cellView {
 	cv := cellView{}
 	seen := map[reports.Status]bool{}
 	for _, c := range cells {
-		idx = append(idx, fmt.Sprint(len(v.Data.Cells)))
-		v.Data.Cells = append(v.Data.Cells, cellData{
+		idx = append(idx, fmt.Sprint(len(*data)))
+		text, facts := objectData(&c)
+		*data = append(*data, cellData{
 			Row: row, Col: col, Status: string(c.Status), Expected: string(c.Expected), Unexpected: c.Unexpected,
 			Errno: c.Errno, Reason: v.Data.str(c.Reason), Evidence: v.Data.str(c.Evidence),
 			Verifier: v.Data.str(c.VerifierLog), Events: c.Events, DurationMS: c.DurationMS, Since: c.Since,
+			Text: text, Facts: facts,
 		})
 		if c.Unexpected {
 			cv.Unexpected = true

@@ -119,3 +119,41 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes/page")
 }
+
+// TestPageObjects checks the markup of the Objects section: one row per
+// program, none of them in the feature grid, and no section at all for a
+// report without object cells. TestBrowserObjects uses it in a browser.
+func TestPageObjects(t *testing.T) {
+	plain := render(t, fixture.Report(3, 20))
+	if strings.Contains(plain, `id="objects"`) || strings.Contains(plain, "object programs") {
+		t.Error("a report without object cells has an Objects section")
+	}
+	rep := objectsReport()
+	page := render(t, rep)
+	if got := strings.Count(page, `id="objects"`); got != 1 {
+		t.Errorf("%d Objects sections, want 1", got)
+	}
+	if got := strings.Count(page, `<tr data-r=`); got != 20 {
+		t.Errorf("%d feature grid rows, want the 20 catalog features", got)
+	}
+	if got := strings.Count(page, `<tr data-f="object/`); got != fixture.ObjectPrograms {
+		t.Errorf("%d object rows, want %d", got, fixture.ObjectPrograms)
+	}
+	// The totals are the catalog's; only the unexpected count says both.
+	for _, want := range []string{"3 unexpected (1 in objects)", "5 object programs: 10 of 15 cells reached their stage", "9/20 ✓ · 1*</span>", "3/5 reached · 1*</span>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<img", `onerror="window`, "<b>bold"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains raw %q", bad)
+		}
+	}
+	// A run of object cells only: the objects, and a grid that says it
+	// has no feature rather than that the filters hide them.
+	only := render(t, fixture.Objects(fixture.Report(2, 0)))
+	if !strings.Contains(only, `id="objects"`) || !strings.Contains(only, "This report holds no catalog feature.") || strings.Contains(only, `<tr data-r=`) {
+		t.Error("a report of object cells only: want the Objects section and an empty grid that says so")
+	}
+}

@@ -5,12 +5,13 @@
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
   var grid = document.getElementById("grid");
+  var objects = document.getElementById("objects-table");
   var panel = document.getElementById("panel");
   var panelTitle = document.getElementById("panel-title");
   var panelBody = document.getElementById("panel-body");
   var rows = Array.prototype.slice.call(grid.querySelectorAll("tbody tr[data-r]"));
   var bodies = Array.prototype.slice.call(grid.tBodies);
-  var marks = { supported: "✓", unsupported: "✗", failed: "!", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
+  var marks = { supported: "✓", unsupported: "✗", failed: "!", blocked: "⊘", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
   var opener = null;
 
   function str(i) { return i >= 0 ? data.strs[i] : ""; }
@@ -48,7 +49,7 @@
   function hide() {
     panel.hidden = true;
     document.body.classList.remove("panel-open");
-    var sel = grid.querySelector("button.sel");
+    var sel = document.querySelector("button.sel");
     if (sel) sel.classList.remove("sel");
     if (opener) opener.focus();
   }
@@ -58,13 +59,18 @@
     return v < 1000 ? v.toFixed(v < 10 ? 2 : 1) + " ms" : (v / 1000).toFixed(2) + " s";
   }
 
+  // showCell opens the evidence of a grid cell (data-i: indexes into
+  // data.cells) or of an object cell (data-o: into data.objs, data-c: its
+  // column).
   function showCell(btn) {
-    var ids = btn.getAttribute("data-i");
-    var prev = grid.querySelector("button.sel");
+    var object = btn.hasAttribute("data-o");
+    var ids = btn.getAttribute(object ? "data-o" : "data-i");
+    var cells = object ? data.objs : data.cells;
+    var prev = document.querySelector("button.sel");
     if (prev) prev.classList.remove("sel");
     btn.classList.add("sel");
     var td = btn.parentNode, tr = td.parentNode;
-    var col = td.cellIndex - 3;
+    var col = object ? +btn.getAttribute("data-c") : td.cellIndex - 3;
     var feature = tr.getAttribute("data-f");
     var colData = data.cols[col];
     show(feature + " · " + colData.label, function (body) {
@@ -77,11 +83,13 @@
         body.appendChild(el("p", "mm", "Conflict: " + list.length + " records of this cell (from different shards) disagree. All are shown."));
       }
       list.forEach(function (i) {
-        var c = data.cells[+i];
+        var c = cells[+i];
         var box = el("div", "shard");
         var badge = el("span", "badge s-" + c.s + (c.u ? " unexpected" : ""), (marks[c.s] || "?") + " " + c.s + (c.u ? " (unexpected)" : ""));
         box.appendChild(badge);
+        if (c.t) box.appendChild(el("span", "stage", c.t));
         var dl = el("dl");
+        (c.of || []).forEach(function (f) { fact(dl, f[0], f[1]); });
         fact(dl, "Expected", c.x);
         fact(dl, "Errno", c.n);
         fact(dl, "Why expected", str(c.why));
@@ -139,6 +147,12 @@
     else if (btn.hasAttribute("data-col")) showColumn(btn);
     else if (btn.hasAttribute("data-m")) showMismatch(btn);
   });
+  if (objects) {
+    objects.addEventListener("click", function (e) {
+      var btn = e.target.closest("button[data-o]");
+      if (btn) showCell(btn);
+    });
+  }
   document.getElementById("panel-close").addEventListener("click", hide);
 
   // Search text per row: the feature ID and every string of its cells, so

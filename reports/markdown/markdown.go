@@ -1,8 +1,9 @@
 // Package markdown renders the summary of a report that a CI job shows on
 // its page ($GITHUB_STEP_SUMMARY): per-column counts, then only the rows
 // that need a reader — features that differ between kernels or have an
-// unexpected cell — and the evidence of the unexpected cells. The full
-// matrix is the HTML page's job.
+// unexpected cell — and the evidence of the unexpected cells; and, when the
+// report holds cells of users' own objects, their programs in a section of
+// their own, counted apart. The full matrix is the HTML page's job.
 package markdown
 
 import (
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/objview"
 )
 
 // MaxBytes bounds the summary. GitHub refuses a step summary over 1 MiB;
@@ -66,6 +68,7 @@ func (s *summary) line(format string, args ...any) bool {
 
 func (s *summary) write(r *reports.Report) {
 	g := reports.NewGrid(r)
+	objects := objview.New(r, g)
 	unexpected, features := 0, 0
 	for _, col := range g.Columns {
 		unexpected += col.Unexpected
@@ -73,8 +76,13 @@ func (s *summary) write(r *reports.Report) {
 	for _, grp := range g.Groups {
 		features += len(grp.Rows)
 	}
+	// The verdict is every cell's, as the exit code is; the counts below
+	// are the catalog's, and the Objects section counts its own.
 	verdict := "all cells as expected"
-	if unexpected > 0 {
+	if objects != nil && objects.Total().Unexpected > 0 {
+		n := objects.Total().Unexpected
+		verdict = fmt.Sprintf("**%d unexpected cells** (%d in objects)", unexpected+n, n)
+	} else if unexpected > 0 {
 		verdict = fmt.Sprintf("**%d unexpected cells**", unexpected)
 	}
 	s.line("## eBPF compatibility matrix: %s", verdict)
@@ -112,6 +120,7 @@ func (s *summary) write(r *reports.Report) {
 	// Unexpected cells first: they are what fails the job, and the
 	// differences table may run into the budget.
 	s.unexpected(g)
+	s.objects(objects, g)
 	s.conflicts(r)
 	s.differences(g)
 	s.probePoints(reports.NewPointsTable(r))
@@ -126,6 +135,10 @@ func (s *summary) blocks(r *reports.Report) {
 		layers := map[string]int{}
 		unknown := 0
 		for _, c := range run.Cells {
+			if c.IsObject() {
+				// The catalog predicts nothing of a user's program.
+				continue
+			}
 			if c.Status == reports.Blocked {
 				layers[orDash(c.Layer)]++
 			}
@@ -154,6 +167,123 @@ func (s *summary) blocks(r *reports.Report) {
 	}
 	s.line("")
 }
+
+// objects writes the Objects section: the stage each program of the users'
+// objects ended at on each column, with the verifier's instructions and
+// the run count, then every cell that did not reach the stage it was asked
+// to, with its evidence.
+func (s *summary) objects(t *objview.Table, g *reports.Grid) {
+	if t == nil {
+		return
+	}
+	total := t.Total()
+	s.line("### Objects: %s, %d of %d cells reached their stage", plural(len(t.Rows), "program"), total.Reached, total.Cells)
+	s.line("")
+	s.line("The stage each program ended at (load, attach, fired) and how, the verifier's instructions processed with the headroom left under its limit of 1,000,000, and the runs once fired. Counted apart from the features.")
+	s.line("")
+	head, rule := "| program | section | type |", "|---|---|---|"
+	for _, gi := range t.Columns {
+		head += " " + text(g.Columns[gi].Label()) + " |"
+		rule += "---|"
+	}
+	s.line("%s", head)
+	s.line("%s", rule)
+	// The cells that did not reach their stage, each said once for every
+	// column where it ended the same way.
+	type miss struct{ program, how string }
+	var misses []miss
+	missCols := map[miss][]string{}
+	for ri := range t.Rows {
+		row := &t.Rows[ri]
+		l := fmt.Sprintf("| %s | %s | %s |", text(row.Name), text(orDash(row.Section)), text(orDash(row.Type)))
+		for ci, cells := range row.Cells {
+			l += " " + objectCell(cells) + " |"
+			for i := range cells {
+				if !objview.Reached(&cells[i]) {
+					m := miss{text(row.Name), objectMiss(&cells[i])}
+					if missCols[m] == nil {
+						misses = append(misses, m)
+					}
+					missCols[m] = append(missCols[m], text(g.Columns[t.Columns[ci]].Label()))
+				}
+			}
+		}
+		if !s.line("%s", l) {
+			s.line("")
+			s.line("… and %d more programs: see the HTML report or report.json.", len(t.Rows)-ri)
+			break
+		}
+	}
+	l := "| **reached** | | |"
+	for _, n := range t.Counts {
+		l += fmt.Sprintf(" %d/%d", n.Reached, n.Cells)
+		if n.Unexpected > 0 {
+			l += fmt.Sprintf(" · **%d\\***", n.Unexpected)
+		}
+		l += " |"
+	}
+	s.line("%s", l)
+	s.line("")
+	if len(misses) == 0 {
+		return
+	}
+	s.line("Not reaching the stage asked:")
+	s.line("")
+	for i, m := range misses {
+		if i >= maxUnexpected || !s.line("- **%s** on %s: %s", m.program, strings.Join(missCols[m], ", "), m.how) {
+			s.line("- … and %d more: see the HTML report or report.json.", len(misses)-i)
+			break
+		}
+	}
+	s.line("")
+}
+
+// objectMiss says how an object cell that did not reach its stage ended,
+// and why, in the kernel's words.
+func objectMiss(c *reports.Cell) string {
+	why := ""
+	if c.Object != nil {
+		why = ", asked " + string(c.Object.Asked)
+	}
+	if c.Expected != "" {
+		why += ", expected " + string(c.Expected)
+	}
+	if c.Unexpected {
+		why += " (**unexpected**)"
+	}
+	evidence := firstLine(c.Evidence, 200)
+	if evidence == "" {
+		evidence = lastLine(c.VerifierLog, 200)
+	}
+	return fmt.Sprintf("%s%s — %s", text(objview.Text(c, mark)), why, text(orDash(evidence)))
+}
+
+// objectCell is an object table cell's text: each distinct stage text of
+// its cells, and the figures of the first, bold with a star when
+// unexpected.
+func objectCell(cells []reports.Cell) string {
+	if len(cells) == 0 {
+		return "·"
+	}
+	var texts []string
+	unexpected := false
+	for i := range cells {
+		unexpected = unexpected || cells[i].Unexpected
+		if t := text(objview.Text(&cells[i], mark)); !slices.Contains(texts, t) {
+			texts = append(texts, t)
+		}
+	}
+	l := strings.Join(texts, " ≠ ")
+	if unexpected {
+		l = "**" + l + "\\***"
+	}
+	for _, f := range objview.Figures(&cells[0]) {
+		l += "<br>" + text(f)
+	}
+	return l
+}
+
+func mark(s reports.Status) string { return marks[s] }
 
 // probePoints writes the inventory counts per kernel and the watched points
 // that are missing somewhere or whose layout differs between kernels.
@@ -436,6 +566,11 @@ func text(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func lastLine(s string, max int) string {
+	s = strings.TrimSpace(s)
+	return firstLine(s[strings.LastIndexByte(s, '\n')+1:], max)
 }
 
 func firstLine(s string, max int) string {

@@ -138,3 +138,59 @@ func TestSummarySaysBlocksOncePerColumn(t *testing.T) {
 		t.Errorf("a column with nothing blocked or unknown is listed:\n%s", md)
 	}
 }
+
+// TestSummaryObjects: the programs of users' objects get a section of their
+// own, with their stages, figures and the evidence of those that did not
+// reach their stage; the catalog's counts and rows stay as they were.
+func TestSummaryObjects(t *testing.T) {
+	plain := summary(t, fixture.Report(3, 20))
+	rep := fixture.Objects(fixture.Report(3, 20))
+	md := summary(t, rep)
+	for _, want := range []string{
+		"## eBPF compatibility matrix: **3 unexpected cells** (1 in objects)\n",
+		"### Objects: 5 programs, 10 of 15 cells reached their stage\n",
+		"| program | section | type | 5.10 vm | 6.1 vm | 6.12 vm |\n",
+		"| probe.bpf.o/handle\\_exec | tracepoint/sched/sched\\_process\\_exec | TracePoint | fired ✓<br>12,345 insns (98.8% headroom)<br>10 runs | fired ✓<br>12,962 insns (98.7% headroom)<br>11 runs |",
+		"| probe.bpf.o/count\\_loop | fentry/do\\_nanosleep | Tracing (TraceFEntry) | load ✗ EINVAL | fired ✓<br>196,772 insns (80.3% headroom)<br>11 runs |",
+		"| net.bpf.o/connect4 | cgroup/connect4 | CGroupSockAddr (CGroupInet4Connect) | fired ✓<br>311 insns (100.0% headroom)<br>10 runs | **fired \\! 0 runs\\***<br>326 insns (100.0% headroom) |",
+		"| net.bpf.o/xdp\\_drop | xdp | XDP | attach: needs a target<br>96 insns (100.0% headroom) |",
+		"| **reached** | | | 3/5 | 3/5 · **1\\*** | 4/5 |\n",
+		"- **probe.bpf.o/count\\_loop** on 5.10 vm: load ✗ EINVAL, asked fired, expected unknown — load program count\\_loop: invalid argument: unknown func bpf\\_loop\\#181\n",
+		"- **net.bpf.o/xdp\\_drop** on 5.10 vm, 6.1 vm, 6.12 vm: attach: needs a target, asked attach, expected unknown — loaded;",
+		"- **net.bpf.o/connect4** on 6.1 vm: fired \\! 0 runs, asked fired, expected supported (**unexpected**) — attached to /sys/fs/cgroup/bpfmatrix",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	// The catalog's part is the report's without objects: the same counts,
+	// the same rows; object cells are not the catalog's unknowns.
+	section := func(md, from, to string) string {
+		_, after, _ := strings.Cut(md, from)
+		before, _, _ := strings.Cut(after, to)
+		return before
+	}
+	for _, part := range []struct{ from, to string }{{"| kernel |", "\n\n"}, {"### Features that differ", "\n\n###"}, {"### Unexpected cells", "\n\n"}} {
+		if got, want := section(md, part.from, part.to), section(plain, part.from, part.to); got != want || want == "" {
+			t.Errorf("object cells changed the section %q:\n%s\nwant:\n%s", part.from, got, want)
+		}
+	}
+	if strings.Contains(md, "could not predict") || strings.Contains(md, "object/") {
+		t.Errorf("object cells leak into the catalog's lines:\n%s", md)
+	}
+	if strings.Contains(plain, "Objects") {
+		t.Error("a report without object cells has an Objects section")
+	}
+}
+
+func TestSummaryEscapesObjectText(t *testing.T) {
+	rep := fixture.Objects(fixture.Report(1, 0))
+	o := rep.Runs[0].Cells[0].Object
+	o.Program, o.Section = "x|<script>", "kprobe/*a*|[b](c)"
+	md := summary(t, rep)
+	for _, bad := range []string{"<script>", "x|<", "*a*", "[b](c)"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("summary contains raw %q:\n%s", bad, md)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// writeObjectReport writes a report of one cell of the object program
+// probe.bpf.o/handle_exec on 6.1 vm.
+func writeObjectReport(t *testing.T, dir, name string, status reports.Status, reached reports.ObjectStage, insns int, evidence string) string {
+	t.Helper()
+	o := &reports.Object{File: "probe.bpf.o", Program: "handle_exec", Section: "tracepoint/sched/sched_process_exec", Type: "TracePoint",
+		Asked: reports.ObjectFired, Reached: reached, Claimed: true}
+	if insns > 0 {
+		o.Verifier = &reports.Verifier{InsnsProcessed: insns}
+	}
+	rep := reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{{
+		Kernel: reports.Kernel{Name: "6.1", Release: "6.1.0-56-cloud-amd64"}, Target: "vm", Status: "ok",
+		Cells: []reports.Cell{{Feature: reports.ObjectID("probe.bpf.o", "handle_exec"), Area: reports.AreaObjects,
+			Status: status, Expected: reports.Supported, Evidence: evidence, Object: o}},
+	}}}
+	return writeJSON(t, dir, name, rep)
+}
+
+// TestReportDiffObjects checks report diff's contract for object programs:
+// a lost stage or verifier work beyond --insns-threshold exits 1 with one
+// line per regression naming file/program, kernel/target and old → new; a
+// bad threshold exits 2 with one line.
+func TestReportDiffObjects(t *testing.T) {
+	bin := bpfmatrix(t)
+	dir := t.TempDir()
+	old := writeObjectReport(t, dir, "old.json", reports.Supported, reports.ObjectFired, 12345, "run count rose by 12 after exec /bin/true")
+	lost := writeObjectReport(t, dir, "lost.json", reports.Unsupported, "", 0, "load program handle_exec: invalid argument")
+	heavier := writeObjectReport(t, dir, "heavier.json", reports.Supported, reports.ObjectFired, 15002, "run count rose by 12 after exec /bin/true")
+
+	const (
+		lostLine    = "regression  6.1 vm                 probe.bpf.o/handle_exec          reached fired → none  (load program handle_exec: invalid argument)\n"
+		heavierLine = "regression  6.1 vm                 probe.bpf.o/handle_exec          insns 12345 → 15002 (+21.5%, more than 10%)\n"
+		badValue    = "for flag -insns-threshold: want a percentage of at least 0, such as 10 or 10%"
+	)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string // a substring of stdout
+		stderr string // a substring of stderr
+	}{
+		{[]string{old, old}, 0, "0 regressions, 0 improvements", ""},
+		{[]string{old, lost}, 1, lostLine, "1 regression from " + old + " to " + lost},
+		{[]string{old, heavier}, 1, heavierLine, "1 regression from"},
+		{[]string{old, heavier, "--insns-threshold", "25"}, 0, "0 regressions", ""},
+		{[]string{"--insns-threshold=22%", old, heavier}, 0, "0 regressions", ""},
+		{[]string{old, heavier, "--insns-threshold", "0"}, 1, "insns 12345 → 15002 (+21.5%, more than 0%)", "1 regression from"},
+		{[]string{heavier, old}, 0, "improvement 6.1 vm                 probe.bpf.o/handle_exec          insns 15002 → 12345 (-17.7%)", ""},
+		{[]string{old, heavier, "--insns-threshold", "-5"}, 2, "", `invalid value "-5" ` + badValue},
+		{[]string{old, heavier, "--insns-threshold", "ten"}, 2, "", `invalid value "ten" ` + badValue},
+		{[]string{old, heavier, "--insns-threshold", "NaN"}, 2, "", `invalid value "NaN" ` + badValue},
+		{[]string{old, heavier, "--insns-threshold", "Inf%"}, 2, "", `invalid value "Inf%" ` + badValue},
+	} {
+		args := append([]string{"report", "diff"}, tc.args...)
+		stdout, stderr, code := run(t, bin, args...)
+		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("bpfmatrix %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, stdout with %q, stderr with %q",
+				strings.Join(args, " "), code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+		}
+		if tc.code == 2 && (strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stdout != "") {
+			t.Errorf("bpfmatrix %s: bad input must be one line on stderr, got %q and stdout %q", strings.Join(args, " "), stderr, stdout)
+		}
+	}
+}
