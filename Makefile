@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # a target (through the runner, below).
 UNIT    := $(shell $(GO) list ./... 2>/dev/null | grep -v '/suites$$')
 
-.PHONY: all build kernels matrix containers probepoints crash-demo test unit fuzz faults host-suite generate check-generate report bench lint deps
+.PHONY: all build kernels matrix containers probepoints crash-demo test lint-ci unit fuzz faults host-suite generate check-generate report bench lint deps
 
 all: build
 
@@ -48,10 +48,17 @@ containers: build
 test: build
 	@scripts/deps.sh generate parity vm containers browser signing
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint-ci
 	$(MAKE) --no-print-directory check-generate
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory host-suite
+
+# The GitHub workflows and the action (through the workflow that uses it),
+# by actionlint from the Go module proxy.
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-ci:
+	$(GO) run $(ACTIONLINT) -color=false
 
 unit:
 	$(GO) test -count=1 $(UNIT)

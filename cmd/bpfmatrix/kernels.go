@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +25,7 @@ func kernels(args []string) error {
 	fs, verbose := newFlags("kernels " + sub)
 	flavor := fs.String("flavor", envOr("FLAVOR", "cloud"), "Debian kernel flavor: cloud or generic (env FLAVOR)")
 	cache := fs.String("cache", vmimages.DefaultCacheDir(), "cache directory")
+	asJSON := fs.Bool("json", false, "list: print the catalog as JSON, one object per kernel (a CI matrix's plan)")
 	fallback := fs.Bool("allow-fallback", false, "when a suite of a kernel cannot be read and verified, resolve it from its other suites, which may give an older kernel (env "+vmimages.AllowFallbackEnv+"=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -39,7 +42,7 @@ func kernels(args []string) error {
 		if fs.NArg() > 0 {
 			return badInput("kernels list takes no arguments")
 		}
-		return stoppedBy(ctx, listKernels(ctx, opts))
+		return stoppedBy(ctx, listKernels(ctx, opts, *asJSON))
 	case "fetch":
 		names := fs.Args()
 		if len(names) == 1 && names[0] == "all" {
@@ -53,20 +56,43 @@ func kernels(args []string) error {
 	return badInput("kernels %s: unknown subcommand, want list or fetch", sub)
 }
 
+// listedKernel is one kernel of `kernels list --json`: what a CI plan
+// job fans out over, and what keys its kernel cache (so nothing that
+// changes when the cache fills, such as whether it is cached).
+type listedKernel struct {
+	Kernel  string `json:"kernel"`
+	Arch    string `json:"arch"`
+	Suite   string `json:"suite"`
+	Package string `json:"package"`
+	Version string `json:"version"`
+	Bytes   int64  `json:"bytes"`
+}
+
 // listKernels prints what each catalog name resolves to today; a name
-// that does not resolve gets a row of dashes and its reason on stderr.
-func listKernels(ctx context.Context, opts vmimages.Options) error {
+// that does not resolve gets a row of dashes (in JSON: none) and its
+// reason on stderr.
+func listKernels(ctx context.Context, opts vmimages.Options, asJSON bool) error {
 	quiet := opts
 	quiet.Log = nil
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KERNEL\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
+	if !asJSON {
+		fmt.Fprintln(tw, "KERNEL\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
+	}
+	listed := []listedKernel{}
 	failed := 0
 	for _, e := range vmimages.Catalog {
 		r, err := vmimages.Resolve(ctx, e.Name, quiet)
 		if err != nil {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\n", e.Name)
+			if !asJSON {
+				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\n", e.Name)
+			}
 			fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 			failed++
+			continue
+		}
+		printSkipped(e.Name, r.Suite, r.Skipped)
+		if asJSON {
+			listed = append(listed, listedKernel{Kernel: e.Name, Arch: runtime.GOARCH, Suite: r.Suite, Package: r.Package, Version: r.Version, Bytes: r.Size})
 			continue
 		}
 		cached := "no"
@@ -74,9 +100,13 @@ func listKernels(ctx context.Context, opts vmimages.Options) error {
 			cached = "yes"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f MB\t%s\n", e.Name, r.Suite, r.Package, r.Version, float64(r.Size)/1e6, cached)
-		printSkipped(e.Name, r.Suite, r.Skipped)
 	}
 	tw.Flush()
+	if asJSON {
+		// One line: what a CI step appends to $GITHUB_OUTPUT as it is.
+		out, _ := json.Marshal(listed)
+		fmt.Println(string(out))
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d kernels did not resolve (reasons above)", failed, len(vmimages.Catalog))
 	}

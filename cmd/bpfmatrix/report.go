@@ -41,6 +41,7 @@ func writeRendered(rep *reports.Report, out string) error {
 const reportUsage = `usage:
   bpfmatrix report render IN.json... [--out DIR]   write DIR/index.html and DIR/summary.md (and the merged DIR/report.json)
   bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout
+  bpfmatrix report check IN.json...                exit 1 when a cell is unexpected or a run did not end well
   bpfmatrix report diff OLD.json NEW.json [--insns-threshold PCT]
                                                    list changes; exit 1 on a regression: supported -> anything else, or an
                                                    object program that lost a stage or whose verifier processed more than
@@ -57,6 +58,8 @@ func reportCommand(args []string) error {
 		return reportMerge(args[1:])
 	case "diff":
 		return reportDiff(args[1:])
+	case "check":
+		return reportCheck(args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(os.Stderr, reportUsage)
 		return flag.ErrHelp
@@ -113,6 +116,39 @@ func reportMerge(args []string) error {
 	rep := reports.Merge(reps...)
 	reportConflicts(rep)
 	return encode(os.Stdout, rep)
+}
+
+// reportCheck judges reports as `run` judges its own: exit 1 when a cell is
+// unexpected or a run did not end well, with the counts in one line. A CI
+// job that merged the shards of a matrix gates on it.
+func reportCheck(args []string) error {
+	fs, verbose := newFlags("report check")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	setupLog(*verbose)
+	if len(files) == 0 {
+		return badInput("report check: no input; want one or more report.json files")
+	}
+	reps, err := load(files)
+	if err != nil {
+		return err
+	}
+	rep := reports.Merge(reps...)
+	if err := verdict(rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%d runs, %d cells, none unexpected\n", len(rep.Runs), cellCount(rep))
+	return nil
+}
+
+func cellCount(rep *reports.Report) int {
+	n := 0
+	for _, run := range rep.Runs {
+		n += len(run.Cells)
+	}
+	return n
 }
 
 // defaultInsnsThreshold is how much more work of the verifier, in percent,
