@@ -18,8 +18,7 @@ type Entry struct {
 	File    string `json:"file"`
 	Program string `json:"program"`
 	// Attach, Trigger and Kernels are the program's rule's; Stage is the
-	// rule's or the command line's, "" for the default (fired where a
-	// trigger exists, else attach).
+	// rule's or the command line's, "" for the default, fired.
 	Attach  string              `json:"attach,omitempty"`
 	Trigger string              `json:"trigger,omitempty"`
 	Stage   reports.ObjectStage `json:"stage,omitempty"`
@@ -136,7 +135,7 @@ func (p *Plan) Stage(dir string) error {
 		if err != nil {
 			return fmt.Errorf("object %s: %w", o.Path, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, o.Name), data, 0o644); err != nil {
+		if err := writeReadable(filepath.Join(dir, o.Name), data); err != nil {
 			return err
 		}
 	}
@@ -144,7 +143,18 @@ func (p *Plan) Stage(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, planFile), data, 0o644)
+	if err := writeReadable(filepath.Join(dir, planFile), data); err != nil {
+		return err
+	}
+	// Whatever the umask made of them.
+	return os.Chmod(dir, 0o755)
+}
+
+func writeReadable(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
 }
 
 // Files are the staged directory's files, by name: what a target must hold.

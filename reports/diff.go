@@ -188,6 +188,9 @@ func objectChanges(base Change, old, new []Cell, threshold float64) (changes []C
 		return nil, false
 	}
 	oldBest, newWorst := oldStages[len(oldStages)-1].Rank(), newStages[0].Rank()
+	// A stage lost counts only where the new cell fell short of its own
+	// stage: asking less (--stages load) is no regression.
+	short := slices.ContainsFunc(new, func(c Cell) bool { return c.Object.Reached.Rank() < c.Object.Asked.Rank() })
 	ch := base
 	ch.What = "reached " + joinStages(oldStages) + " → " + joinStages(newStages)
 	switch {
@@ -196,7 +199,7 @@ func objectChanges(base Change, old, new []Cell, threshold float64) (changes []C
 			ch.Kind, ch.What = Changed, ""
 			changes = append(changes, ch)
 		}
-	case newWorst < oldBest:
+	case newWorst < oldBest && short:
 		ch.Kind = Regression
 		for _, c := range new {
 			if c.Object.Reached.Rank() == newWorst {
@@ -205,7 +208,7 @@ func objectChanges(base Change, old, new []Cell, threshold float64) (changes []C
 			}
 		}
 		changes = append(changes, ch)
-	case newWorst > oldBest:
+	case newWorst > oldBest && !short:
 		ch.Kind = Improvement
 		changes = append(changes, ch)
 	default:

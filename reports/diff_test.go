@@ -91,6 +91,9 @@ func objectReport(states ...objectState) *reports.Report {
 		if !s.noObject {
 			c.Object = &reports.Object{File: "probe.bpf.o", Program: "handle_exec", Section: "tracepoint/sched/sched_process_exec",
 				Type: "TracePoint", Asked: reports.ObjectFired, Reached: s.reached}
+			if s.asked != "" {
+				c.Object.Asked = s.asked
+			}
 			if s.insns > 0 {
 				c.Object.Verifier = &reports.Verifier{InsnsProcessed: s.insns}
 			}
@@ -102,6 +105,7 @@ func objectReport(states ...objectState) *reports.Report {
 
 type objectState struct {
 	reached  reports.ObjectStage
+	asked    reports.ObjectStage // default fired
 	insns    int
 	status   reports.Status
 	evidence string
@@ -125,6 +129,8 @@ func TestCompareObjects(t *testing.T) {
 		{"the same", []objectState{fired}, []objectState{fired}, 10, nil},
 		{"fired to attach", []objectState{fired}, []objectState{attached}, 10, []string{"regression reached fired → attach"}},
 		{"fired to none", []objectState{fired}, []objectState{rejected}, 10, []string{"regression reached fired → none"}},
+		{"asked for less", []objectState{fired}, []objectState{with(fired, func(s *objectState) { s.reached, s.asked = reports.ObjectLoaded, reports.ObjectLoaded })}, 10,
+			[]string{"changed reached fired → load"}},
 		{"none to fired", []objectState{rejected}, []objectState{fired}, 10, []string{"improvement reached none → fired"}},
 		{"attached to fired, insns the same", []objectState{attached}, []objectState{fired}, 10, []string{"improvement reached attach → fired"}},
 		{"insns up 9.99%", []objectState{insns(10000)}, []objectState{insns(10999)}, 10, nil},

@@ -133,5 +133,6 @@ func (o *Object) validate() error {
 // IsObject reports whether c is the cell of a user's object program rather
 // than of a catalog feature. Renderers show such cells in a view of their
 // own and count them apart: a user's program says nothing about the
-// kernel's features, and the catalog predicts nothing about it.
+// kernel's features, and its manifest, not the catalog, says what it must
+// reach.
 func (c *Cell) IsObject() bool { return c.Object != nil || c.Area == AreaObjects }

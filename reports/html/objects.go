@@ -1,6 +1,7 @@
 package html
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
@@ -55,7 +56,7 @@ func (v *view) newObjectsView(t *objview.Table, g *reports.Grid) *objectsView {
 			oc := objectCell{cellView: v.cellIn(&v.Data.Objects, ri, gi, cells), Col: gi}
 			var texts []string
 			for i := range cells {
-				if t := objview.Text(&cells[i], Mark); !contains(texts, t) {
+				if t := objview.Text(&cells[i], Mark); !slices.Contains(texts, t) {
 					texts = append(texts, t)
 				}
 			}
@@ -82,13 +83,4 @@ func objectData(c *reports.Cell) (text string, facts [][2]string) {
 		facts = append(facts, [2]string{f.Name, clip(f.Value, MaxEvidence)})
 	}
 	return objview.Text(c, Mark), facts
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -71,6 +71,10 @@ type Feature struct {
 	At reports.Stage
 	// Doc is one line saying what the spec does.
 	Doc string
+	// Judge, for a row the catalog does not own (a user's program, whose
+	// claims come from its manifest), turns the catalog's prediction into
+	// the cell's expectation.
+	Judge func(k *Kernel, predicted Expectation) Expectation
 }
 
 var rows = map[string]*Feature{}

@@ -101,12 +101,17 @@ func (f *Feature) Expect(k *Kernel) Expectation {
 			m.Errnos = Absent
 		}
 	}
+	e := Expectation{Status: reports.Supported}
 	for _, status := range []reports.Status{reports.Blocked, reports.Skipped, reports.Unsupported, reports.Unknown} {
-		if e, ok := combine(misses, status); ok {
-			return e
+		if c, ok := combine(misses, status); ok {
+			e = c
+			break
 		}
 	}
-	return Expectation{Status: reports.Supported}
+	if f.Judge != nil {
+		return f.Judge(k, e)
+	}
+	return e
 }
 
 // combine is the expectation of the misses of one status, if there are

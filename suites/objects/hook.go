@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -30,7 +31,8 @@ type hook struct {
 	// netns: attaching builds network namespaces (a veth pair, a loopback).
 	netns bool
 	// attach attaches prog (ending the spec if the kernel refuses) and
-	// returns the built-in trigger that makes it run.
+	// returns the built-in trigger that makes it run, nil where none
+	// reaches the hook (a uprobe's binary, a cgroup hook it does not use).
 	attach func(c *harness.Cell, prog *ebpf.Program) func() harness.Trigger
 }
 
@@ -80,19 +82,26 @@ func hookOf(ps *ebpf.ProgramSpec, e objects.Entry) hook {
 			return hook{needs: fmt.Sprintf("a %s entry holding it, which bpfmatrix does not make", ps.AttachType)}
 		}
 		return vethHook("XDP on a veth", func(v *netns.Pair, prog *ebpf.Program) (link.Link, error) { return v.XDP(prog, 0) })
-	case ebpf.SchedCLS, ebpf.SchedACT:
+	case ebpf.SchedCLS:
 		return tcHook(ps.AttachType)
 	case ebpf.SocketFilter:
 		return socketHook()
 	case ebpf.CGroupSKB, ebpf.CGroupSock, ebpf.CGroupSockAddr, ebpf.SockOps, ebpf.CGroupSockopt, ebpf.CGroupSysctl:
-		// BPF_CGROUP_INET_INGRESS is attach type 0: a cgroup_skb program
-		// without one is an ingress program.
 		if ps.AttachType == ebpf.AttachNone && ps.Type != ebpf.CGroupSKB {
 			return hook{needs: fmt.Sprintf("a cgroup attach type (section %q names none)", sec)}
 		}
-		return cgroupHook(ps.AttachType)
+		return cgroupHook(attachType(ps))
 	}
 	return hook{needs: fmt.Sprintf("an attachment bpfmatrix does not make for %s programs (section %q)", ps.Type, sec)}
+}
+
+// attachType is ps's attach type, named: BPF_CGROUP_INET_INGRESS is attach
+// type 0, so a cgroup_skb program without one is an ingress program.
+func attachType(ps *ebpf.ProgramSpec) ebpf.AttachType {
+	if ps.Type == ebpf.CGroupSKB && ps.AttachType == ebpf.AttachNone {
+		return ebpf.AttachCGroupInetIngress
+	}
+	return ps.AttachType
 }
 
 // probeHook is the hook of a kprobe-type program, by its section's kind.
@@ -150,7 +159,9 @@ func probeHook(kind, target string) hook {
 			} else {
 				c.Attach(ex.Uprobe(symbol, prog, nil))
 			}
-			return workload
+			// The suite is static Go and runs no binary of the target's:
+			// only a trigger of the manifest's reaches the uprobe.
+			return nil
 		}
 		return h
 	}
@@ -257,6 +268,16 @@ func attachSocket(conn syscall.Conn, prog *ebpf.Program) error {
 	return serr
 }
 
+// cgroupTriggered are the cgroup hooks the built-in cgroup trigger reaches:
+// IPv4 sockets created, bound, connected and used over TCP and UDP, and a
+// sysctl read. The others (IPv6, recvmsg, getpeername, sockopt, device)
+// need a trigger of the manifest's.
+var cgroupTriggered = []ebpf.AttachType{
+	ebpf.AttachCGroupInetIngress, ebpf.AttachCGroupInetEgress, ebpf.AttachCGroupInetSockCreate,
+	ebpf.AttachCGroupInet4Bind, ebpf.AttachCGroupInet4Connect, ebpf.AttachCGroupInet4PostBind,
+	ebpf.AttachCGroupUDP4Sendmsg, ebpf.AttachCGroupSockOps, ebpf.AttachCGroupSysctl,
+}
+
 // cgroupHook attaches to a cgroup of the spec's own, which the suite joins,
 // and uses sockets and sysctls from a network namespace of its own.
 func cgroupHook(at ebpf.AttachType) hook {
@@ -265,6 +286,9 @@ func cgroupHook(at ebpf.AttachType) hook {
 		g := cgroup.New(c)
 		ns := netns.New(c)
 		c.Attach(g.Attach(at, prog))
+		if !slices.Contains(cgroupTriggered, at) {
+			return nil
+		}
 		return func() harness.Trigger {
 			c.Helper()
 			tcp := ns.OpenAndClose()

@@ -48,29 +48,70 @@ func register(dir string) bool {
 }
 
 // row is the catalog row of a user's program: its program and attach type
-// for the privileges it needs, and what predicts its cell besides them.
+// for the privileges it needs, what the kernel must have for it to reach
+// the stage it is asked to, and the manifest's claim, which judges the
+// prediction (judge).
 func row(e objects.Entry, ps *ebpf.ProgramSpec) *catalog.Feature {
 	f := &catalog.Feature{ID: e.ID(), Area: catalog.Objects, Prog: ps.Type, Attach: ps.AttachType, At: reports.StageLoad,
 		Doc: fmt.Sprintf("%s program %s of %s, section %s", ps.Type, e.Program, e.File, ps.SectionName)}
 	h := hookOf(ps, e)
-	// A program whose target is missing is never loaded: the gate on
-	// trampolines cannot refuse it.
+	asked := askedStage(e)
+	// Only what the cell gets to: a program whose target is missing is
+	// never loaded, one that needs a target never attached.
 	if trampoline(ps) && !h.early {
-		f.Needs = append(f.Needs, orMissingTarget{catalog.Trampolines()})
+		f.Needs = append(f.Needs, catalog.Trampolines())
 	}
-	if config := probeConfig[strings.SplitN(ps.SectionName, "/", 2)[0]]; ps.Type == ebpf.Kprobe && config != "" {
+	attaches := h.needs == "" && asked.Rank() >= reports.ObjectAttached.Rank()
+	if config := probeConfig[strings.SplitN(ps.SectionName, "/", 2)[0]]; ps.Type == ebpf.Kprobe && config != "" && attaches {
 		// The program loads without them; attaching needs them.
 		f.At = reports.StageAttach
 		f.Needs = append(f.Needs, catalog.Config(config))
 	}
-	if ps.Type == ebpf.LSM {
+	if ps.Type == ebpf.LSM && attaches && asked == reports.ObjectFired {
 		f.Needs = append(f.Needs, catalog.ActiveLSM("bpf"))
 	}
-	if h.netns {
+	if h.netns && attaches {
 		f.Needs = append(f.Needs, catalog.OwnNetNS())
 	}
-	f.Needs = append(f.Needs, claim(e.Kernels))
+	f.Judge = judge(e.Kernels)
 	return f
+}
+
+// askedStage is the stage the cell must reach: the plan's, else fired.
+func askedStage(e objects.Entry) reports.ObjectStage {
+	if e.Stage == "" {
+		return reports.ObjectFired
+	}
+	return e.Stage
+}
+
+// judge is the manifest's claim on the running kernel. On a kernel it does
+// not claim, the cell is shown and never counted (Unknown). On one it
+// claims, the program must reach its stage whatever the catalog predicts
+// of the kernel (a missing CONFIG option, a gate on trampolines): that is
+// the finding the claim is for, and the prediction stays as the reason.
+// Only the environment's refusal (Blocked) stands: it is no kernel's answer.
+func judge(claims []string) func(*catalog.Kernel, catalog.Expectation) catalog.Expectation {
+	return func(k *catalog.Kernel, p catalog.Expectation) catalog.Expectation {
+		if !objects.Claims(claims, k.Version) {
+			why := "no manifest claims a kernel for it"
+			if len(claims) > 0 {
+				why = fmt.Sprintf("the manifest claims %s for it, not %d.%d", strings.Join(claims, ", "), k.Version.Major, k.Version.Minor)
+			}
+			if p.Status != reports.Supported {
+				why += "; predicted " + p.String()
+			}
+			return catalog.Expectation{Status: reports.Unknown, Reason: why}
+		}
+		if p.Status == reports.Blocked {
+			return p
+		}
+		why := fmt.Sprintf("the manifest claims %d.%d for it", k.Version.Major, k.Version.Minor)
+		if p.Status != reports.Supported {
+			why += ", although predicted " + p.String()
+		}
+		return catalog.Expectation{Status: reports.Supported, Reason: why}
+	}
 }
 
 // trampoline reports whether ps loads as a BPF trampoline program, which
@@ -90,33 +131,5 @@ func trampoline(ps *ebpf.ProgramSpec) bool {
 var probeConfig = map[string]string{
 	"kprobe": "CONFIG_KPROBES", "kretprobe": "CONFIG_KPROBES", "ksyscall": "CONFIG_KPROBES", "kretsyscall": "CONFIG_KPROBES",
 	"kprobe.multi": "CONFIG_FPROBE", "kretprobe.multi": "CONFIG_FPROBE",
-	"uprobe": "CONFIG_UPROBE_EVENTS", "uretprobe": "CONFIG_UPROBE_EVENTS",
-}
-
-// orMissingTarget is a requirement that refuses at load (the trampoline
-// gate) where a user's program may also fail first for a target its
-// kernel's BTF lacks (ENOENT): both end the load.
-type orMissingTarget struct{ catalog.Requirement }
-
-func (r orMissingTarget) Unmet(k *catalog.Kernel) *catalog.Miss {
-	m := r.Requirement.Unmet(k)
-	if m != nil && m.Stage == reports.StageLoad {
-		m.Errnos = append(slices.Clip(m.Errnos), "ENOENT")
-	}
-	return m
-}
-
-// claim is the manifest's claim on the running kernel: a program on a
-// kernel the product does not claim is shown, never counted (Unknown).
-type claim []string
-
-func (cl claim) Unmet(k *catalog.Kernel) *catalog.Miss {
-	if objects.Claims(cl, k.Version) {
-		return nil
-	}
-	why := "no manifest claims a kernel for it"
-	if len(cl) > 0 {
-		why = fmt.Sprintf("the manifest claims %s for it, not %d.%d", strings.Join(cl, ", "), k.Version.Major, k.Version.Minor)
-	}
-	return &catalog.Miss{Reason: why, Status: reports.Unknown}
+	"uprobe": "CONFIG_UPROBE_EVENTS", "uretprobe": "CONFIG_UPROBE_EVENTS", "uprobe.s": "CONFIG_UPROBE_EVENTS", "uretprobe.s": "CONFIG_UPROBE_EVENTS",
 }

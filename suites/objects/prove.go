@@ -17,6 +17,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
@@ -29,13 +30,10 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 	h := hookOf(ps, e)
 	o := c.Object()
 	o.File, o.Program, o.Section, o.Type = e.File, e.Program, ps.SectionName, ps.Type.String()
-	if ps.AttachType != ebpf.AttachNone || ps.Type == ebpf.CGroupSKB {
-		o.AttachType = ps.AttachType.String()
+	if at := attachType(ps); at != ebpf.AttachNone || ps.Type == ebpf.CGroupSKB {
+		o.AttachType = at.String()
 	}
-	o.Target, o.Asked = h.target, e.Stage
-	if o.Asked == "" {
-		o.Asked = reports.ObjectFired
-	}
+	o.Target, o.Asked = h.target, askedStage(e)
 	o.Claimed = objects.Claims(e.Kernels, c.Kernel.Version)
 	if h.needs != "" && h.early {
 		o.Needs = h.needs
@@ -60,6 +58,10 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 	if o.Asked == reports.ObjectAttached {
 		c.Supported("loaded (%s) and attached to %s", figures(o), h.target)
 	}
+	if fire == nil && e.Trigger == "" {
+		o.Needs = "a trigger that reaches " + h.target + ": give trigger in the manifest"
+		c.SkippedAt(reports.StageTrigger, "loaded (%s) and attached to %s, but no built-in trigger reaches it: give trigger in the manifest", figures(o), h.target)
+	}
 
 	enableStats(c)
 	before := runStats(c, prog)
@@ -67,7 +69,7 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 	switch {
 	case e.Trigger == "":
 		t = fire()
-	case h.netns:
+	case h.netns && fire != nil:
 		// The built-in packets reach the spec's own namespaces, which the
 		// user's command cannot see: both run.
 		t = fire()
@@ -89,26 +91,14 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 	c.ExpectFired(harness.Count(o.RunCount), t)
 }
 
-// createMaps creates every map of the object, as the object declares it,
-// before any program: a map type or flag the kernel lacks fails the create
-// stage, naming the map. Tail-call slots are left empty (each program is a
-// cell of its own), nothing is pinned, and struct_ops maps are left out (they register
-// programs, which only their own loader can do).
+// createMaps creates every map of the object, as the object declares it
+// (but ownMaps), before any program: a map type or flag the kernel lacks
+// fails the create stage, naming the map.
 func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) map[string]*ebpf.Map {
 	c.Helper()
 	only := spec.Copy()
 	only.Programs = nil
-	for name, m := range only.Maps {
-		// Each cell creates maps of its own: pinned ones (libbpf's
-		// LIBBPF_PIN_BY_NAME) would be shared with every other cell.
-		m.Pinning = ebpf.PinNone
-		switch m.Type {
-		case ebpf.StructOpsMap:
-			delete(only.Maps, name)
-		case ebpf.ProgramArray:
-			m.Contents = nil
-		}
-	}
+	ownMaps(only)
 	coll, err := ebpf.NewCollection(only)
 	c.Create("create the object's maps", err)
 	c.Defer(coll.Close)
@@ -119,12 +109,29 @@ func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) m
 	return coll.Maps
 }
 
+// ownMaps makes spec's maps a cell's own: nothing pinned (libbpf's
+// LIBBPF_PIN_BY_NAME would share them with every other cell), tail-call
+// slots empty (the programs they name are cells of their own), and no
+// struct_ops map (it registers programs, which only their loader can do).
+func ownMaps(spec *ebpf.CollectionSpec) {
+	for name, m := range spec.Maps {
+		m.Pinning = ebpf.PinNone
+		switch m.Type {
+		case ebpf.StructOpsMap:
+			delete(spec.Maps, name)
+		case ebpf.ProgramArray:
+			m.Contents = nil
+		}
+	}
+}
+
 // load loads ps alone with the maps createMaps made, asking the verifier
 // for its statistics; a refusal is loaded again with the full log, whose
 // tail the cell keeps.
 func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps map[string]*ebpf.Map, o *reports.Object) *ebpf.Program {
 	c.Helper()
 	one := spec.Copy()
+	ownMaps(one)
 	one.Programs = map[string]*ebpf.ProgramSpec{ps.Name: ps}
 	replace := map[string]*ebpf.Map{}
 	for name := range one.Maps {
@@ -139,14 +146,18 @@ func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps
 	var verr *ebpf.VerifierError
 	if err != nil && errors.As(err, &verr) {
 		opts.Programs.LogLevel |= ebpf.LogLevelBranch
-		if _, again := ebpf.NewCollectionWithOptions(one, opts); again != nil {
+		if retry, again := ebpf.NewCollectionWithOptions(one, opts); again != nil {
 			err = again
+		} else {
+			// Accepted with the full log, refused without: the first
+			// answer stands, and the second program goes.
+			retry.Close()
 		}
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		if missing := btfTarget(ps); missing != nil {
 			c.Object().Needs = fmt.Sprintf("a kernel function %s in BTF (if the section's name is a placeholder, give attach in the manifest)", ps.AttachTo)
-			c.Unsupported(reports.StageLoad, "ENOENT", "load %s program %s: %v (cilium/ebpf: %v)", ps.Type, ps.Name, missing, err)
+			c.Unsupported(reports.StageLoad, catalog.ErrNotSupported, "load %s program %s: %v, so cilium/ebpf did not ask the kernel (%v)", ps.Type, ps.Name, missing, err)
 		}
 	}
 	c.Loaded(fmt.Sprintf("load %s program %s", ps.Type, ps.Name), err)

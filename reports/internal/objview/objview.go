@@ -172,7 +172,7 @@ func Figures(c *reports.Cell) []string {
 		return nil
 	}
 	var parts []string
-	if v := o.Verifier; v != nil {
+	if v := o.Verifier; v != nil && v.InsnsProcessed > 0 {
 		parts = append(parts, fmt.Sprintf("%s insns (%.1f%% headroom)", Group(int64(v.InsnsProcessed)), 100*v.Headroom()))
 	}
 	if o.Reached == reports.ObjectFired {
@@ -216,7 +216,7 @@ func Facts(c *reports.Cell) []Fact {
 		}
 		facts = append(facts, Fact{"Runs", runs})
 	}
-	if v := o.Verifier; v != nil {
+	if v := o.Verifier; v != nil && v.InsnsProcessed > 0 {
 		facts = append(facts, Fact{"Verifier", fmt.Sprintf("%s insns processed: %.1f%% headroom under the limit of %s",
 			Group(int64(v.InsnsProcessed)), 100*v.Headroom(), Group(reports.InsnLimit))})
 		var states []string
