@@ -107,23 +107,16 @@ func attachType(ps *ebpf.ProgramSpec) ebpf.AttachType {
 // probeHook is the hook of a kprobe-type program, by its section's kind.
 func probeHook(kind, target string) hook {
 	switch kind {
-	case "kprobe", "kretprobe":
+	case "kprobe", "kretprobe", "ksyscall", "kretsyscall":
 		if target == "" {
-			return hook{needs: "a kernel function: give attach in the manifest"}
+			return hook{needs: "a kernel function (a syscall, for ksyscall): give attach in the manifest"}
 		}
-		return tracingHook(target, func(prog *ebpf.Program) (link.Link, error) {
-			if kind == "kretprobe" {
-				return link.Kretprobe(target, prog, nil)
-			}
-			return link.Kprobe(target, prog, nil)
-		})
-	case "ksyscall", "kretsyscall":
-		if target == "" {
-			return hook{needs: "a syscall name: give attach in the manifest"}
+		fn := target
+		if strings.HasSuffix(kind, "syscall") {
+			fn = syscallPrefix[runtime.GOARCH] + target
 		}
-		fn := syscallPrefix[runtime.GOARCH] + target
 		return tracingHook(fn, func(prog *ebpf.Program) (link.Link, error) {
-			if kind == "kretsyscall" {
+			if strings.HasPrefix(kind, "kret") {
 				return link.Kretprobe(fn, prog, nil)
 			}
 			return link.Kprobe(fn, prog, nil)
