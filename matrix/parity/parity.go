@@ -248,6 +248,8 @@ func Summary(p *reports.Parity) string {
 		return "parity with bpftool not checked: " + p.Skipped
 	case p.Error != "":
 		return "parity with bpftool: " + p.Error
+	case p.Compared == 0 && len(p.Undecided) == 0:
+		return "parity with bpftool: no cell of the run is one bpftool probes"
 	}
 	lines := []string{fmt.Sprintf("parity with bpftool: %d disagreements in %d compared cells (%d agreed, %d allowed)",
 		len(p.Disagreements), p.Compared, p.Agreed, len(p.Allowed))}
