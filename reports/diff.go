@@ -46,6 +46,10 @@ type Change struct {
 // Diff is every change from an old report to a new one.
 type Diff struct {
 	Changes []Change
+	// AddedRuns and RemovedRuns are the columns (kernel, target) only the
+	// new or only the old report has, in report order: their cells are
+	// Added or Removed changes too, and a summary says them once.
+	AddedRuns, RemovedRuns []RunKey
 }
 
 // Regressions counts the changes of kind Regression.
@@ -131,6 +135,7 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 			d.Changes = append(d.Changes, Change{Kind: Removed, Run: k.run, Feature: k.feature, Old: statusSet(o), Evidence: o[len(o)-1].Evidence})
 		}
 	}
+	d.AddedRuns, d.RemovedRuns = onlyIn(new, old), onlyIn(old, new)
 	rank := map[ChangeKind]int{Regression: 0, Changed: 1, Removed: 2, Improvement: 3, Added: 4}
 	sort.SliceStable(d.Changes, func(i, j int) bool {
 		a, b := d.Changes[i], d.Changes[j]
@@ -143,6 +148,21 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 		return a.Run.String() < b.Run.String()
 	})
 	return d
+}
+
+// onlyIn returns the keys of the runs of a that b has none of, once each.
+func onlyIn(a, b *Report) []RunKey {
+	inB := map[RunKey]bool{}
+	for _, run := range b.Runs {
+		inB[run.Key()] = true
+	}
+	var out []RunKey
+	for _, run := range a.Runs {
+		if k := run.Key(); !inB[k] && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // WriteText writes d for a terminal or a CI log: one line per change,

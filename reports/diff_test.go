@@ -189,3 +189,20 @@ func TestCompareObjectsText(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareNamesColumnsOnlyOneSideHas: a kernel added to the matrix or
+// dropped from it is said once, as a column, beside its cells' changes.
+func TestCompareNamesColumnsOnlyOneSideHas(t *testing.T) {
+	// 5.10, 6.1 and 6.12 before; 6.1, 6.12 and two shards of 6.18 now.
+	old := fixture.Report(3, 4)
+	new := &reports.Report{Schema: reports.SchemaVersion, Runs: fixture.Report(4, 4).Runs[1:]}
+	new.Runs = append(new.Runs, fixture.Run(3, 2))
+	d := reports.Compare(old, new, 10)
+	if len(d.AddedRuns) != 1 || d.AddedRuns[0] != (reports.RunKey{Kernel: "6.18", Target: "vm"}) ||
+		len(d.RemovedRuns) != 1 || d.RemovedRuns[0] != (reports.RunKey{Kernel: "5.10", Target: "vm"}) {
+		t.Errorf("added %v, removed %v; want 6.18 vm once and 5.10 vm", d.AddedRuns, d.RemovedRuns)
+	}
+	if same := reports.Compare(old, old, 10); same.AddedRuns != nil || same.RemovedRuns != nil {
+		t.Errorf("a report against itself: added %v, removed %v", same.AddedRuns, same.RemovedRuns)
+	}
+}

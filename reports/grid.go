@@ -219,30 +219,51 @@ func targetRank(target string) int {
 	return 2
 }
 
-// ownTarget reports whether a target runs with the kernel's full powers, so
-// its cells speak for the kernel. Container profiles lose features by
-// design; they would make every row look like a version mismatch.
-func ownTarget(target string) bool { return !strings.HasPrefix(target, "container/") }
+// OwnTarget reports whether the column runs its kernel with the kernel's
+// full powers (vm, host), so its cells speak for the kernel. A container
+// profile or a BPF token's user namespace loses features by design: its
+// cells say what the environment allows, and are compared with the
+// kernel's own target rather than with other kernels.
+func (c *Column) OwnTarget() bool { return ownTarget(c.Key.Target) }
 
-// summarize fills the derived fields of row from its cells.
-func (row *Row) summarize(cols []Column) {
+func ownTarget(target string) bool { return target == "vm" || target == "host" }
+
+// DiffersAmong reports whether the row's cells in the columns cols (indexes
+// of the grid's columns) do not all agree on one status: the differences
+// among kernels of one kind. A column that never ran the feature differs
+// from one that did.
+func (row *Row) DiffersAmong(cols []int) bool {
 	var first Status
-	for _, cells := range row.Cells {
+	ran, missing := false, false
+	for _, ci := range cols {
+		cells := row.Cells[ci]
 		if len(cells) == 0 {
-			// A column that never ran the feature differs from those that did.
-			if len(cols) > 1 {
-				row.Differs = true
-			}
+			missing = true
 			continue
 		}
+		ran = true
 		for _, c := range cells {
-			if c.Unexpected {
-				row.Unexpected = true
-			}
 			if first == "" {
 				first = c.Status
 			} else if c.Status != first {
-				row.Differs = true
+				return true
+			}
+		}
+	}
+	return ran && missing
+}
+
+// summarize fills the derived fields of row from its cells.
+func (row *Row) summarize(cols []Column) {
+	all := make([]int, len(cols))
+	for i := range all {
+		all[i] = i
+	}
+	row.Differs = row.DiffersAmong(all)
+	for _, cells := range row.Cells {
+		for _, c := range cells {
+			if c.Unexpected {
+				row.Unexpected = true
 			}
 			if c.Status != cells[0].Status {
 				row.Conflict = true

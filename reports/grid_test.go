@@ -121,3 +121,49 @@ func TestGridLeavesObjectCellsOut(t *testing.T) {
 		t.Errorf("grid of object cells only: %d columns, %d groups, counts %v; want 1 column and nothing else", len(g.Columns), len(g.Groups), g.Columns[0].Counts)
 	}
 }
+
+// TestGridDiffersAmongKernelsOfOneKind: differences are counted among the
+// columns asked for, and a BPF token's user namespace is no kernel's own
+// target: its refusals make no version mismatch.
+func TestGridDiffersAmongKernelsOfOneKind(t *testing.T) {
+	c := func(f string, s reports.Status) reports.Cell {
+		return reports.Cell{Feature: f, Area: "features", Since: "5.2", Status: s}
+	}
+	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
+		cellRun("6.1", "6.1.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported)),
+		cellRun("6.12", "6.12.0", "vm", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported)),
+		cellRun("host", "6.18.44", "host", c("map/hash", reports.Supported), c("map/ringbuf", reports.Supported)),
+		cellRun("host", "6.18.44", "bpf-token", c("map/hash", reports.Supported), c("map/ringbuf", reports.Unsupported)),
+		cellRun("host", "6.18.44", "container/default", c("map/hash", reports.Blocked)),
+	}}
+	g := reports.NewGrid(rep)
+	var own []string
+	for _, col := range g.Columns {
+		if col.OwnTarget() {
+			own = append(own, col.Label())
+		}
+	}
+	if got := strings.Join(own, ","); got != "6.1 vm,6.12 vm,host" {
+		t.Errorf("own targets = %s, want the vm kernels and the host", got)
+	}
+	hash, ringbuf := g.Groups[0].Rows[0], g.Groups[0].Rows[1]
+	for _, tc := range []struct {
+		row  reports.Row
+		cols []int
+		want bool
+	}{
+		{hash, []int{0, 1, 2}, false},
+		{hash, []int{0, 1, 2, 4}, true},
+		{ringbuf, []int{0, 1}, false},
+		{ringbuf, []int{2, 3}, true},
+		{ringbuf, []int{0, 4}, true}, // container/default never ran it
+		{ringbuf, []int{4}, false},
+	} {
+		if got := tc.row.DiffersAmong(tc.cols); got != tc.want {
+			t.Errorf("%s differs among %v = %v, want %v", tc.row.Feature, tc.cols, got, tc.want)
+		}
+	}
+	if !hash.Differs || !ringbuf.Differs || ringbuf.Mismatch != "" {
+		t.Errorf("hash differs %v, ringbuf differs %v mismatch %q; want both differing over all columns and no mismatch", hash.Differs, ringbuf.Differs, ringbuf.Mismatch)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,16 +31,20 @@ const (
 )
 
 // writeRendered writes the human-readable forms of rep next to report.json:
-// index.html (the matrix) and summary.md (for a CI job summary).
-func writeRendered(rep *reports.Report, out string) error {
+// index.html (the matrix) and summary.md (for a CI job summary, as opt
+// says: against which baseline, pointing where).
+func writeRendered(rep *reports.Report, out string, opt markdown.Options) error {
 	if err := writeFile(filepath.Join(out, htmlFile), func(w io.Writer) error { return html.Write(w, rep) }); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(out, summaryFile), func(w io.Writer) error { return markdown.Write(w, rep) })
+	return writeFile(filepath.Join(out, summaryFile), func(w io.Writer) error { return markdown.Write(w, rep, opt) })
 }
 
 const reportUsage = `usage:
-  bpfmatrix report render IN.json... [--out DIR]   write DIR/index.html and DIR/summary.md (and the merged DIR/report.json)
+  bpfmatrix report render IN.json... [--out DIR] [--baseline OLD.json] [--html-url URL] [--insns-threshold PCT]
+                                                   write DIR/index.html and DIR/summary.md (and the merged DIR/report.json);
+                                                   the summary lists regressions and changes against OLD.json and links
+                                                   the HTML report at URL (default: index.html beside it)
   bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout
   bpfmatrix report check IN.json...                exit 1 when a cell is unexpected or a run did not end well
   bpfmatrix report diff OLD.json NEW.json [--insns-threshold PCT]
@@ -70,6 +75,10 @@ func reportCommand(args []string) error {
 func reportRender(args []string) error {
 	fs, verbose := newFlags("report render")
 	out := fs.String("out", "reports/out", "output directory")
+	baseline := fs.String("baseline", "", "a report.json (the last published one) the summary lists regressions and changes against")
+	htmlURL := fs.String("html-url", markdown.DefaultHTMLURL, "where the summary links the HTML report: a relative path or an http(s) URL")
+	threshold := percent(defaultInsnsThreshold)
+	fs.Var(&threshold, "insns-threshold", "growth of an object program's verifier instructions processed, in percent, that is a regression against --baseline")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -78,11 +87,25 @@ func reportRender(args []string) error {
 	if len(files) == 0 {
 		return badInput("report render: no input; want one or more report.json files")
 	}
+	if err := checkLinkURL(*htmlURL); err != nil {
+		return badInput("--html-url %q: %v", *htmlURL, err)
+	}
 	reps, err := load(files)
 	if err != nil {
 		return err
 	}
 	rep := reports.Merge(reps...)
+	opt := markdown.Options{HTMLURL: *htmlURL}
+	if *baseline != "" {
+		if strings.Contains(*baseline, "://") {
+			return badInput("--baseline %s: want a file path; download the report first (curl -fsSLo old.json URL)", *baseline)
+		}
+		old, err := reports.Load(*baseline)
+		if err != nil {
+			return badInput("--baseline: %v", err)
+		}
+		opt.Diff, opt.Baseline = reports.Compare(old, rep, float64(threshold)), *baseline
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -91,7 +114,7 @@ func reportRender(args []string) error {
 			return err
 		}
 	}
-	if err := writeRendered(rep, *out); err != nil {
+	if err := writeRendered(rep, *out, opt); err != nil {
 		return err
 	}
 	reportConflicts(rep)
@@ -183,6 +206,23 @@ func reportDiff(args []string) error {
 			noun = "regression"
 		}
 		return unexpectedError{fmt.Sprintf("%d %s from %s to %s", n, noun, files[0], files[1])}
+	}
+	return nil
+}
+
+// checkLinkURL accepts what a summary may link to: a relative path, or an
+// absolute http(s) URL; never another scheme (javascript:, file:).
+func checkLinkURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return errors.New("empty; want a relative path such as index.html or an https:// URL")
+	case err != nil:
+		return errors.New("not a URL; want a relative path such as index.html or an https:// URL")
+	case u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("scheme %s: want a relative path such as index.html or an http(s) URL", u.Scheme)
+	case u.Scheme != "" && u.Host == "":
+		return errors.New("no host; want an http(s) URL such as https://example.org/matrix/")
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,6 +68,86 @@ func TestReportDiffObjects(t *testing.T) {
 		}
 		if tc.code == 2 && (strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stdout != "") {
 			t.Errorf("bpfmatrix %s: bad input must be one line on stderr, got %q and stdout %q", strings.Join(args, " "), stderr, stdout)
+		}
+	}
+}
+
+// TestReportRenderBaseline checks report render's contract for a CI
+// summary: --baseline lists the regressions against it at the top of
+// summary.md, --html-url is the link to the HTML report, and a bad
+// baseline or URL exits 2 with one line.
+func TestReportRenderBaseline(t *testing.T) {
+	bin := bpfmatrix(t)
+	dir := t.TempDir()
+	old := writeReport(t, dir, "old.json", reports.Supported)
+	regressed := writeReport(t, dir, "new.json", reports.Unsupported)
+	garbage := filepath.Join(dir, "garbage.json")
+	if err := os.WriteFile(garbage, []byte("<html>not found</html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+
+	for _, tc := range []struct {
+		args    []string
+		code    int
+		stderr  string   // a substring of stderr
+		summary []string // lines summary.md starts with, in order
+	}{
+		{[]string{regressed, "--out", out}, 0, "wrote", []string{
+			"## ✅ 0 unexpected, no baseline — 1 column × 1 feature",
+			"",
+			"eBPF compatibility matrix · **[HTML report](index.html)** · generated",
+			"",
+			"**Unexpected cells:** none.",
+			"",
+			"**Regressions:** no baseline given (`bpfmatrix report render --baseline OLD.json`).",
+		}},
+		{[]string{regressed, "--out", out, "--baseline", old, "--html-url", "https://example.org/matrix/"}, 0, "wrote", []string{
+			"## ❌ 0 unexpected, 1 regression — 1 column × 1 feature",
+			"",
+			"eBPF compatibility matrix · **[HTML report](https://example.org/matrix/)** · generated",
+			"",
+			"**Unexpected cells:** none.",
+			"",
+			"### Regressions against " + strings.ReplaceAll(old, "_", `\_`) + " (1)",
+			"",
+			"- **attach/kprobe** on 6.1 vm: ✓ supported → ✗ unsupported",
+		}},
+		{[]string{old, "--out", out, "--baseline", old}, 0, "wrote", []string{
+			"## ✅ 0 unexpected, 0 regressions — 1 column × 1 feature",
+		}},
+		{[]string{regressed, "--out", out, "--baseline", filepath.Join(dir, "none.json")}, 2, "--baseline: report " + filepath.Join(dir, "none.json") + ": open", nil},
+		{[]string{regressed, "--out", out, "--baseline", garbage}, 2, "--baseline: report " + garbage + ": ", nil},
+		{[]string{regressed, "--out", out, "--baseline", "https://example.org/report.json"}, 2, "want a file path; download the report first", nil},
+		{[]string{regressed, "--out", out, "--html-url", "javascript:alert(1)"}, 2, `--html-url "javascript:alert(1)": scheme javascript: want a relative path`, nil},
+		{[]string{regressed, "--out", out, "--html-url", "https:///x"}, 2, "no host", nil},
+		{[]string{regressed, "--out", out, "--baseline", old, "--insns-threshold", "x"}, 2, `invalid value "x" for flag -insns-threshold`, nil},
+	} {
+		os.Remove(filepath.Join(out, "summary.md"))
+		args := append([]string{"report", "render"}, tc.args...)
+		stdout, stderr, code := run(t, bin, args...)
+		if code != tc.code || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("bpfmatrix %s: exit %d, stderr %q; want exit %d and %q", strings.Join(args, " "), code, stderr, tc.code, tc.stderr)
+		}
+		if tc.code == 2 && (strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stdout != "") {
+			t.Errorf("bpfmatrix %s: bad input must be one line on stderr, got %q and stdout %q", strings.Join(args, " "), stderr, stdout)
+		}
+		md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+		if tc.summary == nil {
+			if err == nil {
+				t.Errorf("bpfmatrix %s: wrote a summary on bad input", strings.Join(args, " "))
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(md), "\n")
+		for i, want := range tc.summary {
+			if i >= len(lines) || !strings.HasPrefix(lines[i], want) {
+				t.Errorf("bpfmatrix %s: summary.md line %d is %q, want it to start with %q\n%s", strings.Join(args, " "), i+1, lines[min(i, len(lines)-1)], want, md)
+				break
+			}
 		}
 	}
 }

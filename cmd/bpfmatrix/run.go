@@ -19,6 +19,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/markdown"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
 
@@ -135,7 +136,7 @@ func runMatrix(args []string) error {
 		return err
 	}
 	if err == nil {
-		err = writeRendered(rep, *out)
+		err = writeRendered(rep, *out, markdown.Options{})
 	}
 	fmt.Fprintf(os.Stderr, "wall time %.1fs; report in %s\n", time.Since(start).Seconds(), filepath.Join(*out, "report.json"))
 	if ctx.Err() != nil {

@@ -2,7 +2,11 @@ package markdown_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,58 +15,353 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports/markdown"
 )
 
-func summary(t *testing.T, rep *reports.Report) string {
+func summary(t *testing.T, rep *reports.Report, opt markdown.Options) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := markdown.Write(&buf, rep); err != nil {
+	if err := markdown.Write(&buf, rep, opt); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
 }
 
-func TestSummary(t *testing.T) {
-	rep := fixture.Report(6, 150)
-	md := summary(t, rep)
-	t.Logf("6 × 150 summary: %d bytes", len(md))
-	g := reports.NewGrid(rep)
+// hostEnvironments is a real report: `bpfmatrix run --kernel host --target
+// host,containers,bpf-token` on the project's machine (Debian 12, kernel
+// 6.18, 182 features), the host kernel in its own target, five podman
+// profiles and a BPF token's user namespace; its probe point name lists
+// left out.
+func hostEnvironments(t *testing.T) *reports.Report {
+	t.Helper()
+	f, err := os.Open("testdata/host-environments.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reports.Parse("testdata/host-environments.json.gz", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
 
-	if !strings.HasPrefix(md, "## eBPF compatibility matrix: **10 unexpected cells**\n") {
-		t.Errorf("headline:\n%s", strings.SplitN(md, "\n", 2)[0])
-	}
-	// One count row per column, in column order, with its unexpected count.
-	for _, col := range g.Columns {
-		row := fmt.Sprintf("| %s | %s | %s | ok | %d |", col.Key.Kernel, col.Key.Target, col.Kernel.Release, col.Counts[reports.Supported])
-		if !strings.Contains(md, row) {
-			t.Errorf("no count row starting %q", row)
+// fullMatrix is what `bpfmatrix run --kernel all` gives: the real host
+// report and five VM kernels (fixture.KernelRun of its host run), 12
+// columns × 182 features, every cell as expected.
+func fullMatrix(t *testing.T) *reports.Report {
+	t.Helper()
+	rep := hostEnvironments(t)
+	var host reports.Run
+	for _, run := range rep.Runs {
+		if run.Target == "host" {
+			host = run
 		}
 	}
-	// Only differing or unexpected rows are listed.
-	listed, want := 0, 0
-	for _, grp := range g.Groups {
-		for _, row := range grp.Rows {
-			line := "| " + strings.ReplaceAll(row.Feature, "_", "\\_") + " |"
-			in := strings.Contains(md, line)
-			if in {
-				listed++
+	var vms []reports.Run
+	for ki, k := range fixture.Kernels {
+		if k.Name != "6.18" {
+			vms = append(vms, fixture.KernelRun(host, ki))
+		}
+	}
+	rep.Runs = append(vms, rep.Runs...)
+	if n := rep.Unexpected(); n != 0 {
+		t.Fatalf("the full matrix has %d unexpected cells, want none", n)
+	}
+	return rep
+}
+
+// outside returns the lines a reader sees without opening a <details>
+// block: its <summary> line is one of them.
+func outside(t *testing.T, md string) []string {
+	t.Helper()
+	var out []string
+	depth := 0
+	for _, l := range strings.Split(strings.TrimSuffix(md, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "<details>"):
+			if depth > 0 {
+				t.Errorf("a <details> inside another: %q", l)
 			}
-			if row.Differs || row.Unexpected {
-				want++
-				if !in {
-					t.Errorf("%s differs but is not listed", row.Feature)
+			out = append(out, l)
+			depth++
+		case l == "</details>":
+			depth--
+		case depth == 0:
+			out = append(out, l)
+		}
+	}
+	if depth != 0 {
+		t.Errorf("%d <details> blocks left open", depth)
+	}
+	return out
+}
+
+// cell returns the cell of feature on the run of kernel and target.
+func cell(t *testing.T, rep *reports.Report, kernel, target, feature string) *reports.Cell {
+	t.Helper()
+	for ri := range rep.Runs {
+		run := &rep.Runs[ri]
+		if run.Kernel.Name != kernel || run.Target != target {
+			continue
+		}
+		for ci := range run.Cells {
+			if run.Cells[ci].Feature == feature {
+				return &run.Cells[ci]
+			}
+		}
+	}
+	t.Fatalf("no cell %s on %s %s", feature, kernel, target)
+	return nil
+}
+
+// statuses maps each feature to its statuses on the runs keep selects.
+func statuses(rep *reports.Report, keep func(*reports.Run) bool) map[string][]reports.Status {
+	m := map[string][]reports.Status{}
+	for ri := range rep.Runs {
+		if !keep(&rep.Runs[ri]) {
+			continue
+		}
+		for _, c := range rep.Runs[ri].Cells {
+			m[c.Feature] = append(m[c.Feature], c.Status)
+		}
+	}
+	return m
+}
+
+// TestSummaryOfTheFullMatrixIsAGate: the whole matrix, every cell as
+// expected, reads in a screen: at most 80 lines outside <details>, with
+// or without a baseline that differs; every table is folded; the counts
+// it states are the report's.
+func TestSummaryOfTheFullMatrixIsAGate(t *testing.T) {
+	rep := fullMatrix(t)
+
+	// The baseline lacks 7.3, and 6.12 gained a feature since.
+	old := fullMatrix(t)
+	var kept []reports.Run
+	for _, run := range old.Runs {
+		if run.Kernel.Name != "7.3" {
+			kept = append(kept, run)
+		}
+	}
+	old.Runs = kept
+	c := cell(t, old, "6.12", "vm", "attach/tcx.ingress")
+	c.Status, c.Expected, c.Evidence = reports.Unsupported, reports.Unsupported, "create tcx link: invalid argument"
+
+	for _, tc := range []struct {
+		name, verdict string
+		opt           markdown.Options
+	}{
+		{"no baseline", "## ✅ 0 unexpected, no baseline — 12 columns × 182 features\n", markdown.Options{}},
+		{"baseline", "## ✅ 0 unexpected, 0 regressions — 12 columns × 182 features\n",
+			markdown.Options{Diff: reports.Compare(old, rep, 10), Baseline: "https://example.org/matrix/report.json", HTMLURL: "https://example.org/matrix/"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := summary(t, rep, tc.opt)
+			seen := outside(t, md)
+			t.Logf("%s: %d bytes, %d lines, %d outside <details>", tc.name, len(md), strings.Count(md, "\n"), len(seen))
+			if len(seen) > 80 {
+				t.Errorf("%d lines outside <details>, want at most 80:\n%s", len(seen), strings.Join(seen, "\n"))
+			}
+			if !strings.HasPrefix(md, tc.verdict) {
+				t.Errorf("verdict:\n%s\nwant %q", strings.SplitN(md, "\n", 2)[0], tc.verdict)
+			}
+			for _, l := range seen {
+				if strings.HasPrefix(l, "|") {
+					t.Errorf("a table row outside <details>: %q", l)
 				}
-			} else if in {
-				t.Errorf("%s is the same everywhere but is listed", row.Feature)
+			}
+			if strings.Contains(md, "### Unexpected") || strings.Contains(md, "### Regressions") || !strings.Contains(md, "**Unexpected cells:** none.\n") {
+				t.Errorf("a clean summary lists problems:\n%s", strings.Join(seen, "\n"))
+			}
+			link := "**[HTML report](index.html)**"
+			if tc.opt.HTMLURL != "" {
+				link = "**[HTML report](" + tc.opt.HTMLURL + ")**"
+			}
+			if lines := strings.SplitN(md, "\n", 4); !strings.Contains(lines[2], link) {
+				t.Errorf("the third line does not link the HTML report as %s: %q", link, lines[2])
+			}
+		})
+	}
+
+	md := summary(t, rep, markdown.Options{Diff: reports.Compare(old, rep, 10), Baseline: "old.json"})
+	for _, want := range []string{
+		"**Regressions** against old.json: none.\n",
+		"### Changes since the baseline (1 cell)\n\nColumns added: 7.3 vm.\n\n- **attach/tcx.ingress** on 6.12 vm: ✗ unsupported → ✓ supported (improvement)\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary against a baseline lacks %q:\n%s", want, md)
+		}
+	}
+	if none := summary(t, rep, markdown.Options{}); !strings.Contains(none, "**Regressions:** no baseline given") || strings.Contains(none, "Changes since") {
+		t.Errorf("a summary without a baseline does not say so:\n%s", none)
+	}
+
+	// Differences are among the kernels of one kind: the vm kernels with
+	// each other, the host alone; what the environments lose is counted
+	// against container/privileged (the containers) or the host (the BPF
+	// token).
+	vm := statuses(rep, func(r *reports.Run) bool { return r.Target == "vm" })
+	differ := 0
+	for _, ss := range vm {
+		for _, s := range ss {
+			if s != ss[0] {
+				differ++
+				break
 			}
 		}
 	}
-	if listed != want || want == 0 || want == 150 {
-		t.Errorf("listed %d rows, want %d (of 150)", listed, want)
+	if differ == 0 || differ == len(vm) {
+		t.Fatalf("%d of %d features differ among the fixture's vm kernels; the test needs some, not all", differ, len(vm))
 	}
-	if !strings.Contains(md, "### Unexpected cells (10)") || !strings.Contains(md, "☠ crashed") || !strings.Contains(md, "BUG: kernel NULL pointer dereference") {
-		t.Errorf("unexpected cells section incomplete:\n%s", md)
+	loses := func(env, ref string) (lost, supported int) {
+		for f, ss := range statuses(rep, func(r *reports.Run) bool { return r.Kernel.Name == "host" && r.Target == ref }) {
+			if ss[0] != reports.Supported {
+				continue
+			}
+			supported++
+			if cell(t, rep, "host", env, f).Status != reports.Supported {
+				lost++
+			}
+		}
+		return lost, supported
 	}
-	if !strings.Contains(md, "5.10 ⚠") {
-		t.Error("a backport (works before upstream) is not marked")
+	wants := []string{
+		fmt.Sprintf("- **vm** 5.10, 6.1, 6.12, 7.2, 7.3: %d of 182 features differ\n", differ),
+		"- **host** 6.18.44-fc-v1045: 182 features, compared with no other kernel\n",
+		fmt.Sprintf("<details><summary>The %d features that differ among the vm kernels</summary>\n", differ),
+	}
+	for _, env := range []struct{ target, ref, label string }{
+		{"container/bpf-caps", "container/privileged", "host container/privileged"},
+		{"container/bpf-caps-seccomp", "container/privileged", "host container/privileged"},
+		{"container/default", "container/privileged", "host container/privileged"},
+		{"container/userns", "container/privileged", "host container/privileged"},
+		{"bpf-token", "host", "host"},
+	} {
+		lost, supported := loses(env.target, env.ref)
+		if lost == 0 {
+			t.Fatalf("%s loses nothing against %s in the real report", env.target, env.ref)
+		}
+		wants = append(wants, fmt.Sprintf("- **host %s**: loses %d of the %d features %s supports: ", env.target, lost, supported, env.label))
+	}
+	wants = append(wants, "- **host container/privileged**: loses none of the 167 features host supports\n",
+		"- **host container/bpf-caps**: loses 166 of the 167 features host container/privileged supports: 166 blocked by seccomp\n")
+	for _, want := range wants {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	// A container profile is no kernel: no difference among kernels shows
+	// one of its columns.
+	_, vmTable, _ := strings.Cut(md, "among the vm kernels</summary>")
+	vmTable, _, _ = strings.Cut(vmTable, "</details>")
+	if head := regexp.MustCompile(`(?m)^\| feature \|.*$`).FindString(vmTable); head != "| feature | upstream | works from | 5.10 | 6.1 | 6.12 | 7.2 | 7.3 |" {
+		t.Errorf("the vm kernels' table heading is %q", head)
+	}
+	if rows := strings.Count(vmTable, "\n| ") - 1; rows != differ {
+		t.Errorf("the vm kernels' table has %d rows, want %d", rows, differ)
+	}
+}
+
+// TestSummaryGatesARegressedRun: unexpected cells and regressions come
+// first, before any <details>, each on a line with its feature, columns,
+// what was observed against what was expected and the kernel's words;
+// the verdict counts them.
+func TestSummaryGatesARegressedRun(t *testing.T) {
+	old := fullMatrix(t)
+	rep := fullMatrix(t)
+	c := cell(t, rep, "6.12", "vm", "attach/tracepoint")
+	c.Status, c.Unexpected, c.Events = reports.Failed, true, 0
+	c.Evidence = "attached, but observed 0 events after 10 getpgid(2) calls\nsecond line"
+	c = cell(t, rep, "host", "container/bpf-caps-seccomp", "map/ringbuf")
+	c.Status, c.Unexpected, c.Errno, c.Stage = reports.Unsupported, true, "EPERM", reports.StageCreate
+	c.Evidence = "create ringbuf map: operation not permitted"
+	// A regression the catalog expected (it moved the feature's version).
+	c = cell(t, rep, "7.2", "vm", "map/array")
+	c.Status, c.Expected, c.Errno, c.Evidence = reports.Unsupported, reports.Unsupported, "EINVAL", "create array map: invalid argument"
+
+	md := summary(t, rep, markdown.Options{Diff: reports.Compare(old, rep, 10), Baseline: "old.json"})
+	if want := "## ❌ 2 unexpected cells, 3 regressions — 12 columns × 182 features\n"; !strings.HasPrefix(md, want) {
+		t.Errorf("verdict:\n%s\nwant %q", strings.SplitN(md, "\n", 2)[0], want)
+	}
+	wants := []string{
+		"### Unexpected cells (2)\n\n",
+		"- **map/ringbuf** on host container/bpf-caps-seccomp: ✗ unsupported EPERM at create, expected ✓ supported — create ringbuf map: operation not permitted\n",
+		"- **attach/tracepoint** on 6.12 vm: \\! failed, expected ✓ supported — attached, but observed 0 events after 10 getpgid(2) calls\n",
+		"### Regressions against old.json (3)\n\n",
+		"- **attach/tracepoint** on 6.12 vm: ✓ supported → \\! failed — attached, but observed 0 events",
+		"- **map/array** on 7.2 vm: ✓ supported → ✗ unsupported — create array map: invalid argument\n",
+		"- **map/ringbuf** on host container/bpf-caps-seccomp: ✓ supported → ✗ unsupported — create ringbuf map",
+		"**Changes since the baseline:** none.\n",
+	}
+	at := 0
+	for _, want := range wants {
+		i := strings.Index(md[at:], want)
+		if i < 0 {
+			t.Errorf("summary lacks, after byte %d, %q:\n%s", at, want, md)
+			continue
+		}
+		at += i + len(want)
+	}
+	if first := strings.Index(md, "<details>"); first < at {
+		t.Errorf("a <details> block (at byte %d) comes before the last problem listed (byte %d)", first, at)
+	}
+	if strings.Contains(md, "second line") {
+		t.Error("evidence beyond its first line is in the summary")
+	}
+	if seen := len(outside(t, md)); seen > 80 {
+		t.Errorf("%d lines outside <details>", seen)
+	}
+}
+
+// TestSummaryCapsItsLists: the lists before the <details> stop at 20
+// lines and say how many they left out; the same cause on several
+// columns is one line.
+func TestSummaryCapsItsLists(t *testing.T) {
+	old := fixture.Report(6, 150)
+	rep := fixture.Report(6, 150)
+	for ki := range rep.Runs {
+		for i := range rep.Runs[ki].Cells {
+			// 30 features that worked everywhere break everywhere.
+			o, c := &old.Runs[ki].Cells[i], &rep.Runs[ki].Cells[i]
+			o.Unexpected, c.Unexpected = false, false
+			if i < 30 {
+				o.Status, o.Expected = reports.Supported, reports.Supported
+				c.Status, c.Expected, c.Unexpected, c.Evidence, c.Errno = reports.Error, reports.Supported, true, "the harness broke", ""
+			}
+		}
+	}
+	md := summary(t, rep, markdown.Options{Diff: reports.Compare(old, rep, 10), Baseline: "old.json", HTMLURL: "https://example.org/m (1)/"})
+	seen := outside(t, md)
+	const maxListed = 20
+	more := "- … and 10 more: see the [HTML report](https://example.org/m%20%281%29/) or report.json."
+	if n := strings.Count(md, more); n != 2 {
+		t.Errorf("%d lists end with %q, want 2 (unexpected, regressions):\n%s", n, more, md)
+	}
+	if !strings.Contains(md, "- **prog/type\\_000** on 5.10 vm, 6.1 vm, 6.12 vm, 6.18 vm, 7.2 vm, 7.3 vm: E error, expected ✓ supported — the harness broke\n") {
+		t.Errorf("one cause on six columns is not one line:\n%s", md)
+	}
+	if strings.Contains(md, "### Changes") || len(seen) > 3*(maxListed+4)+10 {
+		t.Errorf("%d lines outside <details>:\n%s", len(seen), strings.Join(seen, "\n"))
+	}
+}
+
+func TestSummarySaysBrokenRuns(t *testing.T) {
+	rep := fixture.Report(3, 6)
+	rep.Runs[2].Status, rep.Runs[2].Detail = "panic", "[   12.3] BUG: kernel NULL pointer dereference, address: 0000000000000010\n[   12.3] RIP: 0010:bpf_prog_run+0x1c/0x40"
+	md := summary(t, rep, markdown.Options{})
+	for _, want := range []string{
+		"## ❌ 0 unexpected, no baseline, 1 run not ok — 3 columns × 6 features\n",
+		"### Runs not ok (1)\n\n- **6.12 vm**: panic — \\[   12.3\\] BUG: kernel NULL pointer dereference, address: 0000000000000010\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
 	}
 }
 
@@ -72,61 +371,81 @@ func TestSummaryEscapesReportText(t *testing.T) {
 	c.Unexpected, c.Status = true, reports.Failed
 	c.Feature = "attach/a|b"
 	c.Evidence = "<script>alert(1)</script> | [link](javascript:x) **bold**\nsecond line"
-	md := summary(t, rep)
-	for _, bad := range []string{"<script>", "[link](", "**bold**", "second line"} {
+	md := summary(t, rep, markdown.Options{HTMLURL: "x)<script>"})
+	for _, bad := range []string{"<script>", "[link](", "**bold**", "second line", "(x)"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("summary contains raw %q:\n%s", bad, md)
 		}
 	}
-	if !strings.Contains(md, `attach/a\|b`) || !strings.Contains(md, "&lt;script&gt;") {
+	if !strings.Contains(md, `attach/a\|b`) || !strings.Contains(md, "&lt;script&gt;") || !strings.Contains(md, "(x%29%3Cscript%3E)") {
 		t.Errorf("summary lacks the escaped forms:\n%s", md)
 	}
 }
 
+// TestSummaryStaysSmall: a summary past its budget is cut, says what it
+// left out, and closes what it opened.
 func TestSummaryStaysSmall(t *testing.T) {
-	// 6 kernels × 3000 features, every one of them unexpected somewhere.
+	// 6 kernels × 3000 features with IDs of 2 kB, every one unexpected
+	// on 5.10 and differing among the kernels.
 	rep := fixture.Report(6, 3000)
-	for i := range rep.Runs[0].Cells {
-		rep.Runs[0].Cells[i].Unexpected = true
-		rep.Runs[0].Cells[i].Evidence = strings.Repeat("verifier says no. ", 40)
+	for ki := range rep.Runs {
+		for i := range rep.Runs[ki].Cells {
+			c := &rep.Runs[ki].Cells[i]
+			c.Feature = "prog/" + strings.Repeat("long_", 400) + c.Feature
+			if ki == 0 {
+				c.Unexpected, c.Evidence = true, strings.Repeat("verifier says no. ", 40)
+			}
+			if ki == 1 {
+				c.Status = reports.Supported
+			}
+		}
 	}
-	md := summary(t, rep)
+	md := summary(t, rep, markdown.Options{})
 	if len(md) > markdown.MaxBytes {
 		t.Errorf("summary is %d bytes, over its %d budget", len(md), markdown.MaxBytes)
 	}
-	if !strings.Contains(md, "more rows: see the HTML report") || !strings.Contains(md, "more: see the HTML report") {
-		t.Error("a cut summary does not say what it left out")
+	if !strings.Contains(md, "\n\n… and ") || !strings.Contains(md, " more rows: see the [HTML report]") || !regexp.MustCompile(`\n- … and \d+ more: see the \[HTML report\]`).MatchString(md) {
+		t.Errorf("a cut summary does not say what it left out:\n%s", md[len(md)-2000:])
 	}
+	if !strings.HasSuffix(md, "</details>\n\n") {
+		t.Errorf("a cut summary does not end with its last block closed:\n%s", md[len(md)-500:])
+	}
+	outside(t, md) // every <details> closed
 }
 
 func TestSummaryOfAnAgreeingReport(t *testing.T) {
-	rep := fixture.Report(1, 10)
-	md := summary(t, rep)
-	if !strings.Contains(md, "all cells as expected") || strings.Contains(md, "### ") {
+	md := summary(t, fixture.Report(1, 10), markdown.Options{})
+	if !strings.HasPrefix(md, "## ✅ 0 unexpected, no baseline — 1 column × 10 features\n") || strings.Contains(md, "### Unexpected") {
 		t.Errorf("summary of one clean column:\n%s", md)
 	}
 }
 
-// TestSummarySaysBlocksOncePerColumn: what an environment refused is said
-// once per column, by layer, beside the cells the catalog could not
-// predict, and not for a column where neither happened.
-func TestSummarySaysBlocksOncePerColumn(t *testing.T) {
+// TestSummaryComparesEnvironmentsWithTheirKernel: a container profile is
+// compared with container/privileged of its kernel, or with the kernel's
+// own target when there is none; a BPF token with the kernel's own target;
+// the blocks of each column are said once, by layer, folded.
+func TestSummaryComparesEnvironmentsWithTheirKernel(t *testing.T) {
 	cells := func(status reports.Status, expected reports.Status, layer string, n int) []reports.Cell {
 		var cs []reports.Cell
 		for i := range n {
-			cs = append(cs, reports.Cell{Feature: fmt.Sprintf("prog/t%d%s", i, layer), Area: "features", Status: status, Expected: expected, Layer: layer})
+			cs = append(cs, reports.Cell{Feature: fmt.Sprintf("prog/t%d", i), Area: "features", Status: status, Expected: expected, Layer: layer})
 		}
 		return cs
 	}
+	host := reports.Kernel{Name: "host", Release: "6.18.44-fc-v1045", Version: "6.18.44"}
 	rep := &reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{
-		{Kernel: reports.Kernel{Name: "host"}, Target: "container/bpf-caps", Status: "ok",
-			Cells: append(cells(reports.Blocked, reports.Blocked, "seccomp", 3), cells(reports.Blocked, reports.Blocked, "network namespace", 1)...)},
-		{Kernel: reports.Kernel{Name: "host"}, Target: "bpf-token", Status: "ok",
-			Cells: append(cells(reports.Unsupported, reports.Unknown, "", 2), cells(reports.Supported, reports.Supported, "", 1)...)},
-		{Kernel: reports.Kernel{Name: "host"}, Target: "host", Status: "ok", Cells: cells(reports.Supported, reports.Supported, "", 2)},
+		{Kernel: host, Target: "container/bpf-caps", Status: "ok",
+			Cells: append(cells(reports.Blocked, reports.Blocked, "seccomp", 3), cells(reports.Blocked, reports.Blocked, "network namespace", 4)[3:]...)},
+		{Kernel: host, Target: "bpf-token", Status: "ok",
+			Cells: append(cells(reports.Unsupported, reports.Unknown, "", 2), cells(reports.Supported, reports.Supported, "", 4)[2:]...)},
+		{Kernel: host, Target: "host", Status: "ok", Cells: cells(reports.Supported, reports.Supported, "", 4)},
 	}}
-	md := summary(t, rep)
+	md := summary(t, rep, markdown.Options{})
 	for _, want := range []string{
+		"- **host bpf-token**: loses 2 of the 4 features host supports: 2 unsupported\n",
+		"- **host container/bpf-caps**: loses 4 of the 4 features host supports: 3 blocked by seccomp, 1 blocked by network namespace\n",
+		"| prog/t0 | ✗ | ⊘ seccomp |\n",
+		"| prog/t3 |  | ⊘ network namespace |\n",
 		"- host container/bpf-caps: 1 cell blocked by network namespace; 3 cells blocked by seccomp\n",
 		"- host bpf-token: 2 cells the catalog could not predict (unknown)\n",
 	} {
@@ -137,18 +456,25 @@ func TestSummarySaysBlocksOncePerColumn(t *testing.T) {
 	if strings.Contains(md, "- host host:") {
 		t.Errorf("a column with nothing blocked or unknown is listed:\n%s", md)
 	}
+
+	rep.Runs = append(rep.Runs, reports.Run{Kernel: host, Target: "container/privileged", Status: "ok", Cells: cells(reports.Supported, reports.Supported, "", 3)})
+	if md := summary(t, rep, markdown.Options{}); !strings.Contains(md, "- **host container/bpf-caps**: loses 3 of the 3 features host container/privileged supports: 3 blocked by seccomp\n") {
+		t.Errorf("a container profile is not compared with container/privileged:\n%s", md)
+	}
 }
 
-// TestSummaryObjects: the programs of users' objects get a section of their
-// own, with their stages, figures and the evidence of those that did not
-// reach their stage; the catalog's counts and rows stay as they were.
+// TestSummaryObjects: the programs of users' objects get a line of their
+// own and a folded table, with their stages, figures and the evidence of
+// those that did not reach their stage; an unexpected one is at the top.
+// The catalog's part stays as it was.
 func TestSummaryObjects(t *testing.T) {
-	plain := summary(t, fixture.Report(3, 20))
+	plain := summary(t, fixture.Report(3, 20), markdown.Options{})
 	rep := fixture.Objects(fixture.Report(3, 20))
-	md := summary(t, rep)
+	md := summary(t, rep, markdown.Options{})
 	for _, want := range []string{
-		"## eBPF compatibility matrix: **3 unexpected cells** (1 in objects)\n",
-		"### Objects: 5 programs, 10 of 15 cells reached their stage\n",
+		"## ❌ 3 unexpected cells (1 in objects), no baseline — 3 columns × 20 features + 5 object programs\n",
+		"- **net.bpf.o/connect4** on 6.1 vm: fired \\! 0 runs, asked fired, expected supported — attached to /sys/fs/cgroup/bpfmatrix",
+		"### Objects: 5 programs, 10 of 15 cells reached their stage\n\n<details><summary>",
 		"| program | section | type | 5.10 vm | 6.1 vm | 6.12 vm |\n",
 		"| probe.bpf.o/handle\\_exec | tracepoint/sched/sched\\_process\\_exec | TracePoint | fired ✓<br>12,345 insns (98.8% headroom)<br>10 runs | fired ✓<br>12,962 insns (98.7% headroom)<br>11 runs |",
 		"| probe.bpf.o/count\\_loop | fentry/do\\_nanosleep | Tracing (TraceFEntry) | load ✗ EINVAL | fired ✓<br>196,772 insns (80.3% headroom)<br>11 runs |",
@@ -157,21 +483,19 @@ func TestSummaryObjects(t *testing.T) {
 		"| **reached** | | | 3/5 | 3/5 · **1\\*** | 4/5 |\n",
 		"- **probe.bpf.o/count\\_loop** on 5.10 vm: load ✗ EINVAL, asked fired, expected unknown — load program count\\_loop: invalid argument: unknown func bpf\\_loop\\#181\n",
 		"- **net.bpf.o/xdp\\_drop** on 5.10 vm, 6.1 vm, 6.12 vm: attach: needs a target, asked attach, expected unknown — loaded;",
-		"- **net.bpf.o/connect4** on 6.1 vm: fired \\! 0 runs, asked fired, expected supported (**unexpected**) — attached to /sys/fs/cgroup/bpfmatrix",
+		"- **net.bpf.o/connect4** on 6.1 vm: fired \\! 0 runs, asked fired, expected supported — attached to /sys/fs/cgroup/bpfmatrix, but its run count stayed 0 after 3 connect(2) calls to 127.0.0.1 (**unexpected**)\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}
 	}
-	// The catalog's part is the report's without objects: the same counts,
-	// the same rows; object cells are not the catalog's unknowns.
 	section := func(md, from, to string) string {
 		_, after, _ := strings.Cut(md, from)
 		before, _, _ := strings.Cut(after, to)
 		return before
 	}
-	for _, part := range []struct{ from, to string }{{"| kernel |", "\n\n"}, {"### Features that differ", "\n\n###"}, {"### Unexpected cells", "\n\n"}} {
-		if got, want := section(md, part.from, part.to), section(plain, part.from, part.to); got != want || want == "" {
+	for _, part := range []struct{ from, to string }{{"| kernel |", "\n\n"}, {"### Kernels", "\n\n<"}, {"among the 5.10", "</details>"}} {
+		if got, want := section(md, part.from, part.to), section(plain, part.from, part.to); got != want {
 			t.Errorf("object cells changed the section %q:\n%s\nwant:\n%s", part.from, got, want)
 		}
 	}
@@ -187,7 +511,7 @@ func TestSummaryEscapesObjectText(t *testing.T) {
 	rep := fixture.Objects(fixture.Report(1, 0))
 	o := rep.Runs[0].Cells[0].Object
 	o.Program, o.Section = "x|<script>", "kprobe/*a*|[b](c)"
-	md := summary(t, rep)
+	md := summary(t, rep, markdown.Options{})
 	for _, bad := range []string{"<script>", "x|<", "*a*", "[b](c)"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("summary contains raw %q:\n%s", bad, md)
