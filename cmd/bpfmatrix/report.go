@@ -123,20 +123,10 @@ func reportRender(args []string) error {
 }
 
 func reportMerge(args []string) error {
-	fs, verbose := newFlags("report merge")
-	files, err := parseInterspersed(fs, args)
+	rep, err := mergedInput("merge", args)
 	if err != nil {
 		return err
 	}
-	setupLog(*verbose)
-	if len(files) == 0 {
-		return badInput("report merge: no input; want one or more report.json files")
-	}
-	reps, err := load(files)
-	if err != nil {
-		return err
-	}
-	rep := reports.Merge(reps...)
 	reportConflicts(rep)
 	return encode(os.Stdout, rep)
 }
@@ -145,25 +135,33 @@ func reportMerge(args []string) error {
 // unexpected or a run did not end well, with the counts in one line. A CI
 // job that merged the shards of a matrix gates on it.
 func reportCheck(args []string) error {
-	fs, verbose := newFlags("report check")
-	files, err := parseInterspersed(fs, args)
+	rep, err := mergedInput("check", args)
 	if err != nil {
 		return err
 	}
-	setupLog(*verbose)
-	if len(files) == 0 {
-		return badInput("report check: no input; want one or more report.json files")
-	}
-	reps, err := load(files)
-	if err != nil {
-		return err
-	}
-	rep := reports.Merge(reps...)
 	if err := verdict(rep); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "%d runs, %d cells, none unexpected\n", len(rep.Runs), cellCount(rep))
 	return nil
+}
+
+// mergedInput reads the report files of `report sub`'s arguments, merged.
+func mergedInput(sub string, args []string) (*reports.Report, error) {
+	fs, verbose := newFlags("report " + sub)
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	setupLog(*verbose)
+	if len(files) == 0 {
+		return nil, badInput("report %s: no input; want one or more report.json files", sub)
+	}
+	reps, err := load(files)
+	if err != nil {
+		return nil, err
+	}
+	return reports.Merge(reps...), nil
 }
 
 func cellCount(rep *reports.Report) int {
