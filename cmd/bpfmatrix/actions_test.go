@@ -137,6 +137,39 @@ func TestActionOnTheHost(t *testing.T) {
 	}
 }
 
+// TestWorkflowStepsOnTheHost runs the matrix workflow's other steps as its
+// jobs do: KVM set-up, the plan (the catalog resolved, one line of JSON and
+// a cache key), and one job's run of the host target.
+func TestWorkflowStepsOnTheHost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: runs the suite on the host")
+	}
+	a := newActionsEnv(t)
+	script := func(name string) string { p, _ := filepath.Abs("../../scripts/ci/" + name); return p }
+	if code, _, _ := a.step(t, script("kvm.sh"), nil); code != 0 {
+		t.Errorf("kvm.sh: exit %d", code)
+	}
+	code, out, _ := a.step(t, script("plan.sh"), nil)
+	var kernels []listedKernel
+	if err := json.Unmarshal([]byte(out["kernels"]), &kernels); code != 0 || err != nil || len(kernels) == 0 {
+		t.Fatalf("plan.sh: exit %d, kernels %q (%v); want the catalog as JSON", code, out["kernels"], err)
+	}
+	for _, k := range kernels {
+		if k.Kernel == "" || k.Arch == "" || k.Package == "" || k.Version == "" {
+			t.Errorf("plan.sh: kernel %+v lacks what a job and its cache key need", k)
+		}
+	}
+	if !strings.HasPrefix(out["cache-key"], "bpfmatrix-kernels-Linux-") {
+		t.Errorf("plan.sh: cache key %q", out["cache-key"])
+	}
+	if code, _, _ := a.step(t, script("run.sh"), nil, "host", "host", "report-host"); code != 0 {
+		t.Errorf("run.sh host host: exit %d; want 0", code)
+	}
+	if _, err := reports.Load(filepath.Join(a.dir, "report-host", "report.json")); err != nil {
+		t.Errorf("run.sh host host left no report: %v", err)
+	}
+}
+
 // TestWorkflowsRunOnlyScripts keeps the workflows' and the action's logic in
 // scripts/ci, where TestActionOnTheHost runs it: every script a step names
 // exists and is executable, and every input of the action reaches its
