@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,6 +39,26 @@ func TestSuiteDryRunMatchesCatalog(t *testing.T) {
 		t.Errorf("the default plan (label filter !%s) lists %d specs, want the %d rows outside area %s", contract.CrashLabel, len(plan), want, catalog.Faults)
 	}
 }
+
+// TestDryRunTouchesNothing: the runner's plan is a dry run in the
+// machine's own mount namespace, beside targets that share the host's
+// kernel filesystems; it must mount nothing and read no fact, which the
+// record stream shows: a run records the kernel's facts first, a dry run
+// records nothing.
+func TestDryRunTouchesNothing(t *testing.T) {
+	bin := suitebin.Build(t)
+	cells := filepath.Join(t.TempDir(), "cells.jsonl")
+	cmd := suitebin.Command(bin, "-ginkgo.dry-run", "-ginkgo.no-color")
+	cmd.Env = append(os.Environ(), contract.CellsEnv+"="+cells)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if data, err := os.ReadFile(cells); err == nil && len(data) > 0 {
+		t.Errorf("the dry run recorded %q: it read the kernel's facts (and mounted what they need)", firstLine(string(data)))
+	}
+}
+
+func firstLine(s string) string { line, _, _ := strings.Cut(s, "\n"); return line }
 
 // compareSpecs returns one line for each disagreement between the catalog
 // rows and the specs of a dry run.

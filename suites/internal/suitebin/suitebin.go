@@ -34,10 +34,9 @@ func Build(t testing.TB) string {
 	return bin
 }
 
-// Command runs the suite binary with args. The suite mounts the kernel
-// filesystems it lacks, even in a dry run, so as root the binary runs in a
-// mount namespace of its own and leaves the machine's mounts alone, as the
-// runner does.
+// Command runs the suite binary with args. A run mounts the kernel
+// filesystems it lacks, so as root the binary runs in a mount namespace of
+// its own and leaves the machine's mounts alone, as the runner's targets do.
 func Command(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
 	if os.Geteuid() == 0 {
