@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -168,12 +169,26 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 	}
 }
 
-// label names a target in progress lines: "vm 5.10", "host" (not "host host").
+// label names a target in progress lines: "vm 5.10", "vm 6.12 arm64",
+// "host" (not "host host").
 func label(t Target) string {
-	if t.Name() == t.Kernel() {
-		return t.Name()
+	l := t.Name()
+	if t.Name() != t.Kernel() {
+		l += " " + t.Kernel()
 	}
-	return t.Name() + " " + t.Kernel()
+	if a := ArchOf(t); a != "" && a != runtime.GOARCH {
+		l += " " + a
+	}
+	return l
+}
+
+// ArchOf is the architecture a target runs its kernel on, for targets that
+// can run another than the host's (VMs); "" for the host's own.
+func ArchOf(t Target) string {
+	if a, ok := t.(interface{ Arch() string }); ok {
+		return a.Arch()
+	}
+	return ""
 }
 
 // runFile is where a run's result is saved once it ended.
@@ -248,7 +263,11 @@ func RunName(t Target) string {
 		base := strings.Trim(unsafeChars.ReplaceAllString(filepath.Base(abs), "_"), "._")
 		kernel = fmt.Sprintf("custom-%s-%x", base, sum[:4])
 	}
-	return unsafeChars.ReplaceAllString(t.Name(), "-") + "-" + kernel
+	name := unsafeChars.ReplaceAllString(t.Name(), "-")
+	if a := ArchOf(t); a != "" && a != runtime.GOARCH {
+		name += "-" + unsafeChars.ReplaceAllString(a, "-")
+	}
+	return name + "-" + kernel
 }
 
 var (

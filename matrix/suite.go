@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -46,6 +48,36 @@ type Suite struct {
 	// a program has a trigger command, which needs /bin/sh in the target.
 	ObjectFiles    []string
 	ObjectTriggers bool
+
+	moduleDir string
+	cross     sync.Map // GOARCH → *crossBuild
+}
+
+// crossBuild is the suite binary of another architecture, built once.
+type crossBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// BinaryFor returns the suite binary for GOARCH goarch: Binary for the
+// host's, else one cross-built beside it the first time a target asks.
+// The same source lists the same specs, so the plan holds for both.
+func (s *Suite) BinaryFor(ctx context.Context, goarch string) (string, error) {
+	if goarch == "" || goarch == runtime.GOARCH {
+		return s.Binary, nil
+	}
+	v, _ := s.cross.LoadOrStore(goarch, &crossBuild{})
+	b := v.(*crossBuild)
+	b.once.Do(func() {
+		dir := filepath.Dir(s.Binary)
+		b.bin = filepath.Join(dir, "suites-"+goarch+".test")
+		env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + goarch}
+		if err := GoBuild(ctx, s.moduleDir, dir, env, "test", "-c", "-o", b.bin, "./suites"); err != nil {
+			b.err = fmt.Errorf("build the %s suite binary: %w", goarch, err)
+		}
+	})
+	return b.bin, b.err
 }
 
 // StageObjects stages the objects of p in dir/objects for every target:
@@ -94,7 +126,7 @@ func BuildSuite(ctx context.Context, moduleDir, dir, labelFilter string) (*Suite
 	if err := GoBuild(ctx, moduleDir, dir, []string{"CGO_ENABLED=0"}, "test", "-c", "-o", bin, "./suites"); err != nil {
 		return nil, fmt.Errorf("build suite binary: %w", err)
 	}
-	s := &Suite{Binary: bin, LabelFilter: labelFilter}
+	s := &Suite{Binary: bin, LabelFilter: labelFilter, moduleDir: moduleDir}
 	if err := s.plan(ctx, dir); err != nil {
 		return nil, err
 	}

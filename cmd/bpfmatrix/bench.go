@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
@@ -42,7 +43,7 @@ func bench(args []string) error {
 		names = vmimages.Names()[1:]
 	}
 	for _, name := range names {
-		if _, err := vmf.target(name, 0); err != nil {
+		if _, err := vmf.targets(name, 0); err != nil {
 			return err
 		}
 	}
@@ -61,7 +62,7 @@ func bench(args []string) error {
 	if err != nil {
 		return stoppedBy(ctx, err)
 	}
-	cfg := vmf.config(30 * time.Minute)
+	cfg := vmf.config(30*time.Minute, arch.Running())
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kernel\trelease\tbare boot\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+suite)\t")

@@ -164,11 +164,11 @@ func targetsFor(names []string, timeout time.Duration, vmf *vmFlags) ([]matrix.T
 			targets = append(targets, matrix.Host{Timeout: timeout})
 			continue
 		}
-		t, err := vmf.target(name, timeout)
+		lanes, err := vmf.targets(name, timeout)
 		if err != nil {
 			return nil, err
 		}
-		targets = append(targets, t)
+		targets = append(targets, lanes...)
 	}
 	return targets, nil
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"flag"
+	"strings"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
@@ -18,7 +20,8 @@ type vmFlags struct {
 	cpus      *int
 	append    *string
 	flavor    *string
-	cfg       *vm.Config
+	arches    *string
+	cfgs      map[string]*vm.Config
 }
 
 // addVMFlags registers the VM options on the run command's flags.
@@ -30,8 +33,26 @@ func addVMFlags(fs *flag.FlagSet) *vmFlags {
 		cpus:      fs.Int("cpus", 2, "CPUs of each VM (2 at least: per-CPU map specs need them)"),
 		append:    fs.String("append", "", "extra kernel command line for each VM, e.g. lsm=lockdown,capability,bpf"),
 		flavor:    fs.String("flavor", "cloud", "Debian kernel flavor: cloud (small, boots fast) or generic"),
+		arches:    fs.String("arch", arch.Running().Name, "architectures of the VM kernels, comma-separated: "+strings.Join(arch.Names(), ", ")+" (each a lane of its own columns; another than the host's runs under TCG)"),
+		cfgs:      map[string]*vm.Config{},
 	}
 	return f
+}
+
+// archList is the --arch lanes, checked.
+func (f *vmFlags) archList() ([]arch.Arch, error) {
+	var lanes []arch.Arch
+	for _, name := range splitList(*f.arches) {
+		a, err := arch.Lookup(name)
+		if err != nil {
+			return nil, badInput("--arch: %v", err)
+		}
+		lanes = append(lanes, a)
+	}
+	if len(lanes) == 0 {
+		return nil, badInput("--arch %q: want one or more of %s", *f.arches, strings.Join(arch.Names(), ", "))
+	}
+	return lanes, nil
 }
 
 // labelFilter is the suite's label filter: the user's, minus the crash
@@ -47,17 +68,18 @@ func (f *vmFlags) labelFilter(user string) string {
 	return "(" + user + ") && !" + contract.CrashLabel
 }
 
-// config returns the VM configuration of this run, made once.
-func (f *vmFlags) config(timeout time.Duration) *vm.Config {
-	if f.cfg != nil {
-		return f.cfg
+// config returns the VM configuration of this run's lane a, made once.
+func (f *vmFlags) config(timeout time.Duration, a arch.Arch) *vm.Config {
+	if cfg := f.cfgs[a.Name]; cfg != nil {
+		return cfg
 	}
 	cfg := &vm.Config{
+		Arch:      a,
 		MemoryMiB: *f.memory,
 		CPUs:      *f.cpus,
 		Timeout:   timeout,
 		Append:    *f.append,
-		Fetch:     vm.Fetch(*f.flavor),
+		Fetch:     vm.Fetch(*f.flavor, a),
 	}
 	if m := f.fs.Lookup("module"); m != nil {
 		cfg.ModuleDir = m.Value.String()
@@ -65,13 +87,13 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 	if *f.crashTest {
 		cfg.Env = append(cfg.Env, contract.AllowCrashEnv+"=1")
 	}
-	f.cfg = cfg
+	f.cfgs[a.Name] = cfg
 	return cfg
 }
 
-// target returns the target that boots kernel name under qemu with these
-// options.
-func (f *vmFlags) target(name string, timeout time.Duration) (matrix.Target, error) {
+// targets returns a target per --arch lane that boots kernel name under
+// qemu with these options.
+func (f *vmFlags) targets(name string, timeout time.Duration) ([]matrix.Target, error) {
 	if err := vmimages.CheckKernel(name); err != nil {
 		return nil, badInput("%s", err)
 	}
@@ -81,5 +103,13 @@ func (f *vmFlags) target(name string, timeout time.Duration) (matrix.Target, err
 	if *f.cpus < 1 || *f.memory < 256 {
 		return nil, badInput("--cpus %d --memory %d: want at least 1 CPU and 256 MiB", *f.cpus, *f.memory)
 	}
-	return vm.New(name, f.config(timeout)), nil
+	lanes, err := f.archList()
+	if err != nil {
+		return nil, err
+	}
+	var targets []matrix.Target
+	for _, a := range lanes {
+		targets = append(targets, vm.New(name, f.config(timeout, a)))
+	}
+	return targets, nil
 }

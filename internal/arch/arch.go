@@ -28,6 +28,10 @@ type Arch struct {
 	// CC is the C compiler of static guest binaries (the uprobe/USDT
 	// target), CCPackage its Debian package.
 	CC, CCPackage string
+	// VirtioConsoles: the machine has one UART, so the guest's lines
+	// besides the console are virtio consoles (hvc0, hvc1, ...), not more
+	// UARTs (ttyS1, ttyS2, ...).
+	VirtioConsoles bool
 }
 
 // AMD64 and ARM64 are the architectures bpfmatrix knows.
@@ -46,6 +50,7 @@ var (
 		Qemu: "qemu-system-aarch64", QemuPackage: "qemu-system-arm",
 		Machine: []string{"-M", "virt", "-cpu", "max,pauth-impdef=on"}, KVMMachine: []string{"-M", "virt", "-cpu", "host"},
 		Console: "ttyAMA0", CC: "aarch64-linux-gnu-gcc", CCPackage: "gcc-aarch64-linux-gnu",
+		VirtioConsoles: true,
 	}
 )
 

@@ -91,13 +91,17 @@ func run() (code int, suite time.Duration, err error) {
 	for _, name := range plan.Modules {
 		fmt.Printf("%s %s %s\n", ModuleMarker, name, loadModule(filepath.Join(ModuleDir, name+".ko")))
 	}
+	lines := plan.Channels
+	if lines == (Channels{}) {
+		lines = SerialChannels
+	}
 	if len(plan.Bpftool) > 0 {
 		// A failed probe fails the run's parity, which the host judges;
 		// the suite runs all the same.
-		fmt.Println(probeBpftool(plan.Bpftool))
+		fmt.Println(probeBpftool(plan.Bpftool, lines.Bpftool))
 	}
 
-	cells, err := rawSerial(CellsDevice)
+	cells, err := rawSerial(lines.Cells)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -152,7 +156,7 @@ func run() (code int, suite time.Duration, err error) {
 		// The host reads the report only to explain cells a broken spec
 		// never wrote; it is large (~0.5 MB, 0.7 s through an emulated
 		// UART), so a clean run does not send it.
-		copyReport()
+		copyReport(lines.Ginkgo)
 	}
 	return code, suite, nil
 }
@@ -168,7 +172,7 @@ func relay(port io.Writer, r *os.File) (lines int, err error) {
 		if n > 0 {
 			lines += bytes.Count(buf[:n], []byte{'\n'})
 			if _, err := port.Write(buf[:n]); err != nil {
-				return lines, fmt.Errorf("copy records to %s: %w", CellsDevice, err)
+				return lines, fmt.Errorf("copy records to the records port: %w", err)
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -240,13 +244,13 @@ func rawSerial(dev string) (*os.File, error) {
 
 // copyReport sends the suite's Ginkgo JSON report to the host over the
 // third serial port; without it the host still has every streamed cell.
-func copyReport() {
+func copyReport(dev string) {
 	src, err := os.Open(GinkgoReport)
 	if err != nil {
 		return
 	}
 	defer src.Close()
-	if err := send(GinkgoDevice, src); err != nil {
+	if err := send(dev, src); err != nil {
 		fmt.Printf("%s copy %s: %v\n", ErrorMarker, GinkgoReport, err)
 	}
 }
@@ -257,10 +261,10 @@ func copyReport() {
 const bpftoolTimeout = 2 * time.Minute
 
 // probeBpftool runs bpftool's feature probe (argv) and sends its JSON
-// answer to BpftoolDevice; the line it returns says how that went. bpftool
+// answer to dev; the line it returns says how that went. bpftool
 // is dynamically linked: the host packed its libraries and loader at their
 // own paths, so it runs as on the host.
-func probeBpftool(argv []string) string {
+func probeBpftool(argv []string, dev string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), bpftoolTimeout)
 	defer cancel()
 	var answer bytes.Buffer
@@ -273,7 +277,7 @@ func probeBpftool(argv []string) string {
 		return BpftoolLine(0, 0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
 	}
 	took, n := time.Since(start), answer.Len()
-	if err := send(BpftoolDevice, &answer); err != nil {
+	if err := send(dev, &answer); err != nil {
 		return BpftoolLine(0, 0, err)
 	}
 	return BpftoolLine(n, took, nil)

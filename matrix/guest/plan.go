@@ -24,22 +24,31 @@ const (
 	// ShellPath is the host's /bin/sh, packed with its libraries when a
 	// user's trigger command needs it.
 	ShellPath = "/bin/sh"
-	// CellsDevice is the second serial port: the host points it at the run's
-	// records file, and /init relays the suite's record stream to it
-	// unchanged.
-	CellsDevice = "/dev/ttyS1"
-	// GinkgoDevice is the third serial port: the suite's Ginkgo JSON report
-	// is copied there after the run, for the failures of specs that broke.
-	GinkgoDevice = "/dev/ttyS2"
 	// GinkgoReport is where the suite writes its Ginkgo JSON report.
 	GinkgoReport = "/tmp/ginkgo.json"
-	// BpftoolDevice is the fourth serial port: bpftool's feature probe of
-	// the guest's kernel, its JSON answer as written, run before the suite.
-	BpftoolDevice = "/dev/ttyS3"
+)
+
+// Channels are the guest's devices of its three lines to the host besides
+// the console: the suite's record stream, which /init relays unchanged; the
+// suite's Ginkgo JSON report, copied after the run for the failures of
+// specs that broke; bpftool's feature probe of the guest's kernel, its JSON
+// answer as written, before the suite.
+type Channels struct {
+	Cells, Ginkgo, Bpftool string
+}
+
+// SerialChannels are an x86 guest's: its second to fourth UARTs.
+// VirtioChannels are those of a machine with one UART (arm64's virt): three
+// virtio consoles, the host pointing each at a file.
+var (
+	SerialChannels = Channels{Cells: "/dev/ttyS1", Ginkgo: "/dev/ttyS2", Bpftool: "/dev/ttyS3"}
+	VirtioChannels = Channels{Cells: "/dev/hvc0", Ginkgo: "/dev/hvc1", Bpftool: "/dev/hvc2"}
 )
 
 // Plan is what /init does after mounting the kernel filesystems.
 type Plan struct {
+	// Channels are the lines to the host; the zero value is SerialChannels.
+	Channels Channels `json:"channels,omitzero"`
 	// Modules are loaded in order from ModuleDir; dependencies come first.
 	Modules []string `json:"modules,omitempty"`
 	// Args and Env are the suite binary's arguments and extra environment.

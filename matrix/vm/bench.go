@@ -51,7 +51,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	res.Release = k.Release
 
 	bare := filepath.Join(dir, "bare.cpio")
-	if _, err := WriteInitramfs(bare, init, nil, k, &guest.Plan{}, cfg.Gzip); err != nil {
+	if _, err := WriteInitramfs(bare, init, "", nil, k, &guest.Plan{}, cfg.Gzip); err != nil {
 		return res, err
 	}
 	defer removeQuietly(bare)
@@ -72,7 +72,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	full := filepath.Join(dir, "initrd.cpio")
 	start := time.Now()
 	plan, _ := cfg.runPlan(s) // a run's plan, bpftool's probe included when there is one
-	if _, err := WriteInitramfs(full, init, s, k, &plan, cfg.Gzip); err != nil {
+	if _, err := WriteInitramfs(full, init, s.Binary, s, k, &plan, cfg.Gzip); err != nil {
 		return res, err
 	}
 	defer removeQuietly(full)

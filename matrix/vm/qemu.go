@@ -13,23 +13,29 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 )
 
 // Machine is one qemu boot: a kernel, an initramfs, and where the guest's
 // serial ports go.
 type Machine struct {
-	// Qemu is the emulator binary; empty means qemu-system-x86_64.
+	// Arch is the guest's architecture; the zero value is arch.AMD64.
+	Arch arch.Arch
+	// Qemu is the emulator binary; empty means Arch's.
 	Qemu string
-	// Vmlinux is the uncompressed ELF kernel, entered through PVH: no
-	// decompression under emulation (~2.7 s for XZ kernels: docs/facts.md#boot-pvh).
+	// Vmlinux is the kernel: on amd64 the uncompressed ELF, entered
+	// through PVH with no decompression under emulation (~2.7 s for XZ
+	// kernels: docs/facts.md#boot-pvh); on arm64 the Image.
 	Vmlinux string
 	Initrd  string
 	// Append is added to the kernel command line.
 	Append string
 	// MemoryMiB and CPUs size the guest.
 	MemoryMiB, CPUs int
-	// Serial are the files the guest's ttyS0, ttyS1, ... write to, in
-	// order: the console first.
+	// Serial are the files the guest's console and its other lines write
+	// to, in order (guest.Channels): UARTs on amd64, virtio consoles after
+	// the one UART where Arch.VirtioConsoles.
 	Serial []string
 	// Accel is "kvm" or "tcg"; empty means Accel() decides.
 	Accel string
@@ -41,7 +47,7 @@ type Machine struct {
 // instead of a guest limping on until the host's timeout. no_timer_check
 // skips the boot-time IO-APIC timer test, which emulation on a busy host
 // fails ("IO-APIC + timer doesn't work!" panicked a 6.1 boot here).
-const BaseCmdline = "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 no_timer_check quiet"
+const BaseCmdline = "panic=-1 oops=panic softlockup_panic=1 no_timer_check quiet"
 
 // Accel returns "kvm" when the CPU has hardware virtualization (vmx or svm
 // in /proc/cpuinfo) and /dev/kvm answers KVM_GET_API_VERSION, else "tcg".
@@ -82,8 +88,17 @@ func hardwareVirt() bool {
 	return false
 }
 
+// arch is the machine's architecture, amd64 unless set.
+func (m *Machine) arch() arch.Arch {
+	if m.Arch.Name == "" {
+		return arch.AMD64
+	}
+	return m.Arch
+}
+
 // Args returns qemu's command line.
 func (m *Machine) Args() []string {
+	a := m.arch()
 	accel := m.Accel
 	if accel == "" {
 		accel = Accel()
@@ -98,34 +113,43 @@ func (m *Machine) Args() []string {
 	args := []string{"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-m", strconv.Itoa(mem), "-smp", strconv.Itoa(cpus)}
 	if accel == "kvm" {
-		args = append(args, "-accel", "kvm", "-cpu", "host")
+		args = append(append(args, "-accel", "kvm"), a.KVMMachine...)
 	} else {
 		// Multi-threaded TCG hung or crashed ~6% of boots on these
 		// machines, always while a probe was being enabled; single-threaded
 		// TCG: 0 of 80 (docs/facts.md#boot-tcg-single-thread).
-		args = append(args, "-accel", "tcg,thread=single", "-cpu", "max")
+		args = append(append(args, "-accel", "tcg,thread=single"), a.Machine...)
 	}
-	for _, s := range m.Serial {
-		args = append(args, "-serial", "file:"+s)
+	for i, s := range m.Serial {
+		if i == 0 || !a.VirtioConsoles {
+			args = append(args, "-serial", "file:"+s)
+			continue
+		}
+		if i == 1 {
+			args = append(args, "-device", "virtio-serial-device")
+		}
+		id := fmt.Sprintf("line%d", i)
+		args = append(args, "-chardev", "file,id="+id+",path="+s, "-device", "virtconsole,chardev="+id)
 	}
-	cmdline := BaseCmdline
+	cmdline := "console=" + a.Console + " " + BaseCmdline
 	if m.Append != "" {
 		cmdline += " " + m.Append
 	}
 	return append(args, "-kernel", m.Vmlinux, "-initrd", m.Initrd, "-append", cmdline)
 }
 
-// ErrNoQemu says in one line what to install.
-var ErrNoQemu = errors.New("qemu-system-x86_64 not found: install it (apt-get install qemu-system-x86) or run make matrix, which does")
+// ErrNoQemu is the error of an emulator that is not installed; its text
+// says in one line what to install.
+var ErrNoQemu = errors.New("qemu not found")
 
-// lookQemu finds the emulator; "" means qemu-system-x86_64.
-func lookQemu(qemu string) (string, error) {
+// lookQemu finds the emulator; "" means a's.
+func lookQemu(qemu string, a arch.Arch) (string, error) {
 	if qemu == "" {
-		qemu = "qemu-system-x86_64"
+		qemu = a.Qemu
 	}
 	path, err := exec.LookPath(qemu)
 	if err != nil {
-		return "", ErrNoQemu
+		return "", fmt.Errorf("%w: %s: install it (apt-get install %s) or run make matrix, which does", ErrNoQemu, qemu, a.QemuPackage)
 	}
 	return path, nil
 }
@@ -134,7 +158,7 @@ func lookQemu(qemu string) (string, error) {
 // kills qemu. It returns qemu's own failure, if any (a guest that powers off
 // or panics makes qemu exit 0).
 func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
-	path, err := lookQemu(m.Qemu)
+	path, err := lookQemu(m.Qemu, m.arch())
 	if err != nil {
 		return 0, err
 	}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
@@ -41,15 +42,18 @@ var OptionalModules = []string{"netkit", "dummy"}
 type Fetcher func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error)
 
 // Fetch is the Fetcher of Debian kernels of one flavor ("cloud" or
-// "generic"), verified and cached by vmimages.
-func Fetch(flavor string) Fetcher {
+// "generic") and architecture, verified and cached by vmimages.
+func Fetch(flavor string, a arch.Arch) Fetcher {
 	return func(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error) {
-		return vmimages.Fetch(ctx, name, vmimages.Options{Flavor: flavor, Log: log})
+		return vmimages.Fetch(ctx, name, vmimages.Options{Flavor: flavor, Arch: a.Name, Log: log})
 	}
 }
 
-// Config is shared by every VM target of a matrix run.
+// Config is shared by every VM target of a matrix run of one
+// architecture.
 type Config struct {
+	// Arch is the guests' architecture; the zero value is the host's.
+	Arch arch.Arch
 	// Fetch resolves a kernel name to a bootable kernel.
 	Fetch Fetcher
 	// Init is the guest's /init binary. Empty means the first Run builds it
@@ -78,11 +82,19 @@ type Config struct {
 	initErr  error
 }
 
+// arch is the guests' architecture.
+func (c *Config) arch() arch.Arch {
+	if c.Arch.Name == "" {
+		return arch.Running()
+	}
+	return c.Arch
+}
+
 // guestInit returns the /init binary, building it once per Config.
 func (c *Config) guestInit(ctx context.Context, dir string) (string, error) {
 	c.initOnce.Do(func() {
 		if c.Init == "" {
-			c.Init, c.initErr = BuildInit(ctx, c.ModuleDir, dir)
+			c.Init, c.initErr = BuildInit(ctx, c.ModuleDir, dir, c.arch())
 		}
 	})
 	return c.Init, c.initErr
@@ -100,6 +112,9 @@ func New(name string, cfg *Config) *Target { return &Target{name: name, cfg: cfg
 func (t *Target) Name() string   { return "vm" }
 func (t *Target) Kernel() string { return t.name }
 
+// Arch is the guest's architecture: its runs are columns of their own.
+func (t *Target) Arch() string { return t.cfg.arch().Name }
+
 // Run fetches the kernel, assembles the initramfs and boots it; the guest's
 // second serial port writes straight into RecordsFile(dir), so every cell
 // the suite finishes is on the host's disk even if the kernel dies next.
@@ -114,8 +129,12 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("fetch kernel %s: %v", t.name, err)}
 	}
 	plan, probeErr := t.cfg.runPlan(s)
+	suite, err := s.BinaryFor(ctx, t.cfg.arch().Name)
+	if err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
+	}
 	initrd := filepath.Join(dir, "initrd.cpio")
-	mods, err := WriteInitramfs(initrd, init, s, k, &plan, t.cfg.Gzip)
+	mods, err := WriteInitramfs(initrd, init, suite, s, k, &plan, t.cfg.Gzip)
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
 	}
@@ -135,6 +154,13 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 // the host there is no probe, and probeErr says why.
 func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr string) {
 	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append(append([]string{}, c.Env...), s.Env(guest.ObjectsDir)...)}
+	if c.arch().VirtioConsoles {
+		plan.Channels = guest.VirtioChannels
+	}
+	if c.arch().Name != arch.Running().Name {
+		// The host's bpftool is the host's architecture's.
+		return plan, fmt.Sprintf("no bpftool for %s guests: the host's is %s", c.arch().Name, arch.Running().Name)
+	}
 	bin, err := parity.Find()
 	if err != nil {
 		return plan, err.Error()
@@ -151,9 +177,9 @@ func RunFiles(dir string) []string {
 
 // boot runs qemu and judges the run by the console.
 func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir string, p *matrix.Progress, serial []string) matrix.Outcome {
-	m := &Machine{Qemu: t.cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
+	m := &Machine{Arch: t.cfg.arch(), Qemu: t.cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
 		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
-	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(m.Args())+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{m.arch().Qemu}, m.Args()...))+"\n"), 0o644); err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
 	if t.cfg.Timeout > 0 {
@@ -263,12 +289,13 @@ func watchConsole(path string, p *matrix.Progress) (stop func()) {
 }
 
 // WriteInitramfs assembles the guest's initramfs at path: /init, the suite
-// binary (absent for a bare boot: suite nil), the users' staged objects,
+// binary of the guest's architecture (absent for a bare boot: suite nil),
+// the users' staged objects,
 // the modules resolved from the kernel's own tree, the kernel's config as
 // /boot/config-<release>, the host's bpftool of plan.Bpftool with the
 // libraries it loads (and its /bin/sh, for the objects' trigger commands),
 // and the plan. It returns the modules in load order.
-func WriteInitramfs(path, init string, suite *matrix.Suite, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
+func WriteInitramfs(path, init, binary string, suite *matrix.Suite, k *vmimages.Kernel, plan *guest.Plan, gz bool) ([]string, error) {
 	a := initramfs.New()
 	if err := a.AddFile("init", init); err != nil {
 		return nil, err
@@ -276,7 +303,7 @@ func WriteInitramfs(path, init string, suite *matrix.Suite, k *vmimages.Kernel, 
 	if suite == nil {
 		plan.NoSuite = true
 	} else {
-		if err := a.AddFile(guest.SuitePath, suite.Binary); err != nil {
+		if err := a.AddFile(guest.SuitePath, binary); err != nil {
 			return nil, err
 		}
 		if err := addObjects(a, suite, plan); err != nil {
@@ -404,11 +431,11 @@ func resolveModules(dir string) ([]initramfs.Module, error) {
 	return idx.Resolve(names...)
 }
 
-// BuildInit compiles the guest's /init (static, CGO_ENABLED=0) from the
-// bpfmatrix module in moduleDir ("" = the current directory) into dir.
-func BuildInit(ctx context.Context, moduleDir, dir string) (string, error) {
-	bin := filepath.Join(dir, "guest-init")
-	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
+// BuildInit compiles the guest's /init (static, CGO_ENABLED=0) for a from
+// the bpfmatrix module in moduleDir ("" = the current directory) into dir.
+func BuildInit(ctx context.Context, moduleDir, dir string, a arch.Arch) (string, error) {
+	bin := filepath.Join(dir, "guest-init-"+a.Name)
+	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + a.Name}
 	if err := matrix.GoBuild(ctx, moduleDir, dir, env, "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/bpfmatrix/bpfmatrix/matrix/guest/init"); err != nil {
 		return "", fmt.Errorf("build guest init: %w", err)
 	}
@@ -435,5 +462,5 @@ func shellQuote(args []string) string {
 		}
 		q[i] = a
 	}
-	return "qemu-system-x86_64 " + strings.Join(q, " ")
+	return strings.Join(q, " ")
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
@@ -26,7 +27,7 @@ func TestArgs(t *testing.T) {
 	for _, want := range []string{
 		"-accel tcg,thread=single -cpu max", "-m 1024", "-smp 2", "-no-reboot",
 		"-serial file:c.log -serial file:cells.jsonl", "-kernel vmlinux -initrd initrd",
-		"-append " + BaseCmdline + " " + contract.GuestCmdlineFlag,
+		"-append console=ttyS0 " + BaseCmdline + " " + contract.GuestCmdlineFlag,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("qemu args lack %q:\n%s", want, got)
@@ -35,6 +36,20 @@ func TestArgs(t *testing.T) {
 	m.Accel = "kvm"
 	if got := strings.Join(m.Args(), " "); !strings.Contains(got, "-accel kvm -cpu host") {
 		t.Errorf("kvm args: %s", got)
+	}
+
+	// arm64's virt machine has one UART: the other lines are virtio
+	// consoles, in order, each pointed at its file.
+	m = &Machine{Arch: arch.ARM64, Vmlinux: "Image", Initrd: "initrd", Serial: []string{"c.log", "cells.jsonl", "ginkgo.json"}, Accel: "tcg"}
+	got = strings.Join(m.Args(), " ")
+	for _, want := range []string{
+		"-accel tcg,thread=single -M virt -cpu max,pauth-impdef=on", "-serial file:c.log -device virtio-serial-device",
+		"-chardev file,id=line1,path=cells.jsonl -device virtconsole,chardev=line1 -chardev file,id=line2,path=ginkgo.json -device virtconsole,chardev=line2",
+		"-append console=ttyAMA0 ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("arm64 qemu args lack %q:\n%s", want, got)
+		}
 	}
 }
 
@@ -153,7 +168,7 @@ func TestVMBootsDebian61(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a VM (~10 s under TCG plus the build); not in -short")
 	}
-	if _, err := lookQemu(""); err != nil {
+	if _, err := lookQemu("", arch.AMD64); err != nil {
 		t.Skip("needs qemu: " + err.Error())
 	}
 	rep, dir := runVM(t, []string{"6.1"}, "")
@@ -215,7 +230,7 @@ func TestVMCrashKeepsCells(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots two VMs; not in -short")
 	}
-	if _, err := lookQemu(""); err != nil {
+	if _, err := lookQemu("", arch.AMD64); err != nil {
 		t.Skip("needs qemu: " + err.Error())
 	}
 	// Only 6.1's guest may crash; 5.10 gets the same plan without the
@@ -260,13 +275,13 @@ func runVM(t *testing.T, kernels []string, labels string, envs ...[]string) (*re
 	if err != nil {
 		t.Fatal(err)
 	}
-	init, err := BuildInit(ctx, "../..", dir)
+	init, err := BuildInit(ctx, "../..", dir, arch.AMD64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var targets []matrix.Target
 	for i, k := range kernels {
-		cfg := &Config{Init: init, Timeout: 5 * time.Minute, Fetch: Fetch("cloud")}
+		cfg := &Config{Init: init, Timeout: 5 * time.Minute, Fetch: Fetch("cloud", arch.AMD64)}
 		if i < len(envs) {
 			cfg.Env = envs[i]
 		}
