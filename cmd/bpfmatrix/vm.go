@@ -72,7 +72,7 @@ func (f *vmFlags) config(timeout time.Duration) *vm.Config {
 // target returns the target that boots kernel name under qemu with these
 // options.
 func (f *vmFlags) target(name string, timeout time.Duration) (matrix.Target, error) {
-	if err := vmimages.CheckKernel(name); err != nil {
+	if err := vmimages.CheckKernel(name, vmimages.Options{}); err != nil {
 		return nil, badInput("%s", err)
 	}
 	if *f.flavor != "cloud" && *f.flavor != "generic" {
