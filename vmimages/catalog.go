@@ -1,7 +1,8 @@
 // Package vmimages turns a catalog name such as "5.10" into a bootable
-// Debian kernel: it resolves the newest matching package from the mirror
-// apt is configured with, fetches and verifies it, caches it, and extracts
-// what a VM needs (vmlinux, modules, config). It knows nothing of suites.
+// Debian kernel for amd64 or arm64 (Options.Arch): it resolves the newest
+// matching package the mirror apt is configured with serves, fetches and
+// verifies it, caches it, and extracts what a VM needs (the kernel file
+// qemu boots, modules, config). It knows nothing of suites.
 //
 // Trust follows apt: a suite's InRelease must be signed by a key of the
 // Debian archive keyring (checked with gpgv), the Packages index must have
@@ -20,6 +21,13 @@
 //	debs/<pkg>_<version>_<sha256[:12]>.deb
 //	kernels/<image>_<version>_<sha256[:12]>/  kernel.json, vmlinux, root/…
 //	custom/<sha256[:16]>/                 kernel.json, vmlinux of a user's bzImage
+//	                                      (Image of an Image.gz)
+//
+// An InRelease covers every architecture; everything else is of one: each
+// architecture has its own Packages index (so its own hash), and Debian's
+// kernel package names end in the architecture (…-cloud-arm64), so an
+// amd64 and an arm64 kernel of one version are two entries. An arm64
+// entry has no vmlinux: Debian's arm64 vmlinuz is the Image qemu boots.
 //
 // kernel.json lists every file of its entry with the size and SHA256 it
 // had when extracted, and each use checks the entry against it, extracting

@@ -67,7 +67,7 @@ func TestCheckKernel(t *testing.T) {
 		{name: at("elftree"), config: at("elftree/.config")},
 	} {
 		t.Run(filepath.Base(tt.name), func(t *testing.T) {
-			err := CheckKernel(tt.name)
+			err := CheckKernel(tt.name, Options{})
 			if tt.error != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.error) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("CheckKernel: error %v, want one line containing %q", err, tt.error)

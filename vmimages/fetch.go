@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
-	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
 )
 
 // Fetch returns a bootable kernel for name: a catalog name (resolved to
@@ -40,14 +39,21 @@ func Fetch(ctx context.Context, name string, opts Options) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", name, err)
 	}
-	k.Name, k.Suite, k.Skipped = name, r.Suite, r.Skipped
+	k.Name, k.Arch, k.Suite, k.Skipped = name, r.Arch, r.Suite, r.Skipped
 	return k, nil
+}
+
+// debPath is where the cache keeps the .deb of p. Debian's kernel package
+// names carry the architecture (…-cloud-arm64), so an arm64 and an amd64
+// build of one version are two files, as their SHA256 says too.
+func (f *fetcher) debPath(p pkg) string {
+	return filepath.Join(f.opts.CacheDir, "debs", fmt.Sprintf("%s_%s_%s.deb", p.Name, p.Version, p.SHA256[:12]))
 }
 
 // deb returns the verified cached .deb of p, downloading it if it is
 // missing or no longer has the SHA256 the signed index gives.
 func (f *fetcher) deb(ctx context.Context, p pkg) (string, error) {
-	dst := filepath.Join(f.opts.CacheDir, "debs", fmt.Sprintf("%s_%s_%s.deb", p.Name, p.Version, p.SHA256[:12]))
+	dst := f.debPath(p)
 	unlock, err := lock(dst+".lock", f.log)
 	if err != nil {
 		return "", err
@@ -64,9 +70,10 @@ func (f *fetcher) deb(ctx context.Context, p pkg) (string, error) {
 	return dst, nil
 }
 
-// extract unpacks the .debs of r into r.dir and decompresses vmlinux from
-// the bzImage, once: later calls verify the entry against its manifest and
-// extract it again only if it no longer matches (see entry).
+// extract unpacks the .debs of r into r.dir and makes of the kernel as
+// packaged the file qemu boots (see archKernel), once: later calls verify
+// the entry against its manifest and extract it again only if it no longer
+// matches (see entry). The kernel must be of the fetch's architecture.
 func (f *fetcher) extract(ctx context.Context, r *Resolved, debs []string) (*Kernel, error) {
 	kf, err := f.entry(r.dir, func(tmp string) (*kernelFiles, error) {
 		root := filepath.Join(tmp, "root")
@@ -79,13 +86,22 @@ func (f *fetcher) extract(ctx context.Context, r *Resolved, debs []string) (*Ker
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Package, err)
 		}
-		kf.Package, kf.Version, kf.Vmlinux = r.Package, r.Version, "vmlinux"
+		arch := f.opts.Arch
+		ak := archKernels[arch]
+		kf.Package, kf.Version, kf.Arch, kf.Vmlinux = r.Package, r.Version, arch, ak.boot
 		img, err := os.ReadFile(filepath.Join(tmp, kf.Bzimage))
 		if err != nil {
 			return nil, err
 		}
-		if err := kernelimage.ExtractVmlinux(ctx, img, kf.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
+		if err := wrongArch(img, arch); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", r.Package, kf.Bzimage, err)
+		}
+		extracted, err := ak.extract(ctx, img, kf.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log)
+		if err != nil {
 			return nil, interrupted(ctx, "decompressing "+kf.Bzimage, err)
+		}
+		if !extracted {
+			kf.Vmlinux, kf.Bzimage = kf.Bzimage, "" // boots as packaged
 		}
 		return &kf, nil
 	})

@@ -100,15 +100,19 @@ func (f *fetcher) verify(ctx context.Context, path string) ([]byte, error) {
 	return debian.VerifyInRelease(ctx, path, f.keyring, f.log)
 }
 
-// packagesPaths are the Packages indexes tried, in order, relative to
-// dists/<suite>/: xz is smallest, gz the fallback every mirror has.
-var packagesPaths = []string{"main/binary-amd64/Packages.xz", "main/binary-amd64/Packages.gz"}
+// packagesPaths are the Packages indexes of arch tried, in order, relative
+// to dists/<suite>/: xz is smallest, gz the fallback every mirror has.
+func packagesPaths(arch string) []string {
+	return []string{"main/binary-" + arch + "/Packages.xz", "main/binary-" + arch + "/Packages.gz"}
+}
 
-// suiteIndex returns the linux-* packages of suite on the archive at root,
-// verified like apt does: the suite's InRelease (see inRelease) must carry
-// a good signature by a key of the Debian archive keyring, and the Packages
-// index must have the SHA256 InRelease lists. Indexes are cached by that
-// hash. Its errors do not name the suite: the caller does.
+// suiteIndex returns the linux-* packages of the fetch's architecture in
+// suite on the archive at root, verified like apt does: the suite's
+// InRelease (see inRelease) must carry a good signature by a key of the
+// Debian archive keyring, and the Packages index must have the SHA256
+// InRelease lists. Indexes are cached by that hash, which differs between
+// architectures as their indexes do (the InRelease, which lists them all,
+// is shared). Its errors do not name the suite: the caller does.
 func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, error) {
 	dir := filepath.Join(f.opts.CacheDir, "indexes", escapePath(root), suite)
 	unlock, err := lock(filepath.Join(dir, "lock"), f.log)
@@ -133,14 +137,15 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 
 	var rp string
 	var want fileHash
-	for _, p := range packagesPaths {
+	paths := packagesPaths(f.opts.Arch)
+	for _, p := range paths {
 		if h, ok := rel.SHA256[p]; ok {
 			rp, want = p, fileHash(h)
 			break
 		}
 	}
 	if rp == "" {
-		return nil, fmt.Errorf("InRelease lists none of %s", strings.Join(packagesPaths, ", "))
+		return nil, fmt.Errorf("InRelease lists none of %s", strings.Join(paths, ", "))
 	}
 	parsed := filepath.Join(f.opts.CacheDir, "indexes", "linux-"+want.SHA256+".json")
 	if b, err := os.ReadFile(parsed); err == nil {
@@ -155,8 +160,9 @@ func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, er
 		u = root + "/dists/" + suite + "/" + filepath.Dir(rp) + "/by-hash/SHA256/" + want.SHA256
 	}
 	// A verified index left by a run interrupted while parsing it is
-	// parsed again, not fetched again.
-	compressed := filepath.Join(dir, filepath.Base(rp))
+	// parsed again, not fetched again; each architecture's under its own
+	// name (binary-arm64_Packages.xz).
+	compressed := filepath.Join(dir, filepath.Base(filepath.Dir(rp))+"_"+filepath.Base(rp))
 	if !cachedOK(compressed, want, f.log) {
 		if err := download(ctx, u, compressed, want, suite+" InRelease", time.Time{}, f.log); err != nil {
 			return nil, err

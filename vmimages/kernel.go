@@ -7,6 +7,8 @@ type Kernel struct {
 	Name string
 	// Release is the kernel's uname -r ("5.10.0-46-cloud-amd64").
 	Release string
+	// Arch is the Debian architecture it runs on: "amd64" or "arm64".
+	Arch string
 	// Package and Version name the Debian package it came from, if any.
 	Package string
 	Version string
@@ -17,10 +19,13 @@ type Kernel struct {
 	// custom kernels.
 	Suite   string
 	Skipped []SkippedSuite
-	// Vmlinux is the uncompressed ELF kernel, booted through qemu's PVH entry.
+	// Vmlinux is the file qemu's -kernel boots: on amd64 the uncompressed
+	// ELF vmlinux, entered through its PVH note; on arm64 the uncompressed
+	// Image.
 	Vmlinux string
-	// Bzimage is the original compressed kernel, kept as a fallback; empty
-	// for a custom kernel given as an ELF vmlinux.
+	// Bzimage is the kernel as packaged when Vmlinux was decompressed from
+	// it (a bzImage, an arm64 Image.gz), kept as a fallback; empty when the
+	// kernel boots as packaged (Debian's arm64 vmlinuz, an ELF vmlinux).
 	Bzimage string
 	// ModulesDir is lib/modules/<release> (may be empty for custom kernels).
 	ModulesDir string

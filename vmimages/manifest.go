@@ -13,6 +13,7 @@ import (
 // cache directory, so the cache can move, and the manifest of the entry.
 type kernelFiles struct {
 	Release, Package, Version         string
+	Arch                              string `json:",omitempty"`
 	Vmlinux, Bzimage, Modules, Config string
 	// Files is every regular file of the entry but kernel.json, by
 	// slash-separated relative path, with the size and SHA256 it had when
@@ -29,7 +30,7 @@ func (kf *kernelFiles) kernel(dir string) *Kernel {
 		return filepath.Join(dir, p)
 	}
 	return &Kernel{
-		Release: kf.Release, Package: kf.Package, Version: kf.Version,
+		Release: kf.Release, Arch: kf.Arch, Package: kf.Package, Version: kf.Version,
 		Vmlinux: join(kf.Vmlinux), Bzimage: join(kf.Bzimage), ModulesDir: join(kf.Modules), Config: join(kf.Config),
 	}
 }

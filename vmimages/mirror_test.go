@@ -175,26 +175,48 @@ type testKernel struct {
 
 func (k testKernel) pkg() string { return "linux-image-" + k.Release }
 
+// arch is the architecture the kernel's release ends in, as Debian's do.
+func (k testKernel) arch() string {
+	if strings.HasSuffix(k.Release, "-arm64") {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// poolPath is where the archive serves the kernel's .deb.
+func (k testKernel) poolPath() string {
+	return fmt.Sprintf("pool/main/l/linux/%s_%s_%s.deb", k.pkg(), k.Version, k.arch())
+}
+
 // addSuite publishes suite on archive ("debian" or "debian-security")
-// with a signed InRelease, a Packages.gz listing kernels, and their .debs.
+// with a signed InRelease, a Packages.gz per architecture listing its
+// kernels, and their .debs.
 func (m *testMirror) addSuite(archive, suite string, kernels ...testKernel) {
 	m.t.Helper()
-	var packages bytes.Buffer
+	packages := map[string]*bytes.Buffer{"amd64": {}}
 	for _, k := range kernels {
 		deb := kernelDeb(m.t, k.Release)
-		pool := fmt.Sprintf("pool/main/l/linux/%s_%s_amd64.deb", k.pkg(), k.Version)
-		m.set("/"+archive+"/"+pool, deb)
+		m.set("/"+archive+"/"+k.poolPath(), deb)
 		sum := sha256.Sum256(deb)
-		fmt.Fprintf(&packages, "Package: %s\nVersion: %s\nDepends: kmod, linux-base\nFilename: %s\nSize: %d\nSHA256: %s\n\n",
-			k.pkg(), k.Version, pool, len(deb), hex.EncodeToString(sum[:]))
+		if packages[k.arch()] == nil {
+			packages[k.arch()] = &bytes.Buffer{}
+		}
+		fmt.Fprintf(packages[k.arch()], "Package: %s\nVersion: %s\nArchitecture: %s\nDepends: kmod, linux-base\nFilename: %s\nSize: %d\nSHA256: %s\n\n",
+			k.pkg(), k.Version, k.arch(), k.poolPath(), len(deb), hex.EncodeToString(sum[:]))
 	}
-	gz := testfiles.Gzip(m.t, packages.Bytes())
 	dists := "/" + archive + "/dists/" + suite + "/"
-	m.set(dists+"main/binary-amd64/Packages.gz", gz)
-	sum := sha256.Sum256(gz)
-	release := fmt.Sprintf("Origin: Debian\nSuite: %s\nCodename: %s\nDate: %s\nValid-Until: %s\nSHA256:\n %s %d main/binary-amd64/Packages.gz\n",
-		suite, suite, time.Now().UTC().Format(time.RFC1123), time.Now().Add(7*24*time.Hour).UTC().Format(time.RFC1123),
-		hex.EncodeToString(sum[:]), len(gz))
+	release := fmt.Sprintf("Origin: Debian\nSuite: %s\nCodename: %s\nDate: %s\nValid-Until: %s\nSHA256:\n",
+		suite, suite, time.Now().UTC().Format(time.RFC1123), time.Now().Add(7*24*time.Hour).UTC().Format(time.RFC1123))
+	for _, arch := range Arches {
+		if packages[arch] == nil {
+			continue
+		}
+		path := "main/binary-" + arch + "/Packages.gz"
+		gz := testfiles.Gzip(m.t, packages[arch].Bytes())
+		m.set(dists+path, gz)
+		sum := sha256.Sum256(gz)
+		release += fmt.Sprintf(" %s %d %s\n", hex.EncodeToString(sum[:]), len(gz), path)
+	}
 	m.set(dists+"InRelease", m.sign(release))
 }
 
@@ -208,11 +230,15 @@ func (m *testMirror) addBookworm() (older, newest testKernel) {
 	return older, newest
 }
 
-// kernelDeb is a linux-image .deb as Debian lays one out: the bzImage as
-// boot/vmlinuz-<release>, boot/config-<release>, and modules.
+// kernelDeb is a linux-image .deb as Debian lays one out: the kernel as
+// boot/vmlinuz-<release> (a bzImage on amd64, a plain Image on arm64),
+// boot/config-<release>, and modules.
 func kernelDeb(t *testing.T, release string) []byte {
 	t.Helper()
 	img := testfiles.BzImage(27, 0x100, testfiles.Gzip(t, testfiles.Vmlinux(release, true)), release+" (debian-kernel@lists.debian.org) #1 SMP")
+	if (testKernel{Release: release}).arch() == "arm64" {
+		img = testfiles.Arm64Image(release)
+	}
 	mods := "./lib/modules/" + release + "/kernel/net/sched/"
 	data := testfiles.Gzip(t, testfiles.Tar(t,
 		testfiles.Regular("./boot/vmlinuz-"+release, string(img)),

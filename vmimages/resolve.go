@@ -5,20 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
 )
 
-// Options tune Fetch and Resolve. The zero value fetches cloud kernels
-// from the mirror apt is configured with into DefaultCacheDir.
+// Options tune Fetch, Resolve and CheckKernel. The zero value fetches
+// amd64 cloud kernels from the mirror apt is configured with into
+// DefaultCacheDir.
 type Options struct {
 	// Flavor is "cloud" (default: smallest, boots fastest) or "generic".
 	Flavor string
+	// Arch is the Debian architecture of the kernels, one of Arches:
+	// "amd64" (default) or "arm64". It picks the Packages index
+	// (main/binary-<arch>) and the package names (…-cloud-<arch>,
+	// …-<arch>); a custom kernel must be of that architecture.
+	Arch string
 	// CacheDir defaults to DefaultCacheDir().
 	CacheDir string
 	// Mirror and SecurityMirror override MirrorEnv, SecurityMirrorEnv and
@@ -40,8 +48,9 @@ type Options struct {
 // Resolve of the process, so a matrix run can opt in without a flag.
 const AllowFallbackEnv = "BPFMATRIX_ALLOW_FALLBACK"
 
-// Flavors accepted by Options.Flavor, mapped to the package name suffix.
-var flavors = map[string]string{"cloud": "-cloud-amd64", "generic": "-amd64"}
+// Flavors accepted by Options.Flavor, mapped to the package name suffix
+// before the architecture's name: linux-image-6.1.0-57-cloud-arm64.
+var flavors = map[string]string{"cloud": "-cloud-", "generic": "-"}
 
 // fetcher is one Fetch or Resolve call with its options settled.
 type fetcher struct {
@@ -56,6 +65,12 @@ func newFetcher(opts Options, needMirror bool) (*fetcher, error) {
 	}
 	if _, ok := flavors[opts.Flavor]; !ok {
 		return nil, fmt.Errorf("flavor %q: want cloud or generic", opts.Flavor)
+	}
+	if opts.Arch == "" {
+		opts.Arch = Arches[0]
+	}
+	if err := checkArch(opts.Arch); err != nil {
+		return nil, err
 	}
 	if opts.CacheDir == "" {
 		opts.CacheDir = DefaultCacheDir()
@@ -93,9 +108,11 @@ func newFetcher(opts Options, needMirror bool) (*fetcher, error) {
 type Resolved struct {
 	Name   string
 	Flavor string
-	Suite  string // where the newest build was found
+	Arch   string
+	Suite  string // where the build was found
 	// Skipped are the entry's suites that could not be read and verified,
-	// left out because Options.AllowFallback allowed it; empty otherwise.
+	// or whose newer builds the mirror does not serve, left out because
+	// Options.AllowFallback allowed it; empty otherwise.
 	Skipped []SkippedSuite
 	Package string // linux-image-…
 	Version string
@@ -120,16 +137,24 @@ type pkg struct {
 	Mirror string // the archive root it was found in
 }
 
-// SkippedSuite is a suite of a catalog entry that could not be read and
-// verified, and why.
+// SkippedSuite is a suite of a catalog entry that was left out, and why:
+// it could not be read and verified, or the builds it lists that are newer
+// than the one resolved are not served by the mirror (its pool answers 404
+// for their .debs).
 type SkippedSuite struct {
 	Suite, Reason string
 }
 
 // Resolve finds the newest package for a catalog name by reading the
-// signed Packages indexes of the entry's suites. Nothing is downloaded but
-// the indexes. It fails, naming the suite and the cause, when one of the
-// suites cannot be read and verified, unless Options.AllowFallback is set.
+// signed Packages indexes of the entry's suites, and asking the mirror
+// whether it serves that package's .debs (a HEAD request each, unless the
+// cache holds them already): an index can list a file the pool lacks
+// (docs/facts.md#arm64-kernels). Nothing is downloaded but the indexes. It
+// fails, naming the suite and the cause, when one of the suites cannot be
+// read and verified, or when the newest build is listed but not served,
+// unless Options.AllowFallback is set: then it resolves the newest build
+// that is served from the suites that verified, and records what it left
+// out in Skipped.
 func Resolve(ctx context.Context, name string, opts Options) (*Resolved, error) {
 	e, ok := Lookup(name)
 	if !ok {
@@ -154,19 +179,25 @@ func resolveEntry(ctx context.Context, e Entry, opts Options) (*fetcher, *Resolv
 	return f, r, err
 }
 
-// imagePattern matches the kernel image packages of a series and flavor:
-// linux-image-6.1.0-50-cloud-amd64, linux-image-6.12.117+deb13-amd64,
+// imagePattern matches the kernel image packages of a series, flavor and
+// arch: linux-image-6.1.0-50-cloud-amd64, linux-image-6.12.117+deb13-arm64,
 // linux-image-7.3-cloud-amd64 — but not linux-image-6.12… for series 6.1,
-// nor the -dbg, -unsigned or unversioned meta packages.
-func imagePattern(series, flavor string) *regexp.Regexp {
+// nor the -dbg, -unsigned or unversioned meta packages, nor the
+// bullseye-security backport linux-image-6.1.0-0.deb11.52-cloud-arm64.
+func imagePattern(series, flavor, arch string) *regexp.Regexp {
 	return regexp.MustCompile(`^linux-image-` + regexp.QuoteMeta(series) +
-		`(\.[0-9]+)*(-[0-9]+)?(\+deb[0-9]+)?` + regexp.QuoteMeta(flavors[flavor]) + `$`)
+		`(\.[0-9]+)*(-[0-9]+)?(\+deb[0-9]+)?` + regexp.QuoteMeta(flavors[flavor]+arch) + `$`)
+}
+
+// candidate is a matching image package and the index that lists it.
+type candidate struct {
+	image pkg
+	index []pkg
 }
 
 func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
-	re := imagePattern(e.Series, f.opts.Flavor)
-	var best *pkg
-	var bestIndex []pkg
+	re := imagePattern(e.Series, f.opts.Flavor, f.opts.Arch)
+	var found []candidate
 	var skipped []SkippedSuite
 	for _, suite := range e.Suites {
 		pkgs, err := f.suitePackages(ctx, suite)
@@ -177,26 +208,30 @@ func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
 			skipped = append(skipped, SkippedSuite{Suite: suite, Reason: err.Error()})
 			continue
 		}
-		for i, p := range pkgs {
-			if re.MatchString(p.Name) && (best == nil || debian.CompareVersions(p.Version, best.Version) > 0) {
-				best, bestIndex = &pkgs[i], pkgs
+		for _, p := range pkgs {
+			if re.MatchString(p.Name) {
+				found = append(found, candidate{p, pkgs})
 			}
 		}
 	}
-	if len(skipped) > 0 && (best == nil || !f.opts.AllowFallback) {
-		return nil, unverifiedError(e, skipped, best != nil)
+	if len(skipped) > 0 && (len(found) == 0 || !f.opts.AllowFallback) {
+		return nil, unverifiedError(e, skipped, len(found) > 0)
 	}
-	if best == nil {
+	if len(found) == 0 {
 		return nil, fmt.Errorf("kernel %s: no package matching %s in suites %s", e.Name, re, strings.Join(e.Suites, ", "))
 	}
 	for _, s := range skipped {
-		fmt.Fprintf(f.log, "vmimages: kernel %s: suite %s skipped (%s); resolved from %s, as fallback is allowed\n", e.Name, s.Suite, s.Reason, best.Suite)
+		fmt.Fprintf(f.log, "vmimages: kernel %s: suite %s skipped (%s), as fallback is allowed\n", e.Name, s.Suite, s.Reason)
 	}
-	r := &Resolved{Name: e.Name, Flavor: f.opts.Flavor, Suite: best.Suite, Skipped: skipped, Package: best.Name, Version: best.Version}
-	parts, err := debsOf(*best, bestIndex)
+	// Newest first; of equal versions, the suite listed first (a security
+	// suite before its main suite), as the entry orders them.
+	slices.SortStableFunc(found, func(a, b candidate) int { return debian.CompareVersions(b.image.Version, a.image.Version) })
+	best, parts, unserved, err := f.newestServed(ctx, e, found)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s: %w", e.Name, err)
+		return nil, err
 	}
+	skipped = append(skipped, unserved...)
+	r := &Resolved{Name: e.Name, Flavor: f.opts.Flavor, Arch: f.opts.Arch, Suite: best.Suite, Skipped: skipped, Package: best.Name, Version: best.Version}
 	r.parts = parts
 	for _, p := range parts {
 		r.Debs = append(r.Debs, p.Name)
@@ -204,6 +239,86 @@ func (f *fetcher) resolve(ctx context.Context, e Entry) (*Resolved, error) {
 	}
 	r.dir = filepath.Join(f.opts.CacheDir, "kernels", fmt.Sprintf("%s_%s_%s", best.Name, best.Version, best.SHA256[:12]))
 	return r, nil
+}
+
+// newestServed returns the first of found (sorted newest first) whose
+// .debs the mirror serves, with those .debs. A build of the newest version
+// served from another suite is as good as the one listed first; an older
+// one is a fallback, refused naming the missing file unless
+// Options.AllowFallback is set, and then recorded: one SkippedSuite per
+// suite whose newer builds were not served.
+func (f *fetcher) newestServed(ctx context.Context, e Entry, found []candidate) (pkg, []pkg, []SkippedSuite, error) {
+	newest := found[0].image.Version
+	var misses []SkippedSuite
+	unservedIn := map[string]int{} // suite → how many of its builds were not served
+	for _, c := range found {
+		parts, err := debsOf(c.image, c.index)
+		if err != nil {
+			return pkg{}, nil, nil, fmt.Errorf("kernel %s: %w", e.Name, err)
+		}
+		missing, err := f.unserved(ctx, parts)
+		if err != nil {
+			return pkg{}, nil, nil, fmt.Errorf("kernel %s: %w", e.Name, err)
+		}
+		if missing != "" {
+			if unservedIn[c.image.Suite]++; unservedIn[c.image.Suite] == 1 {
+				misses = append(misses, SkippedSuite{Suite: c.image.Suite,
+					Reason: fmt.Sprintf("it lists %s %s, but the mirror does not serve %s", c.image.Name, c.image.Version, missing)})
+			}
+			continue
+		}
+		if c.image.Version != newest && !f.opts.AllowFallback {
+			return pkg{}, nil, nil, fmt.Errorf("kernel %s: suite %s: %s; refusing to resolve the older %s %s (set %s=1, or pass --allow-fallback to bpfmatrix kernels, to allow it)",
+				e.Name, misses[0].Suite, misses[0].Reason, c.image.Name, c.image.Version, AllowFallbackEnv)
+		}
+		for i := range misses {
+			if n := unservedIn[misses[i].Suite] - 1; n > 0 {
+				misses[i].Reason += fmt.Sprintf(", nor %d older build(s) it lists", n)
+			}
+			fmt.Fprintf(f.log, "vmimages: kernel %s: suite %s: %s; resolved %s %s from %s\n", e.Name, misses[i].Suite, misses[i].Reason, c.image.Name, c.image.Version, c.image.Suite)
+		}
+		if c.image.Version == newest {
+			misses = nil // the newest build after all: nothing older was taken
+		}
+		return c.image, parts, misses, nil
+	}
+	return pkg{}, nil, nil, fmt.Errorf("kernel %s: suite %s: %s; the mirror serves no build of suites %s", e.Name, misses[0].Suite, misses[0].Reason, strings.Join(e.Suites, ", "))
+}
+
+// unserved returns the file of the first of parts the mirror does not
+// serve (it answers 404 or 410), "" when it serves them all. A .deb the
+// cache holds at its listed size was served; for the others it asks with
+// HEAD. A mirror that cannot be reached, or answers otherwise, is taken to
+// serve the file: that never makes resolution pick an older build, and the
+// download says what went wrong.
+func (f *fetcher) unserved(ctx context.Context, parts []pkg) (string, error) {
+	for _, p := range parts {
+		if fi, err := os.Stat(f.debPath(p)); err == nil && fi.Size() == p.Size {
+			continue
+		}
+		u := p.Mirror + "/" + p.Filename
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", interrupted(ctx, "HEAD "+u, err)
+			}
+			fmt.Fprintf(f.log, "vmimages: cannot ask the mirror whether it serves %s (%v); taking it as served\n", p.Filename, err)
+			continue
+		}
+		resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusNotFound, http.StatusGone:
+			return fmt.Sprintf("%s (HEAD: %s)", p.Filename, resp.Status), nil
+		default:
+			fmt.Fprintf(f.log, "vmimages: HEAD %s: %s; taking it as served\n", u, resp.Status)
+		}
+	}
+	return "", nil
 }
 
 // suitePackages returns the verified linux-* packages of suite, from the

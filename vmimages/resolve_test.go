@@ -250,14 +250,14 @@ func TestResolveReparsesKeptIndex(t *testing.T) {
 		m.mu.Lock()
 		gz := m.file["/"+archive+"/dists/"+suite+"/main/binary-amd64/Packages.gz"]
 		m.mu.Unlock()
-		os.WriteFile(filepath.Join(filepath.Dir(cachedInRelease(t, opts, suite)), "Packages.gz"), gz, 0o644)
+		os.WriteFile(filepath.Join(filepath.Dir(cachedInRelease(t, opts, suite)), "binary-amd64_Packages.gz"), gz, 0o644)
 	}
 	m.srv.Close()
 	r, err := Resolve(context.Background(), "6.1", opts)
 	if err != nil || r.Version != newest.Version {
 		t.Fatalf("from the kept indexes: %+v, %v; want %s", r, err, newest.Version)
 	}
-	if kept, _ := filepath.Glob(filepath.Join(opts.CacheDir, "indexes", "*", "*", "Packages.gz")); len(kept) != 0 {
+	if kept, _ := filepath.Glob(filepath.Join(opts.CacheDir, "indexes", "*", "*", "*Packages.gz")); len(kept) != 0 {
 		t.Errorf("indexes still kept after parsing: %v", kept)
 	}
 }
@@ -279,8 +279,16 @@ func TestImagePattern(t *testing.T) {
 		{"7.3", "cloud", "linux-image-7.3-cloud-amd64", true},
 		{"7.3", "cloud", "linux-image-cloud-amd64", false},
 		{"5.10", "generic", "linux-image-5.10.0-46-amd64", true},
+		{"5.10", "cloud", "linux-image-5.10.0-46-cloud-arm64", true},
+		{"6.12", "generic", "linux-image-6.12.118+deb13-arm64", true},
+		{"6.12", "cloud", "linux-image-6.12.118+deb13-rt-arm64", false},
+		{"6.1", "cloud", "linux-image-6.1.0-0.deb11.52-cloud-arm64", false},
 	} {
-		if got := imagePattern(tt.series, tt.flavor).MatchString(tt.name); got != tt.want {
+		arch := "amd64"
+		if strings.HasSuffix(tt.name, "-arm64") {
+			arch = "arm64"
+		}
+		if got := imagePattern(tt.series, tt.flavor, arch).MatchString(tt.name); got != tt.want {
 			t.Errorf("series %s flavor %s: %s matched %v, want %v", tt.series, tt.flavor, tt.name, got, tt.want)
 		}
 	}

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,11 +20,12 @@ func init() {
 
 func kernels(args []string) error {
 	if len(args) == 0 {
-		return badInput("usage: bpfmatrix kernels list | fetch KERNEL... (KERNEL: %v, all, or a bzImage path)", vmimages.Names()[1:])
+		return badInput("usage: bpfmatrix kernels list | fetch KERNEL... (KERNEL: %v, all, or the path of a bzImage or, with --arch arm64, an Image)", vmimages.Names()[1:])
 	}
 	sub, args := args[0], args[1:]
 	fs, verbose := newFlags("kernels " + sub)
 	flavor := fs.String("flavor", envOr("FLAVOR", "cloud"), "Debian kernel flavor: cloud or generic (env FLAVOR)")
+	arch := fs.String("arch", vmimages.Arches[0], "Debian architecture of the kernels: "+strings.Join(vmimages.Arches, " or "))
 	cache := fs.String("cache", vmimages.DefaultCacheDir(), "cache directory")
 	asJSON := fs.Bool("json", false, "list: print the catalog as JSON, one object per kernel (a CI matrix's plan)")
 	fallback := fs.Bool("allow-fallback", false, "when a suite of a kernel cannot be read and verified, resolve it from its other suites, which may give an older kernel (env "+vmimages.AllowFallbackEnv+"=1)")
@@ -33,9 +35,12 @@ func kernels(args []string) error {
 	setupLog(*verbose)
 	ctx, stop := notifyInterrupt()
 	defer stop()
-	opts := vmimages.Options{Flavor: *flavor, CacheDir: *cache, Log: os.Stderr, AllowFallback: *fallback}
+	opts := vmimages.Options{Flavor: *flavor, Arch: *arch, CacheDir: *cache, Log: os.Stderr, AllowFallback: *fallback}
 	if *flavor != "cloud" && *flavor != "generic" {
 		return badInput("flavor %q: want cloud or generic", *flavor)
+	}
+	if !slices.Contains(vmimages.Arches, *arch) {
+		return badInput("--arch %q: want %s", *arch, strings.Join(vmimages.Arches, " or "))
 	}
 	switch sub {
 	case "list":
@@ -49,7 +54,7 @@ func kernels(args []string) error {
 			names = vmimages.Names()[1:]
 		}
 		if len(names) == 0 {
-			return badInput("usage: bpfmatrix kernels fetch KERNEL... (KERNEL: %v, all, or a bzImage path)", vmimages.Names()[1:])
+			return badInput("usage: bpfmatrix kernels fetch KERNEL... (KERNEL: %v, all, or the path of a bzImage or, with --arch arm64, an Image)", vmimages.Names()[1:])
 		}
 		return stoppedBy(ctx, fetchKernels(ctx, names, opts))
 	}
@@ -76,7 +81,7 @@ func listKernels(ctx context.Context, opts vmimages.Options, asJSON bool) error 
 	quiet.Log = nil
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	if !asJSON {
-		fmt.Fprintln(tw, "KERNEL\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
+		fmt.Fprintln(tw, "KERNEL\tARCH\tSUITE\tPACKAGE\tVERSION\tDOWNLOAD\tCACHED")
 	}
 	listed := []listedKernel{}
 	failed := 0
@@ -84,7 +89,7 @@ func listKernels(ctx context.Context, opts vmimages.Options, asJSON bool) error 
 		r, err := vmimages.Resolve(ctx, e.Name, quiet)
 		if err != nil {
 			if !asJSON {
-				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\n", e.Name)
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\n", e.Name, opts.Arch)
 			}
 			fmt.Fprintln(os.Stderr, "bpfmatrix:", err)
 			failed++
@@ -92,14 +97,14 @@ func listKernels(ctx context.Context, opts vmimages.Options, asJSON bool) error 
 		}
 		printSkipped(e.Name, r.Suite, r.Skipped)
 		if asJSON {
-			listed = append(listed, listedKernel{Kernel: e.Name, Arch: runtime.GOARCH, Suite: r.Suite, Package: r.Package, Version: r.Version, Bytes: r.Size})
+			listed = append(listed, listedKernel{Kernel: e.Name, Arch: r.Arch, Suite: r.Suite, Package: r.Package, Version: r.Version, Bytes: r.Size})
 			continue
 		}
 		cached := "no"
 		if r.Cached {
 			cached = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f MB\t%s\n", e.Name, r.Suite, r.Package, r.Version, float64(r.Size)/1e6, cached)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f MB\t%s\n", e.Name, r.Arch, r.Suite, r.Package, r.Version, float64(r.Size)/1e6, cached)
 	}
 	tw.Flush()
 	if asJSON {
@@ -116,7 +121,7 @@ func listKernels(ctx context.Context, opts vmimages.Options, asJSON bool) error 
 // printSkipped says on stderr which suites a fallback left out.
 func printSkipped(name, suite string, skipped []vmimages.SkippedSuite) {
 	for _, s := range skipped {
-		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel %s resolved from %s without suite %s: %s\n", name, suite, s.Suite, s.Reason)
+		fmt.Fprintf(os.Stderr, "bpfmatrix: kernel %s resolved from %s, leaving out suite %s: %s\n", name, suite, s.Suite, s.Reason)
 	}
 }
 
@@ -133,8 +138,8 @@ func fetchKernels(ctx context.Context, names []string, opts vmimages.Options) er
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tsuite   %s\n\tvmlinux %s\n\tmodules %s\n\tconfig  %s\n",
-			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Suite, k.Vmlinux, k.ModulesDir, k.Config)
+		fmt.Printf("%s\t%s\t%s %s\t%.1fs\n\tarch    %s\n\tsuite   %s\n\tkernel  %s\n\tmodules %s\n\tconfig  %s\n",
+			name, k.Release, k.Package, k.Version, time.Since(start).Seconds(), k.Arch, k.Suite, k.Vmlinux, k.ModulesDir, k.Config)
 	}
 	return nil
 }

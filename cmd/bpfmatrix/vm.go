@@ -94,18 +94,20 @@ func (f *vmFlags) config(timeout time.Duration, a arch.Arch) *vm.Config {
 // targets returns a target per --arch lane that boots kernel name under
 // qemu with these options.
 func (f *vmFlags) targets(name string, timeout time.Duration) ([]matrix.Target, error) {
-	if err := vmimages.CheckKernel(name); err != nil {
-		return nil, badInput("%s", err)
+	lanes, err := f.archList()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range lanes {
+		if err := vmimages.CheckKernel(name, vmimages.Options{Arch: a.Name}); err != nil {
+			return nil, badInput("%s", err)
+		}
 	}
 	if *f.flavor != "cloud" && *f.flavor != "generic" {
 		return nil, badInput("--flavor %q: want cloud or generic", *f.flavor)
 	}
 	if *f.cpus < 1 || *f.memory < 256 {
 		return nil, badInput("--cpus %d --memory %d: want at least 1 CPU and 256 MiB", *f.cpus, *f.memory)
-	}
-	lanes, err := f.archList()
-	if err != nil {
-		return nil, err
 	}
 	var targets []matrix.Target
 	for _, a := range lanes {

@@ -1,7 +1,9 @@
-// Package kernelimage recognises x86-64 kernel images (a bzImage by its
-// boot header, a vmlinux by its ELF notes), reads their release, and
-// decompresses a bzImage's vmlinux, which qemu boots through its PVH
-// entry. It knows nothing of where kernels come from.
+// Package kernelimage recognises kernel images — x86-64 ones (a bzImage by
+// its boot header, a vmlinux by its ELF notes) and arm64 ones (an Image by
+// its header's magic) — reads their release, and makes of them what qemu
+// boots: a bzImage's decompressed vmlinux, entered through its PVH entry,
+// and an uncompressed arm64 Image. It knows nothing of where kernels come
+// from.
 package kernelimage
 
 import (

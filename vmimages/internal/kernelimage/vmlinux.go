@@ -82,7 +82,6 @@ func hasNote(f *elf.File, owner string, typ uint32) bool {
 // elfRelease returns the release from the kernel's banner, "Linux version
 // 6.1.0-57-cloud-amd64 (debian-kernel@…) …", in f's read-only data.
 func elfRelease(f *elf.File) (string, error) {
-	const banner = "Linux version "
 	for _, s := range f.Sections {
 		if s.Type != elf.SHT_PROGBITS || s.Flags&elf.SHF_ALLOC == 0 || s.Flags&elf.SHF_EXECINSTR != 0 {
 			continue
@@ -91,20 +90,8 @@ func elfRelease(f *elf.File) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("section %s: %w", s.Name, err)
 		}
-		for rest := b; ; {
-			i := bytes.Index(rest, []byte(banner))
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(banner):]
-			end := bytes.IndexByte(rest, 0)
-			if end < 0 {
-				end = len(rest)
-			}
-			// Skip format strings ("Linux version %s …"), keep the banner.
-			if w := bytes.Fields(rest[:end]); len(w) > 0 && w[0][0] != '%' {
-				return string(w[0]), nil
-			}
+		if release := bannerRelease(b); release != "" {
+			return release, nil
 		}
 	}
 	return "", errors.New(`no "Linux version" banner in its data`)

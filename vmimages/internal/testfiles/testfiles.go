@@ -1,6 +1,6 @@
 // Package testfiles builds small, well-formed files of the formats
 // vmimages reads (gzip streams, tarballs, ar archives, bzImages, vmlinux
-// ELF files) for the tests of vmimages and its internal packages.
+// ELF files, arm64 Images) for the tests of vmimages and its internal packages.
 package testfiles
 
 import (
@@ -143,4 +143,22 @@ func Vmlinux(release string, pvh bool) []byte {
 		binary.Write(&b, le, s)
 	}
 	return b.Bytes()
+}
+
+// Arm64Image is a small arm64 Image as Debian ships it: the 64-byte header
+// (Documentation/arch/arm64/booting.rst) behind an EFI stub's "MZ", with
+// the "ARM\x64" magic at 0x38, then code holding the kernel's banner after
+// the format string printk uses.
+func Arm64Image(release string) []byte {
+	le := binary.LittleEndian
+	img := make([]byte, 64, 4096)
+	copy(img, "MZ")                     // the EFI stub's PE signature
+	le.PutUint64(img[0x10:], 0x1e80000) // image_size
+	le.PutUint64(img[0x18:], 0xa)       // flags: little-endian, 4K pages
+	copy(img[0x38:], "ARM\x64")         // magic
+	le.PutUint32(img[0x3c:], 0x40)      // PE header offset
+	img = append(img, "PE\x00\x00"...)
+	img = append(img, bytes.Repeat([]byte{0x1f, 0x20, 0x03, 0xd5}, 200)...) // nop
+	img = append(img, "\x00Linux version %s (%s)\x00Linux version "+release+" (debian-kernel@lists.debian.org) #1 SMP\n\x00"...)
+	return img
 }
