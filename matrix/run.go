@@ -62,6 +62,9 @@ type Outcome struct {
 	// probes writes bpftool's answer to BpftoolFile(dir); one that does not
 	// (a container) leaves no such file, and its run is not compared.
 	BpftoolErr string
+	// NoBpftool says why a target that would probe does not: a VM of
+	// another architecture than the host's bpftool. Its run is not compared.
+	NoBpftool string
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -349,7 +352,7 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 	}
 	run.Cells = cells
 	if dir != "" {
-		run.Parity = compareBpftool(dir, out.BpftoolErr, cells)
+		run.Parity = compareBpftool(dir, out, cells)
 		run.Status, run.Detail = settleParity(run.Status, run.Detail, run.Parity)
 	}
 	return run
@@ -357,11 +360,13 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 
 // compareBpftool compares the cells with the bpftool answer the target left
 // in dir, if it probes.
-func compareBpftool(dir, probeErr string, cells []reports.Cell) *reports.Parity {
+func compareBpftool(dir string, out Outcome, cells []reports.Cell) *reports.Parity {
 	data, err := os.ReadFile(BpftoolFile(dir))
 	switch {
-	case probeErr != "":
-		return &reports.Parity{Error: probeErr}
+	case out.NoBpftool != "":
+		return &reports.Parity{Skipped: out.NoBpftool}
+	case out.BpftoolErr != "":
+		return &reports.Parity{Error: out.BpftoolErr}
 	case errors.Is(err, fs.ErrNotExist):
 		return &reports.Parity{Skipped: "this target runs no bpftool probe (the host and VM targets do)"}
 	case err != nil:

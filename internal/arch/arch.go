@@ -28,10 +28,14 @@ type Arch struct {
 	// CC is the C compiler of static guest binaries (the uprobe/USDT
 	// target), CCPackage its Debian package.
 	CC, CCPackage string
-	// VirtioConsoles: the machine has one UART, so the guest's lines
-	// besides the console are virtio consoles (hvc0, hvc1, ...), not more
-	// UARTs (ttyS1, ttyS2, ...).
-	VirtioConsoles bool
+	// VirtioPorts: the machine has one UART (qemu's virt gives no second
+	// one), so the guest's lines besides the console are named virtio
+	// serial ports on PCI, not more UARTs (ttyS1, ttyS2, ...).
+	VirtioPorts bool
+	// GuestModules are modules the guest loads first where its kernel has
+	// them as modules: the drivers of those ports on kernels that build
+	// them as modules (arm64 5.10 and 6.1: docs/facts.md#arm64-kernels).
+	GuestModules []string
 }
 
 // AMD64 and ARM64 are the architectures bpfmatrix knows.
@@ -50,7 +54,7 @@ var (
 		Qemu: "qemu-system-aarch64", QemuPackage: "qemu-system-arm",
 		Machine: []string{"-M", "virt", "-cpu", "max,pauth-impdef=on"}, KVMMachine: []string{"-M", "virt", "-cpu", "host"},
 		Console: "ttyAMA0", CC: "aarch64-linux-gnu-gcc", CCPackage: "gcc-aarch64-linux-gnu",
-		VirtioConsoles: true,
+		VirtioPorts: true, GuestModules: []string{"virtio_pci", "virtio_console"},
 	}
 )
 

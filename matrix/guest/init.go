@@ -220,6 +220,14 @@ func loadModule(path string) string {
 // stream reaches the host byte for byte (no "\n" → "\r\n"). The port stays
 // open until power-off so the setting holds for the suite's own open.
 func rawSerial(dev string) (*os.File, error) {
+	if name, ok := strings.CutPrefix(dev, VirtioPortPrefix); ok {
+		// A virtio port is no tty: nothing to set.
+		path, err := virtioPort(name)
+		if err != nil {
+			return nil, err
+		}
+		return os.OpenFile(path, os.O_WRONLY, 0)
+	}
 	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s (the host must give qemu a -serial for it): %w", dev, err)
@@ -240,6 +248,23 @@ func rawSerial(dev string) (*os.File, error) {
 		return nil, fmt.Errorf("%s: TCSETS: %w", dev, err)
 	}
 	return f, nil
+}
+
+// virtioPort finds the device of the virtio serial port called name, by
+// the name sysfs gives each port; a port whose driver was just loaded may
+// take a moment to appear.
+func virtioPort(name string) (string, error) {
+	const ports = "/sys/class/virtio-ports"
+	for range 50 {
+		entries, _ := os.ReadDir(ports)
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(ports, e.Name(), "name")); err == nil && strings.TrimSpace(string(b)) == name {
+				return "/dev/" + e.Name(), nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", fmt.Errorf("no virtio serial port named %s in %s (the host must give qemu a virtserialport for it, and the kernel virtio_console)", name, ports)
 }
 
 // copyReport sends the suite's Ginkgo JSON report to the host over the
@@ -294,7 +319,8 @@ func send(dev string, r io.Reader) error {
 	if _, err := io.Copy(dst, r); err != nil {
 		return fmt.Errorf("copy to %s: %w", dev, err)
 	}
-	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1) // tcdrain
+	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1) // tcdrain; no tty, no drain
+	_ = dst.Sync()
 	return nil
 }
 

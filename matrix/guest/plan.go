@@ -39,11 +39,20 @@ type Channels struct {
 
 // SerialChannels are an x86 guest's: its second to fourth UARTs.
 // VirtioChannels are those of a machine with one UART (arm64's virt): three
-// virtio consoles, the host pointing each at a file.
+// virtio serial ports the host names PortName(1..3) and points at files;
+// /init finds each one's device by its name (VirtioPortPrefix).
 var (
 	SerialChannels = Channels{Cells: "/dev/ttyS1", Ginkgo: "/dev/ttyS2", Bpftool: "/dev/ttyS3"}
-	VirtioChannels = Channels{Cells: "/dev/hvc0", Ginkgo: "/dev/hvc1", Bpftool: "/dev/hvc2"}
+	VirtioChannels = Channels{Cells: VirtioPortPrefix + PortName(1), Ginkgo: VirtioPortPrefix + PortName(2), Bpftool: VirtioPortPrefix + PortName(3)}
 )
+
+// VirtioPortPrefix marks a channel that is the virtio serial port of the
+// name that follows, whose /dev/vportNpM the guest looks up in sysfs (it
+// has no udev to make /dev/virtio-ports/<name> links).
+const VirtioPortPrefix = "virtio-port:"
+
+// PortName is the name of the guest's i-th line after the console.
+func PortName(i int) string { return fmt.Sprintf("bpfmatrix.%d", i) }
 
 // Plan is what /init does after mounting the kernel filesystems.
 type Plan struct {

@@ -71,7 +71,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 
 	full := filepath.Join(dir, "initrd.cpio")
 	start := time.Now()
-	plan, _ := cfg.runPlan(s) // a run's plan, bpftool's probe included when there is one
+	plan, _, _ := cfg.runPlan(s) // a run's plan, bpftool's probe included when there is one
 	if _, err := WriteInitramfs(full, init, s.Binary, s, k, &plan, cfg.Gzip); err != nil {
 		return res, err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/arch"
+	"github.com/bpfmatrix/bpfmatrix/matrix/guest"
 )
 
 // Machine is one qemu boot: a kernel, an initramfs, and where the guest's
@@ -121,15 +122,17 @@ func (m *Machine) Args() []string {
 		args = append(append(args, "-accel", "tcg,thread=single"), a.Machine...)
 	}
 	for i, s := range m.Serial {
-		if i == 0 || !a.VirtioConsoles {
+		if i == 0 || !a.VirtioPorts {
 			args = append(args, "-serial", "file:"+s)
 			continue
 		}
 		if i == 1 {
-			args = append(args, "-device", "virtio-serial-device")
+			// PCI, not MMIO: the virt machine's virtio-mmio devices need
+			// virtio_mmio, a module on every Debian arm64 kernel.
+			args = append(args, "-device", "virtio-serial-pci")
 		}
 		id := fmt.Sprintf("line%d", i)
-		args = append(args, "-chardev", "file,id="+id+",path="+s, "-device", "virtconsole,chardev="+id)
+		args = append(args, "-chardev", "file,id="+id+",path="+s, "-device", "virtserialport,chardev="+id+",name="+guest.PortName(i))
 	}
 	cmdline := "console=" + a.Console + " " + BaseCmdline
 	if m.Append != "" {

@@ -128,7 +128,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("fetch kernel %s: %v", t.name, err)}
 	}
-	plan, probeErr := t.cfg.runPlan(s)
+	plan, probeErr, noProbe := t.cfg.runPlan(s)
 	suite, err := s.BinaryFor(ctx, t.cfg.arch().Name)
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
@@ -146,27 +146,29 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if probeErr != "" {
 		out.BpftoolErr = probeErr
 	}
+	out.NoBpftool = noProbe
 	return out
 }
 
 // runPlan is the guest's plan for a run of s: the suite's arguments and
 // environment, and bpftool's feature probe before it. Without a bpftool on
 // the host there is no probe, and probeErr says why.
-func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr string) {
+func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr, noProbe string) {
 	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append(append([]string{}, c.Env...), s.Env(guest.ObjectsDir)...)}
-	if c.arch().VirtioConsoles {
+	if c.arch().VirtioPorts {
 		plan.Channels = guest.VirtioChannels
 	}
 	if c.arch().Name != arch.Running().Name {
-		// The host's bpftool is the host's architecture's.
-		return plan, fmt.Sprintf("no bpftool for %s guests: the host's is %s", c.arch().Name, arch.Running().Name)
+		// The host's bpftool, with its libraries, is the host's
+		// architecture's.
+		return plan, "", fmt.Sprintf("no bpftool runs in %s guests: the host's is %s", c.arch().Name, arch.Running().Name)
 	}
 	bin, err := parity.Find()
 	if err != nil {
-		return plan, err.Error()
+		return plan, err.Error(), ""
 	}
 	plan.Bpftool = append([]string{bin}, parity.Args...)
-	return plan, ""
+	return plan, "", ""
 }
 
 // RunFiles are the serial port files of a run in dir: console, records,
@@ -322,7 +324,11 @@ func WriteInitramfs(path, init, binary string, suite *matrix.Suite, k *vmimages.
 			plan.Env = append(plan.Env, contract.ConfigEnv+"="+conf)
 		}
 		if k.ModulesDir != "" {
-			mods, err := resolveModules(k.ModulesDir)
+			lane, err := arch.Lookup(k.Arch)
+			if err != nil {
+				return nil, fmt.Errorf("kernel %s: %w", k.Release, err)
+			}
+			mods, err := resolveModules(k.ModulesDir, lane.GuestModules)
 			if err != nil {
 				return nil, fmt.Errorf("kernel %s: %w", k.Release, err)
 			}
@@ -415,14 +421,21 @@ func parseLdd(out string) ([]string, error) {
 	return files, nil
 }
 
-// resolveModules resolves Modules (all required) and OptionalModules (those
-// the kernel has) with their dependencies.
-func resolveModules(dir string) ([]initramfs.Module, error) {
+// resolveModules resolves first (the architecture's guest modules, loaded
+// before anything else, where the kernel has them), Modules (all required)
+// and OptionalModules (those the kernel has), with their dependencies.
+func resolveModules(dir string, first []string) ([]initramfs.Module, error) {
 	idx, err := initramfs.OpenModules(dir)
 	if err != nil {
 		return nil, err
 	}
-	names := append([]string(nil), Modules...)
+	var names []string
+	for _, name := range first {
+		if idx.Has(name) {
+			names = append(names, name)
+		}
+	}
+	names = append(names, Modules...)
 	for _, name := range OptionalModules {
 		if idx.Has(name) {
 			names = append(names, name)

@@ -43,8 +43,8 @@ func TestArgs(t *testing.T) {
 	m = &Machine{Arch: arch.ARM64, Vmlinux: "Image", Initrd: "initrd", Serial: []string{"c.log", "cells.jsonl", "ginkgo.json"}, Accel: "tcg"}
 	got = strings.Join(m.Args(), " ")
 	for _, want := range []string{
-		"-accel tcg,thread=single -M virt -cpu max,pauth-impdef=on", "-serial file:c.log -device virtio-serial-device",
-		"-chardev file,id=line1,path=cells.jsonl -device virtconsole,chardev=line1 -chardev file,id=line2,path=ginkgo.json -device virtconsole,chardev=line2",
+		"-accel tcg,thread=single -M virt -cpu max,pauth-impdef=on", "-serial file:c.log -device virtio-serial-pci",
+		"-chardev file,id=line1,path=cells.jsonl -device virtserialport,chardev=line1,name=bpfmatrix.1 -chardev file,id=line2,path=ginkgo.json -device virtserialport,chardev=line2,name=bpfmatrix.2",
 		"-append console=ttyAMA0 ",
 	} {
 		if !strings.Contains(got, want) {
