@@ -51,6 +51,7 @@ var table = []row{
 	{pkg: "systemtap-sdt-dev", files: []string{"/usr/include/x86_64-linux-gnu/sys/sdt.h", "/usr/include/sys/sdt.h"}},
 	{pkg: "libc6-dev", files: []string{"/usr/lib/x86_64-linux-gnu/libc.a"}},
 	{pkg: "qemu-system-x86", commands: []string{"qemu-system-x86_64"}},
+	{pkg: "qemu-system-arm", commands: []string{"qemu-system-aarch64"}},
 	{pkg: "xz-utils", commands: []string{"xz"}},
 	{pkg: "zstd", commands: []string{"zstd"}},
 	{pkg: "lz4", commands: []string{"lz4"}},
@@ -70,6 +71,7 @@ const (
 	Build      = "build"      // go, to build anything
 	Generate   = "generate"   // the eBPF objects and the static uprobe target
 	VM         = "vm"         // qemu, and what fetching Debian kernels takes
+	VMArm64    = "vm-arm64"   // the same for the arm64 lane
 	Parity     = "parity"     // the parity test against bpftool feature probe
 	Browser    = "browser"    // the HTML report's browser test
 	Containers = "containers" // the container target
@@ -80,6 +82,7 @@ var groups = map[string][]string{
 	Build:      {"go"},
 	Generate:   {"clang", "llvm", "libbpf-dev", "systemtap-sdt-dev", "libc6-dev"},
 	VM:         {"qemu-system-x86", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
+	VMArm64:    {"qemu-system-arm", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
 	Parity:     {"bpftool"},
 	Browser:    {"chromium"},
 	Containers: {"podman", "runc"},
