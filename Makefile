@@ -112,22 +112,23 @@ crash-demo: build
 FIXTURE_CFLAGS := -O2 -mcpu=v1 -g -Wall -Werror -fno-ident -fdebug-compilation-dir . -I/usr/include/x86_64-linux-gnu
 
 # Rebuild the eBPF objects, the object fixtures and the static uprobe/USDT
-# target.
+# target, one per architecture (each with its C compiler from internal/arch).
 generate:
 	@scripts/deps.sh generate
 	$(GO) generate ./bpf/...
 	for c in objects/testdata/*.bpf.c; do \
 		clang $(FIXTURE_CFLAGS) -target bpfel -c $$c -o $${c%.c}.o && llvm-strip -g $${c%.c}.o || exit 1; \
 	done
-	cc -O2 -static -o suites/harness/usertarget/testdata/target suites/harness/usertarget/testdata/target.c
-	strip --strip-debug suites/harness/usertarget/testdata/target
+	$(GO) generate ./suites/harness/usertarget
 
 # Fails when the committed generated files differ from what `make generate`
-# produces from their sources.
+# produces from their sources, or when it produces one that is not
+# committed (a new architecture's target, say).
+GENERATED := bpf objects/testdata suites/harness/usertarget/testdata
 check-generate:
 	@$(MAKE) --no-print-directory generate >/dev/null && \
-	if ! git diff --quiet -- bpf objects/testdata suites/harness/usertarget/testdata; then \
-		git diff --stat -- bpf objects/testdata suites/harness/usertarget/testdata; \
+	if ! git diff --quiet -- $(GENERATED) || [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]; then \
+		git diff --stat -- $(GENERATED); git ls-files --others --exclude-standard -- $(GENERATED); \
 		echo "check-generate: generated files are stale: run make generate and commit" >&2; exit 1; \
 	fi
 

@@ -8,7 +8,8 @@
 // fired on an event it caused itself, not on background noise.
 //
 // The programs never read their context beyond what the verifier grants every
-// kernel since 5.10, so one object runs unchanged on the whole catalog.
+// kernel since 5.10, and never read registers (no PT_REGS_*, which differ per
+// arch), so one object runs unchanged on the whole catalog and on every arch.
 
 #include "common.h"
 
@@ -77,9 +78,12 @@ SEC("perf_event") int perf_event_count(void *ctx) { return count(); }
 
 // BTF-typed programs name their target in the section: the kernel checks it
 // at load time, so a missing BTF function fails the load, not the attach.
+// fentry and fexit name getpgid(2)'s entry point arch-neutrally, sys_getpgid:
+// the kernel's function is __x64_sys_getpgid on amd64, __arm64_sys_getpgid
+// on arm64, and Object.Spec (bpf/object.go) names the running arch's.
 SEC("tp_btf/sys_enter") int tp_btf_count(__u64 *ctx) { return count_syscall((long)ctx[1]); }
-SEC("fentry/__x64_sys_getpgid") int fentry_count(__u64 *ctx) { return count(); }
-SEC("fexit/__x64_sys_getpgid") int fexit_count(__u64 *ctx) { return count(); }
+SEC("fentry/sys_getpgid") int fentry_count(__u64 *ctx) { return count(); }
+SEC("fexit/sys_getpgid") int fexit_count(__u64 *ctx) { return count(); }
 
 // fmod_ret may only target error-injectable functions and security_*
 // hooks. Returning 0 leaves the hooked function's behaviour unchanged.

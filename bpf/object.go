@@ -2,8 +2,11 @@ package bpf
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 )
 
 // Object is one C file of this package as bpf2go compiled and embedded it.
@@ -16,9 +19,37 @@ type Object struct {
 // Source is the object's C file, for evidence.
 func (o *Object) Source() string { return o.source }
 
-// Spec parses the embedded object. Each call returns a new spec, which the
-// caller may change before loading it.
-func (o *Object) Spec() (*ebpf.CollectionSpec, error) { return o.load() }
+// Spec parses the embedded object for the running architecture (see
+// syscallEntry). Each call returns a new spec, which the caller may change
+// before loading it.
+func (o *Object) Spec() (*ebpf.CollectionSpec, error) {
+	spec, err := o.load()
+	if err != nil {
+		return nil, err
+	}
+	forArch(spec, arch.Running())
+	return spec, nil
+}
+
+// syscallEntry is how the C files name a syscall's kernel entry point in an
+// fentry or fexit section, SEC("fentry/sys_getpgid"): the kernel function
+// is arch-specific (__x64_sys_getpgid, __arm64_sys_getpgid), so one object
+// serves every arch only if the loader names it, as libbpf does for its
+// ksyscall sections.
+const syscallEntry = "sys_"
+
+// forArch names a's entry point as the target of each fentry and fexit
+// program of spec that names a syscall by syscallEntry.
+func forArch(spec *ebpf.CollectionSpec, a arch.Arch) {
+	for _, ps := range spec.Programs {
+		if ps.Type != ebpf.Tracing || (ps.AttachType != ebpf.AttachTraceFEntry && ps.AttachType != ebpf.AttachTraceFExit) {
+			continue
+		}
+		if name, ok := strings.CutPrefix(ps.AttachTo, syscallEntry); ok {
+			ps.AttachTo = a.SyscallFunc(name)
+		}
+	}
+}
 
 // Objects returns every object of this package.
 func Objects() []*Object { return slices.Clone(objects) }

@@ -13,9 +13,9 @@ var (
 
 // The programs of counters.c.
 var (
-	// FentryCount is fentry_count, SEC("fentry/__x64_sys_getpgid").
+	// FentryCount is fentry_count, SEC("fentry/sys_getpgid").
 	FentryCount = Program{&countersObject, "fentry_count"}
-	// FexitCount is fexit_count, SEC("fexit/__x64_sys_getpgid").
+	// FexitCount is fexit_count, SEC("fexit/sys_getpgid").
 	FexitCount = Program{&countersObject, "fexit_count"}
 	// FmodRetCount is fmod_ret_count, SEC("fmod_ret/security_file_open").
 	FmodRetCount = Program{&countersObject, "fmod_ret_count"}

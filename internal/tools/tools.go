@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/internal/flock"
 )
 
@@ -50,6 +51,9 @@ var table = []row{
 	{pkg: "libbpf-dev", files: []string{"/usr/include/bpf/bpf_helpers.h"}},
 	{pkg: "systemtap-sdt-dev", files: []string{"/usr/include/x86_64-linux-gnu/sys/sdt.h", "/usr/include/sys/sdt.h"}},
 	{pkg: "libc6-dev", files: []string{"/usr/lib/x86_64-linux-gnu/libc.a"}},
+	// arm64's cross compiler and static C library, for the uprobe/USDT
+	// target; the amd64 host's own gcc builds the amd64 one.
+	{pkg: arch.ARM64.CCPackage, commands: []string{arch.ARM64.CC}},
 	{pkg: "qemu-system-x86", commands: []string{"qemu-system-x86_64"}},
 	{pkg: "qemu-system-arm", commands: []string{"qemu-system-aarch64"}},
 	{pkg: "xz-utils", commands: []string{"xz"}},
@@ -80,7 +84,7 @@ const (
 
 var groups = map[string][]string{
 	Build:      {"go"},
-	Generate:   {"clang", "llvm", "libbpf-dev", "systemtap-sdt-dev", "libc6-dev"},
+	Generate:   {"clang", "llvm", "libbpf-dev", "systemtap-sdt-dev", "libc6-dev", arch.ARM64.CCPackage},
 	VM:         {"qemu-system-x86", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
 	VMArm64:    {"qemu-system-arm", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
 	Parity:     {"bpftool"},

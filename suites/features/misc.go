@@ -97,13 +97,10 @@ var _ = harness.Spec("misc/bpf_link", "creates a cgroup_skb link with BPF_LINK_C
 	c.Supported("BPF_LINK_CREATE made a cgroup_skb ingress link on %s (%s)", root, info)
 })
 
-// kprobeMultiSymbol is a function every x86-64 kernel has, with a stable name.
-const kprobeMultiSymbol = "__x64_sys_getpgid"
-
-var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+kprobeMultiSymbol, func(c *harness.Cell) {
+var _ = harness.Spec("misc/kprobe_multi", "creates a kprobe_multi link on "+harness.GetpgidFunc, func(c *harness.Cell) {
 	prog := loadKprobe(c, ebpf.AttachTraceKprobeMulti)
-	c.Attached("create kprobe_multi link on "+kprobeMultiSymbol, rawbpf.ProbeKprobeMulti(prog, kprobeMultiSymbol))
-	c.Supported("created (and closed) a kprobe_multi link on %s", kprobeMultiSymbol)
+	c.Attached("create kprobe_multi link on "+harness.GetpgidFunc, rawbpf.ProbeKprobeMulti(prog, harness.GetpgidFunc))
+	c.Supported("created (and closed) a kprobe_multi link on %s", harness.GetpgidFunc)
 })
 
 var _ = harness.Spec("misc/uprobe_multi", "creates a uprobe_multi link on a function of the user target", func(c *harness.Cell) {

@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 )
 
 // Trigger is what a spec's action caused, the one shape every trigger
@@ -35,13 +37,19 @@ func Repeat(what string, fn func()) Trigger {
 }
 
 // Getpgid calls getpgid(2) TriggerCalls times: a syscall with a stable
-// kernel entry point (__x64_sys_getpgid) that has BTF, unlike
+// kernel entry point (GetpgidFunc) that has BTF, unlike amd64's
 // __x64_sys_getpid, which has no BTF entry on the catalog's Debian kernels
 // (measured in their VM guests: docs/facts.md#guest-getpid-btf), so fentry
-// cannot target it.
+// cannot target it. __arm64_sys_getpgid has BTF in the arm64 builds of all
+// five catalog kernels (read from the BTF in their Image files).
 func Getpgid() Trigger {
 	return Repeat("getpgid(2) calls", func() { _, _ = unix.Getpgid(0) })
 }
+
+// GetpgidFunc is the kernel function behind getpgid(2) on the arch the
+// suite runs on, what kprobes on the Getpgid trigger attach to:
+// __x64_sys_getpgid on amd64, __arm64_sys_getpgid on arm64.
+var GetpgidFunc = arch.Running().SyscallFunc("getpgid")
 
 // OpenFile opens and closes /proc/self/stat TriggerCalls times, reaching
 // the file_open LSM hook and security_file_open.

@@ -3,7 +3,6 @@ package objects
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
@@ -113,7 +113,8 @@ func probeHook(kind, target string) hook {
 		}
 		fn := target
 		if strings.HasSuffix(kind, "syscall") {
-			fn = syscallPrefix[runtime.GOARCH] + target
+			// What libbpf prepends to a ksyscall section's name.
+			fn = arch.Running().SyscallFunc(target)
 		}
 		return tracingHook(fn, func(prog *ebpf.Program) (link.Link, error) {
 			if strings.HasPrefix(kind, "kret") {
@@ -160,10 +161,6 @@ func probeHook(kind, target string) hook {
 	}
 	return hook{needs: fmt.Sprintf("an attachment bpfmatrix does not make for %s sections (cilium/ebpf has no USDT or uprobe.multi target resolution here)", kind)}
 }
-
-// syscallPrefix is the arch's prefix of syscall entry points: what libbpf
-// prepends to a ksyscall section's name.
-var syscallPrefix = map[string]string{"amd64": "__x64_sys_", "arm64": "__arm64_sys_"}
 
 // tracingHook attaches with attach and triggers with the workload.
 func tracingHook(target string, attach func(*ebpf.Program) (link.Link, error)) hook {

@@ -13,9 +13,6 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/suites/internal/rawbpf"
 )
 
-// syscallFunc is the kernel function behind getpgid(2) on x86-64.
-const syscallFunc = "__x64_sys_getpgid"
-
 var _ = harness.Spec("attach/tracepoint", "attaches to task/task_newtask and fires on the spec's forks", func(c *harness.Cell) {
 	k := c.Load(bpf.TaskNewtaskCount)
 	c.Attach(link.Tracepoint("task", "task_newtask", k.Prog, nil))
@@ -34,35 +31,35 @@ var _ = harness.Spec("attach/tp_btf", "attaches to sys_enter and fires on getpgi
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/kprobe", "attaches and fires on "+syscallFunc, func(c *harness.Cell) {
+var _ = harness.Spec("attach/kprobe", "attaches and fires on "+harness.GetpgidFunc, func(c *harness.Cell) {
 	k := c.Load(bpf.KprobeCount)
-	c.Attach(link.Kprobe(syscallFunc, k.Prog, nil))
+	c.Attach(link.Kprobe(harness.GetpgidFunc, k.Prog, nil))
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/kretprobe", "attaches and fires on the return of "+syscallFunc, func(c *harness.Cell) {
+var _ = harness.Spec("attach/kretprobe", "attaches and fires on the return of "+harness.GetpgidFunc, func(c *harness.Cell) {
 	k := c.Load(bpf.KretprobeCount)
-	c.Attach(link.Kretprobe(syscallFunc, k.Prog, nil))
+	c.Attach(link.Kretprobe(harness.GetpgidFunc, k.Prog, nil))
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/kprobe.multi", "attaches one link to "+syscallFunc+" and fires", func(c *harness.Cell) {
+var _ = harness.Spec("attach/kprobe.multi", "attaches one link to "+harness.GetpgidFunc+" and fires", func(c *harness.Cell) {
 	k := c.Load(bpf.KprobeMultiCount)
 	// cilium/ebpf turns the kernel's answer into "requires >= v5.18" even when
 	// the version is fine and CONFIG_FPROBE is off; ask the kernel directly so
 	// the evidence carries its errno.
-	c.Attached("link_create(kprobe_multi)", rawbpf.ProbeKprobeMulti(k.Prog, syscallFunc))
-	c.Attach(link.KprobeMulti(k.Prog, link.KprobeMultiOptions{Symbols: []string{syscallFunc}}))
+	c.Attached("link_create(kprobe_multi)", rawbpf.ProbeKprobeMulti(k.Prog, harness.GetpgidFunc))
+	c.Attach(link.KprobeMulti(k.Prog, link.KprobeMultiOptions{Symbols: []string{harness.GetpgidFunc}}))
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/fentry", "attaches and fires on "+syscallFunc, func(c *harness.Cell) {
+var _ = harness.Spec("attach/fentry", "attaches and fires on "+harness.GetpgidFunc, func(c *harness.Cell) {
 	k := c.Load(bpf.FentryCount)
 	c.Attach(link.AttachTracing(link.TracingOptions{Program: k.Prog}))
 	c.ExpectFired(k, harness.Getpgid())
 })
 
-var _ = harness.Spec("attach/fexit", "attaches and fires on the return of "+syscallFunc, func(c *harness.Cell) {
+var _ = harness.Spec("attach/fexit", "attaches and fires on the return of "+harness.GetpgidFunc, func(c *harness.Cell) {
 	k := c.Load(bpf.FexitCount)
 	c.Attach(link.AttachTracing(link.TracingOptions{Program: k.Prog}))
 	c.ExpectFired(k, harness.Getpgid())

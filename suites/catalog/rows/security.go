@@ -10,8 +10,15 @@ import (
 // control.
 func init() {
 	catalog.Register(
+		// An LSM program runs from a BPF trampoline on bpf_lsm_file_open, a
+		// function ftrace manages, so, as for fentry, the kernel attaches it
+		// through an ftrace direct call and answers ENOTSUPP without
+		// DYNAMIC_FTRACE_WITH_DIRECT_CALLS (register_fentry in
+		// kernel/bpf/trampoline.c). Debian's amd64 kernels all have it;
+		// its arm64 kernels only from 6.4's arm64 direct calls on (5.10 and
+		// 6.1 arm64 configs lack it, 6.12's has it).
 		catalog.Feature{ID: "attach/lsm", Area: catalog.Security, Prog: ebpf.LSM, Attach: ebpf.AttachLSMMac, Since: "5.7",
-			Needs: []catalog.Requirement{catalog.Config("CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF"), catalog.ActiveLSM("bpf"), catalog.Trampolines()},
+			Needs: []catalog.Requirement{catalog.Config("CONFIG_BPF_LSM", "CONFIG_DEBUG_INFO_BTF", "CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"), catalog.ActiveLSM("bpf"), catalog.Trampolines()},
 			Doc:   "BPF LSM program on file_open, fired by opens the spec makes"},
 		catalog.Feature{ID: "attach/cgroup_device", Area: catalog.Security, Prog: ebpf.CGroupDevice, Attach: ebpf.AttachCGroupDevice, Since: "4.15",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_CGROUP_BPF")},

@@ -1,13 +1,15 @@
 // Package usertarget is the suite's own uprobe and USDT target: a small
-// static C program (testdata/target.c, built by `make generate`) that the
-// suite binary embeds, so it reaches every VM and container, whose only
-// other program is the suite binary. Each spec runs a private copy, so a
-// probe on it counts only the spec's events.
+// static C program (testdata/target.c, built for each architecture by
+// `make generate` into testdata/target-<arch>) that the suite binary embeds,
+// the one of its own GOARCH (embed_<arch>.go), so it reaches every VM and
+// container, whose only other program is the suite binary. Each spec runs a
+// private copy, so a probe on it counts only the spec's events.
+//
+//go:generate go run ./internal/build
 package usertarget
 
 import (
 	"debug/elf"
-	_ "embed"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,9 +20,6 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
-
-//go:embed testdata/target
-var targetELF []byte
 
 // Func is the function of the target that uprobes attach to; each run
 // calls it harness.TriggerCalls times.
@@ -67,22 +66,25 @@ func (t *Target) Run() harness.Trigger {
 
 // Offset returns the file offset of symbol in the target: what uprobes
 // take.
-func (t *Target) Offset(symbol string) (uint64, error) {
-	f, err := elf.Open(t.Path)
+func (t *Target) Offset(symbol string) (uint64, error) { return symbolOffset(t.Path, symbol) }
+
+// symbolOffset returns the file offset of symbol in the ELF file at path.
+func symbolOffset(path, symbol string) (uint64, error) {
+	f, err := elf.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	syms, err := f.Symbols()
 	if err != nil {
-		return 0, fmt.Errorf("symbols of %s: %w", t.Path, err)
+		return 0, fmt.Errorf("symbols of %s: %w", path, err)
 	}
 	for _, s := range syms {
 		if s.Name == symbol {
 			return fileOffset(f, s.Value)
 		}
 	}
-	return 0, fmt.Errorf("no symbol %s in %s", symbol, t.Path)
+	return 0, fmt.Errorf("no symbol %s in %s", symbol, path)
 }
 
 // fileOffset converts a virtual address of f to its offset in the file,

@@ -1,6 +1,7 @@
 // Uprobe and USDT target of the suites (suites/harness/usertarget). Built
-// static by `make generate` (the VM guest has no C library) and embedded in
-// the suite binary.
+// static for each architecture by `make generate` (the VM guest has no C
+// library) into target-<arch>, and embedded in the suite binary of that
+// GOARCH.
 //
 // Usage: target N   calls bpfmatrix_uprobe_target N times and fires the
 //                   bpfmatrix:tick USDT probe N times, but only while its
