@@ -88,18 +88,18 @@ func TestActionOnTheHost(t *testing.T) {
 		t.Errorf("clean run: job summary without the Objects view (%d bytes), summary output %q", len(summary), out["summary"])
 	}
 
-	// The baseline: the same report, with multi.bpf.o/kprobe_getpgid (which
+	// The baseline: the same report, with multi.bpf.o/ksyscall_getpgid (which
 	// the host's kernel, without CONFIG_KPROBES, only loads) fired.
 	baseline := filepath.Join(t.TempDir(), "baseline.json")
 	regressed := false
 	for i := range rep.Runs[0].Cells {
 		c := &rep.Runs[0].Cells[i]
-		if c.Feature == reports.ObjectID("multi.bpf.o", "kprobe_getpgid") {
+		if c.Feature == reports.ObjectID("multi.bpf.o", "ksyscall_getpgid") {
 			c.Status, c.Object.Reached, regressed = reports.Supported, reports.ObjectFired, true
 		}
 	}
 	if !regressed {
-		t.Fatal("no multi.bpf.o/kprobe_getpgid cell in the host's report")
+		t.Fatal("no multi.bpf.o/ksyscall_getpgid cell in the host's report")
 	}
 	data, _ := json.Marshal(rep)
 	if err := os.WriteFile(baseline, data, 0o644); err != nil {
@@ -110,7 +110,7 @@ func TestActionOnTheHost(t *testing.T) {
 		t.Errorf("against a better baseline: exit %d, verdict %q; want a failure and regression", code, out["verdict"])
 	}
 	// Markdown escapes the underscores of names.
-	if plain := strings.ReplaceAll(summary, `\_`, "_"); !strings.Contains(plain, "1 regression") || !strings.Contains(plain, "multi.bpf.o/kprobe_getpgid** on host: reached fired → load") {
+	if plain := strings.ReplaceAll(summary, `\_`, "_"); !strings.Contains(plain, "1 regression") || !strings.Contains(plain, "multi.bpf.o/ksyscall_getpgid** on host: reached fired → load") {
 		t.Errorf("against a better baseline: the job summary does not name the regression:\n%s", head(summary, 30))
 	}
 

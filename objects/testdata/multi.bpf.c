@@ -137,16 +137,18 @@ int tpbtf_sys_enter(__u64 *ctx)
 	return 0;
 }
 
-SEC("fentry/__x64_sys_getpgid")
-int fentry_getpgid(__u64 *ctx)
+// Arch-neutral targets: do_sys_openat2 is every arch's open(2), and a
+// ksyscall section names the syscall, its loader the arch's entry point.
+SEC("fentry/do_sys_openat2")
+int fentry_openat2(__u64 *ctx)
 {
 	if (mine())
 		count(RUN_FENTRY_GETPGID);
 	return 0;
 }
 
-SEC("kprobe/__x64_sys_getpgid")
-int kprobe_getpgid(void *ctx)
+SEC("ksyscall/getpgid")
+int ksyscall_getpgid(void *ctx)
 {
 	if (!mine())
 		return 0;

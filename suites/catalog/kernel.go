@@ -9,6 +9,9 @@ import (
 // predict each feature's status and to explain it.
 type Kernel struct {
 	Release string
+	// Arch is the kernel's architecture (GOARCH): "amd64", "arm64"; ""
+	// in a test's literal, which no architecture's requirement refuses.
+	Arch string
 	// Version is the upstream version, patch level included.
 	Version kversion.Version
 	// Config maps CONFIG_* names to their value ("y", "m", a string); nil
@@ -59,6 +62,7 @@ func (k *Kernel) HasLSM(name string) bool {
 func (k *Kernel) Facts() reports.Kernel {
 	return reports.Kernel{
 		Release:         k.Release,
+		Arch:            k.Arch,
 		Version:         k.Version.Full(),
 		ConfigSource:    k.ConfigSource,
 		BTF:             k.BTF,

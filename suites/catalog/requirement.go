@@ -108,6 +108,21 @@ func (trampolineNeed) Unmet(k *Kernel) *Miss {
 	return &Miss{Reason: why, Stage: reports.StageLoad, Errnos: []string{"EPERM"}}
 }
 
+// ArchSince requires Linux since or later where the kernel runs on arch:
+// what one architecture's port got later than the feature itself (its JIT,
+// its trampolines), an upstream fact like Since, with the commit that
+// brought it in why.
+func ArchSince(arch, since, why string) Requirement { return archNeed{arch, since, why} }
+
+type archNeed struct{ arch, since, why string }
+
+func (n archNeed) Unmet(k *Kernel) *Miss {
+	if k.Arch != n.arch || !before(k, n.since) {
+		return nil
+	}
+	return absent("on %s it needs Linux >= %s (%s; running %s)", n.arch, n.since, n.why, k.Version.Full())
+}
+
 // Backported requires Linux mainline or later, or a stable kernel at or
 // above one of the "major.minor.patch" releases that backported the
 // feature. The row's Since is then the oldest stable series, so that the

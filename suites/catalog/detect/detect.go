@@ -7,6 +7,7 @@
 package detect
 
 import (
+	"runtime"
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -32,7 +33,9 @@ func Kernel() (*catalog.Kernel, error) {
 	if err := unix.Uname(&uts); err != nil {
 		return nil, fmt.Errorf("uname: %w", err)
 	}
-	k := &catalog.Kernel{Release: unix.ByteSliceToString(uts.Release[:])}
+	// The suite is built for the architecture it runs on: in a VM, the
+	// guest's.
+	k := &catalog.Kernel{Release: unix.ByteSliceToString(uts.Release[:]), Arch: runtime.GOARCH}
 	k.Version = kversion.Running(k.Release, unix.ByteSliceToString(uts.Version[:]))
 
 	k.Config, k.ConfigSource = readConfig(k.Release)

@@ -43,7 +43,11 @@ func init() {
 		// ("bpf: Support new 32bit offset jmp instruction", listed under
 		// ChangeLog-6.1.72 in Debian's 6.1 changelog); Debian 6.1.192 loads it.
 		catalog.Feature{ID: "misc/isa_v4", Area: catalog.Features, Prog: ebpf.SocketFilter, Since: "6.1",
-			Needs: []catalog.Requirement{catalog.Backported("6.6", "6.1.72")},
+			Needs: []catalog.Requirement{catalog.Backported("6.6", "6.1.72"),
+				// The stable backport is the verifier's and x86's JIT's; the
+				// arm64 JIT refuses gotol with ENOTSUPP on Debian's 6.1
+				// (docs/facts.md#arm64-expectations).
+				catalog.ArchSince("arm64", "6.6", "the arm64 JIT learned the ISA v4 instructions in 6.6")},
 			Doc:   "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
 		catalog.Feature{ID: "misc/bpf_link", Area: catalog.Features, At: reports.StageAttach, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_CGROUP_BPF")},

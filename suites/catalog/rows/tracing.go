@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"slices"
 	"github.com/cilium/ebpf"
 
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
@@ -63,7 +64,10 @@ func init() {
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_FTRACE_SYSCALLS")},
 			Doc:   "tracepoint raw_syscalls/sys_enter"},
 		catalog.Feature{ID: "attach/freplace", Area: catalog.Tracing, Prog: ebpf.Extension, Since: "5.6",
-			Needs: progTypeByName("ext").needs,
+			// An ext link patches the target's code (bpf_arch_text_poke),
+			// which arm64 has since 6.0: Debian's arm64 5.10 refuses the
+			// link (docs/facts.md#arm64-expectations).
+			Needs: append(slices.Clip(progTypeByName("ext").needs), catalog.ArchSince("arm64", "6.0", "bpf_arch_text_poke came to arm64 in 6.0")),
 			Doc:   "replace a global function of an XDP program with an ext program and run it with BPF_PROG_TEST_RUN"},
 		catalog.Feature{ID: "attach/iter.task", Area: catalog.Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceIter, Since: "5.8",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_DEBUG_INFO_BTF")},
