@@ -198,8 +198,8 @@ func TestCompareNamesColumnsOnlyOneSideHas(t *testing.T) {
 	new := &reports.Report{Schema: reports.SchemaVersion, Runs: fixture.Report(4, 4).Runs[1:]}
 	new.Runs = append(new.Runs, fixture.Run(3, 2))
 	d := reports.Compare(old, new, 10)
-	if len(d.AddedRuns) != 1 || d.AddedRuns[0] != (reports.RunKey{Kernel: "6.18", Target: "vm"}) ||
-		len(d.RemovedRuns) != 1 || d.RemovedRuns[0] != (reports.RunKey{Kernel: "5.10", Target: "vm"}) {
+	if len(d.AddedRuns) != 1 || d.AddedRuns[0] != (reports.RunKey{Kernel: "6.18", Arch: "amd64", Target: "vm"}) ||
+		len(d.RemovedRuns) != 1 || d.RemovedRuns[0] != (reports.RunKey{Kernel: "5.10", Arch: "amd64", Target: "vm"}) {
 		t.Errorf("added %v, removed %v; want 6.18 vm once and 5.10 vm", d.AddedRuns, d.RemovedRuns)
 	}
 	if same := reports.Compare(old, old, 10); same.AddedRuns != nil || same.RemovedRuns != nil {

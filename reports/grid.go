@@ -9,16 +9,16 @@ import (
 )
 
 // Grid is a report arranged the way people read it: one row per catalog
-// feature, grouped by area, and one column per (kernel, target), ordered by
-// kernel version; a run of object cells only is a column too. The HTML and
-// Markdown renderers share it, so both show the same differences,
-// conflicts and mismatches.
+// feature, grouped by area, and one column per (kernel, arch, target),
+// ordered by kernel version; a run of object cells only is a column too.
+// The HTML and Markdown renderers share it, so both show the same
+// differences, conflicts and mismatches.
 type Grid struct {
 	Columns []Column
 	Groups  []Group
 }
 
-// Column is one (kernel, target) pair. Runs of a report with the same key
+// Column is one (kernel, arch, target). Runs of a report with the same key
 // share a column, so an unmerged report still shows its conflicts.
 type Column struct {
 	Key    RunKey
@@ -38,10 +38,11 @@ type Column struct {
 	hasVersion bool
 }
 
-// Label is the column's heading: "6.1 vm", "host host" shortened to "host".
+// Label is the column's heading, its key as RunKey.String says it: "6.1
+// vm", "6.1 arm64 vm"; "host host" is shortened to "host" ("host arm64").
 func (c *Column) Label() string {
 	if c.Key.Kernel == c.Key.Target {
-		return c.Key.Kernel
+		return c.Key.kernelArch()
 	}
 	return c.Key.String()
 }
@@ -69,7 +70,9 @@ type Row struct {
 	Conflict bool
 	// FirstSupported is the lowest kernel where the feature works on a
 	// kernel's own target (vm or host), "" when it works nowhere: its
-	// catalog name, with the version when the name is not one ("6.18 (host)").
+	// catalog name, with the version when the name is not one ("6.18
+	// (host)"), and its architecture when it is not DefaultArch ("6.0
+	// arm64").
 	FirstSupported string
 	// Mismatch says why FirstSupported disagrees with Since: a kernel older
 	// than Since where it works (a backport), or one at least as new where
@@ -190,7 +193,9 @@ func areaRank(area string) int {
 }
 
 // columnLess orders columns by kernel version, then by target: the kernel's
-// own target (vm, then host) before its container profiles.
+// own target (vm, then host) before its container profiles; the same
+// target of another architecture right after the amd64 one, so the two
+// builds of a kernel stand side by side.
 func columnLess(a, b *Column) bool {
 	if a.hasVersion != b.hasVersion {
 		return a.hasVersion
@@ -206,7 +211,10 @@ func columnLess(a, b *Column) bool {
 	if ra, rb := targetRank(a.Key.Target), targetRank(b.Key.Target); ra != rb {
 		return ra < rb
 	}
-	return a.Key.Target < b.Key.Target
+	if a.Key.Target != b.Key.Target {
+		return a.Key.Target < b.Key.Target
+	}
+	return CompareArch(a.Key.Arch, b.Key.Arch) < 0
 }
 
 func targetRank(target string) int {
@@ -285,10 +293,10 @@ func (row *Row) summarize(cols []Column) {
 			}
 		}
 		if works && row.FirstSupported == "" {
-			row.FirstSupported = col.Key.Kernel
+			row.FirstSupported = col.Key.kernelArch()
 			if _, named := kversion.Parse(col.Key.Kernel); !named {
 				// "host" alone says nothing about the version.
-				row.FirstSupported = fmt.Sprintf("%d.%d (%s)", col.version.Major, col.version.Minor, col.Key.Kernel)
+				row.FirstSupported = fmt.Sprintf("%d.%d (%s)", col.version.Major, col.version.Minor, col.Key.kernelArch())
 			}
 		}
 		if !hasSince {
@@ -297,7 +305,7 @@ func (row *Row) summarize(cols []Column) {
 		newEnough := col.version.Compare(since) >= 0
 		switch {
 		case works && !newEnough:
-			backport = append(backport, fmt.Sprintf("works on %s (%s), older than upstream %s: a backport", col.Key.Kernel, col.version, row.Since))
+			backport = append(backport, fmt.Sprintf("works on %s (%s), older than upstream %s: a backport", col.Key.kernelArch(), col.version, row.Since))
 		case !works && newEnough && cells[0].Status == Unsupported:
 			why := cells[0].Reason
 			if why == "" {

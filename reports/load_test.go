@@ -14,8 +14,8 @@ import (
 func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 	const run = `{"target":"vm","kernel":{"name":"6.1"},"cells":[%s]}`
 	for _, tc := range []struct{ name, doc, want string }{
-		{"newer schema", `{"schema":4,"runs":[{"future":true}]}`, "field schema: version 4 is newer than this bpfmatrix understands (3); upgrade bpfmatrix"},
-		{"newer schema, fields of another shape", `{"schema":4,"runs":"all of them"}`, "field schema: version 4 is newer"},
+		{"newer schema", `{"schema":5,"runs":[{"future":true}]}`, "field schema: version 5 is newer than this bpfmatrix understands (4); upgrade bpfmatrix"},
+		{"newer schema, fields of another shape", `{"schema":5,"runs":"all of them"}`, "field schema: version 5 is newer"},
 		{"no schema", `{"runs":[]}`, "field schema: missing"},
 		{"schema not a number", `{"schema":"1","runs":[]}`, `field schema: "1" is not an integer`},
 		{"no runs", `{"schema":1}`, "field runs: missing"},
@@ -33,6 +33,8 @@ func TestLoadErrorsNameTheFileAndTheField(t *testing.T) {
 		{"object of another shape", `{"schema":3,"runs":[` + strings.Replace(run, "%s", `{"feature":"object/p.o/x","status":"supported","object":{"verifier":{"insns_processed":"many"}}}`, 1) + `]}`,
 			"field runs.cells.object.verifier.insns_processed: want an integer, got JSON string"},
 		{"no kernel name", `{"schema":1,"runs":[{"target":"vm","cells":[]}]}`, "field runs[0].kernel.name: empty"},
+		{"arch of another naming", `{"schema":4,"runs":[{"target":"vm","kernel":{"name":"6.12","arch":"aarch64"},"cells":[]}]}`,
+			`field runs[0].kernel.arch: "aarch64" is not one of [amd64 arm64] (Debian's architecture names)`},
 		{"syntax", "{\"schema\":1,\n\"runs\":[}", "line 2 column 9: not valid JSON"},
 		{"truncated", `{"schema":1,"runs":[{"target":"vm"`, "not valid JSON"},
 		{"trailing data", `{"schema":1,"runs":[]} {}`, "after top-level value"},
@@ -84,6 +86,12 @@ func FuzzParse(f *testing.F) {
 	f.Add(good)
 	objects, _ := json.Marshal(fixture.Objects(fixture.Report(2, 3)))
 	f.Add(objects)
+	arches := fixture.Report(3, 6)
+	arches.Runs = append(arches.Runs, fixture.ARM64(arches.Runs[0], fixture.Feature(5)), fixture.ARM64(arches.Runs[2]))
+	withArm64, _ := json.Marshal(arches)
+	f.Add(withArm64)
+	f.Add([]byte(`{"schema":4,"runs":[{"target":"vm","kernel":{"name":"6.1","arch":"arm64"},"cells":[{"feature":"a","status":"failed"}]},` +
+		`{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"a","status":"supported"}]},{"target":"vm","kernel":{"name":"6.1","arch":"amd64"},"cells":[{"feature":"a","status":"supported"}]}]}`))
 	f.Add([]byte(`{"schema":3,"runs":[{"target":"vm","kernel":{"name":"6.1"},"cells":[{"feature":"object/p.o/x","area":"objects","status":"unsupported","errno":"EINVAL",` +
 		`"object":{"file":"p.o","program":"x","section":"xdp","type":"XDP","asked":"fired","maps":[{"name":"m","type":"Hash"}],"verifier":{"insns_processed":1000001}}}]}]}`))
 	f.Add([]byte(`{"schema":1,"runs":[]}`))
@@ -108,7 +116,12 @@ func FuzzParse(f *testing.F) {
 		if _, err := reports.Parse("again.json", out); err != nil {
 			t.Fatalf("a report Parse accepted does not re-parse: %v\n%s", err, out)
 		}
-		reports.NewGrid(rep)
+		g := reports.NewGrid(rep)
+		for _, s := range g.ArchDifferences() {
+			if g.Columns[s.Base].Key.Kernel != s.Kernel || g.Columns[s.Other].Key.Arch == reports.DefaultArch || len(s.Rows) > s.Compared {
+				t.Fatalf("arch series %+v pairs %v with %v", s, g.Columns[s.Base].Key, g.Columns[s.Other].Key)
+			}
+		}
 		if d := reports.Compare(rep, rep, 10); len(d.Changes) != 0 {
 			t.Fatalf("a report compared with itself changed: %+v", d.Changes)
 		}

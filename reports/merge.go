@@ -6,18 +6,60 @@ import (
 	"time"
 )
 
-// RunKey identifies a column of the matrix: one kernel on one target. Runs
-// with the same key in different reports are the same column.
+// RunKey identifies a column of the matrix: one kernel of one architecture
+// on one target. Runs with the same key in different reports are the same
+// column; a 6.12 amd64 vm and a 6.12 arm64 vm are two.
 type RunKey struct {
 	Kernel string // Kernel.Name
+	Arch   string // Run.Arch: never empty
 	Target string
 }
 
-// Key returns the column run belongs to.
-func (run *Run) Key() RunKey { return RunKey{run.Kernel.Name, run.Target} }
+// kernelArch names the kernel of k as String does, without the target:
+// "6.12", "6.12 arm64".
+func (k RunKey) kernelArch() string {
+	return strings.TrimSuffix(k.String(), " "+k.Target)
+}
 
-// String formats k as "kernel target", as reports label columns.
-func (k RunKey) String() string { return k.Kernel + " " + k.Target }
+// DefaultArch is the architecture of a run whose kernel names none: reports
+// before schema 4, host runs included, all ran on amd64.
+const DefaultArch = "amd64"
+
+// CompareArch orders architectures as reports show them: DefaultArch
+// first, the others by name.
+func CompareArch(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a == DefaultArch:
+		return -1
+	case b == DefaultArch:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// Arch is the architecture of the run's kernel: Kernel.Arch, DefaultArch
+// when it is empty.
+func (run *Run) Arch() string {
+	if run.Kernel.Arch == "" {
+		return DefaultArch
+	}
+	return run.Kernel.Arch
+}
+
+// Key returns the column run belongs to.
+func (run *Run) Key() RunKey { return RunKey{run.Kernel.Name, run.Arch(), run.Target} }
+
+// String formats k as reports label columns: "kernel target", with the
+// architecture between them when it is not DefaultArch ("6.12 vm",
+// "6.12 arm64 vm"), so the amd64 columns read as they did before schema 4.
+func (k RunKey) String() string {
+	if k.Arch == "" || k.Arch == DefaultArch {
+		return k.Kernel + " " + k.Target
+	}
+	return k.Kernel + " " + k.Arch + " " + k.Target
+}
 
 // Merge combines reports, typically the shards of a CI matrix (one job per
 // kernel, or per label filter), into one.

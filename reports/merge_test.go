@@ -141,7 +141,11 @@ func FuzzMerge(f *testing.F) {
 	f.Add(uint8(3), uint8(1), uint8(2), uint16(0))
 	f.Add(uint8(0), uint8(0), uint8(0), uint16(7))
 	f.Add(uint8(5), uint8(20), uint8(3), uint16(513))
+	// The first run built for arm64 too, cell for cell the same: merging
+	// must keep them apart.
 	base := fixture.Objects(fixture.Report(3, 24))
+	base.Runs = append(base.Runs, fixture.ARM64(base.Runs[0]))
+	f.Add(uint8(60), uint8(110), uint8(100), uint16(2))
 	f.Fuzz(func(t *testing.T, split1, split2, mutate uint8, salt uint16) {
 		// Flatten to (run, cell) pairs, then deal them into three shards.
 		type item struct {

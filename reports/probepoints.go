@@ -41,13 +41,14 @@ type FieldRow struct {
 	Differs bool
 }
 
-// Label is a run's column heading: the kernel, and the target unless it is
-// a VM (whose kernel alone names it).
+// Label is a run's column heading: its key as RunKey.String says it, but
+// without the target when it is a VM, whose kernel alone names it ("6.1",
+// "6.1 arm64").
 func (run *Run) Label() string {
 	if run.Target == "vm" {
-		return run.Kernel.Name
+		return run.Key().kernelArch()
 	}
-	return run.Kernel.Name + " " + run.Target
+	return run.Key().String()
 }
 
 // Layout is how a report shows a field: "int @16/8", "s" marking signed.

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 )
 
@@ -21,7 +23,10 @@ import (
 // Version 2 added the blocked status, the unknown expectation, and the stage a
 // cell ended at beside the stage and errnos its expectation predicted.
 // Version 3 added the object of a cell of a user's own program.
-const SchemaVersion = 3
+// Version 4 added the kernel's architecture, part of what makes a run a
+// column: a reader of version 3 would merge an amd64 and an arm64 run of the
+// same kernel and target into one column of conflicts.
+const SchemaVersion = 4
 
 // Status is what a cell says about a feature on one kernel and target.
 type Status string
@@ -160,6 +165,10 @@ type Cell struct {
 type Kernel struct {
 	// Name is the catalog name the user asked for ("5.10", "host").
 	Name string `json:"name"`
+	// Arch is the kernel's architecture, GOARCH's and Debian's name
+	// ("amd64", "arm64"). Empty means amd64: every report before schema 4
+	// ran there (Run.Arch says so).
+	Arch string `json:"arch,omitempty"`
 	// Release is uname -r inside the target.
 	Release string `json:"release"`
 	// Version is the parsed upstream version, "major.minor.patch".
@@ -191,7 +200,7 @@ type Kernel struct {
 	CapEff  string `json:"cap_eff,omitempty"`
 }
 
-// Run is every cell of one kernel on one target.
+// Run is every cell of one kernel, of one architecture, on one target.
 type Run struct {
 	Kernel Kernel `json:"kernel"`
 	// Target is "host", "vm" or "container/<profile>".
@@ -319,10 +328,15 @@ func (r *Report) Validate() error {
 		if p := run.Parity; p != nil && (p.Agreed < 0 || p.Compared != p.Agreed+len(p.Allowed)+len(p.Disagreements)) {
 			return fmt.Errorf("field runs[%d].parity: compared %d is not agreed %d + %d allowed + %d disagreements", i, p.Compared, p.Agreed, len(p.Allowed), len(p.Disagreements))
 		}
-		// Checked after the cells: a kernel name is what makes the run a
-		// column, and a cell error is the more useful one to report first.
+		// Checked after the cells: a kernel name and arch are what make the
+		// run a column, and a cell error is the more useful one to report
+		// first.
 		if run.Kernel.Name == "" {
 			return fmt.Errorf("field runs[%d].kernel.name: empty; want the kernel's catalog name (host, 5.10, ...)", i)
+		}
+		if a := run.Kernel.Arch; a != "" && !slices.Contains(arch.Names(), a) {
+			// A typo ("aarch64") would make a column of its own.
+			return fmt.Errorf("field runs[%d].kernel.arch: %q is not one of %v (Debian's architecture names)", i, a, arch.Names())
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
@@ -143,6 +144,13 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 	if !reflect.DeepEqual(stageEnum, stages) {
 		t.Errorf("schema.json $defs.object_stage: %v, reports.ObjectStages: %v", stageEnum, stages)
 	}
+	var archEnum []string
+	for _, v := range root.Defs["kernel"].Properties["arch"].Enum {
+		archEnum = append(archEnum, v.(string))
+	}
+	if !reflect.DeepEqual(archEnum, arch.Names()) || arch.All[0].Name != reports.DefaultArch {
+		t.Errorf("schema.json $defs.kernel.arch: %v, internal/arch: %v with %s first; want the same, reports.DefaultArch (%s) first", archEnum, arch.Names(), arch.All[0].Name, reports.DefaultArch)
+	}
 	if max := root.Properties["schema"].Maximum; max == nil || int(*max) != reports.SchemaVersion {
 		t.Errorf("schema.json schema.maximum must be reports.SchemaVersion (%d)", reports.SchemaVersion)
 	}
@@ -181,6 +189,7 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 		Allowed:       []reports.ParityDiff{{Feature: "prog/tracing", Bpftool: "not available (have_tracing_prog_type)", Cell: "supported: loaded", Reason: "bpftool probes tracing without a BTF target"}},
 		Disagreements: []reports.ParityDiff{{Feature: "map/ringbuf", Bpftool: "available (have_ringbuf_map_type)", Cell: "error: the suite wrote no cell"}}}
 	rep.Runs[1].Parity = &reports.Parity{Skipped: "no bpftool in this target"}
+	rep.Runs = append(rep.Runs, fixture.ARM64(rep.Runs[2]))
 	data, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +219,12 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 			old := o.Asked
 			o.Asked = "run"
 			return func() { o.Asked = old }
+		}},
+		{"arch x86_64", "kernel.arch", func(r *reports.Report) func() {
+			k := &r.Runs[len(r.Runs)-1].Kernel
+			old := k.Arch
+			k.Arch = "x86_64"
+			return func() { k.Arch = old }
 		}},
 	} {
 		undo := tc.spoil(rep)

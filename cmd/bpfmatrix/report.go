@@ -45,7 +45,8 @@ const reportUsage = `usage:
                                                    write DIR/index.html and DIR/summary.md (and the merged DIR/report.json);
                                                    the summary lists regressions and changes against OLD.json and links
                                                    the HTML report at URL (default: index.html beside it)
-  bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout
+  bpfmatrix report merge A.json B.json...          print the merged report (CI shards) on stdout: runs of the same kernel,
+                                                   arch and target are one column
   bpfmatrix report check IN.json...                exit 1 when a cell is unexpected or a run did not end well
   bpfmatrix report diff OLD.json NEW.json [--insns-threshold PCT]
                                                    list changes; exit 1 on a regression: supported -> anything else, or an

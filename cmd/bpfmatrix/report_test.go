@@ -151,3 +151,40 @@ func TestReportRenderBaseline(t *testing.T) {
 		}
 	}
 }
+
+// TestReportArches checks that the report commands keep the arm64 build of
+// a kernel a column of its own: merge keeps both runs without a conflict,
+// diff against an amd64 baseline adds the arm64 column, render's summary
+// says the difference, and an arch of another naming is bad input.
+func TestReportArches(t *testing.T) {
+	bin := bpfmatrix(t)
+	dir := t.TempDir()
+	amd := writeReport(t, dir, "amd64.json", reports.Supported)
+	arm := writeJSON(t, dir, "arm64.json", reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{{
+		Kernel: reports.Kernel{Name: "6.1", Arch: "arm64", Release: "6.1.0-56-cloud-arm64"}, Target: "vm", Status: "ok",
+		Cells: []reports.Cell{{Feature: "attach/kprobe", Area: "tracing", Status: reports.Unsupported, Expected: reports.Unsupported,
+			Errno: "ENOENT", Reason: "CONFIG_KPROBES is not set", Evidence: "attach kprobe: no such file or directory"}},
+	}}})
+	stdout, stderr, code := run(t, bin, "report", "merge", amd, arm)
+	merged, err := reports.Parse("merged", []byte(stdout))
+	if code != 0 || err != nil || len(merged.Runs) != 2 || stderr != "" {
+		t.Fatalf("report merge: exit %d, %v, stderr %q; want 2 runs and no conflict:\n%s", code, err, stderr, stdout)
+	}
+	all := writeJSON(t, dir, "all.json", merged)
+	if stdout, _, code := run(t, bin, "report", "diff", amd, all); code != 0 || !strings.Contains(stdout, "added       6.1 arm64 vm           attach/kprobe                    (none) → unsupported  (attach kprobe: no such file or directory)") {
+		t.Errorf("report diff amd64 all: exit %d\n%s", code, stdout)
+	}
+	out := filepath.Join(dir, "out")
+	if _, stderr, code := run(t, bin, "report", "render", all, "--out", out); code != 0 {
+		t.Fatalf("report render: exit %d: %s", code, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "**x86/arm64 differences:** 1 feature differs on 1 kernel series built for both: 6.1 (1 of 1).\n") {
+		t.Errorf("summary.md (%v):\n%s", err, md)
+	}
+	bad := writeJSON(t, dir, "bad.json", reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{{Kernel: reports.Kernel{Name: "6.1", Arch: "aarch64"}, Target: "vm"}}})
+	if stdout, stderr, code := run(t, bin, "report", "check", bad); code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 ||
+		!strings.Contains(stderr, `report `+bad+`: field runs[0].kernel.arch: "aarch64" is not one of [amd64 arm64]`) {
+		t.Errorf("report check of an arch aarch64: exit %d, stdout %q, stderr %q; want exit 2 and one line naming the field", code, stdout, stderr)
+	}
+}

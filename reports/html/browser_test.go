@@ -419,13 +419,8 @@ func BenchmarkBrowserLoad(b *testing.B) {
 // load, maps and figures of a fired one), hostile text stays text, and the
 // feature grid holds no object row.
 func TestBrowserObjects(t *testing.T) {
-	ctx := browser(t)
-	dir := t.ArtifactDir()
 	rep := objectsReport()
-	path, _ := writePage(t, dir, rep)
-	if _, err := loadMS(ctx, path); err != nil {
-		t.Fatalf("load %s: %v", path, err)
-	}
+	ctx, dir := openPage(t, rep)
 	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
 	cellText := func(program, column string) string {
 		t.Helper()
@@ -507,6 +502,109 @@ func TestBrowserObjects(t *testing.T) {
 	if got := eval(`String(document.getElementById("objects"))`); got != "null" {
 		t.Errorf("a report without object cells shows an Objects section: %s", got)
 	}
+}
+
+// TestBrowserArches (needs Debian's chromium) opens a page with amd64 and
+// arm64 builds of two kernels: the arm64 columns say their arch beside
+// their amd64 twins, the x86/arm64 section lists exactly the features
+// whose status differs with the arm64 cause, a click on its arm64 cell
+// opens that cell's evidence, hostile text stays text, and the filter
+// "only x86/arm64 differences" shows exactly those rows in the grid.
+func TestBrowserArches(t *testing.T) {
+	rep := archesReport()
+	ctx, dir := openPage(t, rep)
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+
+	heads := eval(`Array.from(document.querySelectorAll("#grid thead .colbtn")).map(b => [b.querySelector(".k"), b.querySelector(".a"), b.querySelector(".t")].filter(e => e).map(e => e.innerText).join(" ")).join(", ")`)
+	if want := "5.10 vm, 5.10 arm64 vm, 6.1 vm, 6.12 vm, 6.12 arm64 vm"; heads != want {
+		t.Errorf("column headings %q, want %q", heads, want)
+	}
+
+	g := reports.NewGrid(rep)
+	var want []string
+	differ := map[string]bool{}
+	for _, s := range g.ArchDifferences() {
+		for ri := range s.Rows {
+			r := &s.Rows[ri]
+			want = append(want, s.Kernel+" "+r.Feature+" | "+s.Why(r, 300))
+			differ[r.Feature] = true
+		}
+	}
+	rows := eval(`Array.from(document.querySelectorAll("#arch-arm64-table tbody tr")).filter(r => r.offsetParent !== null).map(r => r.cells[0].innerText + " " + r.cells[1].innerText + " | " + r.cells[4].innerText).join("\n")`)
+	if rows != strings.Join(want, "\n") || len(want) != 3 {
+		t.Errorf("arch section rows:\n%s\nwant:\n%s", rows, strings.Join(want, "\n"))
+	}
+	first := `document.querySelector("#arch-arm64-table tbody tr")`
+	if got := eval(`(` + first + `.cells[2].textContent + " → " + ` + first + `.cells[3].textContent).replace(/\s+/g, " ").trim()`); got != "✓ supported → ✗ unsupported" {
+		t.Errorf("the first row's cells read %q", got)
+	}
+	if got := eval(`String(document.querySelectorAll("#arch-arm64 img, #arch-arm64 script, #arch-arm64 b").length) + " " + window.__pwned`); got != "0 undefined" {
+		t.Errorf("hostile cause became elements or ran: %s", got)
+	}
+
+	// The header's chip leads to the section; the arm64 cell of its first
+	// row opens that cell's evidence.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="#arch-arm64"]`)),
+		chromedp.Click(chromedp.CSS(`#arch-arm64-table tbody tr:first-child td:nth-child(4) button`)), chromedp.WaitVisible(chromedp.CSS("#panel"))); err != nil {
+		t.Fatalf("open the first arm64 difference: %v", err)
+	}
+	feature := fixture.Feature(5)
+	panel := eval(`document.getElementById("panel").textContent`)
+	for _, w := range []string{feature + " · 5.10 arm64 vm", "unsupported", "ENOTSUPP", "BPF trampolines on arm64 need Linux >= 6.0 (running 5.10.262)", "5.10.0-46-cloud-arm64"} {
+		if !strings.Contains(panel, w) {
+			t.Errorf("panel of the arm64 cell lacks %q:\n%s", w, panel)
+		}
+	}
+	screenshot(t, ctx, dir, "arches.png")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.getElementById("panel").hidden) + " " + document.activeElement.getAttribute("aria-label")`); got != "true "+feature+" on 5.10 arm64 vm: unsupported" {
+		t.Errorf("after Escape: hidden and focus = %q, want the panel hidden and focus on the arm64 cell", got)
+	}
+	// A column's facts say its arch.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`th.col:nth-child(5) button`)), chromedp.WaitVisible(chromedp.CSS("#panel"))); err != nil {
+		t.Fatal(err)
+	}
+	if panel := eval(`document.getElementById("panel-title").textContent + " | " + document.getElementById("panel-body").textContent`); !strings.HasPrefix(panel, "5.10 arm64 vm | ") || !strings.Contains(panel, "Archarm64Release5.10.0-46-cloud-arm64") {
+		t.Errorf("column panel of 5.10 arm64 vm:\n%s", panel)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The filter shows exactly the rows that differ between the builds.
+	eval(`(function(){var s=document.getElementById("f-show");s.value="a";s.dispatchEvent(new Event("change"));return ""})()`)
+	got := eval(`Array.from(document.querySelectorAll("#grid tbody tr[data-r]")).filter(r => r.offsetParent !== null).map(r => r.dataset.f).join("\n")`)
+	var wantRows []string
+	for f := range differ {
+		wantRows = append(wantRows, f)
+	}
+	if !sameSet(strings.Split(got, "\n"), wantRows) {
+		t.Errorf("only x86/arm64 differences shows %q, want %v", got, wantRows)
+	}
+	screenshot(t, ctx, dir, "only-arch-differences.png")
+
+	// A report of one arch has no arch section and no such filter.
+	plain, _ := writePage(t, t.TempDir(), fixture.Report(3, 20))
+	if _, err := loadMS(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.querySelector("section.arches")) + " " + document.querySelectorAll('#f-show option[value="a"], .colbtn .a').length`); got != "null 0" {
+		t.Errorf("a report of one arch shows arch parts: %s", got)
+	}
+}
+
+// openPage renders rep into the test's artifact directory and opens it in
+// a fresh browser.
+func openPage(t *testing.T, rep *reports.Report) (ctx context.Context, dir string) {
+	t.Helper()
+	ctx, dir = browser(t), t.ArtifactDir()
+	path, _ := writePage(t, dir, rep)
+	if _, err := loadMS(ctx, path); err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	return ctx, dir
 }
 
 // evaluate returns what js, a string expression, evaluates to in the page.

@@ -1,8 +1,10 @@
 // Package html renders a report as one self-contained HTML page: the matrix
-// of features × (kernel, target), its legend, filters and the evidence of
-// every cell, and the programs of users' own objects in a section of their
-// own. The page embeds its CSS and JavaScript and loads nothing, so
-// it works opened from disk, from a CI artifact, or from GitHub Pages.
+// of features × (kernel, arch, target), its legend, filters and the
+// evidence of every cell, the features whose status differs between the
+// amd64 and arm64 builds of a kernel, and the programs of users' own
+// objects, each in a section of their own. The page embeds its CSS and
+// JavaScript and loads nothing, so it works opened from disk, from a CI
+// artifact, or from GitHub Pages.
 //
 // Every string that comes from a kernel, a verifier or a report file goes
 // through html/template's contextual escaping or, in the page's script,
@@ -92,15 +94,21 @@ type view struct {
 	ObjectUnexpected int
 	Data             pageData
 	Objects          *objectsView
-	Points           *pointsView
-	CSS              template.CSS
-	JS               template.JS
+	Arches           []archView
+	// ArchTitle names what Arches compare: "x86/arm64".
+	ArchTitle string
+	Points    *pointsView
+	CSS       template.CSS
+	JS        template.JS
 }
 
 type columnView struct {
-	Index      int
-	Label      string
-	Kernel     string
+	Index  int
+	Label  string
+	Kernel string
+	// Arch is the architecture when it is not amd64, else empty: the
+	// headings name it only where it is the exception.
+	Arch       string
 	Target     string
 	Release    string
 	Status     string
@@ -160,6 +168,7 @@ type pageData struct {
 type columnData struct {
 	Label  string         `json:"label"`
 	Kernel reports.Kernel `json:"kernel"`
+	Arch   string         `json:"arch"`
 	Target string         `json:"target"`
 	Status string         `json:"status"`
 	Detail int            `json:"detail"`
@@ -248,7 +257,7 @@ func newView(r *reports.Report) *view {
 			totals[s] += n
 		}
 		v.Columns = append(v.Columns, columnView{
-			Index: i, Label: col.Label(), Kernel: col.Key.Kernel, Target: col.Key.Target,
+			Index: i, Label: col.Label(), Kernel: col.Key.Kernel, Arch: exceptional(col.Key.Arch), Target: col.Key.Target,
 			Release: col.Kernel.Release, Status: col.Status,
 			Supported: col.Counts[reports.Supported], Total: total, Unexpected: col.Unexpected,
 		})
@@ -257,7 +266,7 @@ func newView(r *reports.Report) *view {
 			counts[string(s)] = n
 		}
 		v.Data.Columns = append(v.Data.Columns, columnData{
-			Label: col.Label(), Kernel: col.Kernel, Target: col.Key.Target, Status: col.Status,
+			Label: col.Label(), Kernel: col.Kernel, Arch: col.Key.Arch, Target: col.Key.Target, Status: col.Status,
 			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds,
 		})
 		v.Unexpected += col.Unexpected
@@ -269,6 +278,16 @@ func newView(r *reports.Report) *view {
 		}
 	}
 
+	arches := g.ArchDifferences()
+	archRows := map[string]bool{}
+	for _, sr := range arches {
+		for _, row := range sr.Rows {
+			archRows[row.Feature] = true
+		}
+	}
+	// The views of every grid cell, by feature and column: the Arches
+	// sections show the same cells, and open the same evidence.
+	cells := map[string][]cellView{}
 	for _, grp := range g.Groups {
 		gv := groupView{Area: grp.Area}
 		v.Areas = append(v.Areas, grp.Area)
@@ -285,7 +304,7 @@ func newView(r *reports.Report) *view {
 			}
 			rv := rowView{Index: ri, Feature: row.Feature, Area: grp.Area, Since: row.Since, First: row.FirstSupported, Mismatch: row.Mismatch != ""}
 			var flags []string
-			for flag, on := range map[string]bool{"d": row.Differs, "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict} {
+			for flag, on := range map[string]bool{"d": row.Differs, "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict, "a": archRows[row.Feature]} {
 				if on {
 					flags = append(flags, flag)
 				}
@@ -297,13 +316,16 @@ func newView(r *reports.Report) *view {
 				statuses = append(statuses, string(s))
 			}
 			rv.Statuses = strings.Join(statuses, " ")
-			for ci, cells := range row.Cells {
-				rv.Cells = append(rv.Cells, v.cell(ri, ci, cells))
+			for ci, cs := range row.Cells {
+				rv.Cells = append(rv.Cells, v.cell(ri, ci, cs))
 			}
+			cells[row.Feature] = rv.Cells
 			gv.Rows = append(gv.Rows, rv)
 		}
 		v.Groups = append(v.Groups, gv)
 	}
+	v.Arches = newArchViews(g, arches, cells)
+	v.ArchTitle = archTitle(v.Arches)
 	v.Objects = v.newObjectsView(objview.New(r, g), g)
 	if v.Objects != nil {
 		v.ObjectUnexpected = v.Objects.Unexpected

@@ -157,3 +157,76 @@ func TestPageObjects(t *testing.T) {
 		t.Error("a report of object cells only: want the Objects section and an empty grid that says so")
 	}
 }
+
+// archesReport is 5.10, 6.1 and 6.12 of the fixture, 40 features, with 5.10
+// and 6.12 built for arm64 too: there features 5 and 13 need a BPF
+// trampoline (none on 5.10 arm64), and 6.12 arm64 fails feature 8,
+// unexpectedly, with hostile text in its cause.
+func archesReport() *reports.Report {
+	rep := fixture.Report(3, 40)
+	rep.Runs = append(rep.Runs, fixture.ARM64(rep.Runs[0], fixture.Feature(5), fixture.Feature(13)), fixture.ARM64(rep.Runs[2]))
+	c := &rep.Runs[4].Cells[8]
+	c.Status, c.Unexpected = reports.Failed, true
+	c.Evidence = "attached, but observed 0 events: " + hostile + "\nsecond line"
+	return rep
+}
+
+// TestPageArches checks the markup of the arch differences: the arm64
+// columns say their arch, the section holds one row per difference with
+// both cells and the arm64 cause escaped, the rows of the grid carry the
+// filter's flag; a report of one arch has none of it.
+func TestPageArches(t *testing.T) {
+	rep := archesReport()
+	page := render(t, rep)
+	if got := strings.Count(page, `<span class="a">arm64</span>`); got != 2 {
+		t.Errorf("%d column headings say arm64, want 2", got)
+	}
+	differ := 0
+	features := map[string]bool{}
+	for _, s := range reports.NewGrid(rep).ArchDifferences() {
+		differ += len(s.Rows)
+		for _, r := range s.Rows {
+			features[r.Feature] = true
+		}
+	}
+	if differ != 3 {
+		t.Fatalf("the fixture has %d arch differences, want 3", differ)
+	}
+	_, section, _ := strings.Cut(page, `<section id="arch-arm64"`)
+	section, _, _ = strings.Cut(section, "</section>")
+	if got := strings.Count(section, "<tr data-f="); got != differ {
+		t.Errorf("%d rows in the arch section, want %d", got, differ)
+	}
+	for _, want := range []string{
+		"<h2 id=\"arch-arm64-title\">x86/arm64 differences</h2>",
+		"3 on 5.10 (2 of 40), 6.12 (1 of 40).",
+		`<td class="why">BPF trampolines on arm64 need Linux &gt;= 6.0 (running 5.10.262) — attach tracing link: not supported (ENOTSUPP)</td>`,
+		`aria-label="` + fixture.Feature(5) + ` on 5.10 arm64 vm: unsupported"`,
+		"attached, but observed 0 events: &lt;/script&gt;",
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("arch section lacks %q:\n%s", want, section)
+		}
+	}
+	if strings.Contains(section, "second line") || strings.Contains(section, "<img") {
+		t.Error("the arch section holds more than the cause's first line, or raw hostile text")
+	}
+	for _, want := range []string{`<option value="a">only x86/arm64 differences</option>`, `href="#arch-arm64"`, "3 x86/arm64 differences"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if got := len(regexp.MustCompile(`data-flags="[^"]*\ba\b`).FindAllString(page, -1)); got != len(features) {
+		t.Errorf("%d rows flagged as arch differences, want %d", got, len(features))
+	}
+	// The Objects section's headings say the arch too.
+	if got := strings.Count(render(t, fixture.Objects(archesReport())), `<span class="a">arm64</span>`); got != 4 {
+		t.Errorf("%d headings of the grid and the Objects section say arm64, want 4", got)
+	}
+	plain := render(t, fixture.Report(3, 40))
+	for _, bad := range []string{`class="a"`, `id="arch-`, `value="a"`, "x86/"} {
+		if strings.Contains(plain, bad) {
+			t.Errorf("a report of one arch has %q", bad)
+		}
+	}
+}

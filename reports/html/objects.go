@@ -20,9 +20,9 @@ type objectsView struct {
 
 type objectColumn struct {
 	// Index is the column's place in pageData.Columns.
-	Index          int
-	Kernel, Target string
-	Counts         objview.Counts
+	Index                int
+	Kernel, Arch, Target string
+	Counts               objview.Counts
 }
 
 type objectRow struct {
@@ -47,7 +47,7 @@ func (v *view) newObjectsView(t *objview.Table, g *reports.Grid) *objectsView {
 	ov := &objectsView{Programs: len(t.Rows), Counts: t.Total()}
 	for ci, gi := range t.Columns {
 		col := &g.Columns[gi]
-		ov.Columns = append(ov.Columns, objectColumn{Index: gi, Kernel: col.Key.Kernel, Target: col.Key.Target, Counts: t.Counts[ci]})
+		ov.Columns = append(ov.Columns, objectColumn{Index: gi, Kernel: col.Key.Kernel, Arch: exceptional(col.Key.Arch), Target: col.Key.Target, Counts: t.Counts[ci]})
 	}
 	for ri, row := range t.Rows {
 		rv := objectRow{Feature: row.Feature, Name: row.Name, Section: row.Section, Type: row.Type}

@@ -60,8 +60,9 @@
   }
 
   // showCell opens the evidence of a grid cell (data-i: indexes into
-  // data.cells) or of an object cell (data-o: into data.objs, data-c: its
-  // column).
+  // data.cells) or of an object cell (data-o: into data.objs). A cell
+  // outside the grid (an object, an arch difference) names its column in
+  // data-c.
   function showCell(btn) {
     var object = btn.hasAttribute("data-o");
     var ids = btn.getAttribute(object ? "data-o" : "data-i");
@@ -70,7 +71,7 @@
     if (prev) prev.classList.remove("sel");
     btn.classList.add("sel");
     var td = btn.parentNode, tr = td.parentNode;
-    var col = object ? +btn.getAttribute("data-c") : td.cellIndex - 3;
+    var col = btn.hasAttribute("data-c") ? +btn.getAttribute("data-c") : td.cellIndex - 3;
     var feature = tr.getAttribute("data-f");
     var colData = data.cols[col];
     show(feature + " · " + colData.label, function (body) {
@@ -111,6 +112,7 @@
     show(c.label, function (body) {
       var dl = el("dl");
       fact(dl, "Target", c.target);
+      fact(dl, "Arch", c.arch);
       fact(dl, "Release", k.release);
       fact(dl, "Version", k.version);
       fact(dl, "Package", k.package);
@@ -153,6 +155,12 @@
       if (btn) showCell(btn);
     });
   }
+  Array.prototype.forEach.call(document.querySelectorAll("table.arch-table"), function (table) {
+    table.addEventListener("click", function (e) {
+      var btn = e.target.closest("button[data-i]");
+      if (btn) showCell(btn);
+    });
+  });
   document.getElementById("panel-close").addEventListener("click", hide);
 
   // Search text per row: the feature ID and every string of its cells, so

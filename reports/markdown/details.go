@@ -42,8 +42,8 @@ func (s *summary) matrix(r *reports.Report, g *reports.Grid) {
 // counts writes the cells per status of each column, with how its run
 // ended.
 func (s *summary) counts(g *reports.Grid) {
-	head := "| kernel | target | release | run |"
-	rule := "|---|---|---|---|"
+	head := "| kernel | arch | target | release | run |"
+	rule := "|---|---|---|---|---|"
 	for _, st := range reports.Statuses {
 		head += fmt.Sprintf(" %s %s |", marks[st], st)
 		rule += "---:|"
@@ -51,7 +51,7 @@ func (s *summary) counts(g *reports.Grid) {
 	s.line("%s unexpected |", head)
 	s.line("%s---:|", rule)
 	for _, col := range g.Columns {
-		l := fmt.Sprintf("| %s | %s | %s | %s |", text(col.Key.Kernel), text(col.Key.Target), text(orDash(col.Kernel.Release)), runStatus(col.Status))
+		l := fmt.Sprintf("| %s | %s | %s | %s | %s |", text(col.Key.Kernel), text(col.Key.Arch), text(col.Key.Target), text(orDash(col.Kernel.Release)), runStatus(col.Status))
 		for _, st := range reports.Statuses {
 			l += fmt.Sprintf(" %d |", col.Counts[st])
 		}

@@ -105,7 +105,7 @@ func cause(c *reports.Cell) string {
 		expected = "expected " + m + " " + string(c.Expected)
 	}
 	expected = strings.Join(nonEmpty(expected, c.ExpectedErrno, at(c.ExpectedStage)), " ")
-	return fmt.Sprintf("%s, %s — %s", text(observed), text(expected), text(orDash(evidence(c))))
+	return fmt.Sprintf("%s, %s — %s", text(observed), text(expected), text(orDash(c.EvidenceLine(200))))
 }
 
 func at(stage reports.Stage) string {
@@ -125,15 +125,6 @@ func nonEmpty(parts ...string) []string {
 	return out
 }
 
-// evidence is the first line of a cell's evidence, or the verifier's last
-// line when the evidence is empty.
-func evidence(c *reports.Cell) string {
-	if e := firstLine(c.Evidence, 200); e != "" {
-		return e
-	}
-	return lastLine(c.VerifierLog, 200)
-}
-
 // objectMiss says how an object cell that did not reach its stage ended,
 // and why, in the kernel's words.
 func objectMiss(c *reports.Cell) string {
@@ -144,7 +135,7 @@ func objectMiss(c *reports.Cell) string {
 	if c.Expected != "" {
 		why += ", expected " + string(c.Expected)
 	}
-	return fmt.Sprintf("%s%s — %s", text(objview.Text(c, mark)), why, text(orDash(evidence(c))))
+	return fmt.Sprintf("%s%s — %s", text(objview.Text(c, mark)), why, text(orDash(c.EvidenceLine(200))))
 }
 
 // unexpected lists the unexpected cells with their causes: what fails the

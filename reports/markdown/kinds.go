@@ -9,23 +9,34 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
-// kernels says, per kind of the kernels' own targets (vm, host), how many
-// features differ among its kernels, with the table of them folded: a
-// kernel is compared only with kernels that run the same way, never with
-// a restricted environment.
+// kernels says, per kind of the kernels' own targets (vm, host) and
+// architecture, how many features differ among its kernels, with the table
+// of them folded: a kernel is compared only with kernels that run the same
+// way on the same architecture, never with a restricted environment. The
+// architectures are compared in their own view (arches).
 func (s *summary) kernels(g *reports.Grid) {
 	kinds := map[string][]int{}
+	var order []string
 	for ci := range g.Columns {
 		if col := &g.Columns[ci]; col.OwnTarget() {
-			kinds[col.Key.Target] = append(kinds[col.Key.Target], ci)
+			kind := kindOf(col.Key)
+			if kinds[kind] == nil {
+				order = append(order, kind)
+			}
+			kinds[kind] = append(kinds[kind], ci)
 		}
 	}
 	if len(kinds) == 0 {
 		return
 	}
-	// vm before host, as the grid orders a kernel's targets.
-	order := slices.Sorted(maps.Keys(kinds))
-	slices.Reverse(order)
+	// vm before host, amd64 before the other architectures.
+	slices.SortStableFunc(order, func(a, b string) int {
+		ka, kb := g.Columns[kinds[a][0]].Key, g.Columns[kinds[b][0]].Key
+		if ka.Target != kb.Target {
+			return -strings.Compare(ka.Target, kb.Target)
+		}
+		return reports.CompareArch(ka.Arch, kb.Arch)
+	})
 	type table struct {
 		kind string
 		cols []int
@@ -68,6 +79,12 @@ func (s *summary) kernels(g *reports.Grid) {
 			s.differences(g, t.cols, t.rows)
 		})
 	}
+}
+
+// kindOf names the kind of a kernel's own target: "vm", "host", with the
+// architecture before it when it is not the default ("arm64 vm").
+func kindOf(k reports.RunKey) string {
+	return strings.TrimPrefix(reports.RunKey{Arch: k.Arch, Target: k.Target}.String(), " ")
 }
 
 // kernelName is how a kernel is named in a list of its kind: its catalog
@@ -190,15 +207,17 @@ func (s *summary) environments(g *reports.Grid) {
 }
 
 // reference is the column a restricted environment is compared with, -1
-// when the report has none: container/privileged of the same kernel for
-// another container profile, else the kernel's own target.
+// when the report has none: container/privileged of the same kernel and
+// architecture for another container profile, else the kernel's own
+// target. "host" on an arm64 machine is another kernel than on an amd64
+// one.
 func reference(g *reports.Grid, ci int) int {
 	col := &g.Columns[ci]
 	const privileged = "container/privileged"
 	own := -1
 	for ri := range g.Columns {
 		r := &g.Columns[ri]
-		if r.Key.Kernel != col.Key.Kernel || ri == ci {
+		if r.Key.Kernel != col.Key.Kernel || r.Key.Arch != col.Key.Arch || ri == ci {
 			continue
 		}
 		if r.Key.Target == privileged && strings.HasPrefix(col.Key.Target, "container/") {

@@ -3,7 +3,8 @@
 // It opens with the verdict and its counts, then what fails the job — the
 // unexpected cells and the regressions against a baseline, each with its
 // cause in the kernel's words — then what changed since the baseline, the
-// differences among kernels of one kind and what each restricted
+// differences among kernels of one kind and architecture, those between
+// the amd64 and arm64 builds of a kernel, and what each restricted
 // environment (a container profile, a BPF token) loses against the
 // kernel's own target. Everything else (per-column counts, the tables of
 // differences, the users' objects, probe points) is folded into <details>
@@ -145,6 +146,7 @@ func (s *summary) write(r *reports.Report) {
 	s.brokenRuns(g)
 	s.conflicts(r)
 	s.kernels(g)
+	s.arches(g)
 	s.environments(g)
 	s.objects(objects, g)
 	s.matrix(r, g)
@@ -230,17 +232,23 @@ func cellMark(cells []reports.Cell) string {
 	if len(cells) == 0 {
 		return "·"
 	}
+	return eachStatus(cells, "≠", func(c *reports.Cell) string { return marks[c.Status] })
+}
+
+// eachStatus joins with sep what say says of the first cell of each
+// distinct status, bold with a star when any cell is unexpected.
+func eachStatus(cells []reports.Cell, sep string, say func(*reports.Cell) string) string {
 	var out []string
 	seen := map[reports.Status]bool{}
 	unexpected := false
-	for _, c := range cells {
-		unexpected = unexpected || c.Unexpected
-		if !seen[c.Status] {
-			seen[c.Status] = true
-			out = append(out, marks[c.Status])
+	for i := range cells {
+		unexpected = unexpected || cells[i].Unexpected
+		if !seen[cells[i].Status] {
+			seen[cells[i].Status] = true
+			out = append(out, say(&cells[i]))
 		}
 	}
-	m := strings.Join(out, "≠")
+	m := strings.Join(out, sep)
 	if unexpected {
 		return "**" + m + "\\***"
 	}
@@ -287,11 +295,6 @@ func text(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func lastLine(s string, max int) string {
-	s = strings.TrimSpace(s)
-	return firstLine(s[strings.LastIndexByte(s, '\n')+1:], max)
 }
 
 func firstLine(s string, max int) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -461,6 +462,15 @@ func TestSummaryComparesEnvironmentsWithTheirKernel(t *testing.T) {
 	if md := summary(t, rep, markdown.Options{}); !strings.Contains(md, "- **host container/bpf-caps**: loses 3 of the 3 features host container/privileged supports: 3 blocked by seccomp\n") {
 		t.Errorf("a container profile is not compared with container/privileged:\n%s", md)
 	}
+
+	// The host of an arm64 machine is another kernel: its container
+	// profile is compared with none of the amd64 host's columns.
+	armHost := host
+	armHost.Arch = "arm64"
+	rep.Runs = append(rep.Runs, reports.Run{Kernel: armHost, Target: "container/default", Status: "ok", Cells: cells(reports.Blocked, reports.Blocked, "seccomp", 3)})
+	if md := summary(t, rep, markdown.Options{}); !strings.Contains(md, "- **host arm64 container/default**: no column of its kernel to compare it with\n") {
+		t.Errorf("an arm64 host's container profile is compared with an amd64 column:\n%s", md)
+	}
 }
 
 // TestSummaryObjects: the programs of users' objects get a line of their
@@ -516,5 +526,127 @@ func TestSummaryEscapesObjectText(t *testing.T) {
 		if strings.Contains(md, bad) {
 			t.Errorf("summary contains raw %q:\n%s", bad, md)
 		}
+	}
+}
+
+// archMatrix is fullMatrix with its VM kernels running BPF trampolines, as
+// Debian's amd64 kernels do (the host refuses them), and 5.10, 6.1 and
+// 6.12 built for arm64 too: 5.10 arm64 has no trampolines, and 6.12 arm64
+// leaves uprobe.multi out (a config of the fixture's own). 15 columns,
+// every cell as expected.
+func archMatrix(t *testing.T) *reports.Report {
+	t.Helper()
+	rep := fullMatrix(t)
+	var arm []reports.Run
+	for ri := range rep.Runs {
+		run := &rep.Runs[ri]
+		if run.Target != "vm" {
+			continue
+		}
+		for ci := range run.Cells {
+			c := &run.Cells[ci]
+			if slices.Contains(fixture.Trampolines, c.Feature) && c.Status == reports.Unsupported && c.Errno == "EPERM" {
+				c.Status, c.Expected, c.Errno, c.Stage, c.Reason = reports.Supported, reports.Supported, "", "", ""
+				c.Evidence = "attached and observed 10 events after 10 getpgid(2) calls"
+			}
+		}
+		if k := run.Kernel.Name; k == "5.10" || k == "6.1" || k == "6.12" {
+			arm = append(arm, fixture.ARM64(*run))
+		}
+	}
+	for ci := range arm[2].Cells {
+		if c := &arm[2].Cells[ci]; c.Feature == "attach/uprobe.multi" {
+			c.Status, c.Expected, c.Errno, c.Stage = reports.Unsupported, reports.Unsupported, "EOPNOTSUPP", reports.StageAttach
+			c.Reason, c.Evidence = "CONFIG_UPROBES is not set", "create uprobe multi link: operation not supported\nsecond line"
+		}
+	}
+	rep.Runs = append(rep.Runs, arm...)
+	if n := rep.Unexpected(); n != 0 {
+		t.Fatalf("the arch matrix has %d unexpected cells, want none", n)
+	}
+	return rep
+}
+
+// TestSummaryComparesArches: the kernels of one architecture are compared
+// among themselves; the two builds of a kernel series in a view of their
+// own, one line outside <details> and a table inside, each row with both
+// statuses and the arm64 cell's cause; the rest of the summary stays a
+// screen.
+func TestSummaryComparesArches(t *testing.T) {
+	rep := archMatrix(t)
+	md := summary(t, rep, markdown.Options{})
+	seen := outside(t, md)
+	if len(seen) > 80 {
+		t.Errorf("%d lines outside <details>, want at most 80:\n%s", len(seen), strings.Join(seen, "\n"))
+	}
+	differ := func(keep func(*reports.Run) bool) int {
+		n := 0
+		for _, ss := range statuses(rep, keep) {
+			if slices.ContainsFunc(ss, func(s reports.Status) bool { return s != ss[0] }) {
+				n++
+			}
+		}
+		return n
+	}
+	amd := differ(func(r *reports.Run) bool { return r.Target == "vm" && r.Arch() == "amd64" })
+	arm := differ(func(r *reports.Run) bool { return r.Target == "vm" && r.Arch() == "arm64" })
+	trampolines := 0
+	for _, f := range fixture.Trampolines {
+		if cell(t, rep, "5.10", "vm", f).Status == reports.Supported {
+			trampolines++
+		}
+	}
+	if trampolines != 5 {
+		t.Fatalf("%d trampoline features supported on 5.10 amd64, want 5", trampolines)
+	}
+	want := []string{
+		"## ✅ 0 unexpected, no baseline — 15 columns × 182 features\n",
+		fmt.Sprintf("- **vm** 5.10, 6.1, 6.12, 7.2, 7.3: %d of 182 features differ\n", amd),
+		fmt.Sprintf("- **arm64 vm** 5.10, 6.1, 6.12: %d of 182 features differ\n", arm),
+		"- **host** 6.18.44-fc-v1045: 182 features, compared with no other kernel\n",
+		fmt.Sprintf("<details><summary>The %d features that differ among the arm64 vm kernels</summary>\n", arm),
+		"**x86/arm64 differences:** 6 features differ on 3 kernel series built for both: 5.10 (5 of 182), 6.1 (0 of 182), 6.12 (1 of 182).\n\n" +
+			"<details><summary>The 6 features whose status differs between amd64 and arm64</summary>\n",
+		"| kernel | feature | amd64 | arm64 | arm64: why |\n",
+		"| 5.10 | attach/fentry | ✓ supported | ✗ unsupported ENOTSUPP | BPF trampolines on arm64 need Linux &gt;= 6.0 (running 5.10.262) — attach tracing link: not supported (ENOTSUPP) |\n",
+		"| 6.12 | attach/uprobe.multi | ✓ supported | ✗ unsupported EOPNOTSUPP | CONFIG\\_UPROBES is not set — create uprobe multi link: operation not supported |\n",
+		"| 6.12 | arm64 | vm | 6.12.117+deb13-cloud-arm64 | ok |",
+	}
+	for _, w := range want {
+		if !strings.Contains(md, w) {
+			t.Errorf("summary lacks %q:\n%s", w, md)
+		}
+	}
+	_, table, _ := strings.Cut(md, "between amd64 and arm64</summary>")
+	table, _, _ = strings.Cut(table, "</details>")
+	if rows := strings.Count(table, "\n| ") - 1; rows != 6 {
+		t.Errorf("the arch table has %d rows, want 6:\n%s", rows, table)
+	}
+	if strings.Contains(md, "second line") {
+		t.Error("evidence beyond its first line is in the summary")
+	}
+	// The amd64 kernels' table holds no arm64 column.
+	_, vmTable, _ := strings.Cut(md, "among the vm kernels</summary>")
+	vmTable, _, _ = strings.Cut(vmTable, "</details>")
+	if head := regexp.MustCompile(`(?m)^\| feature \|.*$`).FindString(vmTable); head != "| feature | upstream | works from | 5.10 | 6.1 | 6.12 | 7.2 | 7.3 |" {
+		t.Errorf("the vm kernels' table heading is %q", head)
+	}
+
+	// Builds that agree: one line, no table; no arm64 build: no view.
+	for ri := range rep.Runs {
+		if run := &rep.Runs[ri]; run.Arch() == "arm64" {
+			for ci := range run.Cells {
+				c := &run.Cells[ci]
+				*c = *cell(t, rep, run.Kernel.Name, "vm", c.Feature)
+			}
+		}
+	}
+	md = summary(t, rep, markdown.Options{})
+	if !strings.Contains(md, "**x86/arm64 differences:** none: 3 kernel series built for both (5.10, 6.1, 6.12), the same status for all 546 features that ran on both.\n") ||
+		strings.Contains(md, "between amd64 and arm64") {
+		t.Errorf("agreeing builds:\n%s", md)
+	}
+	if md := summary(t, fullMatrix(t), markdown.Options{}); strings.Contains(md, "arm64") {
+		t.Errorf("a report without arm64 runs mentions arm64:\n%s", md)
 	}
 }
