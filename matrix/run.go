@@ -323,6 +323,14 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 		run.Kernel = *stream.Kernel
 	}
 	run.Kernel.Name, run.Kernel.Package = t.Kernel(), out.Package
+	if run.Kernel.Arch == "" {
+		// The suite says its own; one that never did ran where the
+		// target put it.
+		run.Kernel.Arch = ArchOf(t)
+		if run.Kernel.Arch == "" {
+			run.Kernel.Arch = runtime.GOARCH
+		}
+	}
 
 	seen := map[string]bool{}
 	for _, c := range cells {

@@ -1,8 +1,8 @@
 package rows
 
 import (
-	"slices"
 	"github.com/cilium/ebpf"
+	"slices"
 
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
 )
