@@ -97,8 +97,8 @@ host-suite: build
 
 # Per kernel: bare boot-to-poweroff time, full run time, and their ratio.
 bench: build
-	@scripts/deps.sh vm parity
-	$(BIN) bench --kernel $(KERNEL) --out $(OUT)/bench
+	@scripts/deps.sh vm parity $(if $(findstring arm64,$(ARCH)),vm-arm64)
+	$(ARCH_ENV) $(BIN) bench --kernel $(KERNEL) --arch $(ARCH) --out $(OUT)/bench
 
 # Crashes each VM's kernel on purpose mid-suite: the report keeps the cells
 # streamed before the crash and marks the rest crashed.

@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/bpfmatrix/bpfmatrix/internal/arch"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/matrix/vm"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
@@ -62,25 +61,31 @@ func bench(args []string) error {
 	if err != nil {
 		return stoppedBy(ctx, err)
 	}
-	cfg := vmf.config(30*time.Minute, arch.Running())
+	lanes, err := vmf.archList()
+	if err != nil {
+		return err
+	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\trelease\tbare boot\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+suite)\t")
+	fmt.Fprintln(tw, "kernel\tarch\trelease\tbare boot\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+suite)\t")
 	failed := 0
-	for _, name := range names {
-		dir := filepath.Join(*out, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+	for _, lane := range lanes {
+		cfg := vmf.config(30*time.Minute, lane)
+		for _, name := range names {
+			dir := filepath.Join(*out, lane.Name, name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			p := matrix.NewProgress(os.Stderr, "bench "+name+" "+lane.Name, len(suite.Features))
+			r, err := vm.Bench(ctx, cfg, name, suite, dir, *runs, p)
+			if err != nil {
+				p.Printf("%v", err)
+				failed++
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%d\t%.2f\t\n", name, lane.Name, r.Release,
+				r.Bare.Seconds(), r.Suite.Seconds(), r.Initramfs.Seconds(), r.Full.Seconds(), r.Cells, r.Ratio())
 		}
-		p := matrix.NewProgress(os.Stderr, "bench "+name, len(suite.Features))
-		r, err := vm.Bench(ctx, cfg, name, suite, dir, *runs, p)
-		if err != nil {
-			p.Printf("%v", err)
-			failed++
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%d\t%.2f\t\n", name, r.Release,
-			r.Bare.Seconds(), r.Suite.Seconds(), r.Initramfs.Seconds(), r.Full.Seconds(), r.Cells, r.Ratio())
 	}
 	tw.Flush()
 	fmt.Printf("accelerator %s; goal: total/(bare+suite) <= 1.10\n", vm.Accel())

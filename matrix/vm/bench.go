@@ -58,7 +58,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	var times []time.Duration
 	for i := 0; i < runs; i++ {
 		files := []string{filepath.Join(dir, "bare-console.log")}
-		m := &Machine{Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: bare, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
+		m := &Machine{Arch: cfg.arch(), Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: bare, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
 		took, err := m.Run(ctx)
 		if out := judge(files[0], took, err); out.Status != matrix.RunOK {
 			return res, fmt.Errorf("bare boot of %s: %s: %s", name, out.Status, out.Detail)
@@ -72,13 +72,17 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	full := filepath.Join(dir, "initrd.cpio")
 	start := time.Now()
 	plan, _, _ := cfg.runPlan(s) // a run's plan, bpftool's probe included when there is one
-	if _, err := WriteInitramfs(full, init, s.Binary, s, k, &plan, cfg.Gzip); err != nil {
+	binary, err := s.BinaryFor(ctx, cfg.arch().Name)
+	if err != nil {
+		return res, err
+	}
+	if _, err := WriteInitramfs(full, init, binary, s, k, &plan, cfg.Gzip); err != nil {
 		return res, err
 	}
 	defer removeQuietly(full)
 	res.Initramfs = time.Since(start)
 	files := RunFiles(dir)
-	m := &Machine{Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: full, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
+	m := &Machine{Arch: cfg.arch(), Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: full, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
 	took, err := m.Run(ctx)
 	if out := judge(files[0], took, err); out.Status != matrix.RunOK {
 		return res, fmt.Errorf("full run of %s: %s: %s", name, out.Status, out.Detail)
