@@ -4,13 +4,13 @@
 GO      ?= go
 BIN     := bin/bpfmatrix
 KERNEL  ?= all
-# ARCH=arm64 (or amd64,arm64) runs the VM kernels in that lane too: Debian's
-# arm64 kernels under qemu-system-aarch64 (TCG on an x86 host).
-ARCH    ?= amd64
+# ARCH: the lanes of the VM kernels, amd64 and Debian's arm64 kernels under
+# qemu-system-aarch64 (TCG on an x86 host); ARCH=amd64 for one.
+ARCH    ?= amd64,arm64
 # The mirror lists arm64 5.10 builds in bullseye-security that its pool does
-# not serve (docs/facts.md#arm64-kernels): the arm64 lane takes the newest
-# served build, from bullseye, and says so.
-ARCH_ENV = $(if $(findstring arm64,$(ARCH)),BPFMATRIX_ALLOW_FALLBACK=1)
+# not serve (docs/facts.md#arm64-kernels): the arm64 lane, alone, takes the
+# newest served build, from bullseye, and says so.
+ARCH_ENV = $(if $(findstring arm64,$(ARCH)),BPFMATRIX_ALLOW_FALLBACK=arm64)
 FLAVOR  ?= cloud
 OUT     ?= reports/out
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)

@@ -44,7 +44,8 @@ type Options struct {
 	AllowFallback bool
 }
 
-// AllowFallbackEnv=1 sets Options.AllowFallback for every Fetch and
+// AllowFallbackEnv=1 (or =<arch>, for that architecture's kernels alone)
+// sets Options.AllowFallback for every Fetch and
 // Resolve of the process, so a matrix run can opt in without a flag.
 const AllowFallbackEnv = "BPFMATRIX_ALLOW_FALLBACK"
 
@@ -77,10 +78,10 @@ func newFetcher(opts Options, needMirror bool) (*fetcher, error) {
 	}
 	if v := os.Getenv(AllowFallbackEnv); v != "" {
 		allow, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s=%q: want 1 (resolve from the suites that verify) or 0", AllowFallbackEnv, v)
+		if err != nil && !slices.Contains(Arches, v) {
+			return nil, fmt.Errorf("%s=%q: want 1 (resolve from the suites that verify), 0, or an architecture (%s) to allow it for that one alone", AllowFallbackEnv, v, strings.Join(Arches, ", "))
 		}
-		opts.AllowFallback = opts.AllowFallback || allow
+		opts.AllowFallback = opts.AllowFallback || allow || v == opts.Arch
 	}
 	f := &fetcher{opts: opts, log: opts.Log, keyring: archiveKeyring}
 	if f.log == nil {
