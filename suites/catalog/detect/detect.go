@@ -7,7 +7,6 @@
 package detect
 
 import (
-	"runtime"
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -15,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/cilium/ebpf"

@@ -48,7 +48,7 @@ func init() {
 				// arm64 JIT refuses gotol with ENOTSUPP on Debian's 6.1
 				// (docs/facts.md#arm64-expectations).
 				catalog.ArchSince("arm64", "6.6", "the arm64 JIT learned the ISA v4 instructions in 6.6")},
-			Doc:   "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
+			Doc: "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
 		catalog.Feature{ID: "misc/bpf_link", Area: catalog.Features, At: reports.StageAttach, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_CGROUP_BPF")},
 			Doc:   "create a bpf_link with BPF_LINK_CREATE (cgroup_skb ingress on the cgroup2 root) and read its info"},
