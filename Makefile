@@ -6,11 +6,17 @@ BIN     := bin/bpfmatrix
 KERNEL  ?= all
 # ARCH: the lanes of the VM kernels, amd64 and Debian's arm64 kernels under
 # qemu-system-aarch64 (TCG on an x86 host); ARCH=amd64 for one.
+# Kernel builds export ARCH=x86_64 and the like: only make's command line
+# sets the lanes.
+ifeq ($(origin ARCH),environment)
+ARCH    := amd64,arm64
+endif
 ARCH    ?= amd64,arm64
 # The mirror lists arm64 5.10 builds in bullseye-security that its pool does
 # not serve (docs/facts.md#arm64-kernels): the arm64 lane, alone, takes the
-# newest served build, from bullseye, and says so.
-ARCH_ENV = $(if $(findstring arm64,$(ARCH)),BPFMATRIX_ALLOW_FALLBACK=arm64)
+# newest build its pool serves (for 5.10, bullseye's), and says so; a
+# BPFMATRIX_ALLOW_FALLBACK of the user's wins.
+ARCH_ENV = $(if $(BPFMATRIX_ALLOW_FALLBACK),,$(if $(findstring arm64,$(ARCH)),BPFMATRIX_ALLOW_FALLBACK=arm64))
 FLAVOR  ?= cloud
 OUT     ?= reports/out
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)

@@ -88,7 +88,7 @@ func bench(args []string) error {
 		}
 	}
 	tw.Flush()
-	fmt.Printf("accelerator %s; goal: total/(bare+suite) <= 1.10\n", vm.Accel())
+	fmt.Printf("accelerator %s (other architectures: tcg); goal: total/(bare+suite) <= 1.10\n", vm.Accel())
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

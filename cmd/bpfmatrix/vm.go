@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"strings"
 	"time"
@@ -94,14 +95,23 @@ func (f *vmFlags) config(timeout time.Duration, a arch.Arch) *vm.Config {
 // targets returns a target per --arch lane that boots kernel name under
 // qemu with these options.
 func (f *vmFlags) targets(name string, timeout time.Duration) ([]matrix.Target, error) {
-	lanes, err := f.archList()
+	all, err := f.archList()
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range lanes {
+	// A catalog kernel runs in every lane; a kernel file is one
+	// architecture's, and runs in that lane alone.
+	var lanes []arch.Arch
+	var refused error
+	for _, a := range all {
 		if err := vmimages.CheckKernel(name, vmimages.Options{Arch: a.Name}); err != nil {
-			return nil, badInput("%s", err)
+			refused = cmp.Or(refused, err)
+			continue
 		}
+		lanes = append(lanes, a)
+	}
+	if len(lanes) == 0 {
+		return nil, badInput("%s", refused)
 	}
 	if *f.flavor != "cloud" && *f.flavor != "generic" {
 		return nil, badInput("--flavor %q: want cloud or generic", *f.flavor)

@@ -255,14 +255,22 @@ func rawSerial(dev string) (*os.File, error) {
 // take a moment to appear.
 func virtioPort(name string) (string, error) {
 	const ports = "/sys/class/virtio-ports"
-	for range 50 {
-		entries, _ := os.ReadDir(ports)
+	// Ports appear when the device's control queue adds them, after the
+	// driver loads: seconds on a busy single-threaded TCG host. 30 s is
+	// well inside the host's idle limit.
+	var readErr error
+	for range 300 {
+		entries, err := os.ReadDir(ports)
+		readErr = err
 		for _, e := range entries {
 			if b, err := os.ReadFile(filepath.Join(ports, e.Name(), "name")); err == nil && strings.TrimSpace(string(b)) == name {
 				return "/dev/" + e.Name(), nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if readErr != nil {
+		return "", fmt.Errorf("no virtio serial port named %s: %w (the host must give qemu a virtserialport for it, and the kernel virtio_console)", name, readErr)
 	}
 	return "", fmt.Errorf("no virtio serial port named %s in %s (the host must give qemu a virtserialport for it, and the kernel virtio_console)", name, ports)
 }
@@ -319,8 +327,9 @@ func send(dev string, r io.Reader) error {
 	if _, err := io.Copy(dst, r); err != nil {
 		return fmt.Errorf("copy to %s: %w", dev, err)
 	}
-	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1) // tcdrain; no tty, no drain
-	_ = dst.Sync()
+	// tcdrain on a UART; a virtio port is no tty, and a write to it
+	// returns once the host has taken the buffer.
+	_ = unix.IoctlSetInt(int(dst.Fd()), unix.TCSBRK, 1)
 	return nil
 }
 

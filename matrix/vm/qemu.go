@@ -35,8 +35,8 @@ type Machine struct {
 	// MemoryMiB and CPUs size the guest.
 	MemoryMiB, CPUs int
 	// Serial are the files the guest's console and its other lines write
-	// to, in order (guest.Channels): UARTs on amd64, virtio consoles after
-	// the one UART where Arch.VirtioConsoles.
+	// to, in order (guest.Channels): UARTs on amd64, named virtio serial
+	// ports after the one UART where Arch.VirtioPorts.
 	Serial []string
 	// Accel is "kvm" or "tcg"; empty means Accel() decides.
 	Accel string
@@ -49,6 +49,15 @@ type Machine struct {
 // skips the boot-time IO-APIC timer test, which emulation on a busy host
 // fails ("IO-APIC + timer doesn't work!" panicked a 6.1 boot here).
 const BaseCmdline = "panic=-1 oops=panic softlockup_panic=1 no_timer_check quiet"
+
+// AccelFor is Accel for a guest of architecture a: KVM runs only guests of
+// the host's own architecture, so any other one runs under TCG.
+func AccelFor(a arch.Arch) string {
+	if a.Name != arch.Running().Name {
+		return "tcg"
+	}
+	return Accel()
+}
 
 // Accel returns "kvm" when the CPU has hardware virtualization (vmx or svm
 // in /proc/cpuinfo) and /dev/kvm answers KVM_GET_API_VERSION, else "tcg".
@@ -102,7 +111,7 @@ func (m *Machine) Args() []string {
 	a := m.arch()
 	accel := m.Accel
 	if accel == "" {
-		accel = Accel()
+		accel = AccelFor(a)
 	}
 	mem, cpus := m.MemoryMiB, m.CPUs
 	if mem <= 0 {
@@ -127,8 +136,10 @@ func (m *Machine) Args() []string {
 			continue
 		}
 		if i == 1 {
-			// PCI, not MMIO: the virt machine's virtio-mmio devices need
-			// virtio_mmio, a module on every Debian arm64 kernel.
+			// PCI, not MMIO: virtio_mmio is a module on every Debian arm64
+			// kernel, virtio_pci is built in from 6.12 on, and where both
+			// are modules (5.10, 6.1) the PCI port shows up once
+			// virtio_pci and virtio_console load (docs/facts.md#arm64-serial).
 			args = append(args, "-device", "virtio-serial-pci")
 		}
 		id := fmt.Sprintf("line%d", i)

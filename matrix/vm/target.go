@@ -7,6 +7,7 @@ package vm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,7 +140,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
 	}
 	defer removeQuietly(initrd) // as big as the suite binary; rebuilt each run
-	p.Printf("booting %s (%s, modules: %s)", k.Release, Accel(), strings.Join(mods, " "))
+	p.Printf("booting %s (%s, modules: %s)", k.Release, AccelFor(t.cfg.arch()), strings.Join(mods, " "))
 
 	out := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
 	out.Package = k.Package
@@ -181,7 +182,7 @@ func RunFiles(dir string) []string {
 func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir string, p *matrix.Progress, serial []string) matrix.Outcome {
 	m := &Machine{Arch: t.cfg.arch(), Qemu: t.cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
 		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
-	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{m.arch().Qemu}, m.Args()...))+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{cmp.Or(m.Qemu, m.arch().Qemu)}, m.Args()...))+"\n"), 0o644); err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
 	if t.cfg.Timeout > 0 {

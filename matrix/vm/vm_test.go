@@ -40,6 +40,9 @@ func TestArgs(t *testing.T) {
 
 	// arm64's virt machine has one UART: the other lines are virtio
 	// consoles, in order, each pointed at its file.
+	if got := AccelFor(arch.ARM64); got != "tcg" {
+		t.Errorf("AccelFor(arm64) on an %s host = %q: KVM runs only the host's own architecture", arch.Running().Name, got)
+	}
 	m = &Machine{Arch: arch.ARM64, Vmlinux: "Image", Initrd: "initrd", Serial: []string{"c.log", "cells.jsonl", "ginkgo.json"}, Accel: "tcg"}
 	got = strings.Join(m.Args(), " ")
 	for _, want := range []string{

@@ -110,17 +110,27 @@ func (trampolineNeed) Unmet(k *Kernel) *Miss {
 
 // ArchSince requires Linux since or later where the kernel runs on arch:
 // what one architecture's port got later than the feature itself (its JIT,
-// its trampolines), an upstream fact like Since, with the commit that
-// brought it in why.
-func ArchSince(arch, since, why string) Requirement { return archNeed{arch, since, why} }
+// its trampolines), an upstream fact like Since, why saying what came
+// then. A kernel before it refuses with one of errnos, the port's "not
+// supported" alone (ENOTSUPP; cilium/ebpf's ErrNotSupported where it
+// keeps no errno), never with the errnos of a kernel that lacks the
+// feature itself.
+func ArchSince(arch, since, why string, errnos ...string) Requirement {
+	return archNeed{arch, since, why, errnos}
+}
 
-type archNeed struct{ arch, since, why string }
+type archNeed struct {
+	arch, since, why string
+	errnos           []string
+}
 
 func (n archNeed) Unmet(k *Kernel) *Miss {
 	if k.Arch != n.arch || !before(k, n.since) {
 		return nil
 	}
-	return absent("on %s it needs Linux >= %s (%s; running %s)", n.arch, n.since, n.why, k.Version.Full())
+	m := absent("on %s it needs Linux >= %s (%s; running %s)", n.arch, n.since, n.why, k.Version.Full())
+	m.Errnos = n.errnos
+	return m
 }
 
 // Backported requires Linux mainline or later, or a stable kernel at or

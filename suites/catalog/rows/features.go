@@ -47,7 +47,7 @@ func init() {
 				// The stable backport is the verifier's and x86's JIT's; the
 				// arm64 JIT refuses gotol with ENOTSUPP on Debian's 6.1
 				// (docs/facts.md#arm64-expectations).
-				catalog.ArchSince("arm64", "6.6", "the arm64 JIT learned the ISA v4 instructions in 6.6")},
+				catalog.ArchSince("arm64", "6.6", "the arm64 JIT learned the ISA v4 instructions in 6.6", "ENOTSUPP")},
 			Doc: "load a program using BPF_JA with a 32-bit offset, gotol (ISA v4)"},
 		catalog.Feature{ID: "misc/bpf_link", Area: catalog.Features, At: reports.StageAttach, Prog: ebpf.CGroupSKB, Attach: ebpf.AttachCGroupInetIngress, Since: "5.7",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_CGROUP_BPF")},

@@ -67,7 +67,7 @@ func init() {
 			// An ext link patches the target's code (bpf_arch_text_poke),
 			// which arm64 has since 6.0: Debian's arm64 5.10 refuses the
 			// link (docs/facts.md#arm64-expectations).
-			Needs: append(slices.Clip(progTypeByName("ext").needs), catalog.ArchSince("arm64", "6.0", "bpf_arch_text_poke came to arm64 in 6.0")),
+			Needs: append(slices.Clip(progTypeByName("ext").needs), catalog.ArchSince("arm64", "6.0", "bpf_arch_text_poke came to arm64 in 6.0", "ENOTSUPP", catalog.ErrNotSupported)),
 			Doc:   "replace a global function of an XDP program with an ext program and run it with BPF_PROG_TEST_RUN"},
 		catalog.Feature{ID: "attach/iter.task", Area: catalog.Tracing, Prog: ebpf.Tracing, Attach: ebpf.AttachTraceIter, Since: "5.8",
 			Needs: []catalog.Requirement{catalog.Config("CONFIG_DEBUG_INFO_BTF")},
