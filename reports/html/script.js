@@ -200,11 +200,21 @@
     if (!cur || !visible(cur)) setCurrent(firstButton());
   }
   [fArea, fShow, fStatus].forEach(function (s) { s.addEventListener("change", apply); });
+  // The environment columns (container profiles, BPF token) fold away as
+  // a group, leaving the kernels.
+  var fEnv = document.getElementById("f-env");
+  if (fEnv) fEnv.addEventListener("change", function () {
+    grid.classList.toggle("no-env", !fEnv.checked);
+    var cur = grid.querySelector('button[tabindex="0"]');
+    if (!cur || !visible(cur)) setCurrent(firstButton());
+  });
   fQ.addEventListener("input", apply);
 
   // Keyboard: the grid is one tab stop (roving tabindex); arrows move
   // between cells of visible rows, Enter or Space opens the evidence.
-  function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden; }
+  function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden && shown(btn); }
+  // shown is false for a cell of a collapsed column group.
+  function shown(btn) { return btn.getClientRects().length > 0; }
   function firstButton() {
     for (var i = 0; i < rows.length; i++) {
       if (!rows[i].hidden) return rows[i].querySelector("td.c button");
@@ -222,7 +232,7 @@
     if (dc) {
       for (var ci = cell.cellIndex + dc; ci >= 0 && ci < tr.cells.length; ci += dc) {
         var b = tr.cells[ci].querySelector("button");
-        if (b) return b;
+        if (b && shown(b)) return b;
       }
       return null;
     }
