@@ -2,6 +2,7 @@ package html_test
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,20 @@ func fullMatrix(t *testing.T) *reports.Report {
 	return rep
 }
 
+// fullPage renders the full matrix into the test's artifact directory and
+// starts a browser with a 1600×1000 viewport, the size the acceptance of
+// the grid's layout is about.
+func fullPage(t *testing.T) (rep *reports.Report, ctx context.Context, dir, path string, size int) {
+	t.Helper()
+	rep = fullMatrix(t)
+	ctx, dir = browser(t), t.ArtifactDir()
+	path, size = writePage(t, dir, rep)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	return rep, ctx, dir, path, size
+}
+
 // TestBrowserFullMatrix (needs Debian's chromium) opens the real full
 // matrix at 1600×1000 as a reader would: the columns stand grouped by kind
 // and are named by what they are, every VM kernel is on screen without
@@ -47,13 +62,7 @@ func fullMatrix(t *testing.T) *reports.Report {
 // of one kind, the environment group folds away, and keyboard focus is
 // visible on a cell and on the panel's close button.
 func TestBrowserFullMatrix(t *testing.T) {
-	rep := fullMatrix(t)
-	ctx := browser(t)
-	dir := t.ArtifactDir()
-	path, size := writePage(t, dir, rep)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000)); err != nil {
-		t.Fatal(err)
-	}
+	rep, ctx, dir, path, size := fullPage(t)
 	ms, err := loadMS(ctx, path)
 	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
@@ -153,5 +162,78 @@ func TestBrowserFullMatrix(t *testing.T) {
 	}
 	if got := eval(`String(document.getElementById("panel").hidden) + " " + document.activeElement.getAttribute("aria-label")`); !strings.HasPrefix(got, fmt.Sprintf("true %s on 5.10 arm64 vm: ", second)) {
 		t.Errorf("after closing: %q, want the panel hidden and focus on %s on 5.10 arm64 vm", got, second)
+	}
+}
+
+// TestBrowserPermalinks (needs Debian's chromium): the address opens the
+// one-feature view (#f=attach/kprobe.multi: the feature on every column,
+// its upstream version, where it works from) and keeps the filters, so a
+// view can be linked to.
+func TestBrowserPermalinks(t *testing.T) {
+	rep, ctx, dir, path, _ := fullPage(t)
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+	open := func(hash string) {
+		t.Helper()
+		u := fileURL(path) + hash
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("#f-count"))); err != nil {
+			t.Fatalf("load %s: %v", u, err)
+		}
+	}
+	view := `(document.getElementById("panel").hidden ? "hidden" : document.getElementById("panel-title").textContent + " | " +
+		Array.from(document.querySelectorAll("#panel dl dt")).map(dt => dt.textContent + ": " + dt.nextElementSibling.textContent).join(" | ") + "\n" +
+		Array.from(document.querySelectorAll("#panel table.one tbody tr")).map(tr => Array.from(tr.cells).map(c => c.textContent).join(" | ")).join("\n"))`
+
+	open("#f=attach/kprobe.multi")
+	got := eval(view)
+	lines := strings.Split(got, "\n")
+	if lines[0] != "attach/kprobe.multi | Upstream since: 5.18 | Works from: 6.12" {
+		t.Errorf("one-feature view heads %q", lines[0])
+	}
+	for _, want := range []string{
+		"5.10 vm | ✗ unsupported | EINVAL | ",
+		"6.12 vm | ✓ supported",
+		"6.12 arm64 vm | ✗ unsupported | ENOTSUP | ",
+		"6.18 host | ✗ unsupported | ENOTSUP | ",
+		"6.18 podman default | ⊘ blocked | EPERM | ",
+		"6.18 bpf-token | ✗ unsupported | ENOTSUP | ",
+	} {
+		if !strings.Contains(got, "\n"+want) {
+			t.Errorf("one-feature view lacks a row %q:\n%s", want, got)
+		}
+	}
+	if n := len(lines) - 1; n != 17 {
+		t.Errorf("one-feature view has %d rows, want one per column (17)", n)
+	}
+	screenshot(t, ctx, dir, "permalink-kprobe-multi.png")
+
+	// A feature the oldest kernel tested already has works from "≤" it.
+	old := reports.NewGrid(rep).Groups[0].Rows[0]
+	open("#f=" + old.Feature)
+	if got := strings.Split(eval(view), "\n")[0]; !strings.HasSuffix(got, "Works from: ≤ 5.10 (the oldest kernel tested)") {
+		t.Errorf("%s: %q, want works from ≤ 5.10", old.Feature, got)
+	}
+
+	// Filters come from the address and go back into it.
+	open("#show=d&env=0")
+	if got := eval(`document.getElementById("f-count").textContent + " | " + Array.from(document.querySelectorAll("#grid thead th.col")).filter(th => th.getClientRects().length).length + " | " + document.getElementById("panel").hidden`); got != "32 of 182 features | 11 | true" {
+		t.Errorf("#show=d&env=0 shows %q, want 32 of 182 features in the 11 kernel columns", got)
+	}
+	eval(`(function(){var s=document.getElementById("f-area");s.value="tracing";s.dispatchEvent(new Event("change"));return ""})()`)
+	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
+		t.Errorf("after choosing an area the address says %q", got)
+	}
+	// A cell's evidence links to its feature's view; closing it clears #f.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#grid tbody tr[data-r]:not([hidden]) td.c button`)), chromedp.WaitVisible(chromedp.CSS("#panel a.every")),
+		chromedp.Click(chromedp.CSS("#panel a.every"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`location.hash + " " + document.querySelectorAll("#panel table.one tbody tr").length`); !strings.HasPrefix(got, "#f=") || !strings.HasSuffix(got, "&area=tracing&show=d&env=0 17") {
+		t.Errorf("after following the link: %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
+		t.Errorf("after closing the view the address says %q", got)
 	}
 }

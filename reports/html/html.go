@@ -170,8 +170,11 @@ type pageData struct {
 	Columns  []columnData `json:"cols"`
 	Features []string     `json:"rows"`
 	Mismatch []string     `json:"mismatch"`
-	Strings  []string     `json:"strs"`
-	Cells    []cellData   `json:"cells"`
+	// Works is each feature's "works from" in words, for the one-feature
+	// view: "≤ 5.10" when the oldest kernel tested already works.
+	Works   []string   `json:"works"`
+	Strings []string   `json:"strs"`
+	Cells   []cellData `json:"cells"`
 	// Objects are the cells of the Objects section; their Row is a row of
 	// that section, not of Features.
 	Objects   []cellData `json:"objs"`
@@ -251,6 +254,7 @@ func newView(r *reports.Report) *view {
 	v.Data.Cells = []cellData{}
 	v.Data.Objects = []cellData{}
 	v.Data.Mismatch = []string{}
+	v.Data.Works = []string{}
 
 	if el := r.Elapsed(); el > 0 {
 		v.Elapsed = roundDuration(el)
@@ -321,6 +325,7 @@ func newView(r *reports.Report) *view {
 			ri := len(v.Data.Features)
 			v.Data.Features = append(v.Data.Features, row.Feature)
 			v.Data.Mismatch = append(v.Data.Mismatch, row.Mismatch)
+			v.Data.Works = append(v.Data.Works, worksFrom(g, &row))
 			v.Features++
 			if row.Conflict {
 				v.Conflicts++
@@ -359,6 +364,40 @@ func newView(r *reports.Report) *view {
 	}
 	v.Points = newPointsView(reports.NewPointsTable(r))
 	return v
+}
+
+// worksFrom says where row works as a reader may quote it: its
+// FirstSupported, prefixed "≤ " when that is the oldest kernel series the
+// report tested the feature on (it may work on older ones too), or "none
+// of the kernels tested".
+func worksFrom(g *reports.Grid, row *reports.Row) string {
+	if row.FirstSupported == "" {
+		return "none of the kernels tested"
+	}
+	var oldest kversion.Version
+	found, worksOldest := false, false
+	for ci, cells := range row.Cells {
+		col := &g.Columns[ci]
+		v, ok := col.Kernel.KernelVersion()
+		if len(cells) == 0 || !col.OwnTarget() || !ok {
+			continue
+		}
+		v = kversion.Version{Major: v.Major, Minor: v.Minor}
+		works := false
+		for _, c := range cells {
+			works = works || c.Status == reports.Supported
+		}
+		switch c := v.Compare(oldest); {
+		case !found || c < 0:
+			oldest, found, worksOldest = v, true, works
+		case c == 0:
+			worksOldest = worksOldest || works
+		}
+	}
+	if worksOldest {
+		return "≤ " + row.FirstSupported + " (the oldest kernel tested)"
+	}
+	return row.FirstSupported
 }
 
 // kindOf is the column's group in the grid: the kernels' VMs, the host,
