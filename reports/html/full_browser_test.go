@@ -212,6 +212,9 @@ func TestBrowserPermalinks(t *testing.T) {
 	if got := strings.Split(eval(view), "\n")[0]; !strings.HasSuffix(got, "Works from: ≤ 5.10 (the oldest kernel tested)") {
 		t.Errorf("%s: %q, want works from ≤ 5.10", old.Feature, got)
 	}
+	if got := eval(fmt.Sprintf(`document.querySelector('#grid tr[data-f=%q]').cells[2].textContent + " | " + document.querySelector('#grid tr[data-f="attach/kprobe.multi"]').cells[2].textContent`, old.Feature)); got != "≤ 5.10 | 6.12 ⚠" {
+		t.Errorf("the grid's works-from cells of %s and attach/kprobe.multi: %q, want \"≤ 5.10 | 6.12 ⚠\"", old.Feature, got)
+	}
 
 	// Filters come from the address and go back into it.
 	open("#show=d&env=0")

@@ -325,7 +325,8 @@ func newView(r *reports.Report) *view {
 			ri := len(v.Data.Features)
 			v.Data.Features = append(v.Data.Features, row.Feature)
 			v.Data.Mismatch = append(v.Data.Mismatch, row.Mismatch)
-			v.Data.Works = append(v.Data.Works, worksFrom(g, &row))
+			works := worksFrom(g, &row)
+			v.Data.Works = append(v.Data.Works, works)
 			v.Features++
 			if row.Conflict {
 				v.Conflicts++
@@ -334,6 +335,9 @@ func newView(r *reports.Report) *view {
 				v.Mismatches++
 			}
 			rv := rowView{Index: ri, Feature: row.Feature, Area: grp.Area, Since: row.Since, First: row.FirstSupported, Mismatch: row.Mismatch != ""}
+			if strings.HasPrefix(works, "≤ ") {
+				rv.First = "≤ " + rv.First // the oldest kernel tested works: it may work on older ones
+			}
 			var flags []string
 			for flag, on := range map[string]bool{"d": row.DiffersAmongKinds(kinds), "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict, "a": archRows[row.Feature]} {
 				if on {
