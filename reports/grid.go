@@ -200,8 +200,10 @@ func columnLess(a, b *Column) bool {
 	if a.hasVersion != b.hasVersion {
 		return a.hasVersion
 	}
+	// By series, not by patch level: the arm64 build of 5.10 may be a
+	// few stable releases behind the amd64 one and still stand beside it.
 	if a.hasVersion {
-		if c := a.version.Compare(b.version); c != 0 {
+		if c := seriesOf(a.version).Compare(seriesOf(b.version)); c != 0 {
 			return c < 0
 		}
 	}
@@ -215,6 +217,10 @@ func columnLess(a, b *Column) bool {
 		return a.Key.Target < b.Key.Target
 	}
 	return CompareArch(a.Key.Arch, b.Key.Arch) < 0
+}
+
+func seriesOf(v kversion.Version) kversion.Version {
+	return kversion.Version{Major: v.Major, Minor: v.Minor}
 }
 
 func targetRank(target string) int {
@@ -315,4 +321,80 @@ func (row *Row) summarize(cols []Column) {
 		}
 	}
 	row.Mismatch = strings.Join(append(backport, missing...), "\n")
+}
+
+// ByKind reorders the columns the way a reader compares them: the kernels'
+// VMs first (by version, each kernel's architectures side by side), then
+// the host, then the restricted environments (container profiles, BPF
+// tokens), each kind in version order. The rows' cells follow their
+// columns. NewGrid keeps the version order, where a kernel's environments
+// stand beside it.
+func (g *Grid) ByKind() {
+	perm := make([]int, len(g.Columns))
+	for i := range perm {
+		perm[i] = i
+	}
+	// vm, host, podman profiles, then BPF tokens and the rest.
+	rank := func(target string) int {
+		switch r := targetRank(target); {
+		case r < 2:
+			return r
+		case strings.HasPrefix(target, "container/"):
+			return 2
+		}
+		return 3
+	}
+	sort.SliceStable(perm, func(a, b int) bool {
+		return rank(g.Columns[perm[a]].Key.Target) < rank(g.Columns[perm[b]].Key.Target)
+	})
+	cols := make([]Column, len(perm))
+	for i, ci := range perm {
+		cols[i] = g.Columns[ci]
+	}
+	g.Columns = cols
+	for gi := range g.Groups {
+		for ri := range g.Groups[gi].Rows {
+			row := &g.Groups[gi].Rows[ri]
+			cells := make([][]Cell, len(perm))
+			for i, ci := range perm {
+				cells[i] = row.Cells[ci]
+			}
+			row.Cells = cells
+		}
+	}
+}
+
+// KernelKinds returns the columns of the kernels' own targets, one set per
+// target and architecture ("vm", "arm64 vm", "host"), in column order: a
+// kernel is compared with kernels that run the same way on the same
+// architecture, never with a restricted environment.
+func (g *Grid) KernelKinds() [][]int {
+	index := map[RunKey]int{}
+	var kinds [][]int
+	for ci := range g.Columns {
+		col := &g.Columns[ci]
+		if !col.OwnTarget() {
+			continue
+		}
+		kind := RunKey{Arch: col.Key.Arch, Target: col.Key.Target}
+		i, ok := index[kind]
+		if !ok {
+			i = len(kinds)
+			index[kind] = i
+			kinds = append(kinds, nil)
+		}
+		kinds[i] = append(kinds[i], ci)
+	}
+	return kinds
+}
+
+// DiffersAmongKinds reports whether the row differs among the columns of
+// any one of kinds (as KernelKinds returns them).
+func (row *Row) DiffersAmongKinds(kinds [][]int) bool {
+	for _, cols := range kinds {
+		if row.DiffersAmong(cols) {
+			return true
+		}
+	}
+	return false
 }

@@ -167,3 +167,42 @@ func TestGridDiffersAmongKernelsOfOneKind(t *testing.T) {
 		t.Errorf("hash differs %v, ringbuf differs %v mismatch %q; want both differing over all columns and no mismatch", hash.Differs, ringbuf.Differs, ringbuf.Mismatch)
 	}
 }
+
+// TestGridByKind: the builds of one kernel series stand side by side
+// whatever their patch levels; ByKind puts the VMs first, then the host,
+// the podman profiles and the BPF token, the cells following their
+// columns; KernelKinds compares VMs per arch and the host alone.
+func TestGridByKind(t *testing.T) {
+	c := func(s reports.Status) reports.Cell {
+		return reports.Cell{Feature: "map/ringbuf", Area: "features", Since: "5.8", Status: s}
+	}
+	arm := func(r reports.Run) reports.Run { r.Kernel.Arch = "arm64"; return r }
+	rep := &reports.Report{Schema: 1, Runs: []reports.Run{
+		cellRun("host", "6.18.44", "bpf-token", c(reports.Unsupported)),
+		cellRun("host", "6.18.44", "container/default", c(reports.Blocked)),
+		cellRun("host", "6.18.44", "host", c(reports.Supported)),
+		cellRun("7.2", "7.2.13", "vm", c(reports.Supported)),
+		arm(cellRun("5.10", "5.10.223", "vm", c(reports.Unsupported))),
+		cellRun("5.10", "5.10.262", "vm", c(reports.Supported)),
+	}}
+	g := reports.NewGrid(rep)
+	g.ByKind()
+	var labels, marks []string
+	for ci, col := range g.Columns {
+		labels = append(labels, col.Label())
+		marks = append(marks, string(g.Groups[0].Rows[0].Cells[ci][0].Status))
+	}
+	if got, want := strings.Join(labels, ","), "5.10 vm,5.10 arm64 vm,7.2 vm,host,host container/default,host bpf-token"; got != want {
+		t.Errorf("columns %s, want %s", got, want)
+	}
+	if got, want := strings.Join(marks, ","), "supported,unsupported,supported,supported,blocked,unsupported"; got != want {
+		t.Errorf("cells %s, want %s", got, want)
+	}
+	kinds := g.KernelKinds()
+	if !reflect.DeepEqual(kinds, [][]int{{0, 2}, {1}, {3}}) {
+		t.Errorf("kernel kinds %v, want [[0 2] [1] [3]]", kinds)
+	}
+	if row := g.Groups[0].Rows[0]; row.DiffersAmongKinds(kinds) || !row.Differs {
+		t.Errorf("ringbuf differs among kinds %v (want false: only across arches and environments), over all columns %v", row.DiffersAmongKinds(kinds), row.Differs)
+	}
+}

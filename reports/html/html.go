@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/reports/internal/objview"
 )
@@ -98,8 +99,12 @@ type view struct {
 	// ArchTitle names what Arches compare: "x86/arm64".
 	ArchTitle string
 	Points    *pointsView
-	CSS       template.CSS
-	JS        template.JS
+	// Environments counts the columns of container profiles and BPF
+	// tokens, and EnvFrom is the grid's child index (from 1) of the first.
+	Environments int
+	EnvFrom      int
+	CSS          template.CSS
+	JS           template.JS
 }
 
 type columnView struct {
@@ -115,6 +120,14 @@ type columnView struct {
 	Supported  int
 	Total      int
 	Unexpected int
+	// Kind is the column's group: "vm", "host" or "env" (a container
+	// profile or a BPF token), and KindStart marks the first column of a
+	// group, where the page draws a separator.
+	Kind      string
+	KindStart bool
+	// Child is the column's child index (from 1) in a grid row: after the
+	// feature, its upstream version and "works from".
+	Child int
 }
 
 type groupView struct {
@@ -157,8 +170,11 @@ type pageData struct {
 	Columns  []columnData `json:"cols"`
 	Features []string     `json:"rows"`
 	Mismatch []string     `json:"mismatch"`
-	Strings  []string     `json:"strs"`
-	Cells    []cellData   `json:"cells"`
+	// Works is each feature's "works from" in words, for the one-feature
+	// view: "≤ 5.10" when the oldest kernel tested already works.
+	Works   []string   `json:"works"`
+	Strings []string   `json:"strs"`
+	Cells   []cellData `json:"cells"`
 	// Objects are the cells of the Objects section; their Row is a row of
 	// that section, not of Features.
 	Objects   []cellData `json:"objs"`
@@ -230,12 +246,15 @@ func startsRune(b byte) bool { return b&0xC0 != 0x80 }
 
 func newView(r *reports.Report) *view {
 	g := reports.NewGrid(r)
+	g.ByKind()
+	kinds := g.KernelKinds()
 	v := &view{Report: r, CSS: template.CSS(style), JS: template.JS(script)}
 	v.Data.stringIdx = map[string]int{}
 	v.Data.Strings = []string{}
 	v.Data.Cells = []cellData{}
 	v.Data.Objects = []cellData{}
 	v.Data.Mismatch = []string{}
+	v.Data.Works = []string{}
 
 	if el := r.Elapsed(); el > 0 {
 		v.Elapsed = roundDuration(el)
@@ -256,17 +275,28 @@ func newView(r *reports.Report) *view {
 			total += n
 			totals[s] += n
 		}
-		v.Columns = append(v.Columns, columnView{
-			Index: i, Label: col.Label(), Kernel: col.Key.Kernel, Arch: exceptional(col.Key.Arch), Target: col.Key.Target,
-			Release: col.Kernel.Release, Status: col.Status,
+		cv := columnView{
+			Index: i, Arch: exceptional(col.Key.Arch), Release: col.Kernel.Release, Status: col.Status,
 			Supported: col.Counts[reports.Supported], Total: total, Unexpected: col.Unexpected,
-		})
+			Kind: kindOf(&col),
+		}
+		cv.Kernel, cv.Target = heading(&col)
+		cv.Label = strings.Join(strings.Fields(cv.Kernel+" "+cv.Arch+" "+cv.Target), " ")
+		cv.KindStart = i > 0 && v.Columns[i-1].Kind != cv.Kind
+		cv.Child = i + 4
+		if cv.Kind == "env" {
+			if v.Environments == 0 {
+				v.EnvFrom = cv.Child
+			}
+			v.Environments++
+		}
+		v.Columns = append(v.Columns, cv)
 		counts := map[string]int{}
 		for s, n := range col.Counts {
 			counts[string(s)] = n
 		}
 		v.Data.Columns = append(v.Data.Columns, columnData{
-			Label: col.Label(), Kernel: col.Kernel, Arch: col.Key.Arch, Target: col.Key.Target, Status: col.Status,
+			Label: cv.Label, Kernel: col.Kernel, Arch: col.Key.Arch, Target: col.Key.Target, Status: col.Status,
 			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds,
 		})
 		v.Unexpected += col.Unexpected
@@ -295,6 +325,8 @@ func newView(r *reports.Report) *view {
 			ri := len(v.Data.Features)
 			v.Data.Features = append(v.Data.Features, row.Feature)
 			v.Data.Mismatch = append(v.Data.Mismatch, row.Mismatch)
+			works := worksFrom(g, &row)
+			v.Data.Works = append(v.Data.Works, works)
 			v.Features++
 			if row.Conflict {
 				v.Conflicts++
@@ -303,8 +335,11 @@ func newView(r *reports.Report) *view {
 				v.Mismatches++
 			}
 			rv := rowView{Index: ri, Feature: row.Feature, Area: grp.Area, Since: row.Since, First: row.FirstSupported, Mismatch: row.Mismatch != ""}
+			if strings.HasPrefix(works, "≤ ") {
+				rv.First = "≤ " + rv.First // the oldest kernel tested works: it may work on older ones
+			}
 			var flags []string
-			for flag, on := range map[string]bool{"d": row.Differs, "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict, "a": archRows[row.Feature]} {
+			for flag, on := range map[string]bool{"d": row.DiffersAmongKinds(kinds), "u": row.Unexpected, "m": row.Mismatch != "", "k": row.Conflict, "a": archRows[row.Feature]} {
 				if on {
 					flags = append(flags, flag)
 				}
@@ -333,6 +368,69 @@ func newView(r *reports.Report) *view {
 	}
 	v.Points = newPointsView(reports.NewPointsTable(r))
 	return v
+}
+
+// worksFrom says where row works as a reader may quote it: its
+// FirstSupported, prefixed "≤ " when that is the oldest kernel series the
+// report tested the feature on (it may work on older ones too), or "none
+// of the kernels tested".
+func worksFrom(g *reports.Grid, row *reports.Row) string {
+	if row.FirstSupported == "" {
+		return "none of the kernels tested"
+	}
+	var oldest kversion.Version
+	found, worksOldest := false, false
+	for ci, cells := range row.Cells {
+		col := &g.Columns[ci]
+		v, ok := col.Kernel.KernelVersion()
+		if len(cells) == 0 || !col.OwnTarget() || !ok {
+			continue
+		}
+		v = kversion.Version{Major: v.Major, Minor: v.Minor}
+		works := false
+		for _, c := range cells {
+			works = works || c.Status == reports.Supported
+		}
+		switch c := v.Compare(oldest); {
+		case !found || c < 0:
+			oldest, found, worksOldest = v, true, works
+		case c == 0:
+			worksOldest = worksOldest || works
+		}
+	}
+	if worksOldest {
+		return "≤ " + row.FirstSupported + " (the oldest kernel tested)"
+	}
+	return row.FirstSupported
+}
+
+// kindOf is the column's group in the grid: the kernels' VMs, the host,
+// and the environments that restrict a kernel by design.
+func kindOf(col *reports.Column) string {
+	switch {
+	case col.Key.Target == "vm":
+		return "vm"
+	case col.OwnTarget():
+		return "host"
+	}
+	return "env"
+}
+
+// heading names a column by what it is: the kernel's version and the
+// target, "6.1" "vm", "6.18" "host", "6.18" "podman bpf-caps"; a kernel
+// named for its target ("host") is named by its version instead.
+func heading(col *reports.Column) (kernel, target string) {
+	kernel = col.Key.Kernel
+	if _, named := kversion.Parse(kernel); !named {
+		if v, ok := col.Kernel.KernelVersion(); ok {
+			kernel = fmt.Sprintf("%d.%d", v.Major, v.Minor)
+		}
+	}
+	target = col.Key.Target
+	if profile, ok := strings.CutPrefix(target, "container/"); ok {
+		target = "podman " + profile
+	}
+	return kernel, target
 }
 
 // cell renders the cells of one feature in one column.

@@ -13,6 +13,9 @@
   var bodies = Array.prototype.slice.call(grid.tBodies);
   var marks = { supported: "✓", unsupported: "✗", failed: "!", blocked: "⊘", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
   var opener = null;
+  // openFeature is the feature of the open one-feature view, which the
+  // page's address names (#f=…) so the view can be linked to.
+  var openFeature = null;
 
   function str(i) { return i >= 0 ? data.strs[i] : ""; }
 
@@ -37,6 +40,7 @@
 
   function show(title, build, from) {
     opener = from || null;
+    openFeature = null;
     panelTitle.textContent = title;
     panelBody.textContent = "";
     build(panelBody);
@@ -52,6 +56,7 @@
     var sel = document.querySelector("button.sel");
     if (sel) sel.classList.remove("sel");
     if (opener) opener.focus();
+    if (openFeature !== null) { openFeature = null; writeHash(); }
   }
 
   function ms(v) {
@@ -103,7 +108,68 @@
         block(box, "Verifier log", str(c.vl));
         body.appendChild(box);
       });
+      if (!object && data.rows.indexOf(feature) >= 0) {
+        var all = el("a", "every", "This feature on every column →");
+        all.href = "#f=" + hashValue(feature);
+        all.addEventListener("click", function (e) {
+          // Keep the filters: the view replaces the panel, not the page's state.
+          e.preventDefault();
+          showFeature(data.rows.indexOf(feature), btn);
+        });
+        body.appendChild(all);
+      }
     }, btn);
+  }
+
+  function firstLine(s) { var i = s.indexOf("\n"); return i < 0 ? s : s.slice(0, i); }
+
+  // rowCells lists, per feature, the indexes of its cells in data.cells.
+  var rowCells = data.rows.map(function () { return []; });
+  data.cells.forEach(function (c, i) { rowCells[c.r].push(i); });
+
+  // showFeature opens the one-feature view: the feature on every column
+  // with each cell's status, errno and the first line of its evidence, its
+  // upstream version and where it works from.
+  function showFeature(r, from) {
+    var cells = rowCells[r].map(function (i) { return data.cells[i]; });
+    show(data.rows[r], function (body) {
+      var since = "";
+      cells.forEach(function (c) { since = since || c.since || ""; });
+      var dl = el("dl");
+      fact(dl, "Upstream since", since || "—");
+      fact(dl, "Works from", data.works[r]);
+      body.appendChild(dl);
+      if (data.mismatch[r]) body.appendChild(el("p", "mm", data.mismatch[r]));
+      var table = el("table", "one");
+      var head = table.createTHead().insertRow();
+      ["Column", "Status", "Errno", "Evidence"].forEach(function (h) {
+        var th = el("th", "", h);
+        th.scope = "col";
+        head.appendChild(th);
+      });
+      var tb = table.createTBody();
+      data.cols.forEach(function (col, ci) {
+        var tr = tb.insertRow();
+        var th = el("th", "", col.label);
+        th.scope = "row";
+        tr.appendChild(th);
+        var mine = cells.filter(function (c) { return c.c === ci; });
+        if (!mine.length) {
+          tr.appendChild(el("td", "none", "· not run"));
+          tr.appendChild(el("td"));
+          tr.appendChild(el("td"));
+          return;
+        }
+        tr.appendChild(el("td", "st s-" + mine[0].s, mine.map(function (c) {
+          return (marks[c.s] || "?") + " " + c.s + (c.u ? "*" : "") + (c.k ? " (" + c.k + " events)" : "");
+        }).join(" / ")));
+        tr.appendChild(el("td", "", mine.map(function (c) { return c.n || ""; }).join(" ")));
+        tr.appendChild(el("td", "ev", firstLine(str(mine[0].ev) || str(mine[0].why))));
+      });
+      body.appendChild(table);
+    }, from);
+    openFeature = data.rows[r];
+    writeHash();
   }
 
   function showColumn(btn) {
@@ -198,13 +264,63 @@
     empty.hidden = shown > 0;
     var cur = grid.querySelector('button[tabindex="0"]');
     if (!cur || !visible(cur)) setCurrent(firstButton());
+    writeHash();
   }
   [fArea, fShow, fStatus].forEach(function (s) { s.addEventListener("change", apply); });
+  // The environment columns (container profiles, BPF token) fold away as
+  // a group, leaving the kernels.
+  var fEnv = document.getElementById("f-env");
+  if (fEnv) fEnv.addEventListener("change", function () {
+    grid.classList.toggle("no-env", !fEnv.checked);
+    var cur = grid.querySelector('button[tabindex="0"]');
+    if (!cur || !visible(cur)) setCurrent(firstButton());
+    writeHash();
+  });
+
+  // The address keeps the view: #f=<feature> opens its one-feature view,
+  // and area, show, s (status), q (search) and env=0 are the filters, so a
+  // view can be bookmarked or sent.
+  function hashValue(v) { return encodeURIComponent(v).replace(/%2F/g, "/"); }
+  var reading = false;
+  function writeHash() {
+    if (reading) return;
+    var parts = [];
+    function add(k, v) { if (v) parts.push(k + "=" + hashValue(v)); }
+    add("f", openFeature);
+    add("area", fArea.value);
+    add("show", fShow.value);
+    add("s", fStatus.value);
+    add("q", fQ.value.trim());
+    if (fEnv && !fEnv.checked) parts.push("env=0");
+    var h = parts.length ? "#" + parts.join("&") : "";
+    if (h === location.hash) return;
+    try { history.replaceState(null, "", h || location.pathname + location.search); } catch (err) { /* an opaque origin may refuse */ }
+  }
+  function readHash() {
+    var p = new URLSearchParams(location.hash.slice(1));
+    reading = true;
+    fArea.value = p.get("area") || "";
+    fShow.value = p.get("show") || "";
+    fStatus.value = p.get("s") || "";
+    fQ.value = p.get("q") || "";
+    if (fEnv) {
+      fEnv.checked = p.get("env") !== "0";
+      grid.classList.toggle("no-env", !fEnv.checked);
+    }
+    apply();
+    var r = data.rows.indexOf(p.get("f"));
+    if (r >= 0) showFeature(r, null);
+    else if (openFeature !== null) hide();
+    reading = false;
+  }
+  window.addEventListener("hashchange", readHash);
   fQ.addEventListener("input", apply);
 
   // Keyboard: the grid is one tab stop (roving tabindex); arrows move
   // between cells of visible rows, Enter or Space opens the evidence.
-  function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden; }
+  function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden && shown(btn); }
+  // shown is false for a cell of a collapsed column group.
+  function shown(btn) { return btn.getClientRects().length > 0; }
   function firstButton() {
     for (var i = 0; i < rows.length; i++) {
       if (!rows[i].hidden) return rows[i].querySelector("td.c button");
@@ -222,7 +338,7 @@
     if (dc) {
       for (var ci = cell.cellIndex + dc; ci >= 0 && ci < tr.cells.length; ci += dc) {
         var b = tr.cells[ci].querySelector("button");
-        if (b) return b;
+        if (b && shown(b)) return b;
       }
       return null;
     }
@@ -272,5 +388,5 @@
   });
 
   setCurrent(firstButton());
-  apply();
+  readHash();
 })();

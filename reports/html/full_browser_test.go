@@ -1,0 +1,275 @@
+package html_test
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// fullMatrix is a real report of the whole matrix (2026-12-02): 5 amd64 and
+// 5 arm64 VM kernels, the host, 5 podman profiles and a BPF token on it,
+// 182 features each.
+func fullMatrix(t *testing.T) *reports.Report {
+	t.Helper()
+	const name = "testdata/full-matrix.json.gz"
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	rep, err := reports.Parse(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// fullPage renders the full matrix into the test's artifact directory and
+// starts a browser with a 1600×1000 viewport, the size the acceptance of
+// the grid's layout is about.
+func fullPage(t *testing.T) (rep *reports.Report, ctx context.Context, dir, path string, size int) {
+	t.Helper()
+	rep = fullMatrix(t)
+	ctx, dir = browser(t), t.ArtifactDir()
+	path, size = writePage(t, dir, rep)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	return rep, ctx, dir, path, size
+}
+
+// TestBrowserFullMatrix (needs Debian's chromium) opens the real full
+// matrix at 1600×1000 as a reader would: the columns stand grouped by kind
+// and are named by what they are, every VM kernel is on screen without
+// scrolling sideways, "only differences between kernels" compares kernels
+// of one kind, the environment group folds away, and keyboard focus is
+// visible on a cell and on the panel's close button.
+func TestBrowserFullMatrix(t *testing.T) {
+	rep, ctx, dir, path, size := fullPage(t)
+	ms, err := loadMS(ctx, path)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	t.Logf("full matrix: %.0f ms from navigation to load end, %d KB", ms, size/1024)
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+
+	// Headings: VMs by version, arm64 beside amd64, then the host, then the
+	// environments, each named by kernel version and target.
+	heads := eval(`Array.from(document.querySelectorAll("#grid thead .colbtn")).map(b => [".k", ".a", ".t"].map(s => b.querySelector(s)).filter(e => e).map(e => e.innerText).join(" ")).join(", ")`)
+	want := "5.10 vm, 5.10 arm64 vm, 6.1 vm, 6.1 arm64 vm, 6.12 vm, 6.12 arm64 vm, 7.2 vm, 7.2 arm64 vm, 7.3 vm, 7.3 arm64 vm, " +
+		"6.18 host, 6.18 podman bpf-caps, 6.18 podman bpf-caps-seccomp, 6.18 podman default, 6.18 podman privileged, 6.18 podman userns, 6.18 bpf-token"
+	if heads != want {
+		t.Errorf("column headings\n%s\nwant\n%s", heads, want)
+	}
+	if got := eval(`Array.from(document.querySelectorAll("#grid thead th.col")).map(th => th.className.match(/kind-\w+/)[0]).join(" ")`); got != strings.TrimSpace(strings.Repeat("kind-vm ", 10)+"kind-host "+strings.Repeat("kind-env ", 6)) {
+		t.Errorf("column kinds %q", got)
+	}
+	// No heading is cut: a target name fits its box, wrapped if it must.
+	if got := eval(`Array.from(document.querySelectorAll("#grid thead .colbtn .t")).filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText).join(", ")`); got != "" {
+		t.Errorf("cut column headings: %s", got)
+	}
+	// A separator opens the host group and the environment group.
+	if got := eval(`[14, 15, 2].map(i => getComputedStyle(document.querySelector("#grid tbody tr[data-r] > :nth-child(" + i + ")")).borderLeftWidth).join(" ")`); got != "3px 3px 0px" {
+		t.Errorf("left borders of the host, the first environment and the upstream cell: %s, want 3px 3px 0px", got)
+	}
+	// Every VM kernel column is on screen without scrolling sideways.
+	offscreen := `(function(){var w=document.querySelector("main .wrap"), r=w.getBoundingClientRect(), right=Math.min(r.left+w.clientWidth, window.innerWidth);
+		return Array.from(document.querySelectorAll("#grid thead th.kind-vm")).filter(th => th.getBoundingClientRect().right > right + 0.5).map(th => th.innerText.replace(/\s+/g, " ")).join(", ")})()`
+	if got := eval(offscreen); got != "" {
+		t.Errorf("VM columns off screen at 1600×1000: %s", got)
+	}
+	screenshot(t, ctx, dir, "full-matrix-1600x1000.png")
+
+	// "Only differences between kernels": the rows that differ among the
+	// kernels of one kind (VMs of one arch, the host), not the environments.
+	g := reports.NewGrid(rep)
+	g.ByKind()
+	kinds := g.KernelKinds()
+	var differ []string
+	all, features := 0, 0
+	for _, grp := range g.Groups {
+		for _, row := range grp.Rows {
+			features++
+			if row.DiffersAmongKinds(kinds) {
+				differ = append(differ, row.Feature)
+			}
+			if row.Differs {
+				all++
+			}
+		}
+	}
+	eval(`(function(){var s=document.getElementById("f-show");s.value="d";s.dispatchEvent(new Event("change"));return ""})()`)
+	shownRows := eval(`Array.from(document.querySelectorAll("#grid tbody tr[data-r]")).filter(r => r.offsetParent !== null).map(r => r.dataset.f).join("\n")`)
+	if got := strings.Split(shownRows, "\n"); !sameSet(got, differ) || len(differ) == 0 || len(differ) > 80 || len(differ) >= all {
+		t.Errorf("only differences shows %d rows, want the %d that differ among kernels of one kind (of %d that differ anywhere)", len(got), len(differ), all)
+	}
+	t.Logf("only differences between kernels: %d of %d rows (%d differ across every column)", len(differ), features, all)
+	screenshot(t, ctx, dir, "full-matrix-differences.png")
+	eval(`(function(){var s=document.getElementById("f-show");s.value="";s.dispatchEvent(new Event("change"));return ""})()`)
+
+	// The environment group folds away and back.
+	fold := `(function(){var c=document.getElementById("f-env");c.click();return String(Array.from(document.querySelectorAll("#grid thead th.col")).filter(th => th.getClientRects().length).length)})()`
+	if got := eval(fold); got != "11" {
+		t.Errorf("with the environments folded %s columns show, want 11", got)
+	}
+	screenshot(t, ctx, dir, "full-matrix-kernels-only.png")
+	if got := eval(fold); got != "17" {
+		t.Errorf("with the environments shown again %s columns show, want 17", got)
+	}
+
+	// Print: every column of the grid fits a landscape page (Letter's 980
+	// CSS px inside its margins). The probe-point tables do not yet.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(980, 1000), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`(function(){var ths=document.querySelectorAll("#grid thead th"), last=ths[ths.length-1];return Math.ceil(last.getBoundingClientRect().right) + " " + Math.ceil(document.getElementById("grid").getBoundingClientRect().right)})()`); got == "" || !fitsIn(got, 980) {
+		t.Errorf("print: the last column and the grid end at %s px, want ≤ 980", got)
+	}
+	screenshot(t, ctx, dir, "full-matrix-print.png")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+
+	// Keyboard focus is visible: on a cell the keyboard moved to, and on
+	// the panel's close button; closing gives the focus back to the cell.
+	outline := `(function(){var e=document.activeElement, s=getComputedStyle(e);return (e.id || e.closest("tr").dataset.f) + " " + s.outlineStyle + " " + s.outlineWidth})()`
+	eval(`(function(){document.querySelector("#grid tbody tr[data-r] td.c button").focus();return ""})()`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowDown)); err != nil {
+		t.Fatal(err)
+	}
+	second := g.Groups[0].Rows[1].Feature
+	if got := eval(outline); got != second+" solid 3px" {
+		t.Errorf("focused cell: %q, want %q", got, second+" solid 3px")
+	}
+	screenshot(t, ctx, dir, "focus-cell.png")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#panel"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`["role", "aria-modal", "aria-labelledby"].map(a => document.getElementById("panel").getAttribute(a)).join(" ")`); got != "dialog false panel-title" {
+		t.Errorf("panel role, aria-modal, aria-labelledby: %q", got)
+	}
+	eval(`(function(){document.getElementById("panel-close").focus();return ""})()`)
+	if got := eval(outline); got != "panel-close solid 3px" {
+		t.Errorf("focused close button: %q, want solid 3px", got)
+	}
+	screenshot(t, ctx, dir, "focus-close.png")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.getElementById("panel").hidden) + " " + document.activeElement.getAttribute("aria-label")`); !strings.HasPrefix(got, fmt.Sprintf("true %s on 5.10 arm64 vm: ", second)) {
+		t.Errorf("after closing: %q, want the panel hidden and focus on %s on 5.10 arm64 vm", got, second)
+	}
+}
+
+// TestBrowserPermalinks (needs Debian's chromium): the address opens the
+// one-feature view (#f=attach/kprobe.multi: the feature on every column,
+// its upstream version, where it works from) and keeps the filters, so a
+// view can be linked to.
+func TestBrowserPermalinks(t *testing.T) {
+	rep, ctx, dir, path, _ := fullPage(t)
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+	open := func(hash string) {
+		t.Helper()
+		u := fileURL(path) + hash
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("#f-count"))); err != nil {
+			t.Fatalf("load %s: %v", u, err)
+		}
+	}
+	view := `(document.getElementById("panel").hidden ? "hidden" : document.getElementById("panel-title").textContent + " | " +
+		Array.from(document.querySelectorAll("#panel dl dt")).map(dt => dt.textContent + ": " + dt.nextElementSibling.textContent).join(" | ") + "\n" +
+		Array.from(document.querySelectorAll("#panel table.one tbody tr")).map(tr => Array.from(tr.cells).map(c => c.textContent).join(" | ")).join("\n"))`
+
+	open("#f=attach/kprobe.multi")
+	got := eval(view)
+	lines := strings.Split(got, "\n")
+	if lines[0] != "attach/kprobe.multi | Upstream since: 5.18 | Works from: 6.12" {
+		t.Errorf("one-feature view heads %q", lines[0])
+	}
+	for _, want := range []string{
+		"5.10 vm | ✗ unsupported | EINVAL | ",
+		"6.12 vm | ✓ supported",
+		"6.12 arm64 vm | ✗ unsupported | ENOTSUP | ",
+		"6.18 host | ✗ unsupported | ENOTSUP | ",
+		"6.18 podman default | ⊘ blocked | EPERM | ",
+		"6.18 bpf-token | ✗ unsupported | ENOTSUP | ",
+	} {
+		if !strings.Contains(got, "\n"+want) {
+			t.Errorf("one-feature view lacks a row %q:\n%s", want, got)
+		}
+	}
+	if n := len(lines) - 1; n != 17 {
+		t.Errorf("one-feature view has %d rows, want one per column (17)", n)
+	}
+	screenshot(t, ctx, dir, "permalink-kprobe-multi.png")
+
+	// A feature the oldest kernel tested already has works from "≤" it.
+	old := reports.NewGrid(rep).Groups[0].Rows[0]
+	open("#f=" + old.Feature)
+	if got := strings.Split(eval(view), "\n")[0]; !strings.HasSuffix(got, "Works from: ≤ 5.10 (the oldest kernel tested)") {
+		t.Errorf("%s: %q, want works from ≤ 5.10", old.Feature, got)
+	}
+	if got := eval(fmt.Sprintf(`document.querySelector('#grid tr[data-f=%q]').cells[2].textContent + " | " + document.querySelector('#grid tr[data-f="attach/kprobe.multi"]').cells[2].textContent`, old.Feature)); got != "≤ 5.10 | 6.12 ⚠" {
+		t.Errorf("the grid's works-from cells of %s and attach/kprobe.multi: %q, want \"≤ 5.10 | 6.12 ⚠\"", old.Feature, got)
+	}
+
+	// Filters come from the address and go back into it.
+	open("#show=d&env=0")
+	if got := eval(`document.getElementById("f-count").textContent + " | " + Array.from(document.querySelectorAll("#grid thead th.col")).filter(th => th.getClientRects().length).length + " | " + document.getElementById("panel").hidden`); got != "32 of 182 features | 11 | true" {
+		t.Errorf("#show=d&env=0 shows %q, want 32 of 182 features in the 11 kernel columns", got)
+	}
+	eval(`(function(){var s=document.getElementById("f-area");s.value="tracing";s.dispatchEvent(new Event("change"));return ""})()`)
+	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
+		t.Errorf("after choosing an area the address says %q", got)
+	}
+	// A cell's evidence links to its feature's view; closing it clears #f.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#grid tbody tr[data-r]:not([hidden]) td.c button`)), chromedp.WaitVisible(chromedp.CSS("#panel a.every")),
+		chromedp.Click(chromedp.CSS("#panel a.every"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`location.hash + " " + document.querySelectorAll("#panel table.one tbody tr").length`); !strings.HasPrefix(got, "#f=") || !strings.HasSuffix(got, "&area=tracing&show=d&env=0 17") {
+		t.Errorf("after following the link: %q", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
+		t.Errorf("after closing the view the address says %q", got)
+	}
+}
+
+// fitsIn reports whether every number of the space-separated list s is at
+// most max.
+func fitsIn(s string, max int) bool {
+	for _, f := range strings.Fields(s) {
+		var n int
+		if _, err := fmt.Sscan(f, &n); err != nil || n > max {
+			return false
+		}
+	}
+	return true
+}
