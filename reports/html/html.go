@@ -13,9 +13,11 @@ package html
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +85,6 @@ type view struct {
 	RunTime    string
 	Columns    []columnView
 	ColSpan    int
-	Groups     []groupView
 	Areas      []string
 	Legend     []legendItem
 	Totals     []legendItem
@@ -177,8 +178,59 @@ type pageData struct {
 	Cells   []cellData `json:"cells"`
 	// Objects are the cells of the Objects section; their Row is a row of
 	// that section, not of Features.
-	Objects   []cellData `json:"objs"`
+	Objects []cellData `json:"objs"`
+	// Grid is what the script builds the grid's rows from: emitting them
+	// as markup cost a <td> with attributes per cell, which grew the page
+	// with the matrix.
+	Grid      gridData `json:"grid"`
 	stringIdx map[string]int
+}
+
+// gridData holds the grid's rows, in the order of pageData.Features.
+type gridData struct {
+	// Areas are the row groups, each with its number of rows.
+	Areas []gridArea `json:"areas"`
+	Flags []string   `json:"flags"`
+	Stat  []string   `json:"st"`
+	Since []string   `json:"since"`
+	First []string   `json:"first"`
+	// Views are the distinct looks of a cell (class, mark, title,
+	// unexpected), stored once; a few dozen serve the whole grid.
+	Views [][4]any `json:"views"`
+	// Cells has per row, per column, two numbers: the cell's view and how
+	// many records of data.cells it holds, which follow each other in
+	// data.cells in column order.
+	Cells   [][]int `json:"cells"`
+	viewIdx map[cellView]int
+}
+
+type gridArea struct {
+	Area string `json:"a"`
+	Rows int    `json:"n"`
+}
+
+// addRow records row's cells as views and record counts.
+func (d *gridData) addRow(row *rowView) {
+	d.Flags = append(d.Flags, row.Flags)
+	d.Stat = append(d.Stat, row.Statuses)
+	d.Since = append(d.Since, row.Since)
+	d.First = append(d.First, row.First)
+	cells := []int{}
+	for _, c := range row.Cells {
+		look := cellView{Class: c.Class, Mark: c.Mark, Title: c.Title, Unexpected: c.Unexpected}
+		i, ok := d.viewIdx[look]
+		if !ok {
+			i = len(d.Views)
+			d.viewIdx[look] = i
+			d.Views = append(d.Views, [4]any{c.Class, c.Mark, c.Title, c.Unexpected})
+		}
+		n := 0
+		if c.Indexes != "" {
+			n = len(strings.Fields(c.Indexes))
+		}
+		cells = append(cells, i, n)
+	}
+	d.Cells = append(d.Cells, cells)
 }
 
 type columnData struct {
@@ -193,23 +245,40 @@ type columnData struct {
 }
 
 // cellData is one cell; string fields are indexes into pageData.Strings
-// (-1 for none) so repeated evidence costs one number.
+// (-1 for none) so repeated evidence, statuses and errnos cost one number.
+// It is written as an array (see MarshalJSON) that the script turns back
+// into an object: keys per cell were a third of the page.
 type cellData struct {
-	Row        int     `json:"r"`
-	Col        int     `json:"c"`
-	Status     string  `json:"s"`
-	Expected   string  `json:"x,omitempty"`
-	Unexpected bool    `json:"u,omitempty"`
-	Errno      string  `json:"n,omitempty"`
-	Reason     int     `json:"why"`
-	Evidence   int     `json:"ev"`
-	Verifier   int     `json:"vl"`
-	Events     uint64  `json:"k,omitempty"`
-	DurationMS float64 `json:"ms"`
-	Since      string  `json:"since,omitempty"`
+	Status     int
+	Expected   int
+	Unexpected bool
+	Errno      int
+	Reason     int
+	Evidence   int
+	Verifier   int
+	Events     uint64
+	DurationMS float64
+	Since      int
 	// Text and Facts are an object cell's stage in words and its details.
-	Text  string      `json:"t,omitempty"`
-	Facts [][2]string `json:"of,omitempty"`
+	Text  string
+	Facts [][2]string
+}
+
+// MarshalJSON writes c as [s, x, u, n, why, ev, vl, k, ms, since] and,
+// for an object cell, its text and facts after them. Its row and column
+// are where the grid or the Objects section names it. The duration is kept
+// to the hundredth of a millisecond the panel shows at most.
+func (c cellData) MarshalJSON() ([]byte, error) {
+	u := 0
+	if c.Unexpected {
+		u = 1
+	}
+	a := []any{c.Status, c.Expected, u, c.Errno, c.Reason, c.Evidence, c.Verifier, c.Events,
+		math.Round(c.DurationMS*100) / 100, c.Since}
+	if c.Text != "" || c.Facts != nil {
+		a = append(a, c.Text, c.Facts)
+	}
+	return json.Marshal(a)
 }
 
 func (d *pageData) str(s string) int {
@@ -255,6 +324,8 @@ func newView(r *reports.Report) *view {
 	v.Data.Objects = []cellData{}
 	v.Data.Mismatch = []string{}
 	v.Data.Works = []string{}
+	v.Data.Grid = gridData{Areas: []gridArea{}, Flags: []string{}, Stat: []string{}, Since: []string{}, First: []string{},
+		Views: [][4]any{}, Cells: [][]int{}, viewIdx: map[cellView]int{}}
 
 	if el := r.Elapsed(); el > 0 {
 		v.Elapsed = roundDuration(el)
@@ -351,13 +422,14 @@ func newView(r *reports.Report) *view {
 				statuses = append(statuses, string(s))
 			}
 			rv.Statuses = strings.Join(statuses, " ")
-			for ci, cs := range row.Cells {
-				rv.Cells = append(rv.Cells, v.cell(ri, ci, cs))
+			for _, cs := range row.Cells {
+				rv.Cells = append(rv.Cells, v.cell(cs))
 			}
 			cells[row.Feature] = rv.Cells
+			v.Data.Grid.addRow(&rv)
 			gv.Rows = append(gv.Rows, rv)
 		}
-		v.Groups = append(v.Groups, gv)
+		v.Data.Grid.Areas = append(v.Data.Grid.Areas, gridArea{Area: grp.Area, Rows: len(gv.Rows)})
 	}
 	v.Arches = newArchViews(g, arches, cells)
 	v.ArchTitle = archTitle(v.Arches)
@@ -434,12 +506,12 @@ func heading(col *reports.Column) (kernel, target string) {
 }
 
 // cell renders the cells of one feature in one column.
-func (v *view) cell(row, col int, cells []reports.Cell) cellView {
-	return v.cellIn(&v.Data.Cells, row, col, cells)
+func (v *view) cell(cells []reports.Cell) cellView {
+	return v.cellIn(&v.Data.Cells, cells)
 }
 
 // cellIn renders cells as cell does, recording them in data.
-func (v *view) cellIn(data *[]cellData, row, col int, cells []reports.Cell) cellView {
+func (v *view) cellIn(data *[]cellData, cells []reports.Cell) cellView {
 	if len(cells) == 0 {
 		return cellView{Class: "none", Mark: "·", Title: "not run"}
 	}
@@ -450,9 +522,10 @@ func (v *view) cellIn(data *[]cellData, row, col int, cells []reports.Cell) cell
 		idx = append(idx, fmt.Sprint(len(*data)))
 		text, facts := objectData(&c)
 		*data = append(*data, cellData{
-			Row: row, Col: col, Status: string(c.Status), Expected: string(c.Expected), Unexpected: c.Unexpected,
-			Errno: c.Errno, Reason: v.Data.str(c.Reason), Evidence: v.Data.str(c.Evidence),
-			Verifier: v.Data.str(c.VerifierLog), Events: c.Events, DurationMS: c.DurationMS, Since: c.Since,
+			Status: v.Data.str(string(c.Status)), Expected: v.Data.str(string(c.Expected)),
+			Unexpected: c.Unexpected, Errno: v.Data.str(c.Errno), Reason: v.Data.str(c.Reason),
+			Evidence: v.Data.str(c.Evidence), Verifier: v.Data.str(c.VerifierLog), Events: c.Events,
+			DurationMS: c.DurationMS, Since: v.Data.str(c.Since),
 			Text: text, Facts: facts,
 		})
 		if c.Unexpected {

@@ -49,11 +49,11 @@ func (v *view) newObjectsView(t *objview.Table, g *reports.Grid) *objectsView {
 		col := &g.Columns[gi]
 		ov.Columns = append(ov.Columns, objectColumn{Index: gi, Kernel: col.Key.Kernel, Arch: exceptional(col.Key.Arch), Target: col.Key.Target, Counts: t.Counts[ci]})
 	}
-	for ri, row := range t.Rows {
+	for _, row := range t.Rows {
 		rv := objectRow{Feature: row.Feature, Name: row.Name, Section: row.Section, Type: row.Type}
 		for ci, cells := range row.Cells {
 			gi := t.Columns[ci]
-			oc := objectCell{cellView: v.cellIn(&v.Data.Objects, ri, gi, cells), Col: gi}
+			oc := objectCell{cellView: v.cellIn(&v.Data.Objects, cells), Col: gi}
 			var texts []string
 			for i := range cells {
 				if t := objview.Text(&cells[i], Mark); !slices.Contains(texts, t) {

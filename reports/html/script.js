@@ -1,7 +1,10 @@
 // bpfmatrix report: evidence panel, filters and keyboard navigation.
 // Report text (evidence, verifier logs, kernel facts) only ever reaches the
 // page through textContent, never innerHTML: it is attacker-shaped text.
-(function () {
+// It runs once the parser is done, so that DOMContentLoaded is not held
+// back by the layout of the grid it builds: the page's first paint waits
+// for that layout either way.
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
   var grid = document.getElementById("grid");
@@ -9,6 +12,85 @@
   var panel = document.getElementById("panel");
   var panelTitle = document.getElementById("panel-title");
   var panelBody = document.getElementById("panel-body");
+  // The cells come as arrays (see cellData in html.go): back to objects;
+  // buildGrid gives a grid cell its row (r) and column (c).
+  function cellObject(a) {
+    var c = { s: str(a[0]), x: str(a[1]), u: a[2] === 1, n: str(a[3]), why: a[4], ev: a[5], vl: a[6], ms: a[8], since: str(a[9]) };
+    if (a[7]) c.k = a[7];
+    if (a.length > 10) { c.t = a[10]; c.of = a[11]; }
+    return c;
+  }
+  data.cells = data.cells.map(cellObject);
+  data.objs = data.objs.map(cellObject);
+
+  // buildGrid writes the grid's rows from data.grid, once, before anything
+  // reads them: one tbody per area, and per feature its name, upstream
+  // version, works-from and one button per column.
+  function buildGrid() {
+    var g = data.grid, r = 0, next = 0, span = String(data.cols.length + 3);
+    var frag = document.createDocumentFragment();
+    // looks holds a cell of each view, which the grid's cells are copies of.
+    var looks = g.views.map(function (v) {
+      var td = el("td", "c " + v[0]), btn = el("button", "", v[1]);
+      btn.type = "button";
+      btn.tabIndex = -1;
+      btn.title = v[2];
+      if (v[3]) btn.appendChild(el("sup", "", "*"));
+      td.appendChild(btn);
+      return td;
+    });
+    g.areas.forEach(function (area) {
+      var tb = el("tbody");
+      tb.setAttribute("data-area", area.a);
+      var head = el("tr", "area"), th = el("th");
+      th.scope = "rowgroup";
+      th.setAttribute("colspan", span);
+      th.appendChild(el("span", "", area.a));
+      th.appendChild(document.createTextNode(" "));
+      th.appendChild(el("small", "", area.n + " features"));
+      head.appendChild(th);
+      tb.appendChild(head);
+      for (var end = r + area.n; r < end; r++) {
+        var tr = el("tr");
+        tr.setAttribute("data-r", r);
+        tr.setAttribute("data-f", data.rows[r]);
+        tr.setAttribute("data-flags", g.flags[r]);
+        tr.setAttribute("data-s", g.st[r]);
+        var name = el("th", "feat", data.rows[r]);
+        name.scope = "row";
+        tr.appendChild(name);
+        tr.appendChild(el("td", "num", g.since[r] || "—"));
+        if (data.mismatch[r]) {
+          var mm = el("td", "num fs-mm"), b = el("button", "mmbtn", (g.first[r] || "none") + " ⚠");
+          b.type = "button";
+          b.setAttribute("data-m", r);
+          b.tabIndex = -1;
+          b.title = "differs from upstream: activate for why";
+          mm.appendChild(b);
+          tr.appendChild(mm);
+        } else {
+          tr.appendChild(el("td", "num", g.first[r] || "—"));
+        }
+        var cs = g.cells[r];
+        for (var i = 0; i < cs.length; i += 2) {
+          var n = cs[i + 1], ids = [];
+          for (var j = 0; j < n; j++) {
+            data.cells[next].r = r;
+            data.cells[next].c = i / 2;
+            ids.push(next++);
+          }
+          var td = looks[cs[i]].cloneNode(true);
+          td.firstChild.setAttribute("data-i", ids.join(" "));
+          tr.appendChild(td);
+        }
+        tb.appendChild(tr);
+      }
+      frag.appendChild(tb);
+    });
+    grid.appendChild(frag);
+  }
+  buildGrid();
+
   var rows = Array.prototype.slice.call(grid.querySelectorAll("tbody tr[data-r]"));
   var bodies = Array.prototype.slice.call(grid.tBodies);
   var marks = { supported: "✓", unsupported: "✗", failed: "!", blocked: "⊘", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
@@ -320,7 +402,13 @@
   // between cells of visible rows, Enter or Space opens the evidence.
   function visible(btn) { var tr = btn.closest("tr"); return !tr.hidden && !tr.parentNode.hidden && shown(btn); }
   // shown is false for a cell of a collapsed column group.
-  function shown(btn) { return btn.getClientRects().length > 0; }
+  // It reads the column's heading rather than the layout: a layout of the
+  // whole grid while the page loads would hold DOMContentLoaded back.
+  function shown(btn) {
+    if (!grid.classList.contains("no-env")) return true;
+    var head = grid.tHead.rows[0].cells[btn.closest("th, td").cellIndex];
+    return !head || !head.classList.contains("kind-env");
+  }
   function firstButton() {
     for (var i = 0; i < rows.length; i++) {
       if (!rows[i].hidden) return rows[i].querySelector("td.c button");
@@ -389,4 +477,4 @@
 
   setCurrent(firstButton());
   readHash();
-})();
+});
