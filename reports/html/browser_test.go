@@ -630,3 +630,59 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	}
 	t.Logf("screenshot %s", p)
 }
+
+// TestBrowserExport (needs Debian's chromium) filters the grid to one area
+// and exports it: the CSV holds the header and exactly the rows shown,
+// each cell its status, and the Markdown the same rows as a table. The
+// download is caught at URL.createObjectURL, so no file is needed.
+func TestBrowserExport(t *testing.T) {
+	rep := fixture.Report(3, 20)
+	ctx, _ := openPage(t, rep)
+	evaluate(t, ctx, `(function(){window.__blobs=[];var orig=URL.createObjectURL;URL.createObjectURL=function(b){window.__blobs.push(b);return orig.call(URL,b)};
+		var a=document.getElementById("f-area");a.value="tracing";a.dispatchEvent(new Event("change"));
+		document.getElementById("export-csv").click();document.getElementById("export-md").click();return ""})()`)
+	text := func(i int) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`window.__blobs[%d].text()`, i), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("export %d: %v", i, err)
+		}
+		return s
+	}
+	csv, md := text(0), text(1)
+
+	g := reports.NewGrid(rep)
+	var want []reports.Row
+	for _, grp := range g.Groups {
+		if grp.Area == "tracing" {
+			want = grp.Rows
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(csv, "\r\n"), "\r\n")
+	if len(want) == 0 || len(lines) != len(want)+1 {
+		t.Fatalf("CSV has %d lines, want a header and the %d tracing rows:\n%s", len(lines), len(want), csv)
+	}
+	if head := strings.Split(lines[0], ","); len(head) != 3+len(g.Columns) || strings.Join(head[:3], ",") != "Feature,Upstream,Works from" {
+		t.Errorf("CSV header %q, want Feature, Upstream, Works from and the %d columns", lines[0], len(g.Columns))
+	}
+	for i, row := range want {
+		fields := strings.Split(lines[i+1], ",")
+		if len(fields) != 3+len(g.Columns) || fields[0] != row.Feature {
+			t.Errorf("CSV row %d is %q, want %s's", i+1, lines[i+1], row.Feature)
+			continue
+		}
+		for ci, cells := range row.Cells {
+			st := "not run"
+			if len(cells) > 0 {
+				st = string(cells[0].Status)
+			}
+			if !strings.HasPrefix(fields[3+ci], st) {
+				t.Errorf("CSV %s on column %d is %q, want %s", row.Feature, ci, fields[3+ci], st)
+			}
+		}
+	}
+	mdLines := strings.Split(strings.TrimSuffix(md, "\n"), "\n")
+	if len(mdLines) != len(want)+2 || !strings.HasPrefix(mdLines[0], "| Feature | Upstream | Works from | ") || !strings.HasPrefix(mdLines[1], "| --- |") || !strings.HasPrefix(mdLines[2], "| "+want[0].Feature+" | ") {
+		t.Errorf("Markdown export, want a table of the %d tracing rows:\n%s", len(want), md)
+	}
+}

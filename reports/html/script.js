@@ -396,6 +396,55 @@ document.addEventListener("DOMContentLoaded", function () {
     reading = false;
   }
   window.addEventListener("hashchange", readHash);
+
+  // Export: the rows and columns the filters show, as CSV or Markdown, a
+  // download made in the page (a Blob URL), never a request. A cell says
+  // what its button's title says: its status, "expected …" when it is
+  // unexpected, "conflict" when shards disagree, "not run".
+  function viewTable() {
+    var heads = grid.tHead.rows[0].cells, cols = [];
+    for (var i = 0; i < heads.length; i++) {
+      if (i < 3 || shown(heads[i].querySelector("button"))) cols.push(i);
+    }
+    var out = [cols.map(function (i) {
+      var b = heads[i].querySelector("button");
+      return b ? data.cols[+b.getAttribute("data-col")].label : heads[i].textContent.trim();
+    })];
+    rows.forEach(function (tr) {
+      if (tr.hidden) return;
+      out.push(cols.map(function (i) {
+        var cell = tr.cells[i], b = cell.querySelector("td.c button");
+        return b ? b.title + (b.querySelector("sup") ? " *" : "") : cell.textContent.trim();
+      }));
+    });
+    return out;
+  }
+  function csvField(v) {
+    // A leading = + - @ makes a spreadsheet read a formula: quote it away.
+    if (/^[=+\-@]/.test(v)) v = "'" + v;
+    return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+  function mdField(v) { return v.replace(/[\\|]/g, "\\$&").replace(/\s+/g, " ") || " "; }
+  var exporters = {
+    csv: function (t) { return t.map(function (r) { return r.map(csvField).join(","); }).join("\r\n") + "\r\n"; },
+    md: function (t) {
+      var lines = t.map(function (r) { return "| " + r.map(mdField).join(" | ") + " |"; });
+      lines.splice(1, 0, "|" + t[0].map(function () { return " --- |"; }).join(""));
+      return lines.join("\n") + "\n";
+    }
+  };
+  function download(kind, type) {
+    var blob = new Blob([exporters[kind](viewTable())], { type: type });
+    var a = el("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "bpfmatrix." + kind;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 0);
+  }
+  document.getElementById("export-csv").addEventListener("click", function () { download("csv", "text/csv;charset=utf-8"); });
+  document.getElementById("export-md").addEventListener("click", function () { download("md", "text/markdown;charset=utf-8"); });
   fQ.addEventListener("input", apply);
 
   // Keyboard: the grid is one tab stop (roving tabindex); arrows move
