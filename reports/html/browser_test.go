@@ -686,3 +686,14 @@ func TestBrowserExport(t *testing.T) {
 		t.Errorf("Markdown export, want a table of the %d tracing rows:\n%s", len(want), md)
 	}
 }
+
+// TestBrowserObjectsOnly (needs Debian's chromium) opens a report of
+// object cells only: the script must still run, saying the grid holds no
+// feature and keeping a tab stop in the grid's headings.
+func TestBrowserObjectsOnly(t *testing.T) {
+	ctx, _ := openPage(t, fixture.Objects(fixture.Report(2, 0)))
+	got := evaluate(t, ctx, `document.getElementById("empty").hidden + " " + (document.querySelector("#grid button[tabindex='0']") !== null) + " " + document.getElementById("f-count").textContent`)
+	if got != "false true 0 of 0 features" {
+		t.Errorf("grid of an objects-only report: %q, want the empty note shown, a tab stop, 0 of 0 features", got)
+	}
+}

@@ -324,6 +324,7 @@ func newView(r *reports.Report) *view {
 	v.Data.Objects = []cellData{}
 	v.Data.Mismatch = []string{}
 	v.Data.Works = []string{}
+	v.Data.Features = []string{}
 	v.Data.Grid = gridData{Areas: []gridArea{}, Flags: []string{}, Stat: []string{}, Since: []string{}, First: []string{},
 		Views: [][4]any{}, Cells: [][]int{}, viewIdx: map[cellView]int{}}
 
