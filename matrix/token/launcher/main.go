@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -24,6 +25,12 @@ import (
 // exitSetup is the launcher's own failure, apart from any exit code of the
 // suite's (which replaces the launcher once it runs).
 const exitSetup = 125
+
+// unshare(2) of the cgroup namespace is the calling thread's alone: setup
+// and the exec of the suite must run on one OS thread, or the suite starts
+// from a thread still in the old cgroup namespace (seen once under load:
+// the suite's cgroup read 0::/bpf-token-<pid>-1, not 0::/).
+func init() { runtime.LockOSThread() }
 
 func main() {
 	bpf := flag.String("bpffs", "", "directory to mount the delegated bpffs on")
