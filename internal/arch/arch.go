@@ -91,6 +91,14 @@ func Running() Arch {
 	return a
 }
 
+// OrRunning is a, or the running architecture where a is the zero value.
+func (a Arch) OrRunning() Arch {
+	if a.Name == "" {
+		return Running()
+	}
+	return a
+}
+
 // SyscallFunc is the kernel function behind syscall name: "getpgid" is
 // __x64_sys_getpgid on amd64.
 func (a Arch) SyscallFunc(name string) string { return a.SyscallPrefix + name }

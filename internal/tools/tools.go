@@ -82,11 +82,15 @@ const (
 	Signing    = "signing"    // gpg: the fetcher's tests sign a local mirror
 )
 
+// fetchKernels is what fetching and verifying Debian kernels takes, for
+// either lane.
+var fetchKernels = []string{"xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"}
+
 var groups = map[string][]string{
 	Build:      {"go"},
 	Generate:   {"clang", "llvm", "libbpf-dev", "systemtap-sdt-dev", "libc6-dev", arch.ARM64.CCPackage},
-	VM:         {"qemu-system-x86", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
-	VMArm64:    {"qemu-system-arm", "xz-utils", "zstd", "lz4", "gpgv", "debian-archive-keyring"},
+	VM:         append([]string{arch.AMD64.QemuPackage}, fetchKernels...),
+	VMArm64:    append([]string{arch.ARM64.QemuPackage}, fetchKernels...),
 	Parity:     {"bpftool"},
 	Browser:    {"chromium"},
 	Containers: {"podman", "runc"},

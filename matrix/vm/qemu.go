@@ -21,7 +21,7 @@ import (
 // Machine is one qemu boot: a kernel, an initramfs, and where the guest's
 // serial ports go.
 type Machine struct {
-	// Arch is the guest's architecture; the zero value is arch.AMD64.
+	// Arch is the guest's architecture; the zero value is the host's.
 	Arch arch.Arch
 	// Qemu is the emulator binary; empty means Arch's.
 	Qemu string
@@ -98,13 +98,8 @@ func hardwareVirt() bool {
 	return false
 }
 
-// arch is the machine's architecture, amd64 unless set.
-func (m *Machine) arch() arch.Arch {
-	if m.Arch.Name == "" {
-		return arch.AMD64
-	}
-	return m.Arch
-}
+// arch is the machine's architecture.
+func (m *Machine) arch() arch.Arch { return m.Arch.OrRunning() }
 
 // Args returns qemu's command line.
 func (m *Machine) Args() []string {

@@ -84,12 +84,7 @@ type Config struct {
 }
 
 // arch is the guests' architecture.
-func (c *Config) arch() arch.Arch {
-	if c.Arch.Name == "" {
-		return arch.Running()
-	}
-	return c.Arch
-}
+func (c *Config) arch() arch.Arch { return c.Arch.OrRunning() }
 
 // guestInit returns the /init binary, building it once per Config.
 func (c *Config) guestInit(ctx context.Context, dir string) (string, error) {
