@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/matrix"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
@@ -285,7 +286,11 @@ func TestFaultInterruptKeepsVerifiedDataAndResumeRedoesIt(t *testing.T) {
 	args := []string{"run", "--kernel", "5.10,6.1", "--jobs", "1", "--label-filter", "tracing", "--out", out, "--module", repoRoot(t)}
 	p := start(t, bin, out, env, args...)
 	p.waitLine(t, "[vm 5.10] guest up")
-	time.Sleep(3 * time.Second)
+	// The interrupt must land while 5.10 still has cells to run: a fixed
+	// sleep after "guest up" raced a guest that finished its 20 cells in
+	// under 3 s. The first record on disk is a moment with cells done and
+	// cells left, whatever the machine's speed.
+	waitForRecord(t, matrix.RecordsFile(filepath.Join(out, "runs", "vm-5.10")))
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -348,6 +353,19 @@ func TestFaultInterruptKeepsVerifiedDataAndResumeRedoesIt(t *testing.T) {
 		t.Errorf("--resume: first line %q, %d of 2 runs ok, exit %d:\n%s", line, ok, code, strings.Join(lines, "\n"))
 	}
 	row("--resume after that interrupt", fmt.Sprintf("exit %d; %d of 2 runs ok", code, ok), "all, both kernels redone", line)
+}
+
+// waitForRecord waits until path holds one whole record line.
+func waitForRecord(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(path); err == nil && bytes.IndexByte(data, '\n') >= 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no record reached %s within 2 minutes", path)
 }
 
 // sameKernels reports whether two `kernels list` outputs name the same
