@@ -7,8 +7,6 @@
 package probepoints
 
 import (
-	"bytes"
-	_ "embed"
 	"fmt"
 	"runtime"
 	"strings"
@@ -23,21 +21,8 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
-//go:embed watchlist.txt
-var watchList []byte
-
-// Watch is the parsed watch list; a malformed list stops the suite binary at
-// start, naming the line.
-var Watch = func() []inventory.Point {
-	points, err := inventory.ParseWatchList("watchlist.txt", bytes.NewReader(watchList))
-	if err != nil {
-		panic(err)
-	}
-	return points
-}()
-
 var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and prototypes", func(c *harness.Cell) {
-	pp, lists := inventory.Take(c.Kernel.Tracefs, Watch)
+	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch)
 	c.Observed("pack the name lists", pp.PackLists(lists))
 	harness.Record(reports.Record{ProbePoints: pp})
 
