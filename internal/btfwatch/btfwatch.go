@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -33,18 +34,27 @@ import (
 // btf.LoadSpec wants for the data sections, and a kernel's own types need
 // none.
 func Load(path string) (*btf.Spec, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	head := make([]byte, len(btfMagic))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("BTF of %s: read its first bytes: %w", path, err)
+	}
 	var spec *btf.Spec
 	switch {
-	case bytes.HasPrefix(data, []byte(elf.ELFMAG)):
-		spec, err = section(data)
-	case bytes.HasPrefix(data, btfMagic):
-		spec, err = btf.LoadSpecFromReader(bytes.NewReader(data))
+	case bytes.HasPrefix(head, []byte(elf.ELFMAG)):
+		// Only the section is read, not the whole (50 MB) vmlinux.
+		spec, err = section(f)
+	case bytes.HasPrefix(head, btfMagic):
+		spec, err = btf.LoadSpecFromReader(f)
 	default:
-		spec, err = embedded(data)
+		var data []byte
+		if data, err = os.ReadFile(path); err == nil {
+			spec, err = embedded(data)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("BTF of %s: %w", path, err)
@@ -53,8 +63,8 @@ func Load(path string) (*btf.Spec, error) {
 }
 
 // section reads the .BTF section of an ELF file as raw BTF.
-func section(data []byte) (*btf.Spec, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
+func section(r io.ReaderAt) (*btf.Spec, error) {
+	f, err := elf.NewFile(r)
 	if err != nil {
 		return nil, err
 	}
