@@ -253,7 +253,7 @@ func pointDrift(o, n *WatchedPoint) []PointDrift {
 		switch {
 		case !ok:
 			out = append(out, PointDrift{Field: field(f), Change: DriftAppeared, New: f.Layout()})
-		case of.Type != f.Type:
+		case of.Type != f.Type || of.Signed != f.Signed:
 			out = append(out, PointDrift{Field: field(f), Change: DriftRetyped, Old: of.Layout(), New: f.Layout()})
 		case of != f:
 			out = append(out, PointDrift{Field: field(f), Change: DriftMoved, Old: of.Layout(), New: f.Layout()})
