@@ -221,30 +221,30 @@ func TestCompareDrift(t *testing.T) {
 		}
 		return w
 	}
-	run := func(watch ...reports.WatchedPoint) *reports.Report {
-		return &reports.Report{Runs: []reports.Run{{Kernel: reports.Kernel{Name: "6.12", Arch: "amd64"}, Target: "vm",
-			ProbePoints: &reports.ProbePoints{Watch: watch}}}}
+	fn := func(traceability string) reports.WatchedPoint {
+		return reports.WatchedPoint{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Prototype: "ssize_t vfs_read(struct file *file)", Traceability: traceability}
 	}
-	old := run(
-		point(reports.PointField, "task_struct.state", true, field("state", "volatile long int", 16, 8)),
-		point(reports.PointField, "task_struct.__state", false),
-		point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2432, 4)),
-		point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "struct timespec64", 88, 16)),
-		point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8)),
-		point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("location", "void *", 16, 8)),
-		reports.WatchedPoint{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Prototype: "ssize_t vfs_read(struct file *file)", Traceability: reports.TraceTraceable},
-		point(reports.PointField, "only.old", true, field("old", "int", 0, 4)),
-	)
-	new := run(
-		point(reports.PointField, "task_struct.state", false),
-		point(reports.PointField, "task_struct.__state", true, field("__state", "unsigned int", 24, 4)),
-		point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2440, 4)),
-		point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "time64_t", 88, 8)),
-		point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8)),
-		point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("reason", "int", 24, 4)),
-		reports.WatchedPoint{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Prototype: "ssize_t vfs_read(struct file *file)", Traceability: reports.TraceBTFOnly},
-		point(reports.PointField, "only.new", true, field("new", "int", 0, 4)),
-	)
+	// Each point as the old report and the new one saw it.
+	changes := [][2]reports.WatchedPoint{
+		{point(reports.PointField, "task_struct.state", true, field("state", "volatile long int", 16, 8)), point(reports.PointField, "task_struct.state", false)},
+		{point(reports.PointField, "task_struct.__state", false), point(reports.PointField, "task_struct.__state", true, field("__state", "unsigned int", 24, 4))},
+		{point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2432, 4)), point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2440, 4))},
+		{point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "struct timespec64", 88, 16)), point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "time64_t", 88, 8))},
+		{point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8)), point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8))},
+		{point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("location", "void *", 16, 8)),
+			point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("reason", "int", 24, 4))},
+		{fn(reports.TraceTraceable), fn(reports.TraceBTFOnly)},
+		// Watched by one report only: an edited list, not drift.
+		{point(reports.PointField, "only.old", true, field("old", "int", 0, 4)), point(reports.PointField, "only.new", true, field("new", "int", 0, 4))},
+	}
+	old, new := &reports.Report{}, &reports.Report{}
+	for i, r := range []*reports.Report{old, new} {
+		pp := &reports.ProbePoints{}
+		for _, c := range changes {
+			pp.Watch = append(pp.Watch, c[i])
+		}
+		r.Runs = []reports.Run{{Kernel: reports.Kernel{Name: "6.12", Arch: "amd64"}, Target: "vm", ProbePoints: pp}}
+	}
 	d := reports.Compare(old, new, 10)
 	var got []string
 	for _, p := range d.Drift {

@@ -46,7 +46,8 @@ const PerfSources = "/sys/bus/event_source/devices"
 
 // Take reads the kernel's probe points from tracefs (a directory such as
 // FindTracefs returns, or "" for none) and kernel BTF, and looks up each
-// point of watch; the full name lists come back beside the counts. It never
+// tracepoint and function of watch (its fields and kfuncs are the runner's:
+// Point.InBTF); the full name lists come back beside the counts. It never
 // fails as a whole: a source it cannot read is counted as its error, which
 // is the evidence a report shows.
 func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLists) {

@@ -1,7 +1,9 @@
 // Package probepoints records what each kernel lets eBPF hook: counts of its
 // tracepoints, syscall tracepoints, ftrace and BTF functions and perf event
-// sources, and, for a watch list of points tools commonly hook, whether each
-// exists and its layout. The data goes into the record stream as its own
+// sources, and, for the tracepoints and functions of the watch list
+// (inventory.Watch), whether each exists, its layout and how a function can
+// be traced. The list's struct fields and kfuncs are the runner's to read,
+// from the kernel's BTF on the host. The data goes into the record stream as its own
 // record; the cells say whether the inventory could be taken and whether a
 // tracepoint's format file tells the truth about the context a program reads.
 package probepoints
