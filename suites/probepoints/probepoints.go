@@ -2,10 +2,11 @@
 // tracepoints, syscall tracepoints, ftrace and BTF functions and perf event
 // sources, and, for the tracepoints and functions of the watch list
 // (inventory.Watch), whether each exists, its layout and how a function can
-// be traced. The list's struct fields and kfuncs are the runner's to read,
-// from the kernel's BTF on the host. The data goes into the record stream as its own
-// record; the cells say whether the inventory could be taken and whether a
-// tracepoint's format file tells the truth about the context a program reads.
+// be traced (the list's struct fields and kfuncs are the runner's to read,
+// from the kernel's BTF on the host). The data goes into the record stream
+// as its own record; the cells say whether the inventory could be taken and
+// whether a tracepoint's format file tells the truth about the context a
+// program reads.
 package probepoints
 
 import (
