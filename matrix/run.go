@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/btfwatch"
+	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -65,6 +68,11 @@ type Outcome struct {
 	// NoBpftool says why a target that would probe does not: a VM of
 	// another architecture than the host's bpftool. Its run is not compared.
 	NoBpftool string
+	// BTF is the kernel file the runner reads the watch list's fields and
+	// kfuncs from, on the host (btfwatch.Load): a VM's vmlinux or Image.
+	// Empty for a target on the host kernel, whose BTF is
+	// /sys/kernel/btf/vmlinux.
+	BTF string
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -318,6 +326,7 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 	}
 	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, full, stopped)
 	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
+	watchBTF(run.ProbePoints, t, out)
 	cells := stream.Cells
 	if stream.Kernel != nil {
 		run.Kernel = *stream.Kernel
@@ -516,6 +525,25 @@ func keepProbePoints(pp *reports.ProbePoints, dir string) *reports.ProbePoints {
 		pp.ListsFile = filepath.Join("runs", filepath.Base(dir), filepath.Base(ProbePointsFile(dir)))
 	}
 	return pp
+}
+
+// watchBTF adds the watch list's struct fields and kfuncs to a run that
+// recorded probe points, read from its kernel's BTF on the host: no boot
+// is needed for them, and the suite's own record stays small.
+func watchBTF(pp *reports.ProbePoints, t Target, out Outcome) {
+	if pp == nil {
+		return
+	}
+	path := out.BTF
+	if path == "" && t.Kernel() == "host" {
+		path = inventory.BTFSource
+	}
+	if path == "" {
+		pp.HostBTF = &reports.Count{Source: "kernel BTF", Error: "target " + t.Name() + " named no kernel file to read BTF from"}
+		return
+	}
+	took := btfwatch.Add(pp, path, inventory.Watch)
+	slog.Info("read kernel BTF on the host", "kernel", t.Kernel(), "file", path, "types", pp.HostBTF.N, "error", pp.HostBTF.Error, "took", took.Round(time.Millisecond))
 }
 
 // ginkgoFailures maps features to the failure Ginkgo recorded for them, from

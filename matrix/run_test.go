@@ -377,3 +377,40 @@ func TestSeedReachesEverySuiteRunAndTheReport(t *testing.T) {
 		t.Errorf("%d summary lines name the seed, want 2:\n%s", n, log.String())
 	}
 }
+
+// TestWatchBTFAddsFieldsToProbePoints: a run that recorded probe points gets
+// the watch list's fields and kfuncs from the kernel file its target named
+// (here the running kernel's raw BTF), a run that recorded none gets none,
+// and a VM that named no file says so.
+func TestWatchBTFAddsFieldsToProbePoints(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skipf("no kernel BTF: %v", err)
+	}
+	watchBTF(nil, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{BTF: "/sys/kernel/btf/vmlinux"})
+
+	pp := &reports.ProbePoints{}
+	watchBTF(pp, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{BTF: "/sys/kernel/btf/vmlinux"})
+	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" || pp.HostBTF.Error != "" {
+		t.Fatalf("host BTF %+v", pp.HostBTF)
+	}
+	fields := 0
+	for _, w := range pp.Watch {
+		if w.Kind == reports.PointField && w.Present {
+			fields++
+		}
+	}
+	if fields < 20 {
+		t.Errorf("%d fields present of %d points: %+v", fields, len(pp.Watch), pp.Watch)
+	}
+
+	pp = &reports.ProbePoints{}
+	watchBTF(pp, fakeTarget{name: "host", kernel: "host"}, Outcome{})
+	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" {
+		t.Errorf("host target: %+v", pp.HostBTF)
+	}
+	pp = &reports.ProbePoints{}
+	watchBTF(pp, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{})
+	if pp.HostBTF == nil || !strings.Contains(pp.HostBTF.Error, "named no kernel file") || len(pp.Watch) != 0 {
+		t.Errorf("VM without a file: %+v, %d points", pp.HostBTF, len(pp.Watch))
+	}
+}

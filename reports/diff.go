@@ -50,6 +50,35 @@ type Diff struct {
 	// new or only the old report has, in report order: their cells are
 	// Added or Removed changes too, and a summary says them once.
 	AddedRuns, RemovedRuns []RunKey
+	// Drift is what changed in the watched probe points of the runs both
+	// reports recorded them for: a struct field that moved or changed type
+	// under a kernel update, a tracepoint field gone, a function no longer
+	// traceable. It informs; it is not a regression of the suite.
+	Drift []PointDrift
+}
+
+// How a watched point drifted between two reports.
+const (
+	DriftVanished     = "vanished"     // present in the old report, absent in the new
+	DriftAppeared     = "appeared"     // absent in the old report, present in the new
+	DriftMoved        = "moved"        // same type, another offset, size or bit position
+	DriftRetyped      = "retyped"      // another type (or a function's prototype)
+	DriftTraceability = "traceability" // a function's Trace* category changed
+)
+
+// PointDrift is one watched point, or one field of a tracepoint, that
+// differs between the same run of two reports.
+type PointDrift struct {
+	Run        RunKey
+	Kind, Name string // the watched point
+	// Field is the tracepoint field that drifted; "" for the point itself
+	// (a struct field point is its one field).
+	Field string
+	// Change is one of the Drift* kinds.
+	Change string
+	// Old and New are the layouts ("unsigned int @24/4"), prototypes or
+	// categories; "" on the side where it is absent, with Error saying why.
+	Old, New string
 }
 
 // Regressions counts the changes of kind Regression.
@@ -136,6 +165,7 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 		}
 	}
 	d.AddedRuns, d.RemovedRuns = onlyIn(new, old), onlyIn(old, new)
+	d.Drift = drift(old, new)
 	rank := map[ChangeKind]int{Regression: 0, Changed: 1, Removed: 2, Improvement: 3, Added: 4}
 	sort.SliceStable(d.Changes, func(i, j int) bool {
 		a, b := d.Changes[i], d.Changes[j]
@@ -148,6 +178,104 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 		return a.Run.String() < b.Run.String()
 	})
 	return d
+}
+
+// drift compares the watched points of each run that both reports have
+// probe points for, point by point, in the new report's order. A point
+// only one side watched is not drift but an edited watch list.
+func drift(old, new *Report) []PointDrift {
+	type pointKey struct {
+		run        RunKey
+		kind, name string
+	}
+	before := map[pointKey]*WatchedPoint{}
+	for ri := range old.Runs {
+		if pp := old.Runs[ri].ProbePoints; pp != nil {
+			for wi := range pp.Watch {
+				w := &pp.Watch[wi]
+				before[pointKey{old.Runs[ri].Key(), w.Kind, w.Name}] = w
+			}
+		}
+	}
+	var out []PointDrift
+	for ri := range new.Runs {
+		pp := new.Runs[ri].ProbePoints
+		if pp == nil {
+			continue
+		}
+		key := new.Runs[ri].Key()
+		for wi := range pp.Watch {
+			n := &pp.Watch[wi]
+			o, ok := before[pointKey{key, n.Kind, n.Name}]
+			if !ok {
+				continue
+			}
+			for _, c := range pointDrift(o, n) {
+				c.Run, c.Kind, c.Name = key, n.Kind, n.Name
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// pointDrift lists how one watched point changed from o to n.
+func pointDrift(o, n *WatchedPoint) []PointDrift {
+	switch {
+	case o.Present && !n.Present:
+		return []PointDrift{{Change: DriftVanished, Old: pointSummary(o), New: "absent: " + n.Error}}
+	case !o.Present && n.Present:
+		return []PointDrift{{Change: DriftAppeared, Old: "absent: " + o.Error, New: pointSummary(n)}}
+	case !o.Present:
+		return nil
+	}
+	var out []PointDrift
+	if o.Prototype != n.Prototype {
+		out = append(out, PointDrift{Change: DriftRetyped, Old: o.Prototype, New: n.Prototype})
+	}
+	if o.Traceability != n.Traceability && o.Traceability != "" && n.Traceability != "" {
+		out = append(out, PointDrift{Change: DriftTraceability, Old: o.Traceability, New: n.Traceability})
+	}
+	field := func(f TracepointField) string {
+		if n.Kind == PointField {
+			return "" // the point is its one field
+		}
+		return f.Name
+	}
+	oldFields := map[string]TracepointField{}
+	for _, f := range o.Fields {
+		oldFields[f.Name] = f
+	}
+	newFields := map[string]bool{}
+	for _, f := range n.Fields {
+		newFields[f.Name] = true
+		of, ok := oldFields[f.Name]
+		switch {
+		case !ok:
+			out = append(out, PointDrift{Field: field(f), Change: DriftAppeared, New: f.Layout()})
+		case of.Type != f.Type || of.Signed != f.Signed:
+			out = append(out, PointDrift{Field: field(f), Change: DriftRetyped, Old: of.Layout(), New: f.Layout()})
+		case of != f:
+			out = append(out, PointDrift{Field: field(f), Change: DriftMoved, Old: of.Layout(), New: f.Layout()})
+		}
+	}
+	for _, f := range o.Fields {
+		if !newFields[f.Name] {
+			out = append(out, PointDrift{Field: field(f), Change: DriftVanished, Old: f.Layout()})
+		}
+	}
+	return out
+}
+
+// pointSummary is what a present point looked like, in one line.
+func pointSummary(w *WatchedPoint) string {
+	switch {
+	case w.Kind == PointField && len(w.Fields) == 1:
+		return w.Fields[0].Layout()
+	case w.Prototype != "":
+		return w.Prototype
+	}
+	return "present"
 }
 
 // onlyIn returns the keys of the runs of a that b has none of, once each.
@@ -183,6 +311,20 @@ func (d *Diff) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	for _, p := range d.Drift {
+		name := p.Kind + " " + p.Name
+		if p.Field != "" {
+			name += " ." + p.Field
+		}
+		if _, err := fmt.Fprintf(w, "%-11s %-22s %-32s %s → %s\n", "drift", p.Run, name, orAbsent(p.Old), orAbsent(p.New)); err != nil {
+			return err
+		}
+	}
+	if len(d.Drift) > 0 {
+		if _, err := fmt.Fprintf(w, "%d probe point changes (%s)\n", len(d.Drift), driftCounts(d.Drift)); err != nil {
+			return err
+		}
+	}
 	counts := map[ChangeKind]int{}
 	for _, c := range d.Changes {
 		counts[c.Kind]++
@@ -190,6 +332,28 @@ func (d *Diff) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "%d regressions, %d improvements, %d other changes, %d added, %d removed\n",
 		counts[Regression], counts[Improvement], counts[Changed], counts[Added], counts[Removed])
 	return err
+}
+
+func orAbsent(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
+}
+
+// driftCounts says how many drifts of each kind: "2 moved, 1 vanished".
+func driftCounts(drift []PointDrift) string {
+	counts := map[string]int{}
+	for _, p := range drift {
+		counts[p.Change]++
+	}
+	var parts []string
+	for _, kind := range []string{DriftVanished, DriftAppeared, DriftMoved, DriftRetyped, DriftTraceability} {
+		if counts[kind] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[kind], kind))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // objectChanges compares the cells of one object program on one column,

@@ -206,3 +206,77 @@ func TestCompareNamesColumnsOnlyOneSideHas(t *testing.T) {
 		t.Errorf("a report against itself: added %v, removed %v", same.AddedRuns, same.RemovedRuns)
 	}
 }
+
+// TestCompareDrift: the same run of two reports, its watched points changed
+// the ways a kernel update changes them; each is one drift line, and a point
+// only one report watched is none.
+func TestCompareDrift(t *testing.T) {
+	field := func(name, typ string, offset, size int) reports.TracepointField {
+		return reports.TracepointField{Name: name, Type: typ, Offset: offset, Size: size, BitOffset: offset * 8}
+	}
+	point := func(kind, name string, present bool, fields ...reports.TracepointField) reports.WatchedPoint {
+		w := reports.WatchedPoint{Kind: kind, Name: name, Present: present, Fields: fields}
+		if !present {
+			w.Error = "struct task_struct has no member " + name
+		}
+		return w
+	}
+	fn := func(traceability string) reports.WatchedPoint {
+		return reports.WatchedPoint{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Prototype: "ssize_t vfs_read(struct file *file)", Traceability: traceability}
+	}
+	// Each point as the old report and the new one saw it.
+	changes := [][2]reports.WatchedPoint{
+		{point(reports.PointField, "task_struct.state", true, field("state", "volatile long int", 16, 8)), point(reports.PointField, "task_struct.state", false)},
+		{point(reports.PointField, "task_struct.__state", false), point(reports.PointField, "task_struct.__state", true, field("__state", "unsigned int", 24, 4))},
+		{point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2432, 4)), point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2440, 4))},
+		{point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "struct timespec64", 88, 16)), point(reports.PointField, "inode.i_ctime", true, field("i_ctime", "time64_t", 88, 8))},
+		{point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8)), point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8))},
+		{point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("location", "void *", 16, 8)),
+			point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("reason", "int", 24, 4))},
+		{fn(reports.TraceTraceable), fn(reports.TraceBTFOnly)},
+		// Watched by one report only: an edited list, not drift.
+		{point(reports.PointField, "only.old", true, field("old", "int", 0, 4)), point(reports.PointField, "only.new", true, field("new", "int", 0, 4))},
+	}
+	old, new := &reports.Report{}, &reports.Report{}
+	for i, r := range []*reports.Report{old, new} {
+		pp := &reports.ProbePoints{}
+		for _, c := range changes {
+			pp.Watch = append(pp.Watch, c[i])
+		}
+		r.Runs = []reports.Run{{Kernel: reports.Kernel{Name: "6.12", Arch: "amd64"}, Target: "vm", ProbePoints: pp}}
+	}
+	d := reports.Compare(old, new, 10)
+	var got []string
+	for _, p := range d.Drift {
+		got = append(got, p.Change+" "+p.Name+" "+p.Field+": "+p.Old+" → "+p.New)
+	}
+	want := []string{
+		"vanished task_struct.state : volatile long int @16/8 → absent: struct task_struct has no member task_struct.state",
+		"appeared task_struct.__state : absent: struct task_struct has no member task_struct.__state → unsigned int @24/4",
+		"moved task_struct.pid : pid_t @2432/4 → pid_t @2440/4",
+		"retyped inode.i_ctime : struct timespec64 @88/16 → time64_t @88/8",
+		"appeared skb/kfree_skb reason:  → int @24/4",
+		"vanished skb/kfree_skb location: void * @16/8 → ",
+		"traceability vfs_read : traceable → btf-only",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("drift:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d.Regressions() != 0 || len(d.Changes) != 0 {
+		t.Errorf("drift made cell changes: %+v", d.Changes)
+	}
+	var buf bytes.Buffer
+	if err := d.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, line := range []string{
+		"drift       6.12 vm                field task_struct.pid            pid_t @2432/4 → pid_t @2440/4\n",
+		"drift       6.12 vm                tracepoint skb/kfree_skb .location void * @16/8 → absent\n",
+		"7 probe point changes (2 vanished, 2 appeared, 1 moved, 1 retyped, 1 traceability)\n",
+	} {
+		if !strings.Contains(out, line) {
+			t.Errorf("text lacks %q:\n%s", line, out)
+		}
+	}
+}

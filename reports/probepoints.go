@@ -51,13 +51,18 @@ func (run *Run) Label() string {
 	return run.Key().String()
 }
 
-// Layout is how a report shows a field: "int @16/8", "s" marking signed.
+// Layout is how a report shows a field: "int @16/8", "s" marking signed; a
+// bitfield adds its bit offset and width: "unsigned int @2/4 bit 17:1".
 func (f TracepointField) Layout() string {
 	sign := ""
 	if f.Signed {
 		sign = " s"
 	}
-	return fmt.Sprintf("%s @%d/%d%s", f.Type, f.Offset, f.Size, sign)
+	bits := ""
+	if f.BitfieldSize > 0 {
+		bits = fmt.Sprintf(" bit %d:%d", f.BitOffset, f.BitfieldSize)
+	}
+	return fmt.Sprintf("%s @%d/%d%s%s", f.Type, f.Offset, f.Size, sign, bits)
 }
 
 // NewPointsTable builds the table of r's probe points.

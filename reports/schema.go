@@ -364,8 +364,15 @@ type ProbePoints struct {
 	// PerfEventSources counts /sys/bus/event_source/devices (cpu, software,
 	// tracepoint, kprobe, uprobe, ...).
 	PerfEventSources Count `json:"perf_event_sources"`
-	// Watch is each point of the watch list, in its order.
+	// Watch is each point of the watch list, in its order: the tracepoints
+	// and functions the suite looked up in the target, then the struct
+	// fields and kfuncs the runner looked up in the kernel's BTF (HostBTF).
 	Watch []WatchedPoint `json:"watch"`
+	// HostBTF is the kernel BTF the runner read on the host, without
+	// booting, for the field and kfunc points: the path (a cached vmlinux
+	// or arm64 Image, or /sys/kernel/btf/vmlinux) and how many types it
+	// holds, or why it could not be read. Absent when no run read it.
+	HostBTF *Count `json:"host_btf,omitempty"`
 	// ListsGzip holds the full name lists, gzipped JSON (ProbeLists). It
 	// travels in the record stream only: ~60k function names per kernel
 	// are ~2.5 MB as JSON, a long write through a VM's emulated serial
@@ -395,10 +402,36 @@ func (c Count) String() string {
 	return fmt.Sprint(c.N)
 }
 
-// Kinds of watched points.
+// Kinds of watched points. Tracepoints and functions are looked up inside
+// the target; fields and kfuncs in the kernel's BTF, on the host.
 const (
 	PointTracepoint = "tracepoint"
 	PointFunction   = "function"
+	// PointField is a member of a kernel struct or union, named by a dotted
+	// path ("task_struct.__state", "sock.__sk_common.skc_daddr"): what a
+	// CO-RE relocation resolves, and what drifts between kernels.
+	PointField = "field"
+	// PointKfunc is a kernel function a BPF program may call, looked up
+	// by name among the kernel's BTF functions.
+	PointKfunc = "kfunc"
+)
+
+// How traceable a watched function is: fentry needs its BTF entry, a kprobe
+// its line in available_filter_functions.
+const (
+	// TraceTraceable: in kernel BTF and in available_filter_functions.
+	TraceTraceable = "traceable"
+	// TraceBTFOnly: in kernel BTF, but ftrace cannot attach to it.
+	TraceBTFOnly = "btf-only"
+	// TraceKprobeOnly: kprobe-able, with no BTF entry (no fentry).
+	TraceKprobeOnly = "kprobe-only"
+	// TraceAbsent: in neither, nor in /proc/kallsyms.
+	TraceAbsent = "absent-or-inlined"
+	// TraceKallsymsOnly: in neither, but the kernel has the symbol.
+	TraceKallsymsOnly = "in kallsyms only (notrace or partly inlined)"
+	// TraceUnknown starts the category when a source could not be read:
+	// "unknown: available_filter_functions: ...". It never guesses.
+	TraceUnknown = "unknown"
 )
 
 // WatchedPoint is one point of the watch list on one kernel.
@@ -418,15 +451,28 @@ type WatchedPoint struct {
 	// Kprobe is "yes" or "no" for a function when available_filter_functions
 	// was readable, else "" (unknown).
 	Kprobe string `json:"kprobe,omitempty"`
+	// Traceability is a function's Trace* category.
+	Traceability string `json:"traceability,omitempty"`
+	// DeclTags are a kfunc's BTF decl tags ("bpf_kfunc", "bpf_fastcall"),
+	// which kernels built with pahole 1.26 or later attach to kfuncs.
+	DeclTags []string `json:"decl_tags,omitempty"`
 }
 
-// TracepointField is one field line of a tracepoint's format file.
+// TracepointField is one field line of a tracepoint's format file, or the
+// layout of a watched struct field in kernel BTF.
 type TracepointField struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Offset int    `json:"offset"`
-	Size   int    `json:"size"`
-	Signed bool   `json:"signed"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Offset is in bytes from the start of the record (or struct).
+	Offset int  `json:"offset"`
+	Size   int  `json:"size"`
+	Signed bool `json:"signed"`
+	// BitOffset is a struct field's offset in bits from the start of its
+	// outermost struct (Offset*8 plus a bitfield's bits into that byte);
+	// BitfieldSize its width when it is a bitfield. Tracepoint fields
+	// have neither.
+	BitOffset    int `json:"bit_offset,omitempty"`
+	BitfieldSize int `json:"bitfield_size,omitempty"`
 }
 
 // ProbeLists are the full, sorted name lists behind the counts.

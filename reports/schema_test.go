@@ -74,15 +74,18 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		schema *jsonSchema
 		typ    reflect.Type
 	}{
-		"report":      {root, reflect.TypeOf(reports.Report{})},
-		"run":         {root.Defs["run"], reflect.TypeOf(reports.Run{})},
-		"kernel":      {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
-		"cell":        {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
-		"parity":      {root.Defs["parity"], reflect.TypeOf(reports.Parity{})},
-		"parity_diff": {root.Defs["parity_diff"], reflect.TypeOf(reports.ParityDiff{})},
-		"object":      {root.Defs["object"], reflect.TypeOf(reports.Object{})},
-		"object_map":  {root.Defs["object_map"], reflect.TypeOf(reports.ObjectMap{})},
-		"verifier":    {root.Defs["verifier"], reflect.TypeOf(reports.Verifier{})},
+		"report":           {root, reflect.TypeOf(reports.Report{})},
+		"run":              {root.Defs["run"], reflect.TypeOf(reports.Run{})},
+		"kernel":           {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
+		"cell":             {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
+		"parity":           {root.Defs["parity"], reflect.TypeOf(reports.Parity{})},
+		"parity_diff":      {root.Defs["parity_diff"], reflect.TypeOf(reports.ParityDiff{})},
+		"object":           {root.Defs["object"], reflect.TypeOf(reports.Object{})},
+		"object_map":       {root.Defs["object_map"], reflect.TypeOf(reports.ObjectMap{})},
+		"verifier":         {root.Defs["verifier"], reflect.TypeOf(reports.Verifier{})},
+		"probepoints":      {root.Defs["probepoints"], reflect.TypeOf(reports.ProbePoints{})},
+		"watched_point":    {root.Defs["watched_point"], reflect.TypeOf(reports.WatchedPoint{})},
+		"tracepoint_field": {root.Defs["tracepoint_field"], reflect.TypeOf(reports.TracepointField{})},
 	}
 	for name, o := range objects {
 		if o.schema == nil {
@@ -170,6 +173,9 @@ func jsonTypeOf(t reflect.Type) string {
 	case reflect.Float32, reflect.Float64:
 		return "number"
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string" // encoding/json writes []byte as base64
+		}
 		return "array"
 	case reflect.Struct:
 		return "object"
@@ -190,6 +196,13 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 		Disagreements: []reports.ParityDiff{{Feature: "map/ringbuf", Bpftool: "available (have_ringbuf_map_type)", Cell: "error: the suite wrote no cell"}}}
 	rep.Runs[1].Parity = &reports.Parity{Skipped: "no bpftool in this target"}
 	rep.Runs = append(rep.Runs, fixture.ARM64(rep.Runs[2]))
+	rep.Runs[0].ProbePoints = &reports.ProbePoints{HostBTF: &reports.Count{N: 90000, Source: "/cache/vmlinux"}, Watch: []reports.WatchedPoint{
+		{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Kprobe: "yes", Traceability: reports.TraceTraceable},
+		{Kind: reports.PointFunction, Name: "vfs_write", Traceability: reports.TraceUnknown + ": available_filter_functions: operation not permitted"},
+		{Kind: reports.PointFunction, Name: "inlined", Traceability: reports.TraceKallsymsOnly},
+		{Kind: reports.PointField, Name: "sk_buff.pkt_type", Present: true, Fields: []reports.TracepointField{{Name: "pkt_type", Type: "__u8", Offset: 128, Size: 1, BitOffset: 1024, BitfieldSize: 3}}},
+		{Kind: reports.PointKfunc, Name: "bpf_task_acquire", Present: true, Prototype: "struct task_struct *bpf_task_acquire(struct task_struct *p)", DeclTags: []string{"bpf_kfunc"}},
+	}}
 	data, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +232,12 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 			old := o.Asked
 			o.Asked = "run"
 			return func() { o.Asked = old }
+		}},
+		{"traceability guessed", "traceability", func(r *reports.Report) func() {
+			w := &r.Runs[0].ProbePoints.Watch[1]
+			old := w.Traceability
+			w.Traceability = "probably traceable"
+			return func() { w.Traceability = old }
 		}},
 		{"arch x86_64", "kernel.arch", func(r *reports.Report) func() {
 			k := &r.Runs[len(r.Runs)-1].Kernel

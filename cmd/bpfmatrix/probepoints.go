@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/btfwatch"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/vmimages"
@@ -20,18 +21,24 @@ func init() {
 
 // probePoints lists what can be hooked on a kernel, one point a line, like
 // `bpftrace -l`: "tracepoint:system:event", "kprobe:function" (in ftrace's
-// available_filter_functions), "fentry:function" (in kernel BTF).
+// available_filter_functions), "fentry:function" (in kernel BTF). Then the
+// watch list's points that are not hooks but what a program reads or calls,
+// each with what this kernel has, after a tab: "field:task_struct.__state"
+// with its layout, "kfunc:bpf_task_acquire" with its prototype,
+// "function:vfs_read" with how it can be traced; "absent: <why>" where the
+// kernel lacks one. -grep matches the part before the tab.
 func probePoints(args []string) error {
 	fs, verbose := newFlags("probepoints")
 	kernel := fs.String("kernel", "", "host for a live read of this machine, or a kernel of the report ("+fmt.Sprint(vmimages.Names()[1:])+")")
-	grep := fs.String("grep", "", "only points matching this regular expression")
+	arch := fs.String("arch", "", "the architecture of the report's run, when it has the kernel for more than one (amd64, arm64)")
+	grep := fs.String("grep", "", "only points matching this regular expression, kind prefix included (kfunc:bpf_task_, field:task_struct\\.)")
 	report := fs.String("report", "reports/out/report.json", "report to read a non-host kernel's points from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	setupLog(*verbose)
 	if fs.NArg() > 0 {
-		return badInput("probepoints: unexpected argument %q; want flags only (-kernel, -grep, -report)", fs.Arg(0))
+		return badInput("probepoints: unexpected argument %q; want flags only (-kernel, -arch, -grep, -report)", fs.Arg(0))
 	}
 	if *kernel == "" {
 		return badInput("probepoints: -kernel is required: host, or a kernel of the report such as 6.1")
@@ -41,10 +48,13 @@ func probePoints(args []string) error {
 		return badInput("probepoints: -grep %q is not a regular expression: %v", *grep, err)
 	}
 
-	var lists *reports.ProbeLists
+	var (
+		lists *reports.ProbeLists
+		pp    *reports.ProbePoints
+	)
 	if *kernel == vmimages.Host {
-		var pp *reports.ProbePoints
-		pp, lists = inventory.Take(inventory.FindTracefs(), nil)
+		pp, lists = inventory.Take(inventory.FindTracefs(), inventory.Watch)
+		btfwatch.Add(pp, inventory.BTFSource, inventory.Watch)
 		// Say what could not be read, so an empty answer is not mistaken for "nothing there".
 		for _, c := range []struct {
 			what  string
@@ -55,7 +65,7 @@ func probePoints(args []string) error {
 			}
 		}
 	} else {
-		if lists, err = reportLists(*report, *kernel); err != nil {
+		if pp, lists, err = reportLists(*report, *kernel, *arch); err != nil {
 			return err
 		}
 	}
@@ -78,6 +88,16 @@ func probePoints(args []string) error {
 	for _, fn := range lists.BTFFunctions {
 		emit("fentry", fn)
 	}
+	for _, p := range pp.Watch {
+		if p.Kind == reports.PointTracepoint {
+			continue // listed above, and its format is the report's to show
+		}
+		line := p.Kind + ":" + p.Name
+		if re.MatchString(line) {
+			fmt.Fprintf(w, "%s\t%s\n", line, watchedDetail(p))
+			n++
+		}
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -85,41 +105,57 @@ func probePoints(args []string) error {
 	return nil
 }
 
+// watchedDetail says what a kernel has of a watched point: a field's
+// layout, a kfunc's prototype and decl tags, a function's traceability.
+func watchedDetail(p reports.WatchedPoint) string {
+	switch {
+	case p.Kind == reports.PointFunction:
+		return p.Traceability
+	case !p.Present:
+		return "absent: " + p.Error
+	case p.Kind == reports.PointField && len(p.Fields) == 1:
+		return p.Fields[0].Layout()
+	case len(p.DeclTags) > 0:
+		return p.Prototype + " [" + strings.Join(p.DeclTags, " ") + "]"
+	}
+	return p.Prototype
+}
+
 // tracepointName writes "system/event" as bpftrace does: "system:event".
 func tracepointName(tp string) string { return strings.Replace(tp, "/", ":", 1) }
 
-// reportLists finds kernel's run in the report and reads the lists file the
-// runner wrote beside it.
-func reportLists(path, kernel string) (*reports.ProbeLists, error) {
+// reportLists finds kernel's run in the report (of arch, when not "") and
+// reads the lists file the runner wrote beside it.
+func reportLists(path, kernel, arch string) (*reports.ProbePoints, *reports.ProbeLists, error) {
 	rep, err := reports.Load(path)
 	if err != nil {
-		return nil, badInput("probepoints: %v", err)
+		return nil, nil, badInput("probepoints: %v", err)
 	}
 	var known []string
 	for _, run := range rep.Runs {
 		if run.ProbePoints == nil {
 			continue
 		}
-		known = append(known, run.Kernel.Name)
-		if run.Kernel.Name != kernel {
+		known = append(known, run.Label())
+		if run.Kernel.Name != kernel || (arch != "" && run.Kernel.Arch != arch) {
 			continue
 		}
 		if run.ProbePoints.ListsFile == "" {
-			return nil, fmt.Errorf("probepoints: report %s: kernel %s has counts but no lists file; rerun it with bpfmatrix run", path, kernel)
+			return nil, nil, fmt.Errorf("probepoints: report %s: kernel %s has counts but no lists file; rerun it with bpfmatrix run", path, kernel)
 		}
 		file := filepath.Join(filepath.Dir(path), run.ProbePoints.ListsFile)
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("probepoints: lists of kernel %s: %w", kernel, err)
+			return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %w", kernel, err)
 		}
 		var lists reports.ProbeLists
 		if err := json.Unmarshal(data, &lists); err != nil {
-			return nil, fmt.Errorf("probepoints: lists of kernel %s: %s: %w", kernel, file, err)
+			return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %s: %w", kernel, file, err)
 		}
-		return &lists, nil
+		return run.ProbePoints, &lists, nil
 	}
 	if len(known) == 0 {
-		return nil, badInput("probepoints: report %s has no probe points; run bpfmatrix run --label-filter probepoints first, or use -kernel host", path)
+		return nil, nil, badInput("probepoints: report %s has no probe points; run bpfmatrix run --label-filter probepoints first, or use -kernel host", path)
 	}
-	return nil, badInput("probepoints: kernel %q is not in report %s; it has probe points of %v (or use -kernel host)", kernel, path, known)
+	return nil, nil, badInput("probepoints: kernel %q%s is not in report %s; it has probe points of %v (or use -kernel host)", kernel, map[bool]string{true: " (" + arch + ")"}[arch != ""], path, known)
 }

@@ -46,7 +46,8 @@ const PerfSources = "/sys/bus/event_source/devices"
 
 // Take reads the kernel's probe points from tracefs (a directory such as
 // FindTracefs returns, or "" for none) and kernel BTF, and looks up each
-// point of watch; the full name lists come back beside the counts. It never
+// tracepoint and function of watch (its fields and kfuncs are the runner's:
+// Point.InBTF); the full name lists come back beside the counts. It never
 // fails as a whole: a source it cannot read is counted as its error, which
 // is the evidence a report shows.
 func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLists) {
@@ -91,17 +92,103 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 	for _, fn := range lists.KprobeFunctions {
 		kprobeable[fn] = true
 	}
+	symbols := newKallsyms(Kallsyms)
 	for _, p := range watch {
+		if p.InBTF() {
+			continue // the runner reads these from the kernel's BTF, on the host
+		}
 		w := reports.WatchedPoint{Kind: p.Kind, Name: p.Name}
 		switch p.Kind {
 		case reports.PointTracepoint:
 			watchTracepoint(&w, tracefs)
 		case reports.PointFunction:
 			watchFunction(&w, byName[p.Name], pp.BTFFunctions, kprobeable, pp.KprobeFunctions)
+			w.Traceability = traceability(&w, pp.BTFFunctions, pp.KprobeFunctions, symbols)
 		}
 		pp.Watch = append(pp.Watch, w)
 	}
 	return pp, lists
+}
+
+// Kallsyms is where the kernel lists its symbols.
+const Kallsyms = "/proc/kallsyms"
+
+// kallsyms reads the symbol names of a kallsyms file once, when first
+// asked: only a function in neither BTF nor ftrace's list needs it.
+type kallsyms struct {
+	path  string
+	names map[string]bool
+	err   error
+	read  bool
+}
+
+func newKallsyms(path string) *kallsyms { return &kallsyms{path: path} }
+
+func (k *kallsyms) has(name string) (bool, error) {
+	if !k.read {
+		k.read = true
+		k.names, k.err = symbolNames(k.path)
+	}
+	return k.names[name], k.err
+}
+
+// symbolNames reads the names of a kallsyms file ("address type name
+// [module]" a line). Addresses may read as zeros (kptr_restrict): the
+// names are all it needs.
+func symbolNames(path string) (map[string]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) >= 3 {
+			names[fields[2]] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s lists no symbols", path)
+	}
+	return names, nil
+}
+
+// traceability puts a watched function (as watchFunction filled it) in its
+// reports.Trace* category. A source that could not be read makes the
+// category unknown, naming it and its error: each category needs both
+// answers, so there is nothing to settle without one.
+func traceability(w *reports.WatchedPoint, btfCount, kprobeCount reports.Count, symbols *kallsyms) string {
+	inBTF := w.Prototype != ""
+	var unknown []string
+	if btfCount.Error != "" {
+		unknown = append(unknown, "kernel BTF: "+btfCount.Error)
+	}
+	if kprobeCount.Error != "" {
+		unknown = append(unknown, "available_filter_functions: "+kprobeCount.Error)
+	}
+	if len(unknown) > 0 {
+		return reports.TraceUnknown + ": " + strings.Join(unknown, "; ")
+	}
+	switch {
+	case inBTF && w.Kprobe == "yes":
+		return reports.TraceTraceable
+	case inBTF:
+		return reports.TraceBTFOnly
+	case w.Kprobe == "yes":
+		return reports.TraceKprobeOnly
+	}
+	in, err := symbols.has(w.Name)
+	switch {
+	case err != nil:
+		return reports.TraceUnknown + ": in neither kernel BTF nor available_filter_functions, and " + err.Error()
+	case in:
+		return reports.TraceKallsymsOnly
+	}
+	return reports.TraceAbsent
 }
 
 func count(source string, list func() ([]string, error)) (reports.Count, []string) {

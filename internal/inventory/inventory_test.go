@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,21 +43,72 @@ func TestPrototype(t *testing.T) {
 	}
 }
 
+// TestWatchList: the project's list parses and watches every kind.
+func TestWatchList(t *testing.T) {
+	kinds := map[string]int{}
+	for _, p := range Watch {
+		kinds[p.Kind]++
+	}
+	if kinds[reports.PointTracepoint] == 0 || kinds[reports.PointFunction] == 0 || kinds[reports.PointField] < 30 || kinds[reports.PointKfunc] == 0 {
+		t.Errorf("watch list kinds %v", kinds)
+	}
+}
+
+// TestTraceability puts functions in each category from what the sources
+// say, and never guesses when one could not be read.
+func TestTraceability(t *testing.T) {
+	syms := filepath.Join(t.TempDir(), "kallsyms")
+	if err := os.WriteFile(syms, []byte("0000000000000000 T vfs_read\n0000000000000000 t inlined_helper\n0000000000000000 t mod_fn\t[bpfmatrix]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok := reports.Count{N: 1}
+	refused := reports.Count{Error: "open available_filter_functions: operation not permitted"}
+	for _, tc := range []struct {
+		name          string
+		proto, kprobe string
+		btf, ftrace   reports.Count
+		kallsyms      string
+		want          string
+	}{
+		{"both", "int f(void)", "yes", ok, ok, syms, reports.TraceTraceable},
+		{"btf", "int f(void)", "no", ok, ok, syms, reports.TraceBTFOnly},
+		{"kprobe", "", "yes", ok, ok, syms, reports.TraceKprobeOnly},
+		{"inlined_helper", "", "no", ok, ok, syms, reports.TraceKallsymsOnly},
+		{"mod_fn", "", "no", ok, ok, syms, reports.TraceKallsymsOnly},
+		{"gone", "", "no", ok, ok, syms, reports.TraceAbsent},
+		{"locked", "int f(void)", "", ok, refused, syms, "unknown: available_filter_functions: open available_filter_functions: operation not permitted"},
+		{"nokallsyms", "", "no", ok, ok, filepath.Join(t.TempDir(), "none"), "unknown: in neither kernel BTF nor available_filter_functions, and open "},
+	} {
+		w := &reports.WatchedPoint{Name: tc.name, Prototype: tc.proto, Kprobe: tc.kprobe}
+		if got := traceability(w, tc.btf, tc.ftrace, newKallsyms(tc.kallsyms)); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestParseWatchList(t *testing.T) {
-	points, err := ParseWatchList("w", strings.NewReader("# c\n\ntracepoint syscalls/sys_enter_openat  # opensnoop\nfunction vfs_read\n"))
+	points, err := ParseWatchList("w", strings.NewReader("# c\n\ntracepoint syscalls/sys_enter_openat  # opensnoop\nfunction vfs_read\nfield sock.__sk_common.skc_daddr\nkfunc bpf_task_acquire\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Point{{reports.PointTracepoint, "syscalls/sys_enter_openat"}, {reports.PointFunction, "vfs_read"}}
-	if len(points) != 2 || points[0] != want[0] || points[1] != want[1] {
+	want := []Point{{reports.PointTracepoint, "syscalls/sys_enter_openat"}, {reports.PointFunction, "vfs_read"},
+		{reports.PointField, "sock.__sk_common.skc_daddr"}, {reports.PointKfunc, "bpf_task_acquire"}}
+	if !slices.Equal(points, want) {
 		t.Fatalf("points %+v", points)
+	}
+	if points[1].InBTF() || !points[2].InBTF() || !points[3].InBTF() {
+		t.Errorf("InBTF wrong: %+v", points)
 	}
 	for in, msg := range map[string]string{
 		"kprobe vfs_read\n":                      `line 1: kind "kprobe"`,
 		"tracepoint sys_enter_openat\n":          "want system/event",
 		"function vfs_read\nfunction vfs_read\n": "line 2: function vfs_read is listed twice",
-		"function a b\n":                         `want "tracepoint system/event" or "function name"`,
+		"function a b\n":                         `want "tracepoint system/event", "function name", "field struct.member" or "kfunc name"`,
 		"function sched/x\n":                     "want a kernel symbol",
+		"kfunc bpf.x\n":                          `kfunc "bpf.x": want a kernel symbol`,
+		"field task_struct\n":                    `field "task_struct": want struct.member`,
+		"field task_struct..pid\n":               "want struct.member",
+		"field task_struct.pid[0]\n":             "want struct.member",
 	} {
 		if _, err := ParseWatchList("w", strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) || !strings.HasPrefix(err.Error(), "watch list w") {
 			t.Errorf("ParseWatchList(%q) = %v, want %q", in, err, msg)
@@ -121,5 +174,14 @@ func TestTakeLiveKernel(t *testing.T) {
 	}
 	if w := pp.Watch[3]; w.Present || !strings.Contains(w.Error, "not in kernel BTF") {
 		t.Errorf("missing function: %+v", w)
+	}
+	// The category follows from what was read, or says what was not.
+	for _, w := range pp.Watch[2:] {
+		if pp.KprobeFunctions.Error != "" && !strings.HasPrefix(w.Traceability, "unknown: available_filter_functions: ") {
+			t.Errorf("%s: %q, with available_filter_functions unreadable", w.Name, w.Traceability)
+		}
+	}
+	if pp.KprobeFunctions.Error == "" && pp.BTFFunctions.Error == "" && pp.Watch[3].Traceability != reports.TraceAbsent {
+		t.Errorf("missing function: %q", pp.Watch[3].Traceability)
 	}
 }

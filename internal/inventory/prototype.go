@@ -19,6 +19,10 @@ func Prototype(fn *btf.Func) string {
 	return declare(proto, fn.Name)
 }
 
+// CType writes t as C names it in a declaration without a name: "unsigned
+// int", "struct mm_struct *", "char [16]".
+func CType(t btf.Type) string { return declare(t, "") }
+
 // declare writes the C declaration of name with type t, inside out, the way
 // C declarators nest: pointer to array and pointer to function need
 // parentheses.

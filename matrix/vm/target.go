@@ -138,7 +138,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	p.Printf("booting %s (%s, modules: %s)", k.Release, AccelFor(t.cfg.arch()), strings.Join(mods, " "))
 
 	out := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
-	out.Package = k.Package
+	out.Package, out.BTF = k.Package, k.Vmlinux
 	if probeErr != "" {
 		out.BpftoolErr = probeErr
 	}

@@ -1,14 +1,15 @@
 // Package probepoints records what each kernel lets eBPF hook: counts of its
 // tracepoints, syscall tracepoints, ftrace and BTF functions and perf event
-// sources, and, for a watch list of points tools commonly hook, whether each
-// exists and its layout. The data goes into the record stream as its own
-// record; the cells say whether the inventory could be taken and whether a
-// tracepoint's format file tells the truth about the context a program reads.
+// sources, and, for the tracepoints and functions of the watch list
+// (inventory.Watch), whether each exists, its layout and how a function can
+// be traced (the list's struct fields and kfuncs are the runner's to read,
+// from the kernel's BTF on the host). The data goes into the record stream
+// as its own record; the cells say whether the inventory could be taken and
+// whether a tracepoint's format file tells the truth about the context a
+// program reads.
 package probepoints
 
 import (
-	"bytes"
-	_ "embed"
 	"fmt"
 	"runtime"
 	"strings"
@@ -23,21 +24,8 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
-//go:embed watchlist.txt
-var watchList []byte
-
-// Watch is the parsed watch list; a malformed list stops the suite binary at
-// start, naming the line.
-var Watch = func() []inventory.Point {
-	points, err := inventory.ParseWatchList("watchlist.txt", bytes.NewReader(watchList))
-	if err != nil {
-		panic(err)
-	}
-	return points
-}()
-
 var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and prototypes", func(c *harness.Cell) {
-	pp, lists := inventory.Take(c.Kernel.Tracefs, Watch)
+	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch)
 	c.Observed("pack the name lists", pp.PackLists(lists))
 	harness.Record(reports.Record{ProbePoints: pp})
 

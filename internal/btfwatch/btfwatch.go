@@ -1,0 +1,315 @@
+// Package btfwatch reads the watch list's struct fields and kfuncs from a
+// kernel's BTF on the host, without booting the kernel: from the .BTF
+// section of a cached vmlinux, the BTF inside an arm64 Image, or the
+// running kernel's /sys/kernel/btf/vmlinux. A field is what a CO-RE
+// relocation resolves; its offset, type and size are what drift between
+// kernels under a tool that hard-codes them.
+package btfwatch
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
+	"github.com/bpfmatrix/bpfmatrix/reports"
+)
+
+// Load reads the BTF of a kernel file: an ELF vmlinux (its .BTF section),
+// raw BTF such as /sys/kernel/btf/vmlinux, or an uncompressed arm64 Image,
+// which holds the .BTF section's bytes as the kernel loads them and no ELF
+// headers to find them by: Load looks for a BTF header there.
+//
+// The ELF's .BTF section is read as raw BTF: a vmlinux as Debian ships it
+// (and as vmimages extracts it from a bzImage) has no symbol table, which
+// btf.LoadSpec wants for the data sections, and a kernel's own types need
+// none.
+func Load(path string) (*btf.Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, len(btfMagic))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("BTF of %s: read its first bytes: %w", path, err)
+	}
+	var spec *btf.Spec
+	switch {
+	case bytes.HasPrefix(head, []byte(elf.ELFMAG)):
+		// Only the section is read, not the whole (50 MB) vmlinux.
+		spec, err = section(f)
+	case bytes.HasPrefix(head, btfMagic):
+		spec, err = btf.LoadSpecFromReader(f)
+	default:
+		var data []byte
+		if data, err = os.ReadFile(path); err == nil {
+			spec, err = embedded(data)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("BTF of %s: %w", path, err)
+	}
+	return spec, nil
+}
+
+// section reads the .BTF section of an ELF file as raw BTF.
+func section(r io.ReaderAt) (*btf.Spec, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	sec := f.Section(".BTF")
+	if sec == nil {
+		return nil, errors.New("no .BTF section: a kernel built without CONFIG_DEBUG_INFO_BTF")
+	}
+	raw, err := sec.Data()
+	if err != nil {
+		return nil, fmt.Errorf("read .BTF: %w", err)
+	}
+	return btf.LoadSpecFromReader(bytes.NewReader(raw))
+}
+
+// btfMagic starts a little-endian BTF header: magic 0xeB9F, version 1,
+// flags 0, and the header's length, 24.
+var btfMagic = []byte{0x9f, 0xeb, 1, 0, 24, 0, 0, 0}
+
+// embedded finds the BTF blob inside a kernel image by its header and
+// returns the first one that parses. A kernel's own BTF has thousands of
+// types; a stray match of the eight header bytes does not parse.
+func embedded(data []byte) (*btf.Spec, error) {
+	var errs []error
+	for off := 0; ; {
+		i := bytes.Index(data[off:], btfMagic)
+		if i < 0 {
+			break
+		}
+		start := off + i
+		off = start + 1
+		if start+24 > len(data) {
+			break
+		}
+		h := data[start : start+24]
+		le := binary.LittleEndian
+		typeOff, typeLen, strOff, strLen := le.Uint32(h[8:]), le.Uint32(h[12:]), le.Uint32(h[16:]), le.Uint32(h[20:])
+		end := uint64(24) + max(uint64(typeOff)+uint64(typeLen), uint64(strOff)+uint64(strLen))
+		if uint64(start)+end > uint64(len(data)) {
+			continue
+		}
+		spec, err := btf.LoadSpecFromReader(bytes.NewReader(data[start : start+int(end)]))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("at %#x: %w", start, err))
+			continue
+		}
+		return spec, nil
+	}
+	if len(errs) == 0 {
+		return nil, errors.New("neither an ELF file nor raw BTF, and no BTF header (0xeB9F) inside")
+	}
+	return nil, fmt.Errorf("no BTF header inside parses: %w", errors.Join(errs...))
+}
+
+// Add reads the kernel BTF at path and appends the field and kfunc points
+// of watch to pp, recording in pp.HostBTF what was read, or why it could
+// not be: then each point carries that error. It returns how long reading
+// and looking up took.
+func Add(pp *reports.ProbePoints, path string, watch []inventory.Point) time.Duration {
+	start := time.Now()
+	spec, err := Load(path)
+	pp.HostBTF = &reports.Count{Source: path}
+	if err != nil {
+		pp.HostBTF.Error = err.Error()
+	} else {
+		for _, err := range spec.All() {
+			if err != nil {
+				pp.HostBTF.Error = err.Error()
+				break
+			}
+			pp.HostBTF.N++
+		}
+	}
+	for _, p := range watch {
+		if !p.InBTF() {
+			continue
+		}
+		w := reports.WatchedPoint{Kind: p.Kind, Name: p.Name}
+		switch {
+		case spec == nil:
+			w.Error = "kernel BTF: " + pp.HostBTF.Error
+		case p.Kind == reports.PointField:
+			watchField(&w, spec)
+		case p.Kind == reports.PointKfunc:
+			watchKfunc(&w, spec)
+		}
+		pp.Watch = append(pp.Watch, w)
+	}
+	return time.Since(start)
+}
+
+// watchField resolves a field point's dotted path in spec.
+func watchField(w *reports.WatchedPoint, spec *btf.Spec) {
+	f, err := Field(spec, w.Name)
+	if err != nil {
+		w.Error = err.Error()
+		return
+	}
+	w.Present, w.Fields = true, []reports.TracepointField{f}
+}
+
+// watchKfunc looks a kfunc point up among spec's functions.
+func watchKfunc(w *reports.WatchedPoint, spec *btf.Spec) {
+	var fn *btf.Func
+	if err := spec.TypeByName(w.Name, &fn); err != nil {
+		if errors.Is(err, btf.ErrNotFound) {
+			err = errors.New("no function " + w.Name + " in kernel BTF")
+		}
+		w.Error = err.Error()
+		return
+	}
+	w.Present, w.Prototype = true, inventory.Prototype(fn)
+	w.DeclTags = slices.Clone(fn.Tags)
+}
+
+// Field resolves path ("task_struct.__state", "sock.__sk_common.skc_daddr")
+// in spec: the first name is a struct or union, each next one a member of
+// the one before, found also inside anonymous structs and unions, whose
+// offsets add up. The field's Name is its last member's.
+func Field(spec *btf.Spec, path string) (reports.TracepointField, error) {
+	names := strings.Split(path, ".")
+	if len(names) < 2 {
+		return reports.TracepointField{}, fmt.Errorf("field %q: want struct.member", path)
+	}
+	outer, err := composite(spec, names[0])
+	if err != nil {
+		return reports.TracepointField{}, err
+	}
+	var (
+		typ       btf.Type = outer
+		bits      btf.Bits
+		member    btf.Member
+		container = names[0]
+	)
+	for _, name := range names[1:] {
+		members, ok := membersOf(typ)
+		if !ok {
+			return reports.TracepointField{}, fmt.Errorf("%s: %s is %s, which has no members", path, container, inventory.CType(typ))
+		}
+		m, at, ok := find(members, name)
+		if !ok {
+			return reports.TracepointField{}, fmt.Errorf("%s has no member %s", describe(typ, container), name)
+		}
+		bits += at
+		member, typ, container = m, m.Type, container+"."+name
+	}
+	size, err := btf.Sizeof(member.Type)
+	if err != nil {
+		return reports.TracepointField{}, fmt.Errorf("%s: size of %s: %w", path, inventory.CType(member.Type), err)
+	}
+	f := reports.TracepointField{
+		Name:   names[len(names)-1],
+		Type:   inventory.CType(member.Type),
+		Offset: int(bits / 8),
+		Size:   size,
+		Signed: signed(member.Type),
+	}
+	f.BitOffset, f.BitfieldSize = int(bits), int(member.BitfieldSize)
+	return f, nil
+}
+
+// composite finds the struct or union named name, preferring one with
+// members over a forward declaration's empty twin.
+func composite(spec *btf.Spec, name string) (btf.Type, error) {
+	types, err := spec.AnyTypesByName(name)
+	if err != nil && !errors.Is(err, btf.ErrNotFound) {
+		return nil, fmt.Errorf("look up %s: %w", name, err)
+	}
+	var found btf.Type
+	for _, t := range types {
+		switch t := t.(type) {
+		case *btf.Struct:
+			if found == nil || len(t.Members) > 0 {
+				found = t
+			}
+		case *btf.Union:
+			if found == nil || len(t.Members) > 0 {
+				found = t
+			}
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("no struct or union %s in kernel BTF", name)
+	}
+	return found, nil
+}
+
+// membersOf returns the members of t, seen through typedefs and qualifiers.
+func membersOf(t btf.Type) ([]btf.Member, bool) {
+	switch t := btf.UnderlyingType(t).(type) {
+	case *btf.Struct:
+		return t.Members, true
+	case *btf.Union:
+		return t.Members, true
+	}
+	return nil, false
+}
+
+// find looks name up among members, descending into anonymous members (an
+// unnamed struct or union: the kernel's struct_group, __randomize_layout
+// blocks, unions of aliases). It returns the member and its offset from
+// the start of members' type.
+func find(members []btf.Member, name string) (btf.Member, btf.Bits, bool) {
+	for _, m := range members {
+		if m.Name == name {
+			return m, m.Offset, true
+		}
+	}
+	for _, m := range members {
+		if m.Name != "" {
+			continue
+		}
+		inner, ok := membersOf(m.Type)
+		if !ok {
+			continue
+		}
+		if found, at, ok := find(inner, name); ok {
+			return found, m.Offset + at, true
+		}
+	}
+	return btf.Member{}, 0, false
+}
+
+// describe names a container in an error: "struct task_struct", or the
+// path that led to it when it has no name of its own.
+func describe(t btf.Type, path string) string {
+	switch u := btf.UnderlyingType(t).(type) {
+	case *btf.Struct:
+		if u.Name != "" {
+			return "struct " + u.Name
+		}
+	case *btf.Union:
+		if u.Name != "" {
+			return "union " + u.Name
+		}
+	}
+	return path
+}
+
+// signed says whether t is a signed integer or enum, through typedefs.
+func signed(t btf.Type) bool {
+	switch u := btf.UnderlyingType(t).(type) {
+	case *btf.Int:
+		return u.Encoding&btf.Signed != 0
+	case *btf.Enum:
+		return u.Signed
+	}
+	return false
+}
