@@ -59,23 +59,45 @@ func (k CauseClass) Tag() string {
 	return ""
 }
 
-// Words say the class for a legend, a tooltip and a screen reader.
+// Words say the class in a few words, for a tooltip and a screen reader.
 func (k CauseClass) Words() string {
 	switch k {
 	case CauseFired:
-		return "seen firing: the program saw the events the spec caused"
+		return "seen firing"
 	case CauseLoaded:
-		return "loaded or attached: nothing was fired"
+		return "loaded or attached (not fired)"
 	case CauseVersion:
 		return "kernel too old"
 	case CauseConfig:
-		return "a CONFIG option is not set"
+		return "CONFIG option not set"
 	case CausePolicy:
-		return "an LSM or lockdown refuses it"
+		return "LSM or lockdown"
 	case CausePrivilege:
-		return "refused to this process: privilege"
+		return "privilege"
 	}
-	return "other cause"
+	return ""
+}
+
+// CauseTag is the sign a cell shows beside its status mark: its class's
+// Tag, except for a blocked cell, whose ⊘ says it already.
+func (c *Cell) CauseTag() string {
+	if c.Status == Blocked {
+		return ""
+	}
+	return c.CauseClass().Tag()
+}
+
+// CauseWords say the cell's cause in a few words: its class's, or for a
+// blocked cell the layer that refused it ("by seccomp"); "" when the
+// status says all there is.
+func (c *Cell) CauseWords() string {
+	if c.Status == Blocked {
+		if c.Layer != "" {
+			return "by " + c.Layer
+		}
+		return ""
+	}
+	return c.CauseClass().Words()
 }
 
 // Mark is the short sign of a status, readable without colour: the one

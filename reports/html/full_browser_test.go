@@ -212,13 +212,25 @@ func TestBrowserPermalinks(t *testing.T) {
 	if lines[0] != "attach/kprobe.multi | Upstream since: 5.18 | Works from: 6.12" {
 		t.Errorf("one-feature view heads %q", lines[0])
 	}
+	// Each row's status carries its cause's tag and note number: too
+	// old on 5.10, CONFIG_FPROBE on the builds without it.
+	notes := strings.Split(eval(`JSON.parse(document.getElementById("data").textContent).notes.join("\n")`), "\n")
+	note := func(text string) string {
+		t.Helper()
+		if i := slices.Index(notes, text); i >= 0 {
+			return fmt.Sprint(i + 1)
+		}
+		t.Errorf("no note %q among %q", text, notes)
+		return "?"
+	}
+	tooOld, fprobe := note("needs Linux >= 5.18; CONFIG_FPROBE is not set"), note("CONFIG_FPROBE is not set")
 	for _, want := range []string{
-		"5.10 vm | ✗ unsupported | EINVAL | ",
-		"6.12 vm | ✓ supported",
-		"6.12 arm64 vm | ✗ unsupported | ENOTSUP | ",
-		"6.18 host | ✗ unsupported | ENOTSUP | ",
-		"6.18 podman default | ⊘ blocked | EPERM | ",
-		"6.18 bpf-token | ✗ unsupported | ENOTSUP | ",
+		"5.10 vm | ✗ unsupported old" + tooOld + " | EINVAL | ",
+		"6.12 vm | ✓ supported (10 events) • | ",
+		"6.12 arm64 vm | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
+		"6.18 host | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
+		"6.18 podman default | ⊘ blocked" + note("the seccomp filter refuses bpf(2) (Seccomp=2; a probe call got EPERM before the kernel read its arguments)") + " | EPERM | ",
+		"6.18 bpf-token | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
 	} {
 		if !strings.Contains(got, "\n"+want) {
 			t.Errorf("one-feature view lacks a row %q:\n%s", want, got)
