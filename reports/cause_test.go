@@ -1,34 +1,18 @@
 package reports_test
 
 import (
-	"compress/gzip"
-	"io"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
 // fullMatrix is the real report of the whole matrix the HTML tests open
 // (2026-12-02): 17 columns × 182 features.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()
-	const name = "html/testdata/full-matrix.json.gz"
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	rep, err := reports.Parse(name, data)
+	rep, err := fixture.Gzipped("html/testdata/full-matrix.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}

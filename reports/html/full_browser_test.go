@@ -1,11 +1,8 @@
 package html_test
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
 // fullMatrix is a real report of the whole matrix (2026-12-02): 5 amd64 and
@@ -24,21 +22,7 @@ import (
 // 182 features each.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()
-	const name = "testdata/full-matrix.json.gz"
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	rep, err := reports.Parse(name, data)
+	rep, err := fixture.Gzipped("testdata/full-matrix.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
