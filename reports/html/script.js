@@ -120,8 +120,10 @@ document.addEventListener("DOMContentLoaded", function () {
     a.rel = "noopener";
     parent.appendChild(a);
   }
-  function logLinks(parent, col) {
-    (col.logs || []).forEach(function (l, i) {
+  // logLinks links the first max (all when not given) of a column's run
+  // files.
+  function logLinks(parent, col, max) {
+    (col.logs || []).slice(0, max).forEach(function (l, i) {
       if (i) parent.appendChild(document.createTextNode(" · "));
       var a = el("a", "log", l[0]);
       a.href = l[1];
@@ -296,7 +298,7 @@ document.addEventListener("DOMContentLoaded", function () {
         tr.appendChild(th);
         var mine = cells.filter(function (c) { return c.c === ci; });
         var logs = el("td", "logs");
-        logLinks(logs, col);
+        logLinks(logs, col, 1);
         if (!mine.length) {
           tr.appendChild(el("td", "none", "· not run"));
           tr.appendChild(el("td"));
