@@ -8,21 +8,11 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
-// fullMatrix is the real report of the whole matrix the HTML tests open
-// (2026-12-02): 17 columns × 182 features.
-func fullMatrix(t *testing.T) *reports.Report {
-	t.Helper()
-	rep, err := fixture.Gzipped("html/testdata/full-matrix.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
-// TestCauseClassOfRealCells classifies real records of the full matrix:
-// each class from the fields a record really carries.
+// TestCauseClassOfRealCells classifies real records of the full matrix the
+// HTML tests open (2026-12-02, 17 columns × 182 features): each class from
+// the fields a record really carries.
 func TestCauseClassOfRealCells(t *testing.T) {
-	rep := fullMatrix(t)
+	rep := fixture.Gzipped(t, "html/testdata/full-matrix.json.gz")
 	find := func(kernel, arch, target, feature string) *reports.Cell {
 		t.Helper()
 		for ri := range rep.Runs {

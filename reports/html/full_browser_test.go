@@ -22,11 +22,7 @@ import (
 // 182 features each.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()
-	rep, err := fixture.Gzipped("testdata/full-matrix.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return fixture.Gzipped(t, "testdata/full-matrix.json.gz")
 }
 
 // fullPage renders the full matrix into the test's artifact directory and

@@ -29,11 +29,7 @@ func summary(t *testing.T, rep *reports.Report, opt markdown.Options) string {
 // left out.
 func hostEnvironments(t *testing.T) *reports.Report {
 	t.Helper()
-	rep, err := fixture.Gzipped("testdata/host-environments.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return fixture.Gzipped(t, "testdata/host-environments.json.gz")
 }
 
 // fullMatrix is what `bpfmatrix run --kernel all` gives: the real host
@@ -640,11 +636,7 @@ func TestSummaryComparesArches(t *testing.T) {
 // notes, and lists each note once under the table, by the number its
 // cells cite.
 func TestSummaryCauseMarksAndNotes(t *testing.T) {
-	rep, err := fixture.Gzipped("../html/testdata/full-matrix.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := summary(t, rep, markdown.Options{})
+	out := summary(t, fixture.Gzipped(t, "../html/testdata/full-matrix.json.gz"), markdown.Options{})
 	start := strings.Index(out, "<details><summary>The 28 features that differ among the vm kernels</summary>")
 	if start < 0 {
 		t.Fatalf("no table of the vm kernels' differences:\n%s", out)
