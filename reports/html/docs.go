@@ -47,24 +47,24 @@ func docURL(feature string) string {
 // in the characters the runner names run directories with.
 var runDir = regexp.MustCompile(`^runs/[A-Za-z0-9][A-Za-z0-9._-]*/probepoints\.json$`)
 
-// runLogs are the files of the runs of key a reader of the page (written
-// beside report.json) may open. A report names a run's directory only
-// through its probe points lists file; where it does, the runner also
-// wrote run.json there once the run ended, and a VM's serial console went
-// to console.log from its boot on. A report that names no such file (an
-// older one, a filtered run without the probepoints suite, a merge from
-// elsewhere) links nothing rather than a guess.
-func runLogs(r *reports.Report, key reports.RunKey) [][2]string {
+// runLogs returns the directory of the runs of key, relative to the page
+// (written beside report.json), and the files there a reader may open. A
+// report names a run's directory only through its probe points lists
+// file; where it does, the runner also wrote run.json there once the run
+// ended, and a VM's serial console went to console.log from its boot on.
+// A report that names no such file (an older one, a filtered run without
+// the probepoints suite, a merge from elsewhere) links nothing rather
+// than a guess.
+func runLogs(r *reports.Report, key reports.RunKey) (dir string, files []string) {
 	for _, run := range r.Runs {
 		if run.Key() != key || run.ProbePoints == nil || !runDir.MatchString(run.ProbePoints.ListsFile) {
 			continue
 		}
-		dir := path.Dir(run.ProbePoints.ListsFile)
-		var logs [][2]string
+		d, lists := path.Split(run.ProbePoints.ListsFile)
 		if run.Target == "vm" {
-			logs = append(logs, [2]string{"console.log", dir + "/console.log"})
+			files = append(files, "console.log")
 		}
-		return append(logs, [2]string{"run.json", dir + "/run.json"}, [2]string{"probepoints.json", run.ProbePoints.ListsFile})
+		return strings.TrimSuffix(d, "/"), append(files, "run.json", lists)
 	}
-	return nil
+	return "", nil
 }

@@ -260,9 +260,11 @@ type columnData struct {
 	Detail int            `json:"detail"`
 	Counts map[string]int `json:"counts"`
 	Secs   float64        `json:"secs"`
-	// Logs are the run's files a reader may open, [name, path relative
-	// to the page]; none when the report does not say where they are.
-	Logs [][2]string `json:"logs,omitempty"`
+	// Dir is the run's directory relative to the page, and Logs the
+	// names of its files a reader may open there; none when the report
+	// does not say where they are.
+	Dir  string   `json:"dir,omitempty"`
+	Logs []string `json:"logs,omitempty"`
 }
 
 // cellData is one cell; string fields are indexes into pageData.Strings
@@ -393,8 +395,10 @@ func newView(r *reports.Report) *view {
 		}
 		v.Data.Columns = append(v.Data.Columns, columnData{
 			Label: cv.Label, Kernel: col.Kernel, Arch: col.Key.Arch, Target: col.Key.Target, Status: col.Status,
-			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds, Logs: runLogs(r, col.Key),
+			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds,
 		})
+		cd := &v.Data.Columns[len(v.Data.Columns)-1]
+		cd.Dir, cd.Logs = runLogs(r, col.Key)
 		v.Unexpected += col.Unexpected
 	}
 	for _, s := range reports.Statuses {

@@ -123,10 +123,10 @@ document.addEventListener("DOMContentLoaded", function () {
   // logLinks links the first max (all when not given) of a column's run
   // files.
   function logLinks(parent, col, max) {
-    (col.logs || []).slice(0, max).forEach(function (l, i) {
+    (col.logs || []).slice(0, max).forEach(function (name, i) {
       if (i) parent.appendChild(document.createTextNode(" · "));
-      var a = el("a", "log", l[0]);
-      a.href = l[1];
+      var a = el("a", "log", name);
+      a.href = col.dir + "/" + name;
       parent.appendChild(a);
     });
   }
