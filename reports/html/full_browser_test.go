@@ -129,6 +129,11 @@ func TestBrowserFullMatrix(t *testing.T) {
 	if got := eval(`(function(){var ths=document.querySelectorAll("#grid thead th"), last=ths[ths.length-1];return Math.ceil(last.getBoundingClientRect().right) + " " + Math.ceil(document.getElementById("grid").getBoundingClientRect().right)})()`); got == "" || !fitsIn(got, 980) {
 		t.Errorf("print: the last column and the grid end at %s px, want ≤ 980", got)
 	}
+	// The cause tags and note numbers keep to the narrow columns: the
+	// feature names keep their room (a line each, most of them).
+	if got := eval(`String(Math.round(document.querySelector("#grid thead th.feat").getBoundingClientRect().width))`); !atLeast(got, 200) {
+		t.Errorf("print: the feature column is %s px wide, want ≥ 200 (the cells' marks squeeze it)", got)
+	}
 	screenshot(t, ctx, dir, "full-matrix-print.png")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
@@ -254,6 +259,13 @@ func TestBrowserPermalinks(t *testing.T) {
 	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
 		t.Errorf("after closing the view the address says %q", got)
 	}
+}
+
+// atLeast reports whether the number s is at least min.
+func atLeast(s string, min int) bool {
+	var n int
+	_, err := fmt.Sscan(s, &n)
+	return err == nil && n >= min
 }
 
 // fitsIn reports whether every number of the space-separated list s is at
