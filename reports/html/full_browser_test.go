@@ -1,11 +1,8 @@
 package html_test
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
 // fullMatrix is a real report of the whole matrix (2026-12-02): 5 amd64 and
@@ -24,25 +22,7 @@ import (
 // 182 features each.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()
-	const name = "testdata/full-matrix.json.gz"
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	rep, err := reports.Parse(name, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return fixture.Gzipped(t, "testdata/full-matrix.json.gz")
 }
 
 // fullPage renders the full matrix into the test's artifact directory and
@@ -149,6 +129,11 @@ func TestBrowserFullMatrix(t *testing.T) {
 	if got := eval(`(function(){var ths=document.querySelectorAll("#grid thead th"), last=ths[ths.length-1];return Math.ceil(last.getBoundingClientRect().right) + " " + Math.ceil(document.getElementById("grid").getBoundingClientRect().right)})()`); got == "" || !fitsIn(got, 980) {
 		t.Errorf("print: the last column and the grid end at %s px, want ≤ 980", got)
 	}
+	// The cause tags and note numbers keep to the narrow columns: the
+	// feature names keep their room (a line each, most of them).
+	if got := eval(`String(Math.round(document.querySelector("#grid thead th.feat").getBoundingClientRect().width))`); !atLeast(got, 200) {
+		t.Errorf("print: the feature column is %s px wide, want ≥ 200 (the cells' marks squeeze it)", got)
+	}
 	screenshot(t, ctx, dir, "full-matrix-print.png")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, 1000), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
@@ -212,13 +197,25 @@ func TestBrowserPermalinks(t *testing.T) {
 	if lines[0] != "attach/kprobe.multi | Upstream since: 5.18 | Works from: 6.12" {
 		t.Errorf("one-feature view heads %q", lines[0])
 	}
+	// Each row's status carries its cause's tag and note number: too
+	// old on 5.10, CONFIG_FPROBE on the builds without it.
+	notes := notesOf(t, ctx)
+	note := func(text string) string {
+		t.Helper()
+		if i := slices.Index(notes, text); i >= 0 {
+			return fmt.Sprint(i + 1)
+		}
+		t.Errorf("no note %q among %q", text, notes)
+		return "?"
+	}
+	tooOld, fprobe := note("needs Linux >= 5.18; CONFIG_FPROBE is not set"), note("CONFIG_FPROBE is not set")
 	for _, want := range []string{
-		"5.10 vm | ✗ unsupported | EINVAL | ",
-		"6.12 vm | ✓ supported",
-		"6.12 arm64 vm | ✗ unsupported | ENOTSUP | ",
-		"6.18 host | ✗ unsupported | ENOTSUP | ",
-		"6.18 podman default | ⊘ blocked | EPERM | ",
-		"6.18 bpf-token | ✗ unsupported | ENOTSUP | ",
+		"5.10 vm | ✗ unsupported old" + tooOld + " | EINVAL | ",
+		"6.12 vm | ✓ supported (10 events) • | ",
+		"6.12 arm64 vm | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
+		"6.18 host | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
+		"6.18 podman default | ⊘ blocked" + note("the seccomp filter refuses bpf(2) (Seccomp=2; a probe call got EPERM before the kernel read its arguments)") + " | EPERM | ",
+		"6.18 bpf-token | ✗ unsupported cfg" + fprobe + " | ENOTSUP | ",
 	} {
 		if !strings.Contains(got, "\n"+want) {
 			t.Errorf("one-feature view lacks a row %q:\n%s", want, got)
@@ -262,6 +259,13 @@ func TestBrowserPermalinks(t *testing.T) {
 	if got := eval(`location.hash`); got != "#area=tracing&show=d&env=0" {
 		t.Errorf("after closing the view the address says %q", got)
 	}
+}
+
+// atLeast reports whether the number s is at least min.
+func atLeast(s string, min int) bool {
+	var n int
+	_, err := fmt.Sscan(s, &n)
+	return err == nil && n >= min
 }
 
 // fitsIn reports whether every number of the space-separated list s is at
@@ -328,4 +332,134 @@ func TestBrowserFourTimesMatrix(t *testing.T) {
 	if got, want := evaluate(t, ctx, `document.querySelectorAll("#grid tbody tr[data-r]").length + " " + document.querySelectorAll("#grid tbody tr[data-r] td.c").length`), fmt.Sprintf("%d %d", features, features*len(g.Columns)); got != want {
 		t.Errorf("grid rows and cells %q, want %q", got, want)
 	}
+}
+
+// TestBrowserCauseMarks (needs Debian's chromium) reads the full matrix's
+// marks as a reader would: a ✓ seen firing looks unlike a ✓ that only
+// loaded, in the counts the report's records give; an unsupported cell
+// shows its cause's tag; every note number in the grid resolves to the
+// note listed under it, the one its record explains; and the one-feature
+// view links the feature's upstream page and each run's files.
+func TestBrowserCauseMarks(t *testing.T) {
+	rep, ctx, dir, path, _ := fullPage(t)
+	if _, err := loadMS(ctx, path); err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	eval := func(js string) string { t.Helper(); return evaluate(t, ctx, js) }
+
+	// What the records say, cell by cell of the grid: the first record's
+	// class, and the note of the first record that has one.
+	g := reports.NewGrid(rep)
+	g.ByKind()
+	fired, loaded := 0, 0
+	wantNotes := map[string]string{}
+	for _, grp := range g.Groups {
+		for _, row := range grp.Rows {
+			for ci, cells := range row.Cells {
+				if len(cells) == 0 {
+					continue
+				}
+				switch cells[0].CauseClass() {
+				case reports.CauseFired:
+					fired++
+				case reports.CauseLoaded:
+					loaded++
+				}
+				for _, c := range cells {
+					if n := c.Note(); n != "" {
+						wantNotes[fmt.Sprintf("%s|%d", row.Feature, ci)] = n
+						break
+					}
+				}
+			}
+		}
+	}
+	if fired == 0 || loaded == 0 {
+		t.Fatalf("the full matrix has %d cells seen firing and %d loaded only: want both kinds", fired, loaded)
+	}
+	got := eval(`(function(){var f=document.querySelectorAll("#grid td.c.s-supported.fired"), l=document.querySelectorAll("#grid td.c.s-supported:not(.fired)");
+		var fb=f[0].firstChild, lb=l[0].firstChild;
+		return [f.length, l.length, fb.textContent, lb.textContent, getComputedStyle(fb).backgroundColor !== getComputedStyle(lb).backgroundColor].join(" ")})()`)
+	if want := fmt.Sprintf("%d %d ✓• ✓ true", fired, loaded); got != want {
+		t.Errorf("seen firing, loaded only, their marks and whether their colours differ: %q, want %q", got, want)
+	}
+	t.Logf("%d cells seen firing, %d loaded or attached only", fired, loaded)
+
+	// A cause's tag: attach/kprobe.multi on 6.1 vm lacks CONFIG_FPROBE;
+	// its screen reader label says the cause and reads the note.
+	cell := `document.querySelector('#grid tr[data-f="attach/kprobe.multi"]').cells[3 + 2].firstChild`
+	got = eval(`(function(){var b=` + cell + `;b.dispatchEvent(new FocusEvent("focusin", {bubbles: true}));return b.querySelector(".tg").textContent + " | " + b.getAttribute("aria-label")})()`)
+	if !strings.HasPrefix(got, "cfg | attach/kprobe.multi on 6.1 vm: unsupported: CONFIG option not set; note ") || !strings.HasSuffix(got, ": CONFIG_FPROBE is not set") {
+		t.Errorf("attach/kprobe.multi on 6.1 vm: %q, want the cfg tag and a label naming the cause and its note", got)
+	}
+
+	// Every note number in the grid resolves to a listed note, the one
+	// its record gives; every listed note is cited.
+	cited := eval(`(function(){var out=[];document.querySelectorAll("#grid tbody tr[data-r]").forEach(function(tr){
+		Array.from(tr.cells).forEach(function(td, i){var fn=td.querySelector("sup.fn");if(!fn)return;
+			var li=document.getElementById("note-"+fn.textContent);
+			out.push(tr.dataset.f+"|"+(i-3)+"\t"+(li && li.parentNode.id === "notes-list" ? li.textContent : "(no note "+fn.textContent+")"));});});
+		return out.join("\n")})()`)
+	gotNotes := map[string]string{}
+	for _, l := range strings.Split(cited, "\n") {
+		k, v, _ := strings.Cut(l, "\t")
+		gotNotes[k] = v
+	}
+	for k, want := range wantNotes {
+		if gotNotes[k] != want {
+			t.Errorf("cell %s cites %q, want its note %q", k, gotNotes[k], want)
+		}
+	}
+	if len(gotNotes) != len(wantNotes) {
+		t.Errorf("%d cells cite a note, want the %d whose records give one", len(gotNotes), len(wantNotes))
+	}
+	distinct := map[string]bool{}
+	for _, v := range wantNotes {
+		distinct[v] = true
+	}
+	if got := eval(`String(document.querySelectorAll("#notes-list > li").length)`); got != fmt.Sprint(len(distinct)) {
+		t.Errorf("%s notes listed, want one per distinct explanation (%d)", got, len(distinct))
+	}
+	t.Logf("%d cells cite %d notes", len(wantNotes), len(distinct))
+	eval(`(function(){var s=document.getElementById("f-area");s.value="tracing";s.dispatchEvent(new Event("change"));return ""})()`)
+	screenshot(t, ctx, dir, "cause-marks-tracing.png")
+	eval(`(function(){document.getElementById("notes").scrollIntoView();return ""})()`)
+	screenshot(t, ctx, dir, "notes.png")
+
+	// The one-feature view links upstream documentation and, per column,
+	// the run's files the report names.
+	for _, tc := range []struct{ feature, doc string }{
+		{"attach/kprobe.multi", "https://docs.kernel.org/bpf/libbpf/program_types.html"},
+		{"helper/kprobe/bpf_probe_write_user", "https://man7.org/linux/man-pages/man7/bpf-helpers.7.html"},
+		{"map/arena", "https://docs.kernel.org/bpf/maps.html"},
+	} {
+		u := fileURL(path) + "#f=" + tc.feature
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("#panel table.one"))); err != nil {
+			t.Fatalf("load %s: %v", u, err)
+		}
+		if got := eval(`(function(){var a=document.querySelector("#panel a.doc");return a ? a.href : "none"})()`); got != tc.doc {
+			t.Errorf("%s: upstream documentation link %q, want %q", tc.feature, got, tc.doc)
+		}
+	}
+	got = eval(`Array.from(document.querySelectorAll("#panel table.one tbody tr")).slice(0, 1).concat(Array.from(document.querySelectorAll("#panel table.one tbody tr")).filter(tr => tr.cells[0].textContent === "6.18 host")).map(tr => tr.cells[0].textContent + ": " + Array.from(tr.cells[4].querySelectorAll("a")).map(a => a.getAttribute("href")).join(" ")).join("\n")`)
+	if want := "5.10 vm: runs/vm-5.10/console.log\n6.18 host: runs/host-host/run.json"; got != want {
+		t.Errorf("run files of the one-feature view:\n%s\nwant\n%s", got, want)
+	}
+	screenshot(t, ctx, dir, "one-feature-links.png")
+	// A cell's evidence links every file of its run, and its note.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#grid tr[data-f="map/arena"] td:nth-child(4) button`)), chromedp.WaitVisible(chromedp.CSS("#panel a.log"))); err != nil {
+		t.Fatal(err)
+	}
+	got = eval(`Array.from(document.querySelectorAll("#panel a.doc, #panel a.log, #panel a.note")).map(a => a.getAttribute("href") + " " + a.textContent).join("\n")`)
+	if want := "#note-" + fmt.Sprint(slices.Index(notesOf(t, ctx), "needs Linux >= 6.9")+1) + " note "; !strings.HasPrefix(got, want) ||
+		!strings.HasSuffix(got, "https://docs.kernel.org/bpf/maps.html Upstream documentation ↗\nruns/vm-5.10/console.log console.log\nruns/vm-5.10/run.json run.json\nruns/vm-5.10/probepoints.json probepoints.json") {
+		t.Errorf("links of map/arena's evidence on 5.10 vm:\n%s", got)
+	}
+	screenshot(t, ctx, dir, "cell-links.png")
+}
+
+// notesOf returns the page's numbered notes, note n at n-1.
+func notesOf(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return strings.Split(evaluate(t, ctx, `JSON.parse(document.getElementById("data").textContent).notes.join("\n")`), "\n")
 }

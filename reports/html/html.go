@@ -48,27 +48,7 @@ var (
 const MaxEvidence = 4096
 
 // Mark is the short sign of a status, readable without colour.
-func Mark(s reports.Status) string {
-	switch s {
-	case reports.Supported:
-		return "✓"
-	case reports.Unsupported:
-		return "✗"
-	case reports.Failed:
-		return "!"
-	case reports.Blocked:
-		return "⊘"
-	case reports.Error:
-		return "E"
-	case reports.Skipped:
-		return "–"
-	case reports.Crashed:
-		return "☠"
-	case reports.Timeout:
-		return "T"
-	}
-	return "?"
-}
+func Mark(s reports.Status) string { return reports.Mark(s) }
 
 // Write renders r as a page to w.
 func Write(w io.Writer, r *reports.Report) error {
@@ -80,15 +60,19 @@ func Write(w io.Writer, r *reports.Report) error {
 
 // view is what page.tmpl renders.
 type view struct {
-	Report     *reports.Report
-	Elapsed    string
-	RunTime    string
-	Columns    []columnView
-	ColSpan    int
-	Areas      []string
-	Legend     []legendItem
-	Totals     []legendItem
-	Features   int
+	Report   *reports.Report
+	Elapsed  string
+	RunTime  string
+	Columns  []columnView
+	ColSpan  int
+	Areas    []string
+	Legend   []legendItem
+	Totals   []legendItem
+	Features int
+	// Notes counts the grid's numbered notes, and Causes are the cause
+	// classes the legend explains.
+	Notes      int
+	Causes     []causeItem
 	Unexpected int
 	Conflicts  int
 	Mismatches int
@@ -152,10 +136,31 @@ type cellView struct {
 	Class string
 	Mark  string
 	Title string
+	// Tag is the sign of the cause class beside the mark ("•" seen
+	// firing, "cfg" a CONFIG option not set), and Cause its words.
+	Tag, Cause string
+	// Note is the number of the cell's note in pageData.Notes, 0 for
+	// none; note is its text, numbered when the grid is built.
+	Note int
+	note string
 	// Indexes lists the cells in pageData.Cells, space-separated; empty
 	// when the column never ran the feature.
 	Indexes    string
 	Unexpected bool
+}
+
+// causeLegend explains the cause classes a cell's mark shows.
+var causeLegend = map[reports.CauseClass]string{
+	reports.CauseFired:     "supported, seen firing: the program saw every event the spec caused",
+	reports.CauseLoaded:    "supported: loaded or attached, nothing fired (a map, a helper, a program type)",
+	reports.CauseVersion:   "unsupported: the kernel is too old",
+	reports.CauseConfig:    "unsupported: a CONFIG option is not set",
+	reports.CausePolicy:    "unsupported: an LSM or lockdown refuses it",
+	reports.CausePrivilege: "unsupported: refused to this process (EPERM, a switch that keeps it to init)",
+}
+
+type causeItem struct {
+	Class, Mark, Tag, Words string
 }
 
 type legendItem struct {
@@ -176,6 +181,12 @@ type pageData struct {
 	Works   []string   `json:"works"`
 	Strings []string   `json:"strs"`
 	Cells   []cellData `json:"cells"`
+	// Notes are the grid's numbered notes, note n at n-1: each distinct
+	// explanation once ("CONFIG_FPROBE is not set"), listed under the
+	// grid and cited by number in its cells.
+	Notes []string `json:"notes"`
+	// Docs are the upstream documentation pages the rows link to.
+	Docs []string `json:"docs"`
 	// Objects are the cells of the Objects section; their Row is a row of
 	// that section, not of Features.
 	Objects []cellData `json:"objs"`
@@ -195,8 +206,11 @@ type gridData struct {
 	Since []string   `json:"since"`
 	First []string   `json:"first"`
 	// Views are the distinct looks of a cell (class, mark, title,
-	// unexpected), stored once; a few dozen serve the whole grid.
-	Views [][4]any `json:"views"`
+	// unexpected, cause tag, note number), stored once; a few dozen serve
+	// the whole grid.
+	Views [][6]any `json:"views"`
+	// Doc is each row's index in pageData.Docs, -1 for none.
+	Doc []int `json:"doc"`
 	// Cells has per row, per column, two numbers: the cell's view and how
 	// many records of data.cells it holds, which follow each other in
 	// data.cells in column order.
@@ -217,12 +231,16 @@ func (d *gridData) addRow(row *rowView) {
 	d.First = append(d.First, row.First)
 	cells := []int{}
 	for _, c := range row.Cells {
-		look := cellView{Class: c.Class, Mark: c.Mark, Title: c.Title, Unexpected: c.Unexpected}
+		title := c.Title
+		if c.Cause != "" {
+			title += ": " + c.Cause
+		}
+		look := cellView{Class: c.Class, Mark: c.Mark, Title: title, Unexpected: c.Unexpected, Tag: c.Tag, Note: c.Note}
 		i, ok := d.viewIdx[look]
 		if !ok {
 			i = len(d.Views)
 			d.viewIdx[look] = i
-			d.Views = append(d.Views, [4]any{c.Class, c.Mark, c.Title, c.Unexpected})
+			d.Views = append(d.Views, [6]any{c.Class, c.Mark, title, c.Unexpected, c.Tag, c.Note})
 		}
 		n := 0
 		if c.Indexes != "" {
@@ -242,6 +260,11 @@ type columnData struct {
 	Detail int            `json:"detail"`
 	Counts map[string]int `json:"counts"`
 	Secs   float64        `json:"secs"`
+	// Dir is the run's directory relative to the page, and Logs the
+	// names of its files a reader may open there; none when the report
+	// does not say where they are.
+	Dir  string   `json:"dir,omitempty"`
+	Logs []string `json:"logs,omitempty"`
 }
 
 // cellData is one cell; string fields are indexes into pageData.Strings
@@ -325,8 +348,11 @@ func newView(r *reports.Report) *view {
 	v.Data.Mismatch = []string{}
 	v.Data.Works = []string{}
 	v.Data.Features = []string{}
+	v.Data.Docs = []string{}
 	v.Data.Grid = gridData{Areas: []gridArea{}, Flags: []string{}, Stat: []string{}, Since: []string{}, First: []string{},
-		Views: [][4]any{}, Cells: [][]int{}, viewIdx: map[cellView]int{}}
+		Views: [][6]any{}, Doc: []int{}, Cells: [][]int{}, viewIdx: map[cellView]int{}}
+	var notes reports.Notes
+	docIdx := map[string]int{}
 
 	if el := r.Elapsed(); el > 0 {
 		v.Elapsed = roundDuration(el)
@@ -371,12 +397,28 @@ func newView(r *reports.Report) *view {
 			Label: cv.Label, Kernel: col.Kernel, Arch: col.Key.Arch, Target: col.Key.Target, Status: col.Status,
 			Detail: v.Data.str(col.Detail), Counts: counts, Secs: col.Seconds,
 		})
+		cd := &v.Data.Columns[len(v.Data.Columns)-1]
+		cd.Dir, cd.Logs = runLogs(r, col.Key)
 		v.Unexpected += col.Unexpected
 	}
 	for _, s := range reports.Statuses {
 		v.Legend = append(v.Legend, legendItem{Status: s, Mark: Mark(s), Count: totals[s]})
 		if totals[s] > 0 {
 			v.Totals = append(v.Totals, legendItem{Status: s, Mark: Mark(s), Count: totals[s]})
+		}
+	}
+
+	for _, k := range reports.CauseClasses {
+		if words, ok := causeLegend[k]; ok {
+			st := reports.Unsupported
+			if k == reports.CauseFired || k == reports.CauseLoaded {
+				st = reports.Supported
+			}
+			class := "s-" + string(st)
+			if k == reports.CauseFired {
+				class += " fired"
+			}
+			v.Causes = append(v.Causes, causeItem{Class: class, Mark: reports.Mark(st), Tag: k.Tag(), Words: words})
 		}
 	}
 
@@ -424,14 +466,29 @@ func newView(r *reports.Report) *view {
 			}
 			rv.Statuses = strings.Join(statuses, " ")
 			for _, cs := range row.Cells {
-				rv.Cells = append(rv.Cells, v.cell(cs))
+				cv := v.cell(cs)
+				cv.Note = notes.Number(cv.note)
+				rv.Cells = append(rv.Cells, cv)
 			}
 			cells[row.Feature] = rv.Cells
 			v.Data.Grid.addRow(&rv)
+			doc := -1
+			if u := docURL(row.Feature); u != "" {
+				i, ok := docIdx[u]
+				if !ok {
+					i = len(v.Data.Docs)
+					docIdx[u] = i
+					v.Data.Docs = append(v.Data.Docs, u)
+				}
+				doc = i
+			}
+			v.Data.Grid.Doc = append(v.Data.Grid.Doc, doc)
 			gv.Rows = append(gv.Rows, rv)
 		}
 		v.Data.Grid.Areas = append(v.Data.Grid.Areas, gridArea{Area: grp.Area, Rows: len(gv.Rows)})
 	}
+	v.Data.Notes = append([]string{}, notes.List...)
+	v.Notes = len(notes.List)
 	v.Arches = newArchViews(g, arches, cells)
 	v.ArchTitle = archTitle(v.Arches)
 	v.Objects = v.newObjectsView(objview.New(r, g), g)
@@ -545,6 +602,17 @@ func (v *view) cellIn(data *[]cellData, cells []reports.Cell) cellView {
 	cv.Indexes = strings.Join(idx, " ")
 	cv.Mark = strings.Join(marks, "")
 	cv.Class = "s-" + string(cells[0].Status)
+	// The cause is the first record's: a conflict's other records are in
+	// its evidence.
+	cv.Tag, cv.Cause = cells[0].CauseTag(), cells[0].CauseWords()
+	if cells[0].CauseClass() == reports.CauseFired {
+		cv.Class += " fired"
+	}
+	for i := range cells {
+		if cv.note = cells[i].Note(); cv.note != "" {
+			break
+		}
+	}
 	if len(seen) > 1 {
 		cv.Class = "conflict"
 		words = append([]string{"conflict"}, words...)

@@ -24,8 +24,14 @@ func render(t testing.TB, rep *reports.Report) string {
 // pageGrid is the part of the page's data the script builds the grid from.
 type pageGrid struct {
 	Rows []string `json:"rows"`
+	Cols []struct {
+		Dir  string   `json:"dir"`
+		Logs []string `json:"logs"`
+	} `json:"cols"`
+	Docs []string `json:"docs"`
 	Grid struct {
 		Flags []string `json:"flags"`
+		Doc   []int    `json:"doc"`
 	} `json:"grid"`
 }
 
@@ -263,6 +269,51 @@ func TestPageArches(t *testing.T) {
 	for _, bad := range []string{`class="a"`, `id="arch-`, `value="a"`, "x86/"} {
 		if strings.Contains(plain, bad) {
 			t.Errorf("a report of one arch has %q", bad)
+		}
+	}
+}
+
+// TestPageLinks: rows link their kind's upstream page, the harness's own
+// rows none; a run links its files only where the report names its
+// directory, and never a path the runner could not have written.
+func TestPageLinks(t *testing.T) {
+	rep := fixture.Report(3, 0)
+	for ri := range rep.Runs {
+		for _, f := range []string{"helper/kprobe/bpf_loop", "map/arena", "attach/lsm", "attach/kprobe", "misc/isa_v4", "probepoints/inventory"} {
+			rep.Runs[ri].Cells = append(rep.Runs[ri].Cells, reports.Cell{Feature: f, Area: "tracing", Status: reports.Supported, Expected: reports.Supported})
+		}
+	}
+	rep.Runs[0].ProbePoints = &reports.ProbePoints{ListsFile: "runs/vm-5.10/probepoints.json"}
+	rep.Runs[1].ProbePoints = &reports.ProbePoints{ListsFile: "javascript:alert(1)//runs/x/probepoints.json"}
+	rep.Runs[2].ProbePoints = &reports.ProbePoints{ListsFile: "runs/../../etc/probepoints.json"}
+	g := gridOf(t, render(t, rep))
+
+	want := map[string]string{
+		"helper/kprobe/bpf_loop": "https://man7.org/linux/man-pages/man7/bpf-helpers.7.html",
+		"map/arena":              "https://docs.kernel.org/bpf/maps.html",
+		"attach/lsm":             "https://docs.kernel.org/bpf/prog_lsm.html",
+		"attach/kprobe":          "https://docs.kernel.org/bpf/libbpf/program_types.html",
+		"misc/isa_v4":            "https://docs.kernel.org/bpf/standardization/instruction-set.html",
+		"probepoints/inventory":  "",
+	}
+	for ri, f := range g.Rows {
+		got := ""
+		if d := g.Grid.Doc[ri]; d >= 0 {
+			got = g.Docs[d]
+		}
+		if got != want[f] {
+			t.Errorf("%s links %q, want %q", f, got, want[f])
+		}
+	}
+	if len(g.Cols) != 3 {
+		t.Fatalf("%d columns, want 3", len(g.Cols))
+	}
+	if got, want := g.Cols[0].Logs, []string{"console.log", "run.json", "probepoints.json"}; g.Cols[0].Dir != "runs/vm-5.10" || !slices.Equal(got, want) {
+		t.Errorf("the 5.10 run's files %q in %q, want %q in runs/vm-5.10", got, g.Cols[0].Dir, want)
+	}
+	for _, ci := range []int{1, 2} {
+		if g.Cols[ci].Logs != nil || g.Cols[ci].Dir != "" {
+			t.Errorf("column %d links %q in %q from a lists file the runner cannot have written", ci, g.Cols[ci].Logs, g.Cols[ci].Dir)
 		}
 	}
 }

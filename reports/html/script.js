@@ -30,11 +30,14 @@ document.addEventListener("DOMContentLoaded", function () {
     var g = data.grid, r = 0, next = 0, span = String(data.cols.length + 3);
     var frag = document.createDocumentFragment();
     // looks holds a cell of each view, which the grid's cells are copies of.
+    // A view is [class, mark, title, unexpected, cause tag, note number].
     var looks = g.views.map(function (v) {
       var td = el("td", "c " + v[0]), btn = el("button", "", v[1]);
       btn.type = "button";
       btn.tabIndex = -1;
       btn.title = v[2];
+      if (v[4]) btn.appendChild(el("span", "tg", v[4]));
+      if (v[5]) btn.appendChild(el("sup", "fn", v[5]));
       if (v[3]) btn.appendChild(el("sup", "", "*"));
       td.appendChild(btn);
       return td;
@@ -90,6 +93,43 @@ document.addEventListener("DOMContentLoaded", function () {
     grid.appendChild(frag);
   }
   buildGrid();
+
+  // The numbered notes under the grid, note n as item n.
+  var notesList = document.getElementById("notes-list");
+  if (notesList) {
+    data.notes.forEach(function (text, i) {
+      var li = el("li", "", text);
+      li.id = "note-" + (i + 1);
+      notesList.appendChild(li);
+    });
+  }
+  // view is the look of a grid cell (see buildGrid), by its record.
+  function view(c) { return data.grid.views[data.grid.cells[c.r][2 * c.c]]; }
+  function noteLink(n) {
+    var a = el("a", "note", "note " + n + ": " + data.notes[n - 1]);
+    a.href = "#note-" + n;
+    return a;
+  }
+  // links appends to parent the links of a feature's upstream page and
+  // of a column's run files, where the page knows them.
+  function docLink(parent, r) {
+    var d = r >= 0 ? data.grid.doc[r] : -1;
+    if (d < 0) return;
+    var a = el("a", "doc", "Upstream documentation ↗");
+    a.href = data.docs[d];
+    a.rel = "noopener";
+    parent.appendChild(a);
+  }
+  // logLinks links the first max (all when not given) of a column's run
+  // files.
+  function logLinks(parent, col, max) {
+    (col.logs || []).slice(0, max).forEach(function (name, i) {
+      if (i) parent.appendChild(document.createTextNode(" · "));
+      var a = el("a", "log", name);
+      a.href = col.dir + "/" + name;
+      parent.appendChild(a);
+    });
+  }
 
   var rows = Array.prototype.slice.call(grid.querySelectorAll("tbody tr[data-r]"));
   var bodies = Array.prototype.slice.call(grid.tBodies);
@@ -178,6 +218,10 @@ document.addEventListener("DOMContentLoaded", function () {
         if (c.t) box.appendChild(el("span", "stage", c.t));
         var dl = el("dl");
         (c.of || []).forEach(function (f) { fact(dl, f[0], f[1]); });
+        if (!object && c.r !== undefined) {
+          var v = view(c);
+          if (v[2].indexOf(": ") > 0) fact(dl, "Cause", v[2].slice(v[2].indexOf(": ") + 2));
+        }
         fact(dl, "Expected", c.x);
         fact(dl, "Errno", c.n);
         fact(dl, "Why expected", str(c.why));
@@ -190,6 +234,20 @@ document.addEventListener("DOMContentLoaded", function () {
         block(box, "Verifier log", str(c.vl));
         body.appendChild(box);
       });
+      var first = cells[+list[0]];
+      if (!object && first.r !== undefined && view(first)[5]) {
+        var np = el("p", "notes-ref");
+        np.appendChild(noteLink(view(first)[5]));
+        body.appendChild(np);
+      }
+      var links = el("p", "links");
+      if (!object) docLink(links, data.rows.indexOf(feature));
+      if (colData.logs) {
+        if (links.firstChild) links.appendChild(document.createTextNode(" · "));
+        links.appendChild(document.createTextNode("Run files: "));
+        logLinks(links, colData);
+      }
+      if (links.firstChild) body.appendChild(links);
       if (!object && data.rows.indexOf(feature) >= 0) {
         var all = el("a", "every", "This feature on every column →");
         all.href = "#f=" + hashValue(feature);
@@ -221,10 +279,13 @@ document.addEventListener("DOMContentLoaded", function () {
       fact(dl, "Upstream since", since || "—");
       fact(dl, "Works from", data.works[r]);
       body.appendChild(dl);
+      var links = el("p", "links");
+      docLink(links, r);
+      if (links.firstChild) body.appendChild(links);
       if (data.mismatch[r]) body.appendChild(el("p", "mm", data.mismatch[r]));
       var table = el("table", "one");
       var head = table.createTHead().insertRow();
-      ["Column", "Status", "Errno", "Evidence"].forEach(function (h) {
+      ["Column", "Status", "Errno", "Evidence", "Logs"].forEach(function (h) {
         var th = el("th", "", h);
         th.scope = "col";
         head.appendChild(th);
@@ -236,17 +297,30 @@ document.addEventListener("DOMContentLoaded", function () {
         th.scope = "row";
         tr.appendChild(th);
         var mine = cells.filter(function (c) { return c.c === ci; });
+        var logs = el("td", "logs");
+        logLinks(logs, col, 1);
         if (!mine.length) {
           tr.appendChild(el("td", "none", "· not run"));
           tr.appendChild(el("td"));
           tr.appendChild(el("td"));
+          tr.appendChild(logs);
           return;
         }
-        tr.appendChild(el("td", "st s-" + mine[0].s, mine.map(function (c) {
+        var v = view(mine[0]);
+        var st = el("td", "st s-" + mine[0].s, mine.map(function (c) {
           return (marks[c.s] || "?") + " " + c.s + (c.u ? "*" : "") + (c.k ? " (" + c.k + " events)" : "");
-        }).join(" / ")));
+        }).join(" / "));
+        if (v[4]) st.appendChild(el("span", "tg", " " + v[4]));
+        if (v[5]) {
+          var fn = el("a", "fn", String(v[5]));
+          fn.href = "#note-" + v[5];
+          fn.title = "note " + v[5] + ": " + data.notes[v[5] - 1];
+          st.appendChild(el("sup")).appendChild(fn);
+        }
+        tr.appendChild(st);
         tr.appendChild(el("td", "", mine.map(function (c) { return c.n || ""; }).join(" ")));
         tr.appendChild(el("td", "ev", firstLine(str(mine[0].ev) || str(mine[0].why))));
+        tr.appendChild(logs);
       });
       body.appendChild(table);
     }, from);
@@ -515,7 +589,9 @@ document.addEventListener("DOMContentLoaded", function () {
     var btn = e.target;
     if (!btn.hasAttribute || !btn.hasAttribute("data-i") || btn.hasAttribute("aria-label")) return;
     var td = btn.parentNode, tr = td.parentNode;
-    btn.setAttribute("aria-label", tr.getAttribute("data-f") + " on " + data.cols[td.cellIndex - 3].label + ": " + btn.title);
+    var fn = btn.querySelector("sup.fn"), n = fn ? +fn.textContent : 0;
+    btn.setAttribute("aria-label", tr.getAttribute("data-f") + " on " + data.cols[td.cellIndex - 3].label + ": " + btn.title +
+      (n ? "; note " + n + ": " + data.notes[n - 1] : ""));
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape" && !panel.hidden) { e.preventDefault(); hide(); }

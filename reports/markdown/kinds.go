@@ -108,7 +108,9 @@ func ranAny(row *reports.Row, cols []int) bool {
 // differences writes the table of rows over the columns cols, with the
 // upstream version and the first kernel where each feature works.
 func (s *summary) differences(g *reports.Grid, cols []int, rows []reports.Row) {
-	s.line("%s · ⚠ first working kernel differs from upstream", legend)
+	s.line("%s · ⚠ first working kernel differs from upstream, or fails on a newer kernel", legend)
+	s.line("")
+	s.line("%s", causeLegend)
 	s.line("")
 	head, rule := "| feature | upstream | works from |", "|---|---|---|"
 	for _, ci := range cols {
@@ -117,6 +119,10 @@ func (s *summary) differences(g *reports.Grid, cols []int, rows []reports.Row) {
 	}
 	s.line("%s", head)
 	s.line("%s", rule)
+	// shown counts the notes of the rows written: a row cut by the
+	// budget numbers its notes, but they are not listed.
+	var notes reports.Notes
+	shown := 0
 	for i, row := range rows {
 		first := text(orDash(row.FirstSupported))
 		if row.Mismatch != "" {
@@ -124,12 +130,19 @@ func (s *summary) differences(g *reports.Grid, cols []int, rows []reports.Row) {
 		}
 		l := fmt.Sprintf("| %s | %s | %s |", text(row.Feature), text(orDash(row.Since)), first)
 		for _, ci := range cols {
-			l += " " + cellMark(row.Cells[ci]) + " |"
+			l += " " + causeMark(row.Cells[ci], &notes) + " |"
 		}
 		if i >= maxRows || !s.line("%s", l) {
 			s.closing("")
 			s.more(len(rows)-i, "rows", "")
 			break
+		}
+		shown = len(notes.List)
+	}
+	if shown > 0 {
+		s.line("")
+		for i, note := range notes.List[:shown] {
+			s.line("%s %s  ", superscript(i+1), text(note))
 		}
 	}
 }

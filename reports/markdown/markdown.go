@@ -57,12 +57,19 @@ type Options struct {
 }
 
 // marks are the same signs the HTML page uses, readable without colour.
-var marks = map[reports.Status]string{
-	reports.Supported: "✓", reports.Unsupported: "✗", reports.Failed: "!", reports.Blocked: "⊘", reports.Error: "E",
-	reports.Skipped: "–", reports.Crashed: "☠", reports.Timeout: "T",
-}
+var marks = func() map[reports.Status]string {
+	m := map[reports.Status]string{}
+	for _, st := range reports.Statuses {
+		m[st] = reports.Mark(st)
+	}
+	return m
+}()
 
 const legend = "✓ supported · ✗ unsupported · ! failed · ⊘ blocked by the environment · E error · – skipped · ☠ crashed · T timeout · **\\*** unexpected · `·` not run"
+
+// causeLegend explains the cause tags of a table's marks and its notes.
+const causeLegend = "✓• seen firing · ✓ loaded or attached (not fired) · ✗ old: kernel too old · ✗ cfg: a CONFIG option not set · " +
+	"✗ lsm: an LSM or lockdown · ✗ perm: privilege · ¹ a numbered note under the table"
 
 // Write writes the summary of r to w.
 func Write(w io.Writer, r *reports.Report, opt Options) error {
@@ -233,6 +240,38 @@ func cellMark(cells []reports.Cell) string {
 		return "·"
 	}
 	return eachStatus(cells, "≠", func(c *reports.Cell) string { return marks[c.Status] })
+}
+
+// causeMark is a table cell's text with its cause: cellMark's, the first
+// record's cause tag after its mark and the number notes gives its note,
+// in superscript ("✗ cfg¹").
+func causeMark(cells []reports.Cell, notes *reports.Notes) string {
+	if len(cells) == 0 {
+		return "·"
+	}
+	m := cellMark(cells)
+	if tag := cells[0].CauseTag(); tag == "•" {
+		m += tag
+	} else if tag != "" {
+		m += " " + tag
+	}
+	for i := range cells {
+		if n := notes.Number(cells[i].Note()); n > 0 {
+			return m + superscript(n)
+		}
+	}
+	return m
+}
+
+// superscript writes n in Unicode's superscript digits: a footnote's
+// number that no Markdown renderer reads as markup.
+func superscript(n int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	var b strings.Builder
+	for _, d := range fmt.Sprint(n) {
+		b.WriteString(string([]rune(digits)[d-'0']))
+	}
+	return b.String()
 }
 
 // eachStatus joins with sep what say says of the first cell of each

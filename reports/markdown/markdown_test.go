@@ -2,10 +2,7 @@ package markdown_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,24 +29,7 @@ func summary(t *testing.T, rep *reports.Report, opt markdown.Options) string {
 // left out.
 func hostEnvironments(t *testing.T) *reports.Report {
 	t.Helper()
-	f, err := os.Open("testdata/host-environments.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := reports.Parse("testdata/host-environments.json.gz", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return fixture.Gzipped(t, "testdata/host-environments.json.gz")
 }
 
 // fullMatrix is what `bpfmatrix run --kernel all` gives: the real host
@@ -648,5 +628,58 @@ func TestSummaryComparesArches(t *testing.T) {
 	}
 	if md := summary(t, fullMatrix(t), markdown.Options{}); strings.Contains(md, "arm64") {
 		t.Errorf("a report without arm64 runs mentions arm64:\n%s", md)
+	}
+}
+
+// TestSummaryCauseMarksAndNotes renders the real full matrix: the table of
+// the VM kernels' differences marks each cell with its cause, numbers its
+// notes, and lists each note once under the table, by the number its
+// cells cite.
+func TestSummaryCauseMarksAndNotes(t *testing.T) {
+	out := summary(t, fixture.Gzipped(t, "../html/testdata/full-matrix.json.gz"), markdown.Options{})
+	start := strings.Index(out, "<details><summary>The 28 features that differ among the vm kernels</summary>")
+	if start < 0 {
+		t.Fatalf("no table of the vm kernels' differences:\n%s", out)
+	}
+	table := out[start : start+strings.Index(out[start:], "</details>")]
+	// The notes under the table, by their superscript number.
+	notes := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^([⁰¹²³⁴⁵⁶⁷⁸⁹]+) (.+?)  $`).FindAllStringSubmatch(table, -1) {
+		if _, dup := notes[m[1]]; dup {
+			t.Errorf("note %s listed twice", m[1])
+		}
+		notes[m[1]] = m[2]
+	}
+	cells := func(feature string) []string {
+		t.Helper()
+		for _, l := range strings.Split(table, "\n") {
+			if strings.HasPrefix(l, "| "+feature+" |") {
+				return strings.Split(strings.Trim(l, "| "), " | ")[3:]
+			}
+		}
+		t.Fatalf("no row %s in:\n%s", feature, table)
+		return nil
+	}
+	for _, tc := range []struct {
+		feature string
+		col     int
+		tag     string
+		note    string
+	}{
+		{"map/arena", 0, "✗ old", `needs Linux &gt;= 6.9`},
+		{"attach/kprobe.multi", 1, "✗ cfg", `CONFIG\_FPROBE is not set`},
+		{"attach/lsm", 0, "✗ lsm", `"bpf" is not in the active LSM list (lockdown,capability,yama,apparmor,tomoyo); boot with lsm=...,bpf`},
+	} {
+		cell := cells(tc.feature)[tc.col]
+		n, ok := strings.CutPrefix(cell, tc.tag)
+		if !ok || n == "" || notes[n] != tc.note {
+			t.Errorf("%s on column %d: %q, note %q; want %s and a note %q", tc.feature, tc.col, cell, notes[n], tc.tag, tc.note)
+		}
+	}
+	if got := cells("attach/kprobe.multi")[2]; got != "✓•" {
+		t.Errorf("attach/kprobe.multi on 6.12: %q, want ✓• (seen firing)", got)
+	}
+	if got := cells("map/arena")[2]; got != "✓" {
+		t.Errorf("map/arena on 6.12: %q, want ✓ (created, nothing to fire)", got)
 	}
 }
