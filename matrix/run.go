@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -238,6 +240,7 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 	run := collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
+	run.Files = runFiles(dir)
 	p.Summary(run)
 	if err := writeJSON(runFile(dir), run); err != nil {
 		err = fmt.Errorf("save the result of %s: %w", label(t), err)
@@ -245,6 +248,32 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 		return run, err
 	}
 	return run, nil
+}
+
+// runFiles lists the files a run left in dir, and run.json, which is
+// written next, as paths relative to the report beside runs/: the ones a
+// reader opens first (a VM's console, the run's result) lead.
+func runFiles(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	names := []string{filepath.Base(runFile(dir))}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.Size() > 0 && e.Name() != names[0] {
+			names = append(names, e.Name())
+		}
+	}
+	first := []string{"console.log", names[0], filepath.Base(RecordsFile(dir))}
+	rank := func(name string) int {
+		if i := slices.Index(first, name); i >= 0 {
+			return i
+		}
+		return len(first)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b)) })
+	files := make([]string, len(names))
+	for i, name := range names {
+		files[i] = filepath.Join("runs", filepath.Base(dir), name)
+	}
+	return files
 }
 
 // makeRunDir empties dir, which must be inside out, for a new run.

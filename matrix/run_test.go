@@ -414,3 +414,22 @@ func TestWatchBTFAddsFieldsToProbePoints(t *testing.T) {
 		t.Errorf("VM without a file: %+v, %d points", pp.HostBTF, len(pp.Watch))
 	}
 }
+
+// TestRunFilesNameWhatTheRunLeft: a run's files are those it left with
+// something in them, and run.json, written next, relative to the report;
+// the console and the result lead.
+func TestRunFilesNameWhatTheRunLeft(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs", "vm-6.1")
+	if err := os.MkdirAll(filepath.Join(dir, "objects"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"cells.jsonl": "{}\n", "console.log": "boot\n", "bpftool.json": "{}", "empty.log": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"runs/vm-6.1/console.log", "runs/vm-6.1/run.json", "runs/vm-6.1/cells.jsonl", "runs/vm-6.1/bpftool.json"}
+	if got := runFiles(dir); !slices.Equal(got, want) {
+		t.Errorf("runFiles = %q, want %q", got, want)
+	}
+}

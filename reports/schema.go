@@ -222,6 +222,10 @@ type Run struct {
 	// Parity is how the cells compare with bpftool's feature probe run in
 	// the same kernel and target.
 	Parity *Parity `json:"parity,omitempty"`
+	// Files are what the run left in its directory, relative to the
+	// report.json the runner wrote beside it (runs/<run>/console.log,
+	// cells.jsonl, run.json, …): where a reader finds its logs.
+	Files []string `json:"files,omitempty"`
 }
 
 // Parity compares a run's cells with `bpftool feature probe kernel` run in

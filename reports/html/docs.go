@@ -42,29 +42,29 @@ func docURL(feature string) string {
 	return ""
 }
 
-// runDir matches the one place a report says where a run's files are: its
-// probe points lists, "runs/<run>/probepoints.json" beside report.json,
-// in the characters the runner names run directories with.
-var runDir = regexp.MustCompile(`^runs/[A-Za-z0-9][A-Za-z0-9._-]*/probepoints\.json$`)
+// runFile matches a file a report says a run left, relative to it, in the
+// characters the runner names run directories and files with: nothing
+// else (no "..", no scheme) becomes a link.
+var runFile = regexp.MustCompile(`^runs/[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// runLogs returns the directory of the runs of key, relative to the page
-// (written beside report.json), and the files there a reader may open. A
-// report names a run's directory only through its probe points lists
-// file; where it does, the runner also wrote run.json there once the run
-// ended, and a VM's serial console went to console.log from its boot on.
-// A report that names no such file (an older one, a filtered run without
-// the probepoints suite, a merge from elsewhere) links nothing rather
-// than a guess.
+// runLogs returns the directory of the run of key, relative to the page
+// (written beside report.json), and the names of the files the run left
+// there (Run.Files). A report that names none (an older one, a merge of
+// runs kept elsewhere) links nothing rather than a guess.
 func runLogs(r *reports.Report, key reports.RunKey) (dir string, files []string) {
 	for _, run := range r.Runs {
-		if run.Key() != key || run.ProbePoints == nil || !runDir.MatchString(run.ProbePoints.ListsFile) {
+		if run.Key() != key {
 			continue
 		}
-		d, lists := path.Split(run.ProbePoints.ListsFile)
-		if run.Target == "vm" {
-			files = append(files, "console.log")
+		for _, f := range run.Files {
+			d, name := path.Split(f)
+			d = strings.TrimSuffix(d, "/")
+			if !runFile.MatchString(f) || (dir != "" && d != dir) {
+				continue
+			}
+			dir, files = d, append(files, name)
 		}
-		return strings.TrimSuffix(d, "/"), append(files, "run.json", lists)
+		return dir, files
 	}
 	return "", nil
 }

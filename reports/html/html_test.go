@@ -283,9 +283,9 @@ func TestPageLinks(t *testing.T) {
 			rep.Runs[ri].Cells = append(rep.Runs[ri].Cells, reports.Cell{Feature: f, Area: "tracing", Status: reports.Supported, Expected: reports.Supported})
 		}
 	}
-	rep.Runs[0].ProbePoints = &reports.ProbePoints{ListsFile: "runs/vm-5.10/probepoints.json"}
-	rep.Runs[1].ProbePoints = &reports.ProbePoints{ListsFile: "javascript:alert(1)//runs/x/probepoints.json"}
-	rep.Runs[2].ProbePoints = &reports.ProbePoints{ListsFile: "runs/../../etc/probepoints.json"}
+	rep.Runs[0].Files = []string{"runs/vm-5.10/console.log", "runs/vm-5.10/run.json", "runs/vm-5.10/probepoints.json"}
+	rep.Runs[1].Files = []string{"javascript:alert(1)//runs/x/run.json"}
+	rep.Runs[2].Files = []string{"runs/../../etc/passwd"}
 	g := gridOf(t, render(t, rep))
 
 	want := map[string]string{
@@ -313,7 +313,7 @@ func TestPageLinks(t *testing.T) {
 	}
 	for _, ci := range []int{1, 2} {
 		if g.Cols[ci].Logs != nil || g.Cols[ci].Dir != "" {
-			t.Errorf("column %d links %q in %q from a lists file the runner cannot have written", ci, g.Cols[ci].Logs, g.Cols[ci].Dir)
+			t.Errorf("column %d links %q in %q from a file name the runner cannot have written", ci, g.Cols[ci].Logs, g.Cols[ci].Dir)
 		}
 	}
 }
