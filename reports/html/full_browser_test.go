@@ -1,11 +1,8 @@
 package html_test
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,32 +14,14 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
-// fullMatrix is a real report of the whole matrix (2026-12-02): 5 amd64 and
-// 5 arm64 VM kernels, the host, 5 podman profiles and a BPF token on it,
+// fullMatrix is a real report of the whole matrix (fixture.FullMatrix),
 // 182 features each.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()
-	const name = "testdata/full-matrix.json.gz"
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	rep, err := reports.Parse(name, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return fixture.Real(t, "testdata/full-matrix.json.gz")
 }
 
 // fullPage renders the full matrix into the test's artifact directory and
