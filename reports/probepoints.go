@@ -187,14 +187,17 @@ func compareRuns(a, b *Run) int {
 }
 
 // part is one field, return or parameter of a point on one run, as the
-// classification compares it.
+// classification compares it: text is what reports show, and the keys
+// are it with less and less of it kept, to say how two parts differ.
 type part struct {
 	text string
-	// typ is the type as spelled; layout is set for fields, which have an
-	// offset and a size, and not for a function's return and parameters.
-	typ                  string
-	layout               bool
-	offset, size, signed int
+	// key is the whole part; same is it with what no program can see made
+	// alike (qualifiers, integer spellings, a meaningless signed flag);
+	// placed is same without the offset. A prototype's parts have a same
+	// only.
+	key, same, placed string
+	// proto is set for a function's return and parameters.
+	proto bool
 }
 
 func (p *PointRow) compare() {
@@ -234,16 +237,20 @@ func (p *PointRow) compare() {
 			parts[ri] = map[string]part{}
 			ret, params, ok := splitPrototype(w.Prototype, w.Name)
 			if !ok {
-				add(ri, "prototype", part{text: w.Prototype, typ: w.Prototype})
+				add(ri, "prototype", protoPart(w.Prototype, w.Prototype))
 				continue
 			}
-			add(ri, "return", part{text: ret, typ: ret})
+			add(ri, "return", protoPart(ret, ret))
 			for i, prm := range params {
-				add(ri, fmt.Sprintf("arg %d", i+1), part{text: prm, typ: paramType(prm)})
+				add(ri, fmt.Sprintf("arg %d", i+1), protoPart(prm, paramType(prm)))
 			}
 		}
 	}
-	presence.classify(func(a, _ int) PointChange {
+	presenceKeys := make([]string, len(p.Points))
+	for ri, c := range presence.Cells {
+		presenceKeys[ri] = c.Text
+	}
+	presence.classify(presenceKeys, func(a, _ int) PointChange {
 		if presence.Cells[a].Text == "present" {
 			return PointRemoved
 		}
@@ -253,22 +260,32 @@ func (p *PointRow) compare() {
 	for _, name := range names {
 		row := FieldRow{Name: name, Cells: make([]FieldCell, len(p.Points))}
 		values := make([]part, len(p.Points))
+		keys := make([]string, len(p.Points))
+		proto := false
+		for ri := range parts {
+			proto = proto || parts[ri][name].proto
+		}
 		for ri := range p.Points {
 			cell := &row.Cells[ri]
 			switch {
 			case parts[ri] != nil:
 				cell.Has = true
 				values[ri] = parts[ri][name]
-				cell.Text = values[ri].text
-			case presence.Cells[ri].Text == "present":
+				cell.Text, keys[ri] = values[ri].text, values[ri].key
+			case presence.Cells[ri].Text == "present" && proto:
 				cell.Why = "no BTF prototype"
+			case presence.Cells[ri].Text == "present":
+				cell.Why = "no fields read"
 			case presence.Cells[ri].Has:
 				cell.Why = "point absent"
 			default:
 				cell.Why = presence.Cells[ri].Why
 			}
 		}
-		row.classify(func(a, b int) PointChange { return classify(name, values[a], values[b]) })
+		tracepoint := p.Kind == PointTracepoint
+		row.classify(keys, func(a, b int) PointChange {
+			return classify(tracepoint && strings.HasPrefix(name, "common_"), values[a], values[b])
+		})
 		p.Fields = append(p.Fields, row)
 	}
 	for _, f := range p.Fields {
@@ -280,15 +297,15 @@ func (p *PointRow) compare() {
 
 // classify sets each cell's Change against the nearest cell to its left
 // that has the point, with how (called with the two runs' indexes when
-// their texts differ), and the row's Change and Kinds from them.
-func (f *FieldRow) classify(how func(a, b int) PointChange) {
+// their keys differ), and the row's Change and Kinds from them.
+func (f *FieldRow) classify(keys []string, how func(a, b int) PointChange) {
 	prev := -1
 	for ri := range f.Cells {
 		c := &f.Cells[ri]
 		if !c.Has {
 			continue
 		}
-		if prev >= 0 && f.Cells[prev].Text != c.Text {
+		if prev >= 0 && keys[prev] != keys[ri] {
 			c.Change = how(prev, ri)
 			if !slices.Contains(f.Kinds, c.Change) {
 				f.Kinds = append(f.Kinds, c.Change)
@@ -314,41 +331,40 @@ func (p *PointRow) Changed() []FieldRow {
 	return out
 }
 
+// fieldPart is a tracepoint's or a struct's field. Its keys print the
+// whole struct, so that a property TracepointField gains (a bit offset)
+// tells two fields apart, as a retype, until the classification knows it.
 func fieldPart(f TracepointField) part {
-	signed := 0
-	if f.Signed {
-		signed = 1
+	same := f
+	same.Type = canonicalType(f.Type)
+	if signless(same.Type) {
+		same.Signed = false
 	}
-	return part{text: f.Layout(), typ: f.Type, layout: true, offset: f.Offset, size: f.Size, signed: signed}
+	placed := same
+	placed.Offset = 0
+	return part{text: f.Layout(), key: fmt.Sprintf("%+v", f), same: fmt.Sprintf("%+v", same), placed: fmt.Sprintf("%+v", placed)}
 }
 
-// classify says how part b of a point differs from part a (texts differ);
-// the zero part is a field the run does not have.
-func classify(name string, a, b part) PointChange {
+// protoPart is a function's return or parameter, typ its type alone.
+func protoPart(text, typ string) part {
+	return part{text: text, key: text, same: canonicalType(typ), proto: true}
+}
+
+// classify says how part b of a point differs from part a (their keys
+// differ); the zero part is one the run does not have. header is set for a
+// tracepoint's common_* field.
+func classify(header bool, a, b part) PointChange {
 	switch {
-	case a.text == "":
+	case a.key == "":
 		return PointAdded
-	case b.text == "":
+	case b.key == "":
 		return PointRemoved
-	case strings.HasPrefix(name, "common_"):
+	case header || a.same == b.same:
 		return PointTrivial
-	}
-	ta, tb := canonicalType(a.typ), canonicalType(b.typ)
-	if !a.layout {
-		if ta != tb {
-			return PointRetyped
-		}
-		return PointTrivial
-	}
-	switch {
-	case a.size != b.size || ta != tb:
-		return PointRetyped
-	case a.signed != b.signed && !signless(ta):
-		return PointRetyped
-	case a.offset != b.offset:
+	case !a.proto && a.placed == b.placed:
 		return PointMoved
 	}
-	return PointTrivial
+	return PointRetyped
 }
 
 // signless reports whether a field of canonical type typ reads the same

@@ -51,7 +51,7 @@ func TestClassifyPointChanges(t *testing.T) {
 	field := func(typ string, offset, size int, signed bool) part {
 		return fieldPart(TracepointField{Name: "f", Type: typ, Offset: offset, Size: size, Signed: signed})
 	}
-	param := func(p string) part { return part{text: p, typ: paramType(p)} }
+	param := func(p string) part { return protoPart(p, paramType(p)) }
 	for _, tc := range []struct {
 		name string
 		a, b part
@@ -68,6 +68,7 @@ func TestClassifyPointChanges(t *testing.T) {
 		{"f", field("__data_loc char[]", 8, 4, true), field("__data_loc char[]", 8, 4, false), PointTrivial},
 		{"f", field("char[8]", 32, 8, false), field("char[10]", 34, 10, false), PointRetyped},
 		{"common_flags", field("unsigned char", 2, 1, false), field("unsigned char", 3, 1, false), PointTrivial},
+		{"f", field("unsigned char", 2, 1, false), field("unsigned char", 3, 1, false), PointMoved},
 		{"f", part{}, field("u64", 24, 8, false), PointAdded},
 		{"f", field("u64", 24, 8, false), part{}, PointRemoved},
 		{"arg 2", param("struct sockaddr *uaddr"), param("struct sockaddr_unsized *uaddr"), PointRetyped},
@@ -77,7 +78,7 @@ func TestClassifyPointChanges(t *testing.T) {
 		{"return", param("long int"), param("long"), PointTrivial},
 		{"arg 3", param("void (*cb)(int)"), param("void (*fn)(int)"), PointRetyped},
 	} {
-		if got := classify(tc.name, tc.a, tc.b); got != tc.want {
+		if got := classify(strings.HasPrefix(tc.name, "common_"), tc.a, tc.b); got != tc.want {
 			t.Errorf("%s: %q → %q: %q, want %q", tc.name, tc.a.text, tc.b.text, got, tc.want)
 		}
 	}
