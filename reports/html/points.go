@@ -48,6 +48,9 @@ type pointsDiffRow struct {
 
 type pointsCell struct {
 	Text, Class, Title string
+	// Change is the kind of change the cell shows, in words under its
+	// value: the tint is not the only sign of it.
+	Change reports.PointChange
 	// At is a field's "@offset/size", on a line of its own under its type
 	// in Text.
 	At string
@@ -125,7 +128,7 @@ func pointCells(f reports.FieldRow, runs []string) []pointsCell {
 			}
 		}
 		if c.Change != "" && prev >= 0 {
-			pc.Class = strings.TrimSpace(pc.Class + " pp-chg pp-" + string(c.Change))
+			pc.Class, pc.Change = strings.TrimSpace(pc.Class+" pp-chg pp-"+string(c.Change)), c.Change
 			pc.Title = fmt.Sprintf("%s since %s, where it was %s", c.Change, runs[prev], orDash(f.Cells[prev].Text))
 		}
 		if c.Has {

@@ -26,7 +26,7 @@ func TestProbePointsPresenceInWords(t *testing.T) {
 	diff := page[i : i+strings.Index(page[i:], "</table>")]
 	for _, want := range []string{
 		`<tbody class="pp-g pp-g-added">`,
-		`<th scope="row" class="pp-field">presence</th><td>absent: no &lt;b&gt;skb/kfree_skb&lt;/b&gt; in /sys/kernel/tracing/events</td><td class="pp-chg pp-added" title="added since 5.10, where it was absent: no &lt;b&gt;skb/kfree_skb&lt;/b&gt; in /sys/kernel/tracing/events">present</td>`,
+		`<th scope="row" class="pp-field">presence</th><td>absent: no &lt;b&gt;skb/kfree_skb&lt;/b&gt; in /sys/kernel/tracing/events</td><td class="pp-chg pp-added" data-change="added" title="added since 5.10, where it was absent: no &lt;b&gt;skb/kfree_skb&lt;/b&gt; in /sys/kernel/tracing/events">present</td>`,
 	} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("diff table lacks %s\n%s", want, diff)
