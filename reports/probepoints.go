@@ -200,10 +200,27 @@ type part struct {
 	proto bool
 }
 
+// compare fills the row's Missing, Fields and Change from its Points.
 func (p *PointRow) compare() {
-	presence := FieldRow{Name: Presence, Cells: make([]FieldCell, len(p.Points))}
-	parts := make([]map[string]part, len(p.Points))
-	var names []string
+	presence, parts, names := p.read()
+	p.Fields = append(p.Fields, presence)
+	for _, name := range names {
+		p.Fields = append(p.Fields, p.field(name, parts, &presence))
+	}
+	for _, f := range p.Fields {
+		if f.Change != "" && (p.Change == "" || f.Change.rank() < p.Change.rank()) {
+			p.Change = f.Change
+		}
+	}
+}
+
+// read takes the point apart on each run: its presence, classified, and
+// its parts by name (nil where the run has none), the names in first-seen
+// order.
+func (p *PointRow) read() (presence FieldRow, parts []map[string]part, names []string) {
+	presence = FieldRow{Name: Presence, Cells: make([]FieldCell, len(p.Points))}
+	keys := make([]string, len(p.Points))
+	parts = make([]map[string]part, len(p.Points))
 	seen := map[string]bool{}
 	add := func(ri int, name string, pt part) {
 		if !seen[name] {
@@ -220,13 +237,13 @@ func (p *PointRow) compare() {
 			continue
 		case !w.Present:
 			p.Missing = append(p.Missing, ri)
-			cell.Has, cell.Text = true, "absent"
+			cell.Has, cell.Text, keys[ri] = true, "absent", "absent"
 			if w.Error != "" {
 				cell.Text += ": " + w.Error
 			}
 			continue
 		}
-		cell.Has, cell.Text = true, "present"
+		cell.Has, cell.Text, keys[ri] = true, "present", "present"
 		switch {
 		case len(w.Fields) > 0:
 			parts[ri] = map[string]part{}
@@ -246,53 +263,46 @@ func (p *PointRow) compare() {
 			}
 		}
 	}
-	presenceKeys := make([]string, len(p.Points))
-	for ri, c := range presence.Cells {
-		presenceKeys[ri] = c.Text
-	}
-	presence.classify(presenceKeys, func(a, _ int) PointChange {
-		if presence.Cells[a].Text == "present" {
+	// Only whether it exists counts: two kernels' different reasons for
+	// its absence are no change of the point.
+	presence.classify(keys, func(a, _ int) PointChange {
+		if keys[a] == "present" {
 			return PointRemoved
 		}
 		return PointAdded
 	})
-	p.Fields = append(p.Fields, presence)
-	for _, name := range names {
-		row := FieldRow{Name: name, Cells: make([]FieldCell, len(p.Points))}
-		values := make([]part, len(p.Points))
-		keys := make([]string, len(p.Points))
-		proto := false
-		for ri := range parts {
-			proto = proto || parts[ri][name].proto
-		}
-		for ri := range p.Points {
-			cell := &row.Cells[ri]
-			switch {
-			case parts[ri] != nil:
-				cell.Has = true
-				values[ri] = parts[ri][name]
-				cell.Text, keys[ri] = values[ri].text, values[ri].key
-			case presence.Cells[ri].Text == "present" && proto:
-				cell.Why = "no BTF prototype"
-			case presence.Cells[ri].Text == "present":
-				cell.Why = "no fields read"
-			case presence.Cells[ri].Has:
-				cell.Why = "point absent"
-			default:
-				cell.Why = presence.Cells[ri].Why
-			}
-		}
-		tracepoint := p.Kind == PointTracepoint
-		row.classify(keys, func(a, b int) PointChange {
-			return classify(tracepoint && strings.HasPrefix(name, "common_"), values[a], values[b])
-		})
-		p.Fields = append(p.Fields, row)
+	return presence, parts, names
+}
+
+// field is the part name across runs, classified.
+func (p *PointRow) field(name string, parts []map[string]part, presence *FieldRow) FieldRow {
+	row := FieldRow{Name: name, Cells: make([]FieldCell, len(p.Points))}
+	values := make([]part, len(p.Points))
+	keys := make([]string, len(p.Points))
+	proto := false
+	for ri := range parts {
+		proto = proto || parts[ri][name].proto
 	}
-	for _, f := range p.Fields {
-		if f.Change != "" && (p.Change == "" || f.Change.rank() < p.Change.rank()) {
-			p.Change = f.Change
+	for ri := range p.Points {
+		cell, there := &row.Cells[ri], presence.Cells[ri]
+		switch {
+		case parts[ri] != nil:
+			cell.Has = true
+			values[ri] = parts[ri][name]
+			cell.Text, keys[ri] = values[ri].text, values[ri].key
+		case there.Text == "present" && proto:
+			cell.Why = "no BTF prototype"
+		case there.Text == "present":
+			cell.Why = "no fields read"
+		case there.Has:
+			cell.Why = "point absent"
+		default:
+			cell.Why = there.Why
 		}
 	}
+	header := p.Kind == PointTracepoint && strings.HasPrefix(name, "common_")
+	row.classify(keys, func(a, b int) PointChange { return classify(header, values[a], values[b]) })
+	return row
 }
 
 // classify sets each cell's Change against the nearest cell to its left

@@ -24,25 +24,27 @@ func TestPointsTableFindsMissingPoints(t *testing.T) {
 		{Kernel: Kernel{Name: "host", Version: "6.18.4"}, Target: "container/default", ProbePoints: &ProbePoints{}}, // not the kernel's own target
 		run("5.10", tp(false)),
 		run("7.2", tp(true, proto)),
+		{Kernel: Kernel{Name: "4.19"}, Target: "vm", ProbePoints: &ProbePoints{Watch: []WatchedPoint{{Kind: PointTracepoint, Name: "skb/kfree_skb", Error: "no tracefs"}}}},
 	}}
 	pt := NewPointsTable(r)
-	if len(pt.Runs) != 3 || pt.Runs[0].Kernel.Name != "5.10" || len(pt.Points) != 1 {
+	if len(pt.Runs) != 4 || pt.Runs[0].Kernel.Name != "4.19" || len(pt.Points) != 1 {
 		t.Fatalf("runs %d (first %s) points %d", len(pt.Runs), pt.Runs[0].Kernel.Name, len(pt.Points))
 	}
 	p := pt.Points[0]
 	presence := p.Fields[0]
-	if presence.Name != Presence || presence.Change != PointAdded || !slices.Equal(p.Missing, []int{0}) {
+	// Two reasons for its absence are no change; its coming is.
+	if presence.Name != Presence || !slices.Equal(presence.Kinds, []PointChange{PointAdded}) || presence.Cells[1].Change != "" || !slices.Equal(p.Missing, []int{0, 1}) {
 		t.Fatalf("presence %+v missing %v", presence, p.Missing)
 	}
 	var texts []string
 	for _, c := range presence.Cells {
 		texts = append(texts, c.Text)
 	}
-	if got := strings.Join(texts, " | "); got != "absent: no skb/kfree_skb in /sys/kernel/tracing/events | present | present" {
+	if got := strings.Join(texts, " | "); got != "absent: no tracefs | absent: no skb/kfree_skb in /sys/kernel/tracing/events | present | present" {
 		t.Errorf("presence reads %q", got)
 	}
 	// The field is compared between the runs that have the point only.
-	if f := p.Fields[1]; f.Change != "" || f.Cells[0].Has || f.Cells[0].Why != "point absent" {
+	if f := p.Fields[1]; f.Change != "" || f.Cells[1].Has || f.Cells[1].Why != "point absent" {
 		t.Errorf("protocol %+v", f)
 	}
 }
