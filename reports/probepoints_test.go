@@ -1,50 +1,112 @@
 package reports
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
-func TestPointsTableFindsMissingPointsAndMovedFields(t *testing.T) {
+func TestPointsTableFindsMissingPoints(t *testing.T) {
 	tp := func(present bool, fields ...TracepointField) WatchedPoint {
-		return WatchedPoint{Kind: PointTracepoint, Name: "skb/kfree_skb", Present: present, Fields: fields}
-	}
-	common := TracepointField{Name: "common_type", Type: "unsigned short", Size: 2}
-	proto := func(p string) WatchedPoint {
-		return WatchedPoint{Kind: PointFunction, Name: "tcp_v4_connect", Present: true, Prototype: p}
+		w := WatchedPoint{Kind: PointTracepoint, Name: "skb/kfree_skb", Present: present, Fields: fields}
+		if !present {
+			w.Error = "no skb/kfree_skb in /sys/kernel/tracing/events"
+		}
+		return w
 	}
 	run := func(kernel string, w ...WatchedPoint) Run {
 		return Run{Kernel: Kernel{Name: kernel}, Target: "vm", ProbePoints: &ProbePoints{Watch: w}}
 	}
+	proto := TracepointField{Name: "protocol", Type: "unsigned short", Offset: 24, Size: 2}
 	r := &Report{Runs: []Run{
-		run("5.10", tp(true, common, TracepointField{Name: "protocol", Type: "unsigned short", Offset: 24, Size: 2}), proto("int f(struct sockaddr *)")),
+		run("6.1", tp(true, proto)),
 		{Kernel: Kernel{Name: "x"}, Target: "vm"}, // no probe points: not a column
-		run("6.12", tp(true, common, TracepointField{Name: "protocol", Type: "unsigned short", Offset: 32, Size: 2}, TracepointField{Name: "reason", Type: "int", Offset: 36, Size: 4, Signed: true}), proto("int f(struct sockaddr *)")),
-		run("7.2", tp(false), proto("int f(struct sockaddr_unsized *)")),
+		{Kernel: Kernel{Name: "host", Version: "6.18.4"}, Target: "container/default", ProbePoints: &ProbePoints{}}, // not the kernel's own target
+		run("5.10", tp(false)),
+		run("7.2", tp(true, proto)),
+		{Kernel: Kernel{Name: "4.19"}, Target: "vm", ProbePoints: &ProbePoints{Watch: []WatchedPoint{{Kind: PointTracepoint, Name: "skb/kfree_skb", Error: "no tracefs"}}}},
 	}}
 	pt := NewPointsTable(r)
-	if len(pt.Runs) != 3 || len(pt.Points) != 2 {
-		t.Fatalf("runs %d points %d", len(pt.Runs), len(pt.Points))
+	if len(pt.Runs) != 4 || pt.Runs[0].Kernel.Name != "4.19" || len(pt.Points) != 1 {
+		t.Fatalf("runs %d (first %s) points %d", len(pt.Runs), pt.Runs[0].Kernel.Name, len(pt.Points))
 	}
-	skb := pt.Points[0]
-	if len(skb.Missing) != 1 || skb.Missing[0] != 2 || !skb.Differs {
-		t.Errorf("kfree_skb missing %v differs %v", skb.Missing, skb.Differs)
+	p := pt.Points[0]
+	presence := p.Fields[0]
+	// Two reasons for its absence are no change; its coming is.
+	if presence.Name != Presence || !slices.Equal(presence.Kinds, []PointChange{PointAdded}) || presence.Cells[1].Change != "" || !slices.Equal(p.Missing, []int{0, 1}) {
+		t.Fatalf("presence %+v missing %v", presence, p.Missing)
 	}
-	changed := skb.Changed()
-	if len(changed) != 2 || changed[0].Name != "protocol" || changed[1].Name != "reason" {
-		t.Fatalf("changed %+v", changed)
+	var texts []string
+	for _, c := range presence.Cells {
+		texts = append(texts, c.Text)
 	}
-	if got := changed[0].Layouts; got[0] != "unsigned short @24/2" || got[1] != "unsigned short @32/2" || got[2] != "" {
-		t.Errorf("protocol layouts %q", got)
+	if got := strings.Join(texts, " | "); got != "absent: no tracefs | absent: no skb/kfree_skb in /sys/kernel/tracing/events | present | present" {
+		t.Errorf("presence reads %q", got)
 	}
-	if got := changed[1].Layouts; got[0] != "" || got[1] != "int @36/4 s" {
-		t.Errorf("reason layouts %q", got)
+	// The field is compared between the runs that have the point only.
+	if f := p.Fields[1]; f.Change != "" || f.Cells[1].Has || f.Cells[1].Why != "point absent" {
+		t.Errorf("protocol %+v", f)
 	}
-	if fn := pt.Points[1]; !fn.Differs || len(fn.Missing) != 0 {
-		t.Errorf("tcp_v4_connect: %+v", fn)
-	}
+}
 
-	// The same layout everywhere is no difference.
-	same := NewPointsTable(&Report{Runs: []Run{run("a", proto("int f(void)")), run("b", proto("int f(void)"))}})
-	if same.Points[0].Differs {
-		t.Error("identical prototypes differ")
+func TestClassifyPointChanges(t *testing.T) {
+	field := func(typ string, offset, size int, signed bool) part {
+		return fieldPart(TracepointField{Name: "f", Type: typ, Offset: offset, Size: size, Signed: signed})
+	}
+	param := func(p string) part { return protoPart(p, paramType(p)) }
+	for _, tc := range []struct {
+		name string
+		a, b part
+		want PointChange
+	}{
+		{"f", field("unsigned short", 24, 2, false), field("unsigned short", 32, 2, false), PointMoved},
+		{"f", field("int", 24, 4, true), field("long", 24, 8, true), PointRetyped},
+		{"f", field("int", 24, 4, true), field("unsigned int", 24, 4, false), PointRetyped},
+		{"f", field("pid_t", 24, 4, true), field("int", 24, 4, true), PointRetyped},
+		{"f", field("unsigned int", 24, 4, false), field("u32", 24, 4, false), PointTrivial},
+		{"f", field("unsigned int", 24, 4, false), field("__u32", 28, 4, false), PointMoved},
+		{"f", field("void *", 24, 8, false), field("const void *", 24, 8, false), PointTrivial},
+		{"f", field("char[16]", 8, 16, true), field("char[16]", 8, 16, false), PointTrivial},
+		{"f", field("__data_loc char[]", 8, 4, true), field("__data_loc char[]", 8, 4, false), PointTrivial},
+		{"f", field("char[8]", 32, 8, false), field("char[10]", 34, 10, false), PointRetyped},
+		{"common_flags", field("unsigned char", 2, 1, false), field("unsigned char", 3, 1, false), PointTrivial},
+		{"f", field("unsigned char", 2, 1, false), field("unsigned char", 3, 1, false), PointMoved},
+		{"f", part{}, field("u64", 24, 8, false), PointAdded},
+		{"f", field("u64", 24, 8, false), part{}, PointRemoved},
+		{"arg 2", param("struct sockaddr *uaddr"), param("struct sockaddr_unsized *uaddr"), PointRetyped},
+		{"arg 2", param("struct sockaddr *uaddr"), param("struct sockaddr *addr"), PointTrivial},
+		{"arg 1", param("unsigned int flags"), param("u32 flags"), PointTrivial},
+		{"return", param("long int"), param("int"), PointRetyped},
+		{"return", param("long int"), param("long"), PointTrivial},
+		{"arg 3", param("void (*cb)(int)"), param("void (*fn)(int)"), PointRetyped},
+	} {
+		if got := classify(strings.HasPrefix(tc.name, "common_"), tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: %q → %q: %q, want %q", tc.name, tc.a.text, tc.b.text, got, tc.want)
+		}
+	}
+}
+
+func TestSplitPrototype(t *testing.T) {
+	for _, tc := range []struct {
+		proto, name, ret string
+		params           []string
+		ok               bool
+	}{
+		{"long int do_sys_openat2(int dfd, const char *filename, struct open_how *how)", "do_sys_openat2", "long int", []string{"int dfd", "const char *filename", "struct open_how *how"}, true},
+		{"void f(void)", "f", "void", nil, true},
+		{"int g(void (*cb)(int, char *), int n)", "g", "int", []string{"void (*cb)(int, char *)", "int n"}, true},
+		{"int printk(const char *fmt, ...)", "printk", "int", []string{"const char *fmt", "..."}, true},
+		{"f(?)", "g", "", nil, false},
+	} {
+		ret, params, ok := splitPrototype(tc.proto, tc.name)
+		if ret != tc.ret || !slices.Equal(params, tc.params) || ok != tc.ok {
+			t.Errorf("%q: %q %q %v, want %q %q %v", tc.proto, ret, params, ok, tc.ret, tc.params, tc.ok)
+		}
+	}
+	for in, want := range map[string]string{"struct sock *sk": "struct sock *", "unsigned int": "unsigned int", "char *const *argv": "char *const *", "...": "...", "int n": "int"} {
+		if got := paramType(in); got != want {
+			t.Errorf("paramType(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -17,8 +17,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
 )
 
-// fullMatrix is a real report of the whole matrix (2026-12-02): 5 amd64 and
-// 5 arm64 VM kernels, the host, 5 podman profiles and a BPF token on it,
+// fullMatrix is a real report of the whole matrix (fixture.FullMatrix),
 // 182 features each.
 func fullMatrix(t *testing.T) *reports.Report {
 	t.Helper()

@@ -26,15 +26,7 @@ func (s *summary) matrix(r *reports.Report, g *reports.Grid) {
 			}
 		})
 	}
-	// Probe points are the kernel's: a restricted environment on the same
-	// kernel only sees fewer of them.
-	own := &reports.Report{}
-	for _, run := range r.Runs {
-		if (&reports.Column{Key: run.Key()}).OwnTarget() {
-			own.Runs = append(own.Runs, run)
-		}
-	}
-	if t := reports.NewPointsTable(own); len(t.Runs) > 0 {
+	if t := reports.NewPointsTable(r); len(t.Runs) > 0 {
 		s.details(fmt.Sprintf("Probe points of %s", plural(len(t.Runs), "kernel")), func() { s.probePoints(t) })
 	}
 }
@@ -201,8 +193,9 @@ func objectCell(cells []reports.Cell) string {
 	return l
 }
 
-// probePoints writes the inventory counts per kernel and the watched points
-// that are missing somewhere or whose layout differs between kernels.
+// probePoints writes the inventory counts per kernel and the parts of
+// watched points that changed between kernels, grouped by how, changed
+// cells in bold; trivial changes are counted, not listed.
 func (s *summary) probePoints(t *reports.PointsTable) {
 	head, rule := "| | ", "|---|"
 	for _, run := range t.Runs {
@@ -211,59 +204,47 @@ func (s *summary) probePoints(t *reports.PointsTable) {
 	}
 	s.line("%s", strings.TrimSpace(head))
 	s.line("%s", rule)
-	counts := []struct {
-		name string
-		of   func(*reports.ProbePoints) reports.Count
-	}{
-		{"tracepoints", func(p *reports.ProbePoints) reports.Count { return p.Tracepoints }},
-		{"syscall tracepoints", func(p *reports.ProbePoints) reports.Count { return p.SyscallTracepoints }},
-		{"kprobe-able functions", func(p *reports.ProbePoints) reports.Count { return p.KprobeFunctions }},
-		{"BTF functions (fentry)", func(p *reports.ProbePoints) reports.Count { return p.BTFFunctions }},
-		{"perf event sources", func(p *reports.ProbePoints) reports.Count { return p.PerfEventSources }},
-	}
-	for _, c := range counts {
-		l := "| " + c.name + " |"
-		for _, run := range t.Runs {
-			l += " " + text(c.of(run.ProbePoints).String()) + " |"
+	for _, c := range t.Inventory() {
+		l := "| " + c.What + " |"
+		for _, v := range c.Values {
+			l += " " + text(orDash(v)) + " |"
 		}
 		s.line("%s", l)
 	}
-	l := "| tracefs |"
-	for _, run := range t.Runs {
-		l += " " + text(orDash(run.ProbePoints.Tracefs)) + " |"
-	}
-	s.line("%s", l)
 	s.line("")
 
-	var rows []string
-	same := 0
+	byChange := map[reports.PointChange][]string{}
+	same, trivialOnly := 0, 0
 	for _, p := range t.Points {
-		if len(p.Missing) == 0 && !p.Differs {
+		switch p.Change {
+		case "":
 			same++
-			continue
-		}
-		name := text(p.Name)
-		if len(p.Missing) > 0 {
-			rows = append(rows, pointRow(name, "*missing*", p.Points, func(w *reports.WatchedPoint) string {
-				if w.Present {
-					return "✓"
-				}
-				return "✗ " + text(firstLine(w.Error, 80))
-			}))
+		case reports.PointTrivial:
+			trivialOnly++
 		}
 		for _, f := range p.Changed() {
-			rows = append(rows, pointRow(name, text(f.Name), p.Points, nil, f.Layouts...))
-		}
-		if p.Kind == reports.PointFunction && p.Differs {
-			rows = append(rows, pointRow(name, "*prototype*", p.Points, func(w *reports.WatchedPoint) string { return text(w.Prototype) }))
+			byChange[f.Change] = append(byChange[f.Change], pointRow(text(p.Name), f))
 		}
 	}
-	s.line("Watched points: %d of %d the same on every kernel.", same, len(t.Points))
+	l := fmt.Sprintf("Watched points, kernels oldest first: %d of %d the same on every kernel", same, len(t.Points))
+	if trivialOnly > 0 {
+		l += fmt.Sprintf(", %d changed trivially only", trivialOnly)
+	}
+	s.line("%s.", l)
+	var rows []string
+	for _, c := range reports.PointChanges[:len(reports.PointChanges)-1] {
+		rows = append(rows, byChange[c]...)
+	}
+	if n := len(byChange[reports.PointTrivial]); n > 0 {
+		s.line("")
+		s.line("%s left out: common_* fields, types spelled another way at the same offset, size and signedness, the signed flag of char arrays and __data_loc, renamed parameters.",
+			plural(n, "trivial change"))
+	}
 	if len(rows) == 0 {
 		return
 	}
 	s.line("")
-	head, rule = "| point | field | ", "|---|---|"
+	head, rule = "| change | point | field | ", "|---|---|---|"
 	for _, run := range t.Runs {
 		head += text(run.Label()) + " | "
 		rule += "---|"
@@ -279,24 +260,31 @@ func (s *summary) probePoints(t *reports.PointsTable) {
 	}
 }
 
-// pointRow is one table row: a value per run, from layouts when given, else
-// from cell; "·" where the run did not watch the point, "—" where a field is
-// absent.
-func pointRow(point, what string, points []*reports.WatchedPoint, cell func(*reports.WatchedPoint) string, layouts ...string) string {
-	l := "| " + point + " | " + what + " |"
-	for ri, w := range points {
-		v := "·"
+// pointRow is one table row: the change, then a value per run, in bold
+// where it changed other than trivially; "·" where the run did not watch the point, "—" where
+// it has the point but not the field.
+func pointRow(point string, f reports.FieldRow) string {
+	kinds := make([]string, len(f.Kinds))
+	for i, k := range f.Kinds {
+		kinds[i] = string(k)
+	}
+	l := "| " + strings.Join(kinds, ", ") + " | " + point + " | " + text(f.Name) + " |"
+	for _, c := range f.Cells {
+		var v string
 		switch {
-		case w == nil:
-		case layouts != nil && w.Present:
+		case !c.Has && c.Why == "not watched":
+			v = "·"
+		case !c.Has:
+			v = "*" + text(c.Why) + "*"
+		case c.Text == "":
 			v = "—"
-			if layouts[ri] != "" {
-				v = "`" + strings.ReplaceAll(layouts[ri], "`", "") + "`"
-			}
-		case layouts != nil:
-			v = "✗"
+		case f.Name == reports.Presence:
+			v = text(firstLine(c.Text, 80))
 		default:
-			v = cell(w)
+			v = "`" + strings.ReplaceAll(c.Text, "`", "") + "`"
+		}
+		if c.Change != "" && c.Change != reports.PointTrivial {
+			v = "**" + v + "**"
 		}
 		l += " " + v + " |"
 	}
