@@ -54,8 +54,9 @@ func (n configNeed) Unmet(k *Kernel) *Miss {
 }
 
 // Module requires the kernel module name, the one CONFIG option builds:
-// built in, or loaded with its BTF (/sys/kernel/btf/<name>), since a
-// module's kfuncs are in its own BTF. A module that is not loaded skips the
+// built in, or loaded with its BTF (/sys/kernel/btf/<name>, which needs
+// CONFIG_DEBUG_INFO_BTF_MODULES, 5.11), since a module's kfuncs are in its
+// own BTF. A module that is not loaded skips the
 // cell at setup, where the spec finds no BTF of it: the kernel has the
 // feature, the machine did not load it.
 func Module(name, config string) Requirement { return moduleNeed{name, config} }
@@ -69,6 +70,8 @@ func (n moduleNeed) Unmet(k *Kernel) *Miss {
 		return nil
 	case known && value != "m":
 		return absent("%s is not set", n.config)
+	case known && k.Config["CONFIG_DEBUG_INFO_BTF_MODULES"] != "y":
+		return absent("%s is a module (%s=m), and modules have no BTF: CONFIG_DEBUG_INFO_BTF_MODULES is not set", n.name, n.config)
 	case k.BTFModules == nil:
 		return unknown("the modules with BTF could not be listed (/sys/kernel/btf), and the feature needs %s", n.name)
 	case slices.Contains(k.BTFModules, n.name):

@@ -59,6 +59,7 @@ func TestLaterVersion(t *testing.T) {
 
 func TestModule(t *testing.T) {
 	need := Module("nf_conntrack", "CONFIG_NF_CONNTRACK")
+	btfModules := map[string]string{"CONFIG_NF_CONNTRACK": "m", "CONFIG_DEBUG_INFO_BTF_MODULES": "y"}
 	for _, tc := range []struct {
 		name    string
 		config  map[string]string
@@ -67,10 +68,11 @@ func TestModule(t *testing.T) {
 		unmet   string
 	}{
 		{"built in", map[string]string{"CONFIG_NF_CONNTRACK": "y"}, nil, "", ""},
-		{"loaded", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, []string{"nf_conntrack", "nf_defrag_ipv4"}, "", ""},
-		{"not loaded", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, []string{"veth"}, reports.Skipped, "not loaded: no /sys/kernel/btf/nf_conntrack"},
+		{"loaded", btfModules, []string{"nf_conntrack", "nf_defrag_ipv4"}, "", ""},
+		{"not loaded", btfModules, []string{"veth"}, reports.Skipped, "not loaded: no /sys/kernel/btf/nf_conntrack"},
+		{"no module BTF", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, []string{}, reports.Unsupported, "CONFIG_DEBUG_INFO_BTF_MODULES is not set"},
 		{"not built", map[string]string{}, []string{}, reports.Unsupported, "CONFIG_NF_CONNTRACK is not set"},
-		{"unlisted", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, nil, reports.Unknown, "could not be listed"},
+		{"unlisted", btfModules, nil, reports.Unknown, "could not be listed"},
 	} {
 		m := need.Unmet(&Kernel{Config: tc.config, BTFModules: tc.modules})
 		switch {

@@ -406,33 +406,30 @@ static __always_inline int dynptr_from_skb(void *ctx)
 
 	return bpf_dynptr_from_skb(ctx, 0, &p) == 0;
 }
-static __always_inline int dynptr_slice_skb(void *ctx)
-{
-	struct bpf_dynptr p;
-	__u8 buf[14];
-	__u8 *eth;
-
-	if (bpf_dynptr_from_skb(ctx, 0, &p))
-		return 0;
-	eth = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
-	return eth && eth[12] == 0x08 && eth[13] == 0x00;
-}
 static __always_inline int dynptr_from_xdp(void *ctx)
 {
 	struct bpf_dynptr p;
 
 	return bpf_dynptr_from_xdp(ctx, 0, &p) == 0;
 }
+static __always_inline int eth_is_ipv4(struct bpf_dynptr *p)
+{
+	__u8 buf[14];
+	__u8 *eth = bpf_dynptr_slice(p, 0, buf, sizeof(buf));
+
+	return eth && eth[12] == 0x08 && eth[13] == 0x00;
+}
+static __always_inline int dynptr_slice_skb(void *ctx)
+{
+	struct bpf_dynptr p;
+
+	return bpf_dynptr_from_skb(ctx, 0, &p) == 0 && eth_is_ipv4(&p);
+}
 static __always_inline int dynptr_slice_xdp(void *ctx)
 {
 	struct bpf_dynptr p;
-	__u8 buf[14];
-	__u8 *eth;
 
-	if (bpf_dynptr_from_xdp(ctx, 0, &p))
-		return 0;
-	eth = bpf_dynptr_slice(&p, 0, buf, sizeof(buf));
-	return eth && eth[12] == 0x08 && eth[13] == 0x00;
+	return bpf_dynptr_from_xdp(ctx, 0, &p) == 0 && eth_is_ipv4(&p);
 }
 ON_TC(bpf_dynptr_from_skb, dynptr_from_skb)
 ON_CGROUP_SKB(bpf_dynptr_from_skb, dynptr_from_skb)
@@ -467,30 +464,24 @@ ON_XDP(bpf_xdp_metadata_rx_hash, rx_hash)
 
 // Conntrack: a lookup of a TCP tuple of zeros in the current netns finds
 // nothing and says so in opts.error.
-static __always_inline int ct_lookup_skb(void *ctx)
+static __always_inline int ct_answered(struct nf_conn *ct, struct bpf_ct_opts *opts)
 {
-	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = 6 /* IPPROTO_TCP */ };
-	struct bpf_sock_tuple tup = {};
-	struct nf_conn *ct = bpf_skb_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
-
 	if (ct) {
 		bpf_ct_release(ct);
 		return 1;
 	}
-	return opts.error == -ENOENT;
+	return opts->error == -ENOENT;
 }
-static __always_inline int ct_lookup_xdp(void *ctx)
-{
-	struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = 6 /* IPPROTO_TCP */ };
-	struct bpf_sock_tuple tup = {};
-	struct nf_conn *ct = bpf_xdp_ct_lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts));
-
-	if (ct) {
-		bpf_ct_release(ct);
-		return 1;
+#define CT_LOOKUP(body, lookup)                                                                                        \
+	static __always_inline int body(void *ctx)                                                                     \
+	{                                                                                                              \
+		struct bpf_ct_opts opts = { .netns_id = -1, .l4proto = 6 /* IPPROTO_TCP */ };                         \
+		struct bpf_sock_tuple tup = {};                                                                        \
+                                                                                                                       \
+		return ct_answered(lookup(ctx, &tup, sizeof(tup.ipv4), &opts, sizeof(opts)), &opts);                   \
 	}
-	return opts.error == -ENOENT;
-}
+CT_LOOKUP(ct_lookup_skb, bpf_skb_ct_lookup)
+CT_LOOKUP(ct_lookup_xdp, bpf_xdp_ct_lookup)
 ON_TC(bpf_skb_ct_lookup, ct_lookup_skb)
 ON_XDP(bpf_xdp_ct_lookup, ct_lookup_xdp)
 
@@ -550,17 +541,20 @@ SEC("lsm/file_open") int lsm__bpf_path_d_path(unsigned long long *ctx)
 }
 
 const char xattr_name[] = "user.bpfmatrix";
+// The value's buffer is a map value (.bss): until 7.3 at least, the
+// verifier refuses a stack buffer for bpf_dynptr_from_mem ("Unsupported
+// reg type fp for bpf_dynptr_from_mem data").
+char xattr_value[16];
 
 SEC("lsm.s/file_open") int lsm__bpf_get_file_xattr(unsigned long long *ctx)
 {
 	struct file *f = (void *)ctx[0];
 	struct bpf_dynptr value;
-	char buf[16] = {};
 	int r;
 
 	if (!ours())
 		return 0;
-	bpf_dynptr_from_mem(buf, sizeof(buf), 0, &value);
+	bpf_dynptr_from_mem(xattr_value, sizeof(xattr_value), 0, &value);
 	r = bpf_get_file_xattr(f, xattr_name, &value);
 	add(r >= 0 || r == -ENODATA || r == -EOPNOTSUPP);
 	return 0;

@@ -152,6 +152,9 @@ func inBTF(c *harness.Cell, fn, module string) {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: /sys/kernel/btf/vmlinux has no FUNC %s", fn, fn)
 	}
 	mod, err := btf.LoadKernelModuleSpec(module)
+	if _, loaded := os.Stat("/sys/module/" + module); errors.Is(err, os.ErrNotExist) && loaded == nil {
+		c.Unsupported(reports.StageLoad, "ENOENT", "%s is no function of vmlinux, and its module %s is loaded but has no BTF: no /sys/kernel/btf/%s", fn, module, module)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		c.Skipped("%s is no function of vmlinux, and its module %s is not loaded: no /sys/kernel/btf/%s", fn, module, module)
 	}

@@ -85,6 +85,7 @@ const (
 	KfuncsVarTargetPort                    = "target_port"
 	KfuncsVarTargetTgid                    = "target_tgid"
 	KfuncsVarXattrName                     = "xattr_name"
+	KfuncsVarXattrValue                    = "xattr_value"
 )
 
 // LoadKfuncs returns the embedded CollectionSpec for Kfuncs.
@@ -210,6 +211,7 @@ type KfuncsVariableSpecs struct {
 	TargetPort *ebpf.VariableSpec `ebpf:"target_port"`
 	TargetTgid *ebpf.VariableSpec `ebpf:"target_tgid"`
 	XattrName  *ebpf.VariableSpec `ebpf:"xattr_name"`
+	XattrValue *ebpf.VariableSpec `ebpf:"xattr_value"`
 }
 
 // KfuncsObjects contains all objects after they have been loaded into the kernel.
@@ -248,6 +250,7 @@ type KfuncsVariables struct {
 	TargetPort *ebpf.Variable `ebpf:"target_port"`
 	TargetTgid *ebpf.Variable `ebpf:"target_tgid"`
 	XattrName  *ebpf.Variable `ebpf:"xattr_name"`
+	XattrValue *ebpf.Variable `ebpf:"xattr_value"`
 }
 
 // KfuncsPrograms contains all programs after they have been loaded into the kernel.
