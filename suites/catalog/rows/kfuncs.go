@@ -26,6 +26,7 @@ func init() {
 			if c.Prog == "lsm" {
 				needs = append(needs, catalog.ActiveLSM("bpf"))
 			}
+			needs = append(needs, kfuncNeeds[k.Name]...)
 			if k.Module != kfuncs.Vmlinux {
 				needs = append(needs, catalog.Module(k.Module, moduleConfigs[k.Module]))
 			}
@@ -37,6 +38,29 @@ func init() {
 				Doc: "load a " + c.Prog + " program that calls " + k.Name + ", run it, and see what the call did"})
 		}
 	}
+}
+
+// kfuncNeeds are what the spec of a kfunc needs beyond its program type.
+// The XDP metadata kfuncs are for device-bound programs only: the spec
+// binds its program to a veth in a network namespace of its own, and a
+// device-bound program cannot be loaded with a BPF token, since
+// bpf_prog_dev_bound_init (kernel/bpf/offload.c) refuses every prog_flags
+// bit but BPF_F_XDP_DEV_BOUND_ONLY and BPF_F_XDP_HAS_FRAGS with EINVAL,
+// and BPF_F_TOKEN_FD is one (docs/facts.md#kfuncs).
+var kfuncNeeds = map[string][]catalog.Requirement{
+	"bpf_xdp_metadata_rx_timestamp": devBound,
+	"bpf_xdp_metadata_rx_hash":      devBound,
+}
+
+var devBound = []catalog.Requirement{catalog.Config("CONFIG_VETH"), catalog.OwnNetNS(), withoutToken{}}
+
+type withoutToken struct{}
+
+func (withoutToken) Unmet(k *catalog.Kernel) *catalog.Miss {
+	if !k.Token.Held() {
+		return nil
+	}
+	return &catalog.Miss{Reason: "a device-bound program loads with no BPF token: bpf_prog_dev_bound_init refuses BPF_F_TOKEN_FD", Errnos: []string{"EINVAL"}}
 }
 
 // moduleConfigs are the CONFIG options that build the watch list's modules.
