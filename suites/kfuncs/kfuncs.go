@@ -74,14 +74,16 @@ func prove(c *harness.Cell, name, module string) {
 		}
 	}
 	c.Setup("set target_tgid", spec.Variables["target_tgid"].Set(uint32(os.Getpid())))
-	var coll *ebpf.Collection
 	if ps.SectionName == "iter/tcp" {
 		port, err := localPort(listen(c))
 		c.Setup("read the listener's port", err)
 		c.Setup("set target_port", spec.Variables["target_port"].Set(port))
 	}
 
-	var veth *netns.Pair
+	var (
+		coll *ebpf.Collection
+		veth *netns.Pair
+	)
 	load := func() (err error) { coll, err = ebpf.NewCollection(spec); return err }
 	if strings.HasPrefix(name, "xdp__bpf_xdp_metadata_") {
 		// Only a device-bound program may call the XDP metadata kfuncs: it
