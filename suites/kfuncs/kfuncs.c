@@ -197,17 +197,39 @@ static __always_inline int ours(void)
 		return XDP_PASS;                                                                                       \
 	}
 
+// found releases the object expr returned, if any, and says whether there
+// was one: the lookups below return referenced objects, and the verifier
+// insists that each is released.
+#define found(expr, release)                                                                                           \
+	({                                                                                                             \
+		typeof(expr) obj_ = (expr);                                                                            \
+		int found_ = 0;                                                                                        \
+		if (obj_) {                                                                                            \
+			release(obj_);                                                                                 \
+			found_ = 1;                                                                                    \
+		}                                                                                                      \
+		found_;                                                                                                \
+	})
+
+// again looks an object up, acquires it once more, and releases both; it
+// says whether the second reference was had.
+#define again(lookup, acquire, release)                                                                                \
+	({                                                                                                             \
+		typeof(lookup) first_ = (lookup);                                                                      \
+		int again_ = 0;                                                                                        \
+		if (first_) {                                                                                          \
+			again_ = found(acquire(first_), release);                                                      \
+			release(first_);                                                                               \
+		}                                                                                                      \
+		again_;                                                                                                \
+	})
+
 // Tasks: the suite's own process (target_tgid, a pid of the initial
 // namespace: containers share the host's). Not pid 1: a kernel can hide
-// init from other processes (docs/facts.md#kfunc-task-from-pid).
+// init from other processes (docs/facts.md#kfuncs).
 static __always_inline int task_from_pid(void *ctx)
 {
-	struct task_struct *t = bpf_task_from_pid(target_tgid);
-
-	if (!t)
-		return 0;
-	bpf_task_release(t);
-	return 1;
+	return found(bpf_task_from_pid(target_tgid), bpf_task_release);
 }
 ON_SYS_ENTER(bpf_task_from_pid, task_from_pid)
 ON_SYSCALL(bpf_task_from_pid, task_from_pid)
@@ -215,28 +237,14 @@ ON_TC(bpf_task_from_pid, task_from_pid)
 ON_XDP(bpf_task_from_pid, task_from_pid)
 
 // The current task is trusted where there is one (tracing); elsewhere the
-// task comes from bpf_task_from_pid.
+// task comes from bpf_task_from_pid, and is acquired once more.
 static __always_inline int task_acquire_current(void *ctx)
 {
-	struct task_struct *t = bpf_task_acquire(bpf_get_current_task_btf());
-
-	if (!t)
-		return 0;
-	bpf_task_release(t);
-	return 1;
+	return found(bpf_task_acquire(bpf_get_current_task_btf()), bpf_task_release);
 }
 static __always_inline int task_acquire_pid(void *ctx)
 {
-	struct task_struct *t = bpf_task_from_pid(target_tgid), *again;
-
-	if (!t)
-		return 0;
-	again = bpf_task_acquire(t);
-	bpf_task_release(t);
-	if (!again)
-		return 0;
-	bpf_task_release(again);
-	return 1;
+	return again(bpf_task_from_pid(target_tgid), bpf_task_acquire, bpf_task_release);
 }
 ON_SYS_ENTER(bpf_task_acquire, task_acquire_current)
 ON_SYSCALL(bpf_task_acquire, task_acquire_pid)
@@ -246,25 +254,11 @@ ON_SYSCALL(bpf_task_release, task_acquire_pid)
 // Cgroups: the root of the cgroup2 hierarchy has ID 1.
 static __always_inline int cgroup_from_id(void *ctx)
 {
-	struct cgroup *c = bpf_cgroup_from_id(1);
-
-	if (!c)
-		return 0;
-	bpf_cgroup_release(c);
-	return 1;
+	return found(bpf_cgroup_from_id(1), bpf_cgroup_release);
 }
 static __always_inline int cgroup_acquire(void *ctx)
 {
-	struct cgroup *c = bpf_cgroup_from_id(1), *again;
-
-	if (!c)
-		return 0;
-	again = bpf_cgroup_acquire(c);
-	bpf_cgroup_release(c);
-	if (!again)
-		return 0;
-	bpf_cgroup_release(again);
-	return 1;
+	return again(bpf_cgroup_from_id(1), bpf_cgroup_acquire, bpf_cgroup_release);
 }
 ON_SYS_ENTER(bpf_cgroup_from_id, cgroup_from_id)
 ON_SYSCALL(bpf_cgroup_from_id, cgroup_from_id)
@@ -324,12 +318,7 @@ ON_SYSCALL(bpf_percpu_obj_new_impl, percpu_obj_new)
 // cpumask: create one and release it.
 static __always_inline int cpumask(void *ctx)
 {
-	struct bpf_cpumask *m = bpf_cpumask_create();
-
-	if (!m)
-		return 0;
-	bpf_cpumask_release(m);
-	return 1;
+	return found(bpf_cpumask_create(), bpf_cpumask_release);
 }
 ON_SYS_ENTER(bpf_cpumask_create, cpumask)
 ON_SYSCALL(bpf_cpumask_create, cpumask)
