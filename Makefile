@@ -117,11 +117,11 @@ crash-demo: build
 # bindings: a user's object comes with none.
 FIXTURE_CFLAGS := -O2 -mcpu=v1 -g -Wall -Werror -fno-ident -fdebug-compilation-dir . -I/usr/include/x86_64-linux-gnu
 
-# Rebuild the eBPF objects, the object fixtures and the static uprobe/USDT
+# Rebuild the eBPF objects (bpf/, suites/kfuncs), the object fixtures and the static uprobe/USDT
 # target, one per architecture (each with its C compiler from internal/arch).
 generate:
 	@scripts/deps.sh generate
-	$(GO) generate ./bpf/...
+	$(GO) generate ./bpf/... ./suites/kfuncs
 	for c in objects/testdata/*.bpf.c; do \
 		clang $(FIXTURE_CFLAGS) -target bpfel -c $$c -o $${c%.c}.o && llvm-strip -g $${c%.c}.o || exit 1; \
 	done
@@ -130,7 +130,7 @@ generate:
 # Fails when the committed generated files differ from what `make generate`
 # produces from their sources, or when it produces one that is not
 # committed (a new architecture's target, say).
-GENERATED := bpf objects/testdata suites/harness/usertarget/testdata
+GENERATED := bpf suites/kfuncs objects/testdata suites/harness/usertarget/testdata
 check-generate:
 	@$(MAKE) --no-print-directory generate >/dev/null && \
 	if ! git diff --quiet -- $(GENERATED) || [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED))" ]; then \

@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/bpfmatrix/bpfmatrix/suites/faults"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/features"
+	_ "github.com/bpfmatrix/bpfmatrix/suites/kfuncs"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/leaks"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/networking"
 	_ "github.com/bpfmatrix/bpfmatrix/suites/objects"

@@ -35,8 +35,9 @@ import (
 var Modules = []string{"cls_bpf", "act_bpf", "sch_ingress", "veth"}
 
 // OptionalModules are loaded where the kernel has them: netkit (6.7+) and
-// dummy devices for networking specs.
-var OptionalModules = []string{"netkit", "dummy"}
+// dummy devices for networking specs, and nf_conntrack, whose BTF holds the
+// conntrack kfuncs (kfunc/*/bpf_*_ct_lookup; docs/kfuncs.md).
+var OptionalModules = []string{"netkit", "dummy", "nf_conntrack"}
 
 // Fetcher returns a kernel ready to boot, fetching it if needed; log gets
 // progress lines (bytes fetched).

@@ -34,6 +34,9 @@ const (
 	Tracing    Area = "tracing"
 	Networking Area = "networking"
 	Security   Area = "security"
+	// Kfuncs are kernel functions programs call (kfunc/<program
+	// type>/<kfunc>), from the watch list of internal/kfuncs.
+	Kfuncs Area = "kfuncs"
 	// ProbePoints is not a feature of eBPF but what a kernel offers it to
 	// hook, and whether the layouts tools read hold.
 	ProbePoints Area = "probepoints"

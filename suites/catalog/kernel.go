@@ -31,7 +31,10 @@ type Kernel struct {
 	// ftrace to init (tgid 1); "" where the sysctl does not exist.
 	Trampolines, InitPrivate string
 	LSMs                     []string
-	Lockdown                 string
+	// BTFModules are the loaded modules that have BTF (/sys/kernel/btf but
+	// vmlinux): where a module's kfuncs are. nil where it was not listed.
+	BTFModules []string
+	Lockdown   string
 	// Privileges are the suite process's own: capabilities, seccomp, user
 	// namespace, kernel.unprivileged_bpf_disabled.
 	Privileges

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
@@ -50,6 +51,34 @@ func (n configNeed) Unmet(k *Kernel) *Miss {
 		}
 	}
 	return absent("none of %s is set", strings.Join(n.any, ", "))
+}
+
+// Module requires the kernel module name, the one CONFIG option builds:
+// built in, or loaded with its BTF (/sys/kernel/btf/<name>, which needs
+// CONFIG_DEBUG_INFO_BTF_MODULES, 5.11), since a module's kfuncs are in its
+// own BTF. A module that is not loaded skips the
+// cell at setup, where the spec finds no BTF of it: the kernel has the
+// feature, the machine did not load it.
+func Module(name, config string) Requirement { return moduleNeed{name, config} }
+
+type moduleNeed struct{ name, config string }
+
+func (n moduleNeed) Unmet(k *Kernel) *Miss {
+	value, known := k.ConfigValue(n.config)
+	switch {
+	case known && value == "y":
+		return nil
+	case known && value != "m":
+		return absent("%s is not set", n.config)
+	case known && k.Config["CONFIG_DEBUG_INFO_BTF_MODULES"] != "y":
+		return absent("%s is a module (%s=m), and modules have no BTF: CONFIG_DEBUG_INFO_BTF_MODULES is not set", n.name, n.config)
+	case k.BTFModules == nil:
+		return unknown("the modules with BTF could not be listed (/sys/kernel/btf), and the feature needs %s", n.name)
+	case slices.Contains(k.BTFModules, n.name):
+		return nil
+	}
+	return &Miss{Reason: fmt.Sprintf("%s is a module (%s=%s) that is not loaded: no /sys/kernel/btf/%s", n.name, n.config, value, n.name),
+		Status: reports.Skipped, Stage: reports.StageSetup}
 }
 
 // ActiveLSM requires name in /sys/kernel/security/lsm: a BPF LSM program

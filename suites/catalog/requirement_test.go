@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/kversion"
+	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 func TestBackported(t *testing.T) {
@@ -52,6 +53,35 @@ func TestLaterVersion(t *testing.T) {
 	for _, tc := range [][3]string{{"4.1", "5.8", "5.8"}, {"4.10", "4.9", "4.10"}, {"5.5", "5.5", "5.5"}} {
 		if got := Later(tc[0], tc[1]); got != tc[2] {
 			t.Errorf("Later(%s, %s) = %s, want %s", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
+
+func TestModule(t *testing.T) {
+	need := Module("nf_conntrack", "CONFIG_NF_CONNTRACK")
+	btfModules := map[string]string{"CONFIG_NF_CONNTRACK": "m", "CONFIG_DEBUG_INFO_BTF_MODULES": "y"}
+	for _, tc := range []struct {
+		name    string
+		config  map[string]string
+		modules []string
+		status  reports.Status // "" when met
+		unmet   string
+	}{
+		{"built in", map[string]string{"CONFIG_NF_CONNTRACK": "y"}, nil, "", ""},
+		{"loaded", btfModules, []string{"nf_conntrack", "nf_defrag_ipv4"}, "", ""},
+		{"not loaded", btfModules, []string{"veth"}, reports.Skipped, "not loaded: no /sys/kernel/btf/nf_conntrack"},
+		{"no module BTF", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, []string{}, reports.Unsupported, "CONFIG_DEBUG_INFO_BTF_MODULES is not set"},
+		{"not built", map[string]string{}, []string{}, reports.Unsupported, "CONFIG_NF_CONNTRACK is not set"},
+		{"unlisted", btfModules, nil, reports.Unknown, "could not be listed"},
+	} {
+		m := need.Unmet(&Kernel{Config: tc.config, BTFModules: tc.modules})
+		switch {
+		case tc.status == "" && m != nil:
+			t.Errorf("%s: Unmet = %+v, want met", tc.name, m)
+		case tc.status != "" && (m == nil || !strings.Contains(m.Reason, tc.unmet)):
+			t.Errorf("%s: Unmet = %+v, want %q", tc.name, m, tc.unmet)
+		case m != nil && m.Status != tc.status && !(tc.status == reports.Unsupported && m.Status == ""):
+			t.Errorf("%s: status %q, want %q", tc.name, m.Status, tc.status)
 		}
 	}
 }

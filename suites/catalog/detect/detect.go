@@ -41,6 +41,7 @@ func Kernel() (*catalog.Kernel, error) {
 	k.Config, k.ConfigSource = readConfig(k.Release)
 	_, err := os.Stat("/sys/kernel/btf/vmlinux")
 	k.BTF = err == nil
+	k.BTFModules = btfModules()
 	k.Trampolines = probeTrampolines()
 	if b, err := os.ReadFile("/proc/sys/kernel/init_private"); err == nil {
 		k.InitPrivate = strings.TrimSpace(string(b))
@@ -158,6 +159,22 @@ func probeTrampolines() string {
 		return "an fentry program without a target gets EPERM with an empty verifier log, where a tp_btf one reaches the verifier"
 	}
 	return ""
+}
+
+// btfModules lists the modules of /sys/kernel/btf, nil where it cannot
+// be read.
+func btfModules() []string {
+	entries, err := os.ReadDir("/sys/kernel/btf")
+	if err != nil {
+		return nil
+	}
+	mods := []string{}
+	for _, e := range entries {
+		if e.Name() != "vmlinux" {
+			mods = append(mods, e.Name())
+		}
+	}
+	return mods
 }
 
 // bracketed returns the selected word of a sysfs choice list
