@@ -9,20 +9,32 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/kfuncs"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
 //go:embed watchlist.txt
 var watchList []byte
 
-// Watch is the project's watch list (watchlist.txt): the probepoints suite
-// looks up its tracepoints and functions inside each target, the runner its
-// fields and kfuncs in each kernel's BTF. A malformed list stops every
-// program that imports the package at start, naming the line.
+// Watch is the project's watch list (watchlist.txt) and every kfunc the
+// kfunc cells call (internal/kfuncs): the probepoints suite looks up its
+// tracepoints and functions inside each target, the runner its fields and
+// kfuncs in each kernel's BTF. A malformed list stops every program that
+// imports the package at start, naming the line.
 var Watch = func() []Point {
 	points, err := ParseWatchList("watchlist.txt", bytes.NewReader(watchList))
 	if err != nil {
 		panic(err)
+	}
+	listed := map[Point]bool{}
+	for _, p := range points {
+		listed[p] = true
+	}
+	for _, name := range kfuncs.Names() {
+		if p := (Point{Kind: reports.PointKfunc, Name: name}); !listed[p] {
+			listed[p] = true
+			points = append(points, p)
+		}
 	}
 	return points
 }()
