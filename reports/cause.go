@@ -159,7 +159,7 @@ func (c *Cell) CauseClass() CauseClass {
 // requirements word them (suites/catalog).
 func reasonClass(part string) CauseClass {
 	switch {
-	case strings.Contains(part, "needs Linux >= "):
+	case strings.Contains(part, "needs Linux >= "), kfuncFrom.MatchString(part):
 		return CauseVersion
 	case configNotSet.MatchString(part):
 		return CauseConfig
@@ -170,6 +170,11 @@ func reasonClass(part string) CauseClass {
 	}
 	return CauseOther
 }
+
+// kfuncFrom matches the kfunc rows' words for a program type that may call
+// a kfunc only from a later kernel ("bpf_task_from_pid is registered for
+// xdp programs from Linux 6.8"); "no kernel registers …" is no version.
+var kfuncFrom = regexp.MustCompile(`^\S+ is registered for \S+ programs from Linux `)
 
 // configNotSet matches the catalog's words for a missing option: "CONFIG_X
 // is not set", "none of CONFIG_X, CONFIG_Y is set".
@@ -186,7 +191,10 @@ func evidenceClass(c *Cell) CauseClass {
 		return CauseConfig
 	case strings.Contains(words, "lockdown"), strings.Contains(words, "LSM list"):
 		return CausePolicy
-	case c.Errno == "EPERM" || c.Errno == "EACCES":
+	case c.Errno == "EPERM", c.Errno == "EACCES" && c.VerifierLog == "":
+		// EACCES with a verifier log is the verifier refusing the
+		// program ("calling kernel function X is not allowed"), not
+		// the process.
 		return CausePrivilege
 	}
 	return CauseOther
