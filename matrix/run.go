@@ -240,7 +240,11 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 	run := collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
-	run.Files = runFiles(dir)
+	files, err := runFiles(dir)
+	if err != nil {
+		run.Detail = joinDetail(run.Detail, "list the run's files: "+err.Error())
+	}
+	run.Files = files
 	p.Summary(run)
 	if err := writeJSON(runFile(dir), run); err != nil {
 		err = fmt.Errorf("save the result of %s: %w", label(t), err)
@@ -253,8 +257,8 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 // runFiles lists the files a run left in dir, and run.json, which is
 // written next, as paths relative to the report beside runs/: the ones a
 // reader opens first (a VM's console, the run's result) lead.
-func runFiles(dir string) []string {
-	entries, _ := os.ReadDir(dir)
+func runFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
 	names := []string{filepath.Base(runFile(dir))}
 	for _, e := range entries {
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.Size() > 0 && e.Name() != names[0] {
@@ -273,7 +277,7 @@ func runFiles(dir string) []string {
 	for i, name := range names {
 		files[i] = filepath.Join("runs", filepath.Base(dir), name)
 	}
-	return files
+	return files, err
 }
 
 // makeRunDir empties dir, which must be inside out, for a new run.

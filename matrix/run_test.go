@@ -429,7 +429,7 @@ func TestRunFilesNameWhatTheRunLeft(t *testing.T) {
 		}
 	}
 	want := []string{"runs/vm-6.1/console.log", "runs/vm-6.1/run.json", "runs/vm-6.1/cells.jsonl", "runs/vm-6.1/bpftool.json"}
-	if got := runFiles(dir); !slices.Equal(got, want) {
-		t.Errorf("runFiles = %q, want %q", got, want)
+	if got, err := runFiles(dir); err != nil || !slices.Equal(got, want) {
+		t.Errorf("runFiles = %q, %v; want %q", got, err, want)
 	}
 }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -92,6 +93,7 @@ func Merge(reps ...*Report) *Report {
 				seen[key] = map[cellKey]bool{}
 				merged := run
 				merged.Kernel.LSMs = append([]string(nil), run.Kernel.LSMs...)
+				merged.Files = slices.Clone(run.Files)
 				merged.Cells = nil
 				out.Runs = append(out.Runs, merged)
 				i = len(out.Runs) - 1
@@ -148,6 +150,7 @@ func mergeRun(a, b *Run) {
 	if b.End.After(a.End) {
 		a.End = b.End
 	}
+	a.Files = mergeFiles(a.Files, b.Files)
 	if !a.Start.IsZero() && !a.End.IsZero() {
 		a.WallTime = a.End.Sub(a.Start).Seconds()
 	} else if b.WallTime > a.WallTime {

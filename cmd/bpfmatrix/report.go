@@ -91,7 +91,7 @@ func reportRender(args []string) error {
 	if err := checkLinkURL(*htmlURL); err != nil {
 		return badInput("--html-url %q: %v", *htmlURL, err)
 	}
-	reps, err := load(files)
+	reps, err := load(files, *out)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,9 @@ func mergedInput(sub string, args []string) (*reports.Report, error) {
 	if len(files) == 0 {
 		return nil, badInput("report %s: no input; want one or more report.json files", sub)
 	}
-	reps, err := load(files)
+	// Written to standard output: the files are relative to where the
+	// command runs, as a redirect into a file here wants them.
+	reps, err := load(files, ".")
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +193,7 @@ func reportDiff(args []string) error {
 	if len(files) != 2 {
 		return badInput("report diff: got %d files; want OLD.json NEW.json", len(files))
 	}
-	reps, err := load(files)
+	reps, err := load(files, ".")
 	if err != nil {
 		return err
 	}
@@ -241,10 +243,14 @@ func (p *percent) Set(s string) error {
 }
 
 // load reads every report; a bad one is bad input naming the file and field.
-func load(files []string) ([]*reports.Report, error) {
+// The runs' files are made relative to dir, where the output goes.
+func load(files []string, dir string) ([]*reports.Report, error) {
 	reps, err := reports.LoadAll(files...)
 	if err != nil {
 		return nil, badInput("%v", err)
+	}
+	for i, rep := range reps {
+		rep.RebaseFiles(filepath.Dir(files[i]), dir)
 	}
 	return reps, nil
 }

@@ -42,15 +42,17 @@ func docURL(feature string) string {
 	return ""
 }
 
-// runFile matches a file a report says a run left, relative to it, in the
-// characters the runner names run directories and files with: nothing
-// else (no "..", no scheme) becomes a link.
-var runFile = regexp.MustCompile(`^runs/[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
+// runFile matches a file a report says a run left, relative to the page:
+// names in the characters the runner writes, after any number of "../"
+// (a page rendered in another directory). Nothing else (no ".." inside,
+// no scheme) becomes a link.
+var runFile = regexp.MustCompile(`^(\.\./)*([A-Za-z0-9][A-Za-z0-9._-]*/)*[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // runLogs returns the directory of the run of key, relative to the page
-// (written beside report.json), and the names of the files the run left
-// there (Run.Files). A report that names none (an older one, a merge of
-// runs kept elsewhere) links nothing rather than a guess.
+// (written beside report.json, or elsewhere by `report render`, which
+// rebases the paths), and the names of the files the run left there
+// (Run.Files). A report that names none (an older one, files that are
+// not where the page is) links nothing rather than a guess.
 func runLogs(r *reports.Report, key reports.RunKey) (dir string, files []string) {
 	for _, run := range r.Runs {
 		if run.Key() != key {
@@ -59,7 +61,7 @@ func runLogs(r *reports.Report, key reports.RunKey) (dir string, files []string)
 		for _, f := range run.Files {
 			d, name := path.Split(f)
 			d = strings.TrimSuffix(d, "/")
-			if !runFile.MatchString(f) || (dir != "" && d != dir) {
+			if !runFile.MatchString(f) || d == "" || (files != nil && d != dir) {
 				continue
 			}
 			dir, files = d, append(files, name)
