@@ -53,31 +53,29 @@ type Diff struct {
 	// Drift is what changed in the watched probe points of the runs both
 	// reports recorded them for: a struct field that moved or changed type
 	// under a kernel update, a tracepoint field gone, a function no longer
-	// traceable. It informs; it is not a regression of the suite.
+	// gone. Each is classified as the probe points table classifies a
+	// change from one kernel to the next (PointChange), trivial changes
+	// left out. It informs; it is not a regression of the suite.
 	Drift []PointDrift
+	// TrivialDrift counts the trivial changes (PointTrivial) left out of
+	// Drift.
+	TrivialDrift int
 }
 
-// How a watched point drifted between two reports.
-const (
-	DriftVanished     = "vanished"     // present in the old report, absent in the new
-	DriftAppeared     = "appeared"     // absent in the old report, present in the new
-	DriftMoved        = "moved"        // same type, another offset, size or bit position
-	DriftRetyped      = "retyped"      // another type (or a function's prototype)
-	DriftTraceability = "traceability" // a function's Trace* category changed
-)
-
-// PointDrift is one watched point, or one field of a tracepoint, that
-// differs between the same run of two reports.
+// PointDrift is one watched point, or one part of it, that differs between
+// the same run of two reports.
 type PointDrift struct {
 	Run        RunKey
 	Kind, Name string // the watched point
-	// Field is the tracepoint field that drifted; "" for the point itself
-	// (a struct field point is its one field).
+	// Field is the part that drifted: a tracepoint's field, a function's
+	// "return" or "arg 1", …; "" for the point itself, and for a struct
+	// field point, which is its one field.
 	Field string
-	// Change is one of the Drift* kinds.
-	Change string
-	// Old and New are the layouts ("unsigned int @24/4"), prototypes or
-	// categories; "" on the side where it is absent, with Error saying why.
+	// Change is PointRemoved, PointRetyped, PointMoved or PointAdded.
+	Change PointChange
+	// Old and New are what the reports show: a layout ("unsigned int
+	// @24/4"), a parameter, or "absent: <the kernel's reason>"; "" on the
+	// side that lacks the part.
 	Old, New string
 }
 
@@ -165,7 +163,7 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 		}
 	}
 	d.AddedRuns, d.RemovedRuns = onlyIn(new, old), onlyIn(old, new)
-	d.Drift = drift(old, new)
+	d.Drift, d.TrivialDrift = drift(old, new)
 	rank := map[ChangeKind]int{Regression: 0, Changed: 1, Removed: 2, Improvement: 3, Added: 4}
 	sort.SliceStable(d.Changes, func(i, j int) bool {
 		a, b := d.Changes[i], d.Changes[j]
@@ -181,9 +179,11 @@ func Compare(old, new *Report, insnsThreshold float64) *Diff {
 }
 
 // drift compares the watched points of each run that both reports have
-// probe points for, point by point, in the new report's order. A point
-// only one side watched is not drift but an edited watch list.
-func drift(old, new *Report) []PointDrift {
+// probe points for, point by point, in the new report's order, and returns
+// the changes that are not trivial and how many are. A point only one side
+// watched (or read: see unread) is not drift but an edited watch list or a
+// source that could not be read.
+func drift(old, new *Report) (changes []PointDrift, trivial int) {
 	type pointKey struct {
 		run        RunKey
 		kind, name string
@@ -192,12 +192,12 @@ func drift(old, new *Report) []PointDrift {
 	for ri := range old.Runs {
 		if pp := old.Runs[ri].ProbePoints; pp != nil {
 			for wi := range pp.Watch {
-				w := &pp.Watch[wi]
-				before[pointKey{old.Runs[ri].Key(), w.Kind, w.Name}] = w
+				if w := &pp.Watch[wi]; !unread(pp, w.Kind) {
+					before[pointKey{old.Runs[ri].Key(), w.Kind, w.Name}] = w
+				}
 			}
 		}
 	}
-	var out []PointDrift
 	for ri := range new.Runs {
 		pp := new.Runs[ri].ProbePoints
 		if pp == nil {
@@ -207,69 +207,36 @@ func drift(old, new *Report) []PointDrift {
 		for wi := range pp.Watch {
 			n := &pp.Watch[wi]
 			o, ok := before[pointKey{key, n.Kind, n.Name}]
-			if !ok {
+			if !ok || unread(pp, n.Kind) {
 				continue
 			}
-			for _, c := range pointDrift(o, n) {
-				c.Run, c.Kind, c.Name = key, n.Kind, n.Name
-				out = append(out, c)
+			row := PointRow{Kind: n.Kind, Name: n.Name, Points: []*WatchedPoint{o, n}}
+			row.compare()
+			for _, f := range row.Changed() {
+				c := f.Cells[1]
+				if c.Change == PointTrivial {
+					trivial++
+					continue
+				}
+				d := PointDrift{Run: key, Kind: n.Kind, Name: n.Name, Field: f.Name, Change: c.Change, Old: f.Cells[0].Text, New: c.Text}
+				if f.Name == Presence {
+					d.Field, d.Old, d.New = "", pointSummary(o), pointSummary(n)
+				} else if n.Kind == PointField {
+					d.Field = "" // the point is its one field
+				}
+				changes = append(changes, d)
 			}
 		}
 	}
-	return out
+	return changes, trivial
 }
 
-// pointDrift lists how one watched point changed from o to n.
-func pointDrift(o, n *WatchedPoint) []PointDrift {
-	switch {
-	case o.Present && !n.Present:
-		return []PointDrift{{Change: DriftVanished, Old: pointSummary(o), New: "absent: " + n.Error}}
-	case !o.Present && n.Present:
-		return []PointDrift{{Change: DriftAppeared, Old: "absent: " + o.Error, New: pointSummary(n)}}
-	case !o.Present:
-		return nil
-	}
-	var out []PointDrift
-	if o.Prototype != n.Prototype {
-		out = append(out, PointDrift{Change: DriftRetyped, Old: o.Prototype, New: n.Prototype})
-	}
-	if o.Traceability != n.Traceability && o.Traceability != "" && n.Traceability != "" {
-		out = append(out, PointDrift{Change: DriftTraceability, Old: o.Traceability, New: n.Traceability})
-	}
-	field := func(f TracepointField) string {
-		if n.Kind == PointField {
-			return "" // the point is its one field
-		}
-		return f.Name
-	}
-	oldFields := map[string]TracepointField{}
-	for _, f := range o.Fields {
-		oldFields[f.Name] = f
-	}
-	newFields := map[string]bool{}
-	for _, f := range n.Fields {
-		newFields[f.Name] = true
-		of, ok := oldFields[f.Name]
-		switch {
-		case !ok:
-			out = append(out, PointDrift{Field: field(f), Change: DriftAppeared, New: f.Layout()})
-		case of.Type != f.Type || of.Signed != f.Signed:
-			out = append(out, PointDrift{Field: field(f), Change: DriftRetyped, Old: of.Layout(), New: f.Layout()})
-		case of != f:
-			out = append(out, PointDrift{Field: field(f), Change: DriftMoved, Old: of.Layout(), New: f.Layout()})
-		}
-	}
-	for _, f := range o.Fields {
-		if !newFields[f.Name] {
-			out = append(out, PointDrift{Field: field(f), Change: DriftVanished, Old: f.Layout()})
-		}
-	}
-	return out
-}
-
-// pointSummary is what a present point looked like, in one line.
+// pointSummary is what a point looked like, in one line: its layout or
+// prototype, or why it is absent.
 func pointSummary(w *WatchedPoint) string {
 	switch {
+	case !w.Present:
+		return "absent: " + w.Error
 	case w.Kind == PointField && len(w.Fields) == 1:
 		return w.Fields[0].Layout()
 	case w.Prototype != "":
@@ -320,8 +287,8 @@ func (d *Diff) WriteText(w io.Writer) error {
 			return err
 		}
 	}
-	if len(d.Drift) > 0 {
-		if _, err := fmt.Fprintf(w, "%d probe point changes (%s)\n", len(d.Drift), driftCounts(d.Drift)); err != nil {
+	if len(d.Drift) > 0 || d.TrivialDrift > 0 {
+		if _, err := fmt.Fprintf(w, "%d probe point changes (%s)\n", len(d.Drift), driftCounts(d.Drift, d.TrivialDrift)); err != nil {
 			return err
 		}
 	}
@@ -341,19 +308,24 @@ func orAbsent(s string) string {
 	return s
 }
 
-// driftCounts says how many drifts of each kind: "2 moved, 1 vanished".
-func driftCounts(drift []PointDrift) string {
-	counts := map[string]int{}
+// driftCounts says how many drifts of each kind, in PointChanges order, and
+// the trivial ones not listed: "1 removed, 2 moved; 3 trivial not shown".
+func driftCounts(drift []PointDrift, trivial int) string {
+	counts := map[PointChange]int{}
 	for _, p := range drift {
 		counts[p.Change]++
 	}
 	var parts []string
-	for _, kind := range []string{DriftVanished, DriftAppeared, DriftMoved, DriftRetyped, DriftTraceability} {
+	for _, kind := range PointChanges {
 		if counts[kind] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[kind], kind))
 		}
 	}
-	return strings.Join(parts, ", ")
+	s := strings.Join(parts, ", ")
+	if trivial > 0 {
+		s = strings.TrimPrefix(fmt.Sprintf("%s; %d trivial not shown", s, trivial), "; ")
+	}
+	return s
 }
 
 // objectChanges compares the cells of one object program on one column,

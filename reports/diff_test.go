@@ -208,8 +208,9 @@ func TestCompareNamesColumnsOnlyOneSideHas(t *testing.T) {
 }
 
 // TestCompareDrift: the same run of two reports, its watched points changed
-// the ways a kernel update changes them; each is one drift line, and a point
-// only one report watched is none.
+// the ways a kernel update changes them; each is one drift line, classified
+// as the probe points table does, and a trivial change, a point only one
+// report watched, or one whose kernel BTF could not be read is none.
 func TestCompareDrift(t *testing.T) {
 	field := func(name, typ string, offset, size int) reports.TracepointField {
 		return reports.TracepointField{Name: name, Type: typ, Offset: offset, Size: size, BitOffset: offset * 8}
@@ -221,8 +222,8 @@ func TestCompareDrift(t *testing.T) {
 		}
 		return w
 	}
-	fn := func(traceability string) reports.WatchedPoint {
-		return reports.WatchedPoint{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Prototype: "ssize_t vfs_read(struct file *file)", Traceability: traceability}
+	fn := func(kind, name, proto string) reports.WatchedPoint {
+		return reports.WatchedPoint{Kind: kind, Name: name, Present: true, Prototype: proto, Traceability: reports.TraceTraceable}
 	}
 	// Each point as the old report and the new one saw it.
 	changes := [][2]reports.WatchedPoint{
@@ -233,7 +234,12 @@ func TestCompareDrift(t *testing.T) {
 		{point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8)), point(reports.PointField, "inode.i_ino", true, field("i_ino", "long unsigned int", 64, 8))},
 		{point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("location", "void *", 16, 8)),
 			point(reports.PointTracepoint, "skb/kfree_skb", true, field("skbaddr", "void *", 8, 8), field("reason", "int", 24, 4))},
-		{fn(reports.TraceTraceable), fn(reports.TraceBTFOnly)},
+		{fn(reports.PointFunction, "tcp_v4_connect", "int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)"),
+			fn(reports.PointFunction, "tcp_v4_connect", "int tcp_v4_connect(struct sock *sk, struct sockaddr_unsized *uaddr, int addr_len)")},
+		// Trivial: another spelling of the same type, a parameter renamed.
+		{point(reports.PointField, "task_struct.flags", true, field("flags", "unsigned int", 44, 4)), point(reports.PointField, "task_struct.flags", true, field("flags", "const u32", 44, 4))},
+		{fn(reports.PointKfunc, "bpf_task_acquire", "struct task_struct *bpf_task_acquire(struct task_struct *p)"),
+			fn(reports.PointKfunc, "bpf_task_acquire", "struct task_struct *bpf_task_acquire(struct task_struct *task)")},
 		// Watched by one report only: an edited list, not drift.
 		{point(reports.PointField, "only.old", true, field("old", "int", 0, 4)), point(reports.PointField, "only.new", true, field("new", "int", 0, 4))},
 	}
@@ -244,20 +250,28 @@ func TestCompareDrift(t *testing.T) {
 			pp.Watch = append(pp.Watch, c[i])
 		}
 		r.Runs = []reports.Run{{Kernel: reports.Kernel{Name: "6.12", Arch: "amd64"}, Target: "vm", ProbePoints: pp}}
+		// A second run whose new kernel BTF could not be read: no drift,
+		// also where a report of before held its points as absent.
+		unread := &reports.ProbePoints{Watch: []reports.WatchedPoint{point(reports.PointField, "task_struct.pid", true, field("pid", "pid_t", 2432, 4))}}
+		if r == new {
+			unread.HostBTF = &reports.Count{Source: "vmlinux", Error: "no .BTF section"}
+			unread.Watch[0] = reports.WatchedPoint{Kind: reports.PointField, Name: "task_struct.pid", Error: "kernel BTF: no .BTF section"}
+		}
+		r.Runs = append(r.Runs, reports.Run{Kernel: reports.Kernel{Name: "6.1", Arch: "amd64"}, Target: "vm", ProbePoints: unread})
 	}
 	d := reports.Compare(old, new, 10)
 	var got []string
 	for _, p := range d.Drift {
-		got = append(got, p.Change+" "+p.Name+" "+p.Field+": "+p.Old+" → "+p.New)
+		got = append(got, string(p.Change)+" "+p.Name+" "+p.Field+": "+p.Old+" → "+p.New)
 	}
 	want := []string{
-		"vanished task_struct.state : volatile long int @16/8 → absent: struct task_struct has no member task_struct.state",
-		"appeared task_struct.__state : absent: struct task_struct has no member task_struct.__state → unsigned int @24/4",
+		"removed task_struct.state : volatile long int @16/8 → absent: struct task_struct has no member task_struct.state",
+		"added task_struct.__state : absent: struct task_struct has no member task_struct.__state → unsigned int @24/4",
 		"moved task_struct.pid : pid_t @2432/4 → pid_t @2440/4",
 		"retyped inode.i_ctime : struct timespec64 @88/16 → time64_t @88/8",
-		"appeared skb/kfree_skb reason:  → int @24/4",
-		"vanished skb/kfree_skb location: void * @16/8 → ",
-		"traceability vfs_read : traceable → btf-only",
+		"removed skb/kfree_skb location: void * @16/8 → ",
+		"added skb/kfree_skb reason:  → int @24/4",
+		"retyped tcp_v4_connect arg 2: struct sockaddr *uaddr → struct sockaddr_unsized *uaddr",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("drift:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -273,7 +287,8 @@ func TestCompareDrift(t *testing.T) {
 	for _, line := range []string{
 		"drift       6.12 vm                field task_struct.pid            pid_t @2432/4 → pid_t @2440/4\n",
 		"drift       6.12 vm                tracepoint skb/kfree_skb .location void * @16/8 → absent\n",
-		"7 probe point changes (2 vanished, 2 appeared, 1 moved, 1 retyped, 1 traceability)\n",
+		"drift       6.12 vm                function tcp_v4_connect .arg 2   struct sockaddr *uaddr → struct sockaddr_unsized *uaddr\n",
+		"7 probe point changes (2 removed, 2 retyped, 1 moved, 2 added; 2 trivial not shown)\n",
 	} {
 		if !strings.Contains(out, line) {
 			t.Errorf("text lacks %q:\n%s", line, out)

@@ -40,6 +40,9 @@ type PointRow struct {
 	// Change is the most serious change of any of Fields; "" when the
 	// point is the same on every run.
 	Change PointChange
+	// unread marks the runs whose kernel BTF could not be read, for a
+	// field or kfunc point: they have no point to compare.
+	unread []bool
 }
 
 // FieldRow is one part of a point across runs: a field, a function's
@@ -59,11 +62,16 @@ type FieldRow struct {
 // Presence is the name of the FieldRow that says whether the point exists.
 const Presence = "presence"
 
+// notRead is a FieldCell's Why where the run could not read the point's
+// source (HostBTF.Error): neither present nor absent, and no change.
+const notRead = "not read"
+
 // FieldCell is one part of a point on one run.
 type FieldCell struct {
 	// Has is false where the run has nothing to compare: it did not watch
-	// the point, the point does not exist there, or a function is
-	// kprobe-able but not in kernel BTF. Why says which.
+	// the point, could not read its source ("not read"), the point does not
+	// exist there, or a function is kprobe-able but not in kernel BTF. Why
+	// says which.
 	Has bool
 	Why string
 	// Text is the part as reports show it: a layout ("unsigned short
@@ -165,15 +173,29 @@ func NewPointsTable(r *Report) *PointsTable {
 			if !ok {
 				i = len(t.Points)
 				index[key] = i
-				t.Points = append(t.Points, PointRow{Kind: w.Kind, Name: w.Name, Points: make([]*WatchedPoint, len(t.Runs))})
+				t.Points = append(t.Points, PointRow{Kind: w.Kind, Name: w.Name, Points: make([]*WatchedPoint, len(t.Runs)), unread: make([]bool, len(t.Runs))})
 			}
-			t.Points[i].Points[ri] = w
+			if !unread(run.ProbePoints, w.Kind) {
+				t.Points[i].Points[ri] = w
+			}
 		}
 	}
 	for i := range t.Points {
-		t.Points[i].compare()
+		p := &t.Points[i]
+		for ri, run := range t.Runs {
+			p.unread[ri] = unread(run.ProbePoints, p.Kind)
+		}
+		p.compare()
 	}
 	return t
+}
+
+// unread says whether points of kind are missing from pp because their
+// source could not be read: the kernel BTF a field or a kfunc is looked up
+// in. A report written before such runs dropped them holds them as absent,
+// with that error, which says nothing of the kernel.
+func unread(pp *ProbePoints, kind string) bool {
+	return (kind == PointField || kind == PointKfunc) && pp.HostBTF != nil && pp.HostBTF.Error != ""
 }
 
 // compareRuns orders runs by kernel series, then architecture; a kernel
@@ -237,6 +259,9 @@ func (p *PointRow) read() (presence FieldRow, parts []map[string]part, names []s
 	for ri, w := range p.Points {
 		cell := &presence.Cells[ri]
 		switch {
+		case w == nil && p.unread != nil && p.unread[ri]:
+			cell.Why = notRead
+			continue
 		case w == nil:
 			cell.Why = "not watched"
 			continue
@@ -347,8 +372,9 @@ func (p *PointRow) Changed() []FieldRow {
 }
 
 // fieldPart is a tracepoint's or a struct's field. Its keys print the
-// whole struct, so that a property TracepointField gains (a bit offset)
-// tells two fields apart, as a retype, until the classification knows it.
+// whole struct, so that a property TracepointField gains tells two fields
+// apart, as a retype, until the classification knows it. Where it is
+// placed (Offset, and a struct field's BitOffset) is left out of placed.
 func fieldPart(f TracepointField) part {
 	same := f
 	same.Type = canonicalType(f.Type)
@@ -356,7 +382,7 @@ func fieldPart(f TracepointField) part {
 		same.Signed = false
 	}
 	placed := same
-	placed.Offset = 0
+	placed.Offset, placed.BitOffset = 0, 0
 	return part{text: f.Layout(), key: fmt.Sprintf("%+v", f), same: fmt.Sprintf("%+v", same), placed: fmt.Sprintf("%+v", placed)}
 }
 

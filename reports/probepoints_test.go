@@ -49,17 +49,63 @@ func TestPointsTableFindsMissingPoints(t *testing.T) {
 	}
 }
 
+// TestPointsTableUnreadBTF: a run whose kernel BTF could not be read has
+// its field and kfunc points "not read", no change, also where a report of
+// before held them as absent with the error; its tracepoints compare.
+func TestPointsTableUnreadBTF(t *testing.T) {
+	pid := WatchedPoint{Kind: PointField, Name: "task_struct.pid", Present: true, Fields: []TracepointField{{Name: "pid", Type: "pid_t", Offset: 2432, Size: 4, Signed: true}}}
+	kfunc := WatchedPoint{Kind: PointKfunc, Name: "bpf_task_acquire", Present: true, Prototype: "struct task_struct *bpf_task_acquire(struct task_struct *p)"}
+	tp := WatchedPoint{Kind: PointTracepoint, Name: "sched/sched_switch", Present: true}
+	run := func(kernel string, btfErr string, w ...WatchedPoint) Run {
+		return Run{Kernel: Kernel{Name: kernel, Version: kernel + ".0"}, Target: "vm", ProbePoints: &ProbePoints{Watch: w, HostBTF: &Count{Source: "vmlinux", Error: btfErr}}}
+	}
+	gone := func(w WatchedPoint) WatchedPoint {
+		return WatchedPoint{Kind: w.Kind, Name: w.Name, Error: "kernel BTF: BTF of vmlinux: no .BTF section"}
+	}
+	r := &Report{Runs: []Run{
+		run("6.1", "", tp, pid, kfunc),
+		run("6.12", "no .BTF section", tp),                        // as btfwatch writes it now
+		run("7.2", "no .BTF section", tp, gone(pid), gone(kfunc)), // as it wrote it before
+		run("7.3", "", tp, pid, kfunc),
+	}}
+	pt := NewPointsTable(r)
+	if len(pt.Points) != 3 {
+		t.Fatalf("%d points", len(pt.Points))
+	}
+	for _, p := range pt.Points {
+		if p.Change != "" || len(p.Missing) != 0 {
+			t.Errorf("%s: change %q, missing %v", p.Name, p.Change, p.Missing)
+		}
+		for _, f := range p.Fields {
+			for ri, c := range f.Cells {
+				if want := p.Kind != PointTracepoint && (ri == 1 || ri == 2); want != (!c.Has && c.Why == notRead) {
+					t.Errorf("%s %s on %s: %+v", p.Name, f.Name, pt.Runs[ri].Kernel.Name, c)
+				}
+			}
+		}
+	}
+}
+
 func TestClassifyPointChanges(t *testing.T) {
 	field := func(typ string, offset, size int, signed bool) part {
 		return fieldPart(TracepointField{Name: "f", Type: typ, Offset: offset, Size: size, Signed: signed})
 	}
 	param := func(p string) part { return protoPart(p, paramType(p)) }
+	// A struct field from BTF, its offset in bits too; a bitfield of width
+	// bits at bit into its byte.
+	bits := func(typ string, offset, size, bit, width int) part {
+		return fieldPart(TracepointField{Name: "f", Type: typ, Offset: offset, Size: size, BitOffset: offset*8 + bit, BitfieldSize: width})
+	}
 	for _, tc := range []struct {
 		name string
 		a, b part
 		want PointChange
 	}{
 		{"f", field("unsigned short", 24, 2, false), field("unsigned short", 32, 2, false), PointMoved},
+		{"f", bits("pid_t", 2432, 4, 0, 0), bits("pid_t", 2440, 4, 0, 0), PointMoved},
+		{"f", bits("unsigned int", 2, 4, 1, 1), bits("unsigned int", 2, 4, 3, 1), PointMoved},
+		{"f", bits("unsigned int", 2, 4, 1, 1), bits("unsigned int", 2, 4, 1, 2), PointRetyped},
+		{"f", bits("unsigned int", 2, 4, 1, 1), bits("unsigned int", 2, 4, 1, 1), ""},
 		{"f", field("int", 24, 4, true), field("long", 24, 8, true), PointRetyped},
 		{"f", field("int", 24, 4, true), field("unsigned int", 24, 4, false), PointRetyped},
 		{"f", field("pid_t", 24, 4, true), field("int", 24, 4, true), PointRetyped},
@@ -80,6 +126,12 @@ func TestClassifyPointChanges(t *testing.T) {
 		{"return", param("long int"), param("long"), PointTrivial},
 		{"arg 3", param("void (*cb)(int)"), param("void (*fn)(int)"), PointRetyped},
 	} {
+		if tc.want == "" {
+			if tc.a.key != tc.b.key {
+				t.Errorf("%s: %q and %q differ", tc.name, tc.a.text, tc.b.text)
+			}
+			continue
+		}
 		if got := classify(strings.HasPrefix(tc.name, "common_"), tc.a, tc.b); got != tc.want {
 			t.Errorf("%s: %q → %q: %q, want %q", tc.name, tc.a.text, tc.b.text, got, tc.want)
 		}

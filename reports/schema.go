@@ -373,9 +373,10 @@ type ProbePoints struct {
 	// fields and kfuncs the runner looked up in the kernel's BTF (HostBTF).
 	Watch []WatchedPoint `json:"watch"`
 	// HostBTF is the kernel BTF the runner read on the host, without
-	// booting, for the field and kfunc points: the path (a cached vmlinux
-	// or arm64 Image, or /sys/kernel/btf/vmlinux) and how many types it
-	// holds, or why it could not be read. Absent when no run read it.
+	// booting, for the field and kfunc points: the file (/sys/kernel/btf/vmlinux,
+	// or the base name of the kernel's vmlinux or arm64 Image) and how many
+	// types it holds, or why it could not be read, and then the run has no
+	// field or kfunc points. Absent when no run read it.
 	HostBTF *Count `json:"host_btf,omitempty"`
 	// ListsGzip holds the full name lists, gzipped JSON (ProbeLists). It
 	// travels in the record stream only: ~60k function names per kernel

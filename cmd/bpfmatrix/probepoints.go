@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/btfwatch"
@@ -30,7 +31,7 @@ func init() {
 func probePoints(args []string) error {
 	fs, verbose := newFlags("probepoints")
 	kernel := fs.String("kernel", "", "host for a live read of this machine, or a kernel of the report ("+fmt.Sprint(vmimages.Names()[1:])+")")
-	arch := fs.String("arch", "", "the architecture of the report's run, when it has the kernel for more than one (amd64, arm64)")
+	arch := fs.String("arch", "", "the architecture of the report's run, when it has the kernel for more than one ("+strings.Join(vmimages.Arches, ", ")+")")
 	grep := fs.String("grep", "", "only points matching this regular expression, kind prefix included (kfunc:bpf_task_, field:task_struct\\.)")
 	report := fs.String("report", "reports/out/report.json", "report to read a non-host kernel's points from")
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +43,9 @@ func probePoints(args []string) error {
 	}
 	if *kernel == "" {
 		return badInput("probepoints: -kernel is required: host, or a kernel of the report such as 6.1")
+	}
+	if *arch != "" && !slices.Contains(vmimages.Arches, *arch) {
+		return badInput("probepoints: -arch %q is not an architecture; known are %s", *arch, strings.Join(vmimages.Arches, ", "))
 	}
 	re, err := regexp.Compile(*grep)
 	if err != nil {
@@ -59,7 +63,7 @@ func probePoints(args []string) error {
 		for _, c := range []struct {
 			what  string
 			count reports.Count
-		}{{"tracepoints", pp.Tracepoints}, {"kprobe functions", pp.KprobeFunctions}, {"fentry (BTF) functions", pp.BTFFunctions}} {
+		}{{"tracepoints", pp.Tracepoints}, {"kprobe functions", pp.KprobeFunctions}, {"fentry (BTF) functions", pp.BTFFunctions}, {"fields or kfuncs", *pp.HostBTF}} {
 			if c.count.Error != "" {
 				fmt.Fprintf(os.Stderr, "bpfmatrix: no %s listed: %s\n", c.what, c.count.Error)
 			}
@@ -125,37 +129,57 @@ func watchedDetail(p reports.WatchedPoint) string {
 func tracepointName(tp string) string { return strings.Replace(tp, "/", ":", 1) }
 
 // reportLists finds kernel's run in the report (of arch, when not "") and
-// reads the lists file the runner wrote beside it.
+// reads the lists file the runner wrote beside it. Without arch, a kernel
+// the report has on more than one architecture is bad input.
 func reportLists(path, kernel, arch string) (*reports.ProbePoints, *reports.ProbeLists, error) {
 	rep, err := reports.Load(path)
 	if err != nil {
 		return nil, nil, badInput("probepoints: %v", err)
 	}
-	var known []string
-	for _, run := range rep.Runs {
+	var (
+		known  []string // the -kernel values the report has probe points of
+		arches []string // kernel's architectures there
+		found  *reports.Run
+	)
+	for i := range rep.Runs {
+		run := &rep.Runs[i]
 		if run.ProbePoints == nil {
 			continue
 		}
-		known = append(known, run.Label())
-		if run.Kernel.Name != kernel || (arch != "" && run.Kernel.Arch != arch) {
+		if !slices.Contains(known, run.Kernel.Name) {
+			known = append(known, run.Kernel.Name)
+		}
+		if run.Kernel.Name != kernel {
 			continue
 		}
-		if run.ProbePoints.ListsFile == "" {
-			return nil, nil, fmt.Errorf("probepoints: report %s: kernel %s has counts but no lists file; rerun it with bpfmatrix run", path, kernel)
+		if !slices.Contains(arches, run.Arch()) {
+			arches = append(arches, run.Arch())
 		}
-		file := filepath.Join(filepath.Dir(path), run.ProbePoints.ListsFile)
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %w", kernel, err)
+		if found == nil && (arch == "" || run.Arch() == arch) {
+			found = run
 		}
-		var lists reports.ProbeLists
-		if err := json.Unmarshal(data, &lists); err != nil {
-			return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %s: %w", kernel, file, err)
-		}
-		return run.ProbePoints, &lists, nil
 	}
-	if len(known) == 0 {
+	switch {
+	case len(known) == 0:
 		return nil, nil, badInput("probepoints: report %s has no probe points; run bpfmatrix run --label-filter probepoints first, or use -kernel host", path)
+	case found == nil && len(arches) > 0:
+		return nil, nil, badInput("probepoints: report %s has kernel %s on %s only, not %s; pick one with -arch", path, kernel, strings.Join(arches, ", "), arch)
+	case found == nil:
+		return nil, nil, badInput("probepoints: kernel %q is not in report %s; it has probe points of %s (or use -kernel host)", kernel, path, strings.Join(known, ", "))
+	case arch == "" && len(arches) > 1:
+		return nil, nil, badInput("probepoints: report %s has kernel %s on %s; pick one with -arch", path, kernel, strings.Join(arches, ", "))
 	}
-	return nil, nil, badInput("probepoints: kernel %q%s is not in report %s; it has probe points of %v (or use -kernel host)", kernel, map[bool]string{true: " (" + arch + ")"}[arch != ""], path, known)
+	if found.ProbePoints.ListsFile == "" {
+		return nil, nil, fmt.Errorf("probepoints: report %s: kernel %s has counts but no lists file; rerun it with bpfmatrix run", path, kernel)
+	}
+	file := filepath.Join(filepath.Dir(path), found.ProbePoints.ListsFile)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %w", kernel, err)
+	}
+	var lists reports.ProbeLists
+	if err := json.Unmarshal(data, &lists); err != nil {
+		return nil, nil, fmt.Errorf("probepoints: lists of kernel %s: %s: %w", kernel, file, err)
+	}
+	return found.ProbePoints, &lists, nil
 }

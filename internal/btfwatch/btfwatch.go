@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -120,34 +121,43 @@ func embedded(data []byte) (*btf.Spec, error) {
 
 // Add reads the kernel BTF at path and appends the field and kfunc points
 // of watch to pp, recording in pp.HostBTF what was read, or why it could
-// not be: then each point carries that error. It returns how long reading
-// and looking up took.
+// not be. A BTF it could not read fully adds no points: that a point is
+// not in a kernel is said only from BTF that was read, never guessed from
+// an error. It returns how long reading and looking up took.
+//
+// HostBTF.Source is the running kernel's BTFSource as is, and a kernel
+// file's base name otherwise ("vmlinux", "Image"): the run names the
+// kernel, and a path into this machine's cache means nothing to a reader
+// of the report; so is it in HostBTF.Error.
 func Add(pp *reports.ProbePoints, path string, watch []inventory.Point) time.Duration {
 	start := time.Now()
+	source := path
+	if path != inventory.BTFSource {
+		source = filepath.Base(path)
+	}
+	pp.HostBTF = &reports.Count{Source: source}
 	spec, err := Load(path)
-	pp.HostBTF = &reports.Count{Source: path}
-	if err != nil {
-		pp.HostBTF.Error = err.Error()
-	} else {
-		for _, err := range spec.All() {
+	if err == nil {
+		for _, err = range spec.All() {
 			if err != nil {
-				pp.HostBTF.Error = err.Error()
 				break
 			}
 			pp.HostBTF.N++
 		}
+	}
+	if err != nil {
+		pp.HostBTF.Error = strings.ReplaceAll(err.Error(), path, source)
+		return time.Since(start)
 	}
 	for _, p := range watch {
 		if !p.InBTF() {
 			continue
 		}
 		w := reports.WatchedPoint{Kind: p.Kind, Name: p.Name}
-		switch {
-		case spec == nil:
-			w.Error = "kernel BTF: " + pp.HostBTF.Error
-		case p.Kind == reports.PointField:
+		switch p.Kind {
+		case reports.PointField:
 			watchField(&w, spec)
-		case p.Kind == reports.PointKfunc:
+		case reports.PointKfunc:
 			watchKfunc(&w, spec)
 		}
 		pp.Watch = append(pp.Watch, w)

@@ -148,14 +148,33 @@ func TestAddLiveKernel(t *testing.T) {
 		t.Errorf("bpf_task_acquire: %+v", w)
 	}
 
-	pp = &reports.ProbePoints{}
-	Add(pp, filepath.Join(t.TempDir(), "vmlinux"), watch[:0:0])
-	if pp.HostBTF == nil || !strings.Contains(pp.HostBTF.Error, "no such file") {
-		t.Errorf("missing file: %+v", pp.HostBTF)
+	if pp.HostBTF.Source != inventory.BTFSource {
+		t.Errorf("source %q, want %s", pp.HostBTF.Source, inventory.BTFSource)
 	}
-	Add(pp, filepath.Join(t.TempDir(), "vmlinux"), []inventory.Point{{Kind: reports.PointKfunc, Name: "bpf_task_acquire"}})
-	if w := pp.Watch[0]; w.Present || !strings.HasPrefix(w.Error, "kernel BTF: open ") {
-		t.Errorf("point of a missing file: %+v", w)
+}
+
+// TestAddUnreadable: a kernel file whose BTF cannot be read adds no field
+// or kfunc points, since an error says nothing of what the kernel has, and
+// records the file by its base name, not a path into this machine's cache.
+func TestAddUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "Image")
+	if err := os.WriteFile(garbage, []byte("not a kernel"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	watch := []inventory.Point{{Kind: reports.PointField, Name: "task_struct.pid"}, {Kind: reports.PointKfunc, Name: "bpf_task_acquire"}}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "vmlinux"): "open vmlinux: no such file or directory",
+		garbage:                       "BTF of Image: neither an ELF file nor raw BTF",
+	} {
+		pp := &reports.ProbePoints{Watch: []reports.WatchedPoint{{Kind: reports.PointTracepoint, Name: "sched/sched_switch", Present: true}}}
+		Add(pp, path, watch)
+		if pp.HostBTF == nil || pp.HostBTF.Source != filepath.Base(path) || !strings.HasPrefix(pp.HostBTF.Error, want) || strings.Contains(pp.HostBTF.Error, dir) {
+			t.Errorf("%s: host BTF %+v, want source %s and an error starting %q", path, pp.HostBTF, filepath.Base(path), want)
+		}
+		if len(pp.Watch) != 1 {
+			t.Errorf("%s: unreadable BTF added points %+v", path, pp.Watch[1:])
+		}
 	}
 }
 

@@ -87,7 +87,7 @@ func TestTraceability(t *testing.T) {
 }
 
 func TestParseWatchList(t *testing.T) {
-	points, err := ParseWatchList("w", strings.NewReader("# c\n\ntracepoint syscalls/sys_enter_openat  # opensnoop\nfunction vfs_read\nfield sock.__sk_common.skc_daddr\nkfunc bpf_task_acquire\n"))
+	points, err := parseWatchList("w", strings.NewReader("# c\n\ntracepoint syscalls/sys_enter_openat  # opensnoop\nfunction vfs_read\nfield sock.__sk_common.skc_daddr\nkfunc bpf_task_acquire\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +110,8 @@ func TestParseWatchList(t *testing.T) {
 		"field task_struct..pid\n":               "want struct.member",
 		"field task_struct.pid[0]\n":             "want struct.member",
 	} {
-		if _, err := ParseWatchList("w", strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) || !strings.HasPrefix(err.Error(), "watch list w") {
-			t.Errorf("ParseWatchList(%q) = %v, want %q", in, err, msg)
+		if _, err := parseWatchList("w", strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) || !strings.HasPrefix(err.Error(), "watch list w") {
+			t.Errorf("parseWatchList(%q) = %v, want %q", in, err, msg)
 		}
 	}
 }

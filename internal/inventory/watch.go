@@ -22,7 +22,7 @@ var watchList []byte
 // kfuncs in each kernel's BTF. A malformed list stops every program that
 // imports the package at start, naming the line.
 var Watch = func() []Point {
-	points, err := ParseWatchList("watchlist.txt", bytes.NewReader(watchList))
+	points, err := parseWatchList("watchlist.txt", bytes.NewReader(watchList))
 	if err != nil {
 		panic(err)
 	}
@@ -55,11 +55,11 @@ func (p Point) InBTF() bool {
 // fieldPath is a struct or union name and one or more member names.
 var fieldPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
 
-// ParseWatchList reads a watch list: one point per line, "tracepoint
+// parseWatchList reads a watch list: one point per line, "tracepoint
 // system/event", "function name", "field struct.member[.member...]" or
 // "kfunc name"; blank lines and # comments are ignored. name is used in
 // errors.
-func ParseWatchList(name string, r io.Reader) ([]Point, error) {
+func parseWatchList(name string, r io.Reader) ([]Point, error) {
 	var points []Point
 	seen := map[Point]bool{}
 	sc := bufio.NewScanner(r)
