@@ -118,7 +118,9 @@ func TestRunCacheRunsAgainWhenAnInputChanged(t *testing.T) {
 		name   string
 		change func(f *cacheFixture)
 	}{
-		{"kernel", func(f *cacheFixture) { f.target.in = runcache.Inputs{"kernel": "linux-image-6.1.0-58-cloud-amd64 6.1.193-1"} }},
+		{"kernel", func(f *cacheFixture) {
+			f.target.in = runcache.Inputs{"kernel": "linux-image-6.1.0-58-cloud-amd64 6.1.193-1"}
+		}},
 		{"suite binary", func(f *cacheFixture) {
 			if err := os.WriteFile(f.suite.Binary, []byte("suite v2"), 0o755); err != nil {
 				f.t.Fatal(err)
@@ -276,5 +278,46 @@ func TestRunCacheIgnoresADamagedEntry(t *testing.T) {
 				t.Error("the run after a damaged entry was not kept")
 			}
 		})
+	}
+}
+
+// TestHostRunIsReusedNeedsRoot runs the real suite on the host kernel twice
+// into two --out directories: the second run is the first one's, reused,
+// with the same cells. The times are logged, never asserted.
+func TestHostRunIsReusedNeedsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the host target refuses to run otherwise")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	build := t.TempDir()
+	s, err := BuildSuite(ctx, "..", build, "tracing && !crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Seed = 1
+	cache := &runcache.Cache{Dir: filepath.Join(t.TempDir(), "runs")}
+	var runs []reports.Run
+	for i, out := range []string{t.TempDir(), t.TempDir()} {
+		var log strings.Builder
+		start := time.Now()
+		rep, err := Run(ctx, s, []Target{Host{}}, Options{Out: out, Cache: cache, AnySeed: true, Log: &log, Tool: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("run %d: %.2fs wall, %d cells\n%s", i+1, time.Since(start).Seconds(), len(rep.Runs[0].Cells), log.String())
+		runs = append(runs, rep.Runs[0])
+	}
+	first, second := runs[0], runs[1]
+	if first.Status != RunOK || first.CachedFrom != nil || len(first.Cells) == 0 {
+		t.Fatalf("first run: %s %q, %d cells, cached_from %+v", first.Status, firstLine(first.Detail), len(first.Cells), first.CachedFrom)
+	}
+	if second.CachedFrom == nil || !second.CachedFrom.RanAt.Equal(first.Start) {
+		t.Fatalf("second run not reused: cached_from %+v", second.CachedFrom)
+	}
+	a, _ := json.Marshal(first.Cells)
+	b, _ := json.Marshal(second.Cells)
+	if string(a) != string(b) {
+		t.Errorf("reused cells differ from the first run's")
 	}
 }
