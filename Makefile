@@ -102,7 +102,8 @@ report: build
 host-suite: build
 	$(BIN) run --kernel host --no-cache --out $(OUT)/test-host
 
-# Per kernel: bare boot-to-poweroff time, full run time, and their ratio.
+# Per kernel: bare boot-to-poweroff time, full run time, and their ratio;
+# then rerun-ratio, an unchanged rerun over a --no-cache run (docs/caching.md).
 bench: build
 	@scripts/deps.sh vm parity $(if $(findstring arm64,$(ARCH)),vm-arm64)
 	$(ARCH_ENV) $(BIN) bench --kernel $(KERNEL) --arch $(ARCH) --out $(OUT)/bench
