@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
 
 // Inputs name what a run's cells depend on, each with its value: a file's
@@ -59,15 +61,7 @@ type Cache struct {
 // DefaultDir is the cache under the user's cache directory:
 // $XDG_CACHE_HOME/bpfmatrix/runs, by default ~/.cache/bpfmatrix/runs (the
 // kernels' cache is its sibling).
-func DefaultDir() string {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "bpfmatrix", "runs")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".cache", "bpfmatrix", "runs")
-	}
-	return filepath.Join(os.TempDir(), "bpfmatrix-cache", "runs")
-}
+func DefaultDir() string { return filepath.Join(vmimages.DefaultCacheDir(), "runs") }
 
 // entryFile is the manifest of an entry, written last.
 const entryFile = "entry.json"
