@@ -23,6 +23,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/btfwatch"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
+	"github.com/bpfmatrix/bpfmatrix/matrix/runcache"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
 
@@ -99,6 +100,14 @@ type Options struct {
 	Log io.Writer
 	// Tool is the bpfmatrix version written into the report.
 	Tool string
+	// Cache reuses the run of every Reusable target whose inputs did not
+	// change since a run that ended well, and keeps each such run; nil
+	// means no cache. NoCache runs them all again, and still keeps them.
+	Cache   *runcache.Cache
+	NoCache bool
+	// AnySeed says the seed was picked at random, not asked for: a cached
+	// run of any seed may be reused (it names its own).
+	AnySeed bool
 }
 
 // Run runs s on every target, at most opts.Jobs at a time, and writes
@@ -151,12 +160,21 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var err error
-			rep.Runs[i], err = runOne(ctx, s, t, opts.Out, dir, p)
+			k, cacheable := inputs(ctx, s, t, opts, p)
+			if cacheable && !opts.NoCache {
+				if prev, ok := reuse(k, opts.Cache, opts.Out, dir, p); ok {
+					rep.Runs[i] = prev
+					return
+				}
+			}
+			run, err := runOne(ctx, s, t, opts.Out, dir, p)
+			rep.Runs[i] = run
 			if err != nil {
 				mu.Lock()
 				saveErrs = append(saveErrs, err)
 				mu.Unlock()
+			} else if cacheable {
+				store(k, opts.Cache, run, dir, p)
 			}
 		}()
 	}
@@ -210,17 +228,38 @@ func runFile(dir string) string { return filepath.Join(dir, "run.json") }
 // finished returns the saved result of a run in dir if it ended ok: --resume
 // reuses only those, and redoes every run that was interrupted or broke.
 func finished(dir string, p *Progress) (reports.Run, bool) {
-	var prev reports.Run
-	data, err := os.ReadFile(runFile(dir))
-	if err != nil || json.Unmarshal(data, &prev) != nil {
-		return prev, false
-	}
-	if prev.Status != RunOK {
+	prev, err := savedRun(dir)
+	var notOK notOKError
+	switch {
+	case errors.As(err, &notOK):
 		p.Printf("ended %s last time (%s), running it again", prev.Status, firstLine(prev.Detail))
+		return prev, false
+	case err != nil:
 		return prev, false
 	}
 	p.Printf("already done (%s), reused", runFile(dir))
 	return prev, true
+}
+
+// savedRun is the result a run saved in dir, if it ended ok; a notOKError
+// says how it ended otherwise.
+func savedRun(dir string) (reports.Run, error) {
+	var prev reports.Run
+	data, err := os.ReadFile(runFile(dir))
+	if err == nil {
+		err = json.Unmarshal(data, &prev)
+	}
+	if err == nil && prev.Status != RunOK {
+		err = notOKError(prev.Status)
+	}
+	return prev, err
+}
+
+// notOKError is the status of a saved run that did not end ok.
+type notOKError string
+
+func (e notOKError) Error() string {
+	return fmt.Sprintf("%s says the run ended %s", filepath.Base(runFile("")), string(e))
 }
 
 // runOne runs one target in its own directory and turns its stream into a

@@ -226,6 +226,21 @@ type Run struct {
 	// report.json the runner wrote beside it (runs/<run>/console.log,
 	// cells.jsonl, run.json, …): where a reader finds its logs.
 	Files []string `json:"files,omitempty"`
+	// CachedFrom says the run was not run again but reused from the run
+	// cache (docs/caching.md): an earlier run with the same inputs ended
+	// ok with no unexpected and no error cell, and its cells, times and
+	// files are this run's.
+	CachedFrom *Cached `json:"cached_from,omitempty"`
+}
+
+// Cached is where and when a reused run ran.
+type Cached struct {
+	// Key is the SHA256 of the run's inputs, which names its entry.
+	Key string `json:"key"`
+	// Entry is the cache entry the run's files were copied from.
+	Entry string `json:"entry"`
+	// RanAt is when the reused run started.
+	RanAt time.Time `json:"ran_at"`
 }
 
 // Parity compares a run's cells with `bpftool feature probe kernel` run in

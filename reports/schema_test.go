@@ -79,6 +79,7 @@ func TestSchemaMatchesGoTypes(t *testing.T) {
 		"kernel":           {root.Defs["kernel"], reflect.TypeOf(reports.Kernel{})},
 		"cell":             {root.Defs["cell"], reflect.TypeOf(reports.Cell{})},
 		"parity":           {root.Defs["parity"], reflect.TypeOf(reports.Parity{})},
+		"cached":           {root.Defs["cached"], reflect.TypeOf(reports.Cached{})},
 		"parity_diff":      {root.Defs["parity_diff"], reflect.TypeOf(reports.ParityDiff{})},
 		"object":           {root.Defs["object"], reflect.TypeOf(reports.Object{})},
 		"object_map":       {root.Defs["object_map"], reflect.TypeOf(reports.ObjectMap{})},
@@ -195,6 +196,7 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 		Allowed:       []reports.ParityDiff{{Feature: "prog/tracing", Bpftool: "not available (have_tracing_prog_type)", Cell: "supported: loaded", Reason: "bpftool probes tracing without a BTF target"}},
 		Disagreements: []reports.ParityDiff{{Feature: "map/ringbuf", Bpftool: "available (have_ringbuf_map_type)", Cell: "error: the suite wrote no cell"}}}
 	rep.Runs[1].Parity = &reports.Parity{Skipped: "no bpftool in this target"}
+	rep.Runs[1].CachedFrom = &reports.Cached{Key: strings.Repeat("0f", 32), Entry: "/root/.cache/bpfmatrix/runs/" + strings.Repeat("0f", 32), RanAt: rep.Runs[1].Start}
 	rep.Runs = append(rep.Runs, fixture.ARM64(rep.Runs[2]))
 	rep.Runs[0].ProbePoints = &reports.ProbePoints{HostBTF: &reports.Count{N: 90000, Source: "/cache/vmlinux"}, Watch: []reports.WatchedPoint{
 		{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Kprobe: "yes", Traceability: reports.TraceTraceable},
@@ -238,6 +240,12 @@ func TestSchemaAcceptsWrittenReports(t *testing.T) {
 			old := w.Traceability
 			w.Traceability = "probably traceable"
 			return func() { w.Traceability = old }
+		}},
+		{"cached key short", "cached_from.key", func(r *reports.Report) func() {
+			c := r.Runs[1].CachedFrom
+			old := c.Key
+			c.Key = "0f0f"
+			return func() { c.Key = old }
 		}},
 		{"arch x86_64", "kernel.arch", func(r *reports.Report) func() {
 			k := &r.Runs[len(r.Runs)-1].Kernel

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/matrix"
+	"github.com/bpfmatrix/bpfmatrix/matrix/runcache"
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/reports/markdown"
@@ -34,6 +35,7 @@ func runMatrix(args []string) error {
 	out := fs.String("out", "reports/out", "output directory")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once")
 	resume := fs.Bool("resume", false, "reuse the runs that ended ok in -out and run the others again")
+	noCache := fs.Bool("no-cache", false, "run every target again, even one whose inputs did not change since a run kept in the run cache ("+runcache.DefaultDir()+", docs/caching.md); the runs that end well are still kept")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each target's run")
 	seed := fs.Int64("seed", 0, "Ginkgo's random seed of the suites' spec order, the same for every target (default: a random one, printed in each run's summary)")
@@ -70,7 +72,8 @@ func runMatrix(args []string) error {
 	if *seed < 0 || *seed == 0 && isSet(fs, "seed") {
 		return badInput("--seed %d: want a positive number, such as the seed a run's summary printed", *seed)
 	}
-	if *seed == 0 {
+	anySeed := *seed == 0
+	if anySeed {
 		*seed = 1 + rand.Int64N(math.MaxInt32)
 	}
 	var objectPlan *objects.Plan
@@ -131,7 +134,8 @@ func runMatrix(args []string) error {
 			return err
 		}
 	}
-	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version})
+	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version,
+		Cache: &runcache.Cache{Dir: runcache.DefaultDir()}, NoCache: *noCache, AnySeed: anySeed})
 	if rep == nil {
 		return err
 	}

@@ -9,8 +9,6 @@ package container
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/tools"
+	"github.com/bpfmatrix/bpfmatrix/matrix/runcache"
 )
 
 // Engine is what a container target needs from a container engine.
@@ -123,7 +122,7 @@ func (p *Podman) output(ctx context.Context, args ...string) ([]byte, error) {
 // binary, tagged by the binary's hash, so it is rebuilt only when the
 // binary changes. No registry is involved: FROM scratch, --pull=never.
 func (p *Podman) Image(ctx context.Context, binary string) (string, error) {
-	sum, err := fileHash(binary)
+	sum, err := runcache.FileSum(binary)
 	if err != nil {
 		return "", fmt.Errorf("suite image: %w", err)
 	}
@@ -214,19 +213,6 @@ func (p *Podman) Run(ctx context.Context, name string, args []string, out io.Wri
 		err = errors.Join(err, rmErr)
 	}
 	return err
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func copyFile(src, dst string) error {

@@ -93,13 +93,8 @@ func BuildLauncher(ctx context.Context, moduleDir, dir string) (string, error) {
 // container targets (the namespace cannot mount tracefs or securityfs
 // itself), and the outcome's detail says what the namespace had.
 func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix.Progress) matrix.Outcome {
-	t.once.Do(func() {
-		if t.Launcher == "" {
-			t.Launcher, t.buildErr = BuildLauncher(ctx, t.ModuleDir, filepath.Dir(s.Binary))
-		}
-	})
-	if t.buildErr != nil {
-		return matrix.Outcome{Status: matrix.RunError, Detail: t.buildErr.Error()}
+	if err := t.launcher(ctx, s); err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
 	for _, bin := range []string{t.Launcher, s.Binary, s.Objects} {
 		if bin == "" {

@@ -176,8 +176,7 @@ func RunFiles(dir string) []string {
 
 // boot runs qemu and judges the run by the console.
 func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir string, p *matrix.Progress, serial []string) matrix.Outcome {
-	m := &Machine{Arch: t.cfg.arch(), Qemu: t.cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
-		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
+	m := t.machine(k.Vmlinux, initrd, serial)
 	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{cmp.Or(m.Qemu, m.arch().Qemu)}, m.Args()...))+"\n"), 0o644); err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
@@ -200,6 +199,13 @@ func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir strin
 	stopWatch()
 	stopIdle()
 	return judge(serial[0], took, runErr)
+}
+
+// machine is the qemu boot of the kernel file vmlinux with initrd and the
+// serial files.
+func (t *Target) machine(vmlinux, initrd string, serial []string) *Machine {
+	return &Machine{Arch: t.cfg.arch(), Qemu: t.cfg.Qemu, Vmlinux: vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
+		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
 }
 
 // judge turns a finished boot into an Outcome.
