@@ -237,17 +237,7 @@ static __always_inline int ours(void)
 // releases reached with a reference held (anything is what they check of
 // the object), and their evidence says no more (kfuncs.go, unobservable).
 #define anything(obj) 1
-#define released(lookup, acquire, release)                                                                             \
-	({                                                                                                             \
-		typeof(lookup) first_ = (lookup);                                                                      \
-		int released_ = 0;                                                                                     \
-		if (first_) {                                                                                          \
-			released_ = found(acquire(first_), anything, release);                                         \
-			release(first_);                                                                               \
-			released_++;                                                                                   \
-		}                                                                                                      \
-		released_;                                                                                             \
-	})
+#define released(lookup, acquire, release) again(lookup, acquire, anything, release)
 
 static __always_inline int is_suite(struct task_struct *t)
 {
