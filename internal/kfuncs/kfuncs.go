@@ -1,7 +1,8 @@
 // Package kfuncs is the watch list of kernel functions (kfuncs) that
 // products call from eBPF programs, and which program types call them: the
 // catalog makes one kfunc/<program type>/<kfunc> row of each pair, and
-// tools that follow kernel BTF can list the names. The list is the plain
+// internal/inventory adds the names to the probe points it looks up in
+// each kernel's BTF. The list is the plain
 // text file watchlist.txt (format in docs/kfuncs.md); extending it is
 // adding a line, and a program for each new cell in suites/kfuncs.
 package kfuncs
@@ -42,15 +43,20 @@ type Cell struct {
 //go:embed watchlist.txt
 var watchlist string
 
-// List returns the embedded watch list. It is checked by the package's
-// tests, so a malformed list never builds into a release.
-func List() []Kfunc {
+// list is the embedded watch list, parsed once. A malformed list stops
+// every program that imports the package at start, naming the line; the
+// package's tests parse it too, so none builds into a release.
+var list = func() []Kfunc {
 	l, err := Parse(watchlist)
 	if err != nil {
 		panic("kfuncs: watchlist.txt: " + err.Error())
 	}
 	return l
-}
+}()
+
+// List returns the embedded watch list, shared by every caller: read it,
+// do not change it.
+func List() []Kfunc { return list }
 
 // Names returns the kfuncs of the watch list, in its order.
 func Names() []string {

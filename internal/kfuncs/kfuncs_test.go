@@ -21,6 +21,12 @@ func TestWatchListParses(t *testing.T) {
 	if names := Names(); len(names) != len(l) || names[0] != l[0].Name {
 		t.Errorf("Names() = %v, want the list's names in order", names)
 	}
+	if !reflect.DeepEqual(List(), l) {
+		t.Errorf("List() differs from the parsed watch list")
+	}
+	if a, b := List(), List(); &a[0] != &b[0] {
+		t.Errorf("List() parsed the watch list again; want it parsed once")
+	}
 }
 
 func TestParse(t *testing.T) {

@@ -56,9 +56,10 @@ func (n configNeed) Unmet(k *Kernel) *Miss {
 // Module requires the kernel module name, the one CONFIG option builds:
 // built in, or loaded with its BTF (/sys/kernel/btf/<name>, which needs
 // CONFIG_DEBUG_INFO_BTF_MODULES, 5.11), since a module's kfuncs are in its
-// own BTF. A module that is not loaded skips the
-// cell at setup, where the spec finds no BTF of it: the kernel has the
-// feature, the machine did not load it.
+// own BTF. A module that is not loaded skips the cell at setup, where the
+// spec finds no BTF of it: the kernel has the feature, the machine did not
+// load it. Without the config, a module that is not listed may be built in
+// or not loaded: the outcome is unknown.
 func Module(name, config string) Requirement { return moduleNeed{name, config} }
 
 type moduleNeed struct{ name, config string }
@@ -76,6 +77,8 @@ func (n moduleNeed) Unmet(k *Kernel) *Miss {
 		return unknown("the modules with BTF could not be listed (/sys/kernel/btf), and the feature needs %s", n.name)
 	case slices.Contains(k.BTFModules, n.name):
 		return nil
+	case !known:
+		return unknown("the kernel's config could not be read, and %s is no module with BTF here (no /sys/kernel/btf/%s): it may be built in (%s=y) or not loaded", n.name, n.name, n.config)
 	}
 	return &Miss{Reason: fmt.Sprintf("%s is a module (%s=%s) that is not loaded: no /sys/kernel/btf/%s", n.name, n.config, value, n.name),
 		Status: reports.Skipped, Stage: reports.StageSetup}

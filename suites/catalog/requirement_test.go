@@ -73,6 +73,9 @@ func TestModule(t *testing.T) {
 		{"no module BTF", map[string]string{"CONFIG_NF_CONNTRACK": "m"}, []string{}, reports.Unsupported, "CONFIG_DEBUG_INFO_BTF_MODULES is not set"},
 		{"not built", map[string]string{}, []string{}, reports.Unsupported, "CONFIG_NF_CONNTRACK is not set"},
 		{"unlisted", btfModules, nil, reports.Unknown, "could not be listed"},
+		{"no config, loaded", nil, []string{"nf_conntrack"}, "", ""},
+		{"no config, built in or not loaded", nil, []string{"veth"}, reports.Unknown, "config could not be read"},
+		{"no config, unlisted", nil, nil, reports.Unknown, "could not be listed"},
 	} {
 		m := need.Unmet(&Kernel{Config: tc.config, BTFModules: tc.modules})
 		switch {

@@ -21,9 +21,11 @@
 char LICENSE[] SEC("license") = "GPL";
 
 // target_tgid is the suite's process: tracing and LSM programs, which every
-// process reaches, count only the spec's own events. target_port is the
-// local port of the socket the sock_destroy spec made.
+// process reaches, count only the spec's own events. target_ppid is its
+// parent's. target_port is the local port of the socket the sock_destroy
+// spec made.
 volatile const __u32 target_tgid;
+volatile const __u32 target_ppid;
 volatile const __u16 target_port;
 
 #define EOPNOTSUPP 95
@@ -32,6 +34,12 @@ volatile const __u16 target_port;
 
 struct task_struct {
 	int pid;
+	int tgid;
+	struct task_struct *real_parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+	__u64 id;
 } __attribute__((preserve_access_index));
 
 struct cgroup_subsys_state {
@@ -40,6 +48,7 @@ struct cgroup_subsys_state {
 
 struct cgroup {
 	struct cgroup_subsys_state self;
+	struct kernfs_node *kn;
 } __attribute__((preserve_access_index));
 
 struct path {
@@ -198,38 +207,49 @@ static __always_inline int ours(void)
 	}
 
 // found releases the object expr returned, if any, and says whether there
-// was one: the lookups below return referenced objects, and the verifier
-// insists that each is released.
-#define found(expr, release)                                                                                           \
+// was one and is(object) held: the lookups below return referenced objects,
+// and the verifier insists that each is released.
+#define found(expr, is, release)                                                                                       \
 	({                                                                                                             \
 		typeof(expr) obj_ = (expr);                                                                            \
 		int found_ = 0;                                                                                        \
 		if (obj_) {                                                                                            \
+			found_ = is(obj_);                                                                             \
 			release(obj_);                                                                                 \
-			found_ = 1;                                                                                    \
 		}                                                                                                      \
 		found_;                                                                                                \
 	})
 
 // again looks an object up, acquires it once more, and releases both; it
-// says whether the second reference was had.
-#define again(lookup, acquire, release)                                                                                \
+// says whether the second reference was had and is(object) held.
+#define again(lookup, acquire, is, release)                                                                            \
 	({                                                                                                             \
 		typeof(lookup) first_ = (lookup);                                                                      \
 		int again_ = 0;                                                                                        \
 		if (first_) {                                                                                          \
-			again_ = found(acquire(first_), release);                                                      \
+			again_ = found(acquire(first_), is, release);                                                  \
 			release(first_);                                                                               \
 		}                                                                                                      \
 		again_;                                                                                                \
 	})
+
+// A release shows the program nothing: the release cells count the
+// releases reached with a reference held (anything is what they check of
+// the object), and their evidence says no more (kfuncs.go, unobservable).
+#define anything(obj) 1
+#define released(lookup, acquire, release) again(lookup, acquire, anything, release)
+
+static __always_inline int is_suite(struct task_struct *t)
+{
+	return t->tgid == target_tgid;
+}
 
 // Tasks: the suite's own process (target_tgid, a pid of the initial
 // namespace: containers share the host's). Not pid 1: a kernel can hide
 // init from other processes (docs/facts.md#kfuncs).
 static __always_inline int task_from_pid(void *ctx)
 {
-	return found(bpf_task_from_pid(target_tgid), bpf_task_release);
+	return found(bpf_task_from_pid(target_tgid), is_suite, bpf_task_release);
 }
 ON_SYS_ENTER(bpf_task_from_pid, task_from_pid)
 ON_SYSCALL(bpf_task_from_pid, task_from_pid)
@@ -237,28 +257,45 @@ ON_TC(bpf_task_from_pid, task_from_pid)
 ON_XDP(bpf_task_from_pid, task_from_pid)
 
 // The current task is trusted where there is one (tracing); elsewhere the
-// task comes from bpf_task_from_pid, and is acquired once more.
+// task comes from bpf_task_from_pid, and is acquired once more. The
+// acquired task must be the suite's.
 static __always_inline int task_acquire_current(void *ctx)
 {
-	return found(bpf_task_acquire(bpf_get_current_task_btf()), bpf_task_release);
+	return found(bpf_task_acquire(bpf_get_current_task_btf()), is_suite, bpf_task_release);
 }
 static __always_inline int task_acquire_pid(void *ctx)
 {
-	return again(bpf_task_from_pid(target_tgid), bpf_task_acquire, bpf_task_release);
+	return again(bpf_task_from_pid(target_tgid), bpf_task_acquire, is_suite, bpf_task_release);
+}
+static __always_inline int task_release_current(void *ctx)
+{
+	return found(bpf_task_acquire(bpf_get_current_task_btf()), anything, bpf_task_release);
+}
+static __always_inline int task_release_pid(void *ctx)
+{
+	return released(bpf_task_from_pid(target_tgid), bpf_task_acquire, bpf_task_release);
 }
 ON_SYS_ENTER(bpf_task_acquire, task_acquire_current)
 ON_SYSCALL(bpf_task_acquire, task_acquire_pid)
-ON_SYS_ENTER(bpf_task_release, task_acquire_current)
-ON_SYSCALL(bpf_task_release, task_acquire_pid)
+ON_SYS_ENTER(bpf_task_release, task_release_current)
+ON_SYSCALL(bpf_task_release, task_release_pid)
 
-// Cgroups: the root of the cgroup2 hierarchy has ID 1.
+// Cgroups: the root of the cgroup2 hierarchy has ID 1 (its kernfs node's).
+static __always_inline int is_root(struct cgroup *cg)
+{
+	return cg->kn->id == 1;
+}
 static __always_inline int cgroup_from_id(void *ctx)
 {
-	return found(bpf_cgroup_from_id(1), bpf_cgroup_release);
+	return found(bpf_cgroup_from_id(1), is_root, bpf_cgroup_release);
 }
 static __always_inline int cgroup_acquire(void *ctx)
 {
-	return again(bpf_cgroup_from_id(1), bpf_cgroup_acquire, bpf_cgroup_release);
+	return again(bpf_cgroup_from_id(1), bpf_cgroup_acquire, is_root, bpf_cgroup_release);
+}
+static __always_inline int cgroup_release(void *ctx)
+{
+	return released(bpf_cgroup_from_id(1), bpf_cgroup_acquire, bpf_cgroup_release);
 }
 ON_SYS_ENTER(bpf_cgroup_from_id, cgroup_from_id)
 ON_SYSCALL(bpf_cgroup_from_id, cgroup_from_id)
@@ -266,15 +303,21 @@ ON_TC(bpf_cgroup_from_id, cgroup_from_id)
 ON_XDP(bpf_cgroup_from_id, cgroup_from_id)
 ON_SYS_ENTER(bpf_cgroup_acquire, cgroup_acquire)
 ON_SYSCALL(bpf_cgroup_acquire, cgroup_acquire)
-ON_SYS_ENTER(bpf_cgroup_release, cgroup_acquire)
-ON_SYSCALL(bpf_cgroup_release, cgroup_acquire)
+ON_SYS_ENTER(bpf_cgroup_release, cgroup_release)
+ON_SYSCALL(bpf_cgroup_release, cgroup_release)
 
-// RCU: an empty read-side section.
+// RCU: inside the read-side section, the current task's real_parent (a
+// pointer RCU protects) is read; its tgid must be the suite's parent's.
 static __always_inline int rcu(void *ctx)
 {
+	struct task_struct *t;
+	int ppid;
+
 	bpf_rcu_read_lock();
+	t = bpf_get_current_task_btf();
+	ppid = t->real_parent->tgid;
 	bpf_rcu_read_unlock();
-	return 1;
+	return target_ppid && ppid == target_ppid;
 }
 ON_SYS_ENTER(bpf_rcu_read_lock, rcu)
 ON_SYSCALL(bpf_rcu_read_lock, rcu)
@@ -318,35 +361,45 @@ ON_SYSCALL(bpf_percpu_obj_new_impl, percpu_obj_new)
 // cpumask: create one and release it.
 static __always_inline int cpumask(void *ctx)
 {
-	return found(bpf_cpumask_create(), bpf_cpumask_release);
+	return found(bpf_cpumask_create(), anything, bpf_cpumask_release);
 }
 ON_SYS_ENTER(bpf_cpumask_create, cpumask)
 ON_SYSCALL(bpf_cpumask_create, cpumask)
 ON_SYS_ENTER(bpf_cpumask_release, cpumask)
 ON_SYSCALL(bpf_cpumask_release, cpumask)
 
-// Open-coded iterators: the count of steps is the effect.
-static __always_inline int iter_num(void *ctx)
+// Open-coded iterators: the count of steps is the effect. A destroy cell
+// (stepped 0) counts 1 once it destroyed the iterator: counting nothing in
+// the loop keeps the verifier's states few.
+static __always_inline int iter_num_run(int stepped)
 {
 	struct bpf_iter_num it;
 	int n = 0;
 
 	bpf_iter_num_new(&it, 0, 3);
 	while (bpf_iter_num_next(&it))
-		n++;
+		n += stepped;
 	bpf_iter_num_destroy(&it);
-	return n;
+	return stepped ? n : 1;
+}
+static __always_inline int iter_num(void *ctx)
+{
+	return iter_num_run(1);
+}
+static __always_inline int iter_num_destroyed(void *ctx)
+{
+	return iter_num_run(0);
 }
 ON_SYS_ENTER(bpf_iter_num_new, iter_num)
 ON_SYSCALL(bpf_iter_num_new, iter_num)
 ON_TC(bpf_iter_num_new, iter_num)
 ON_XDP(bpf_iter_num_new, iter_num)
 ON_SYSCALL(bpf_iter_num_next, iter_num)
-ON_SYSCALL(bpf_iter_num_destroy, iter_num)
+ON_SYSCALL(bpf_iter_num_destroy, iter_num_destroyed)
 
 // Every process (flags 0, BPF_TASK_ITER_ALL_PROCS), inside an RCU read-side
 // section, which a sleepable syscall program must take itself.
-static __always_inline int iter_task(void *ctx)
+static __always_inline int iter_task_run(int stepped)
 {
 	struct bpf_iter_task it;
 	int n = 0;
@@ -354,18 +407,26 @@ static __always_inline int iter_task(void *ctx)
 	bpf_rcu_read_lock();
 	bpf_iter_task_new(&it, 0, 0);
 	while (bpf_iter_task_next(&it))
-		n++;
+		n += stepped;
 	bpf_iter_task_destroy(&it);
 	bpf_rcu_read_unlock();
-	return n;
+	return stepped ? n : 1;
+}
+static __always_inline int iter_task(void *ctx)
+{
+	return iter_task_run(1);
+}
+static __always_inline int iter_task_destroyed(void *ctx)
+{
+	return iter_task_run(0);
 }
 ON_SYS_ENTER(bpf_iter_task_new, iter_task)
 ON_SYSCALL(bpf_iter_task_new, iter_task)
 ON_SYSCALL(bpf_iter_task_next, iter_task)
-ON_SYSCALL(bpf_iter_task_destroy, iter_task)
+ON_SYSCALL(bpf_iter_task_destroy, iter_task_destroyed)
 
 // The root cgroup's descendants in pre-order, the root first.
-static __always_inline int iter_css(void *ctx)
+static __always_inline int iter_css_run(int stepped)
 {
 	struct cgroup *root = bpf_cgroup_from_id(1);
 	struct bpf_iter_css it;
@@ -376,16 +437,24 @@ static __always_inline int iter_css(void *ctx)
 	bpf_rcu_read_lock();
 	bpf_iter_css_new(&it, &root->self, BPF_CGROUP_ITER_DESCENDANTS_PRE);
 	while (bpf_iter_css_next(&it))
-		n++;
+		n += stepped;
 	bpf_iter_css_destroy(&it);
 	bpf_rcu_read_unlock();
 	bpf_cgroup_release(root);
-	return n;
+	return stepped ? n : 1;
+}
+static __always_inline int iter_css(void *ctx)
+{
+	return iter_css_run(1);
+}
+static __always_inline int iter_css_destroyed(void *ctx)
+{
+	return iter_css_run(0);
 }
 ON_SYS_ENTER(bpf_iter_css_new, iter_css)
 ON_SYSCALL(bpf_iter_css_new, iter_css)
 ON_SYSCALL(bpf_iter_css_next, iter_css)
-ON_SYSCALL(bpf_iter_css_destroy, iter_css)
+ON_SYSCALL(bpf_iter_css_destroy, iter_css_destroyed)
 
 // Dynptrs over the test packet, which starts with an Ethernet header whose
 // type is IPv4 (0x0800, big-endian in the packet).

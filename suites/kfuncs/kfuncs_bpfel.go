@@ -83,6 +83,7 @@ const (
 	KfuncsProgXdpBpfXdpMetadataRxHash      = "xdp__bpf_xdp_metadata_rx_hash"
 	KfuncsProgXdpBpfXdpMetadataRxTimestamp = "xdp__bpf_xdp_metadata_rx_timestamp"
 	KfuncsVarTargetPort                    = "target_port"
+	KfuncsVarTargetPpid                    = "target_ppid"
 	KfuncsVarTargetTgid                    = "target_tgid"
 	KfuncsVarXattrName                     = "xattr_name"
 	KfuncsVarXattrValue                    = "xattr_value"
@@ -209,6 +210,7 @@ type KfuncsMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type KfuncsVariableSpecs struct {
 	TargetPort *ebpf.VariableSpec `ebpf:"target_port"`
+	TargetPpid *ebpf.VariableSpec `ebpf:"target_ppid"`
 	TargetTgid *ebpf.VariableSpec `ebpf:"target_tgid"`
 	XattrName  *ebpf.VariableSpec `ebpf:"xattr_name"`
 	XattrValue *ebpf.VariableSpec `ebpf:"xattr_value"`
@@ -248,6 +250,7 @@ func (m *KfuncsMaps) Close() error {
 // It can be passed to LoadKfuncsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type KfuncsVariables struct {
 	TargetPort *ebpf.Variable `ebpf:"target_port"`
+	TargetPpid *ebpf.Variable `ebpf:"target_ppid"`
 	TargetTgid *ebpf.Variable `ebpf:"target_tgid"`
 	XattrName  *ebpf.Variable `ebpf:"xattr_name"`
 	XattrValue *ebpf.Variable `ebpf:"xattr_value"`

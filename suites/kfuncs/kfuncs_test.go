@@ -43,6 +43,15 @@ func TestEveryCellHasItsProgram(t *testing.T) {
 	}
 }
 
+func TestUnobservableAreListed(t *testing.T) {
+	names := watchlist.Names()
+	for kfunc := range unobservable {
+		if !slices.Contains(names, kfunc) {
+			t.Errorf("unobservable names %s, which the watch list has not", kfunc)
+		}
+	}
+}
+
 func TestCellOf(t *testing.T) {
 	if prog, kfunc := cellOf("kfunc/sched_cls/bpf_dynptr_from_skb"); prog != "sched_cls" || kfunc != "bpf_dynptr_from_skb" {
 		t.Errorf("cellOf = %q, %q", prog, kfunc)
