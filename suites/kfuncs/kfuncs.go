@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -59,7 +60,7 @@ func cellOf(id string) (prog, kfunc string) {
 
 func prove(c *harness.Cell, name, module string) {
 	c.Helper()
-	spec, err := LoadKfuncs()
+	spec, err := object()
 	c.Setup("parse the object of kfuncs.c", err)
 	ps, ok := spec.Programs[name]
 	if !ok {
@@ -85,7 +86,10 @@ func prove(c *harness.Cell, name, module string) {
 		coll *ebpf.Collection
 		veth *netns.Pair
 	)
-	load := func() (err error) { coll, err = ebpf.NewCollection(spec); return err }
+	load := func() (err error) {
+		coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Cache: kernelBTF})
+		return err
+	}
 	if strings.HasPrefix(name, "xdp__bpf_xdp_metadata_") {
 		// Only a device-bound program may call the XDP metadata kfuncs: it
 		// loads bound to B's end of a veth pair, in B's namespace.
@@ -139,11 +143,29 @@ func calls(ps *ebpf.ProgramSpec) []string {
 	return names
 }
 
+// kernelBTF is the kernel's BTF, decoded once for every cell: decoding
+// vmlinux's types for each load took most of a cell's time under emulation
+// (a second and more per cell on 6.12 and later under TCG).
+var kernelBTF = btf.NewCache()
+
+// parsed is kfuncs.c's object, parsed once.
+var parsed = sync.OnceValues(LoadKfuncs)
+
+// object returns a copy of kfuncs.c's object for a cell to keep one
+// program of and load.
+func object() (*ebpf.CollectionSpec, error) {
+	spec, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	return spec.Copy(), nil
+}
+
 // inBTF ends the spec unless the kernel's BTF has fn: in vmlinux, or in
 // the BTF of module when fn is a module's.
 func inBTF(c *harness.Cell, fn, module string) {
 	c.Helper()
-	kernel, err := btf.LoadKernelSpec()
+	kernel, err := kernelBTF.Kernel()
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		c.Unsupported(reports.StageLoad, "ENOENT", "the kernel has no BTF (/sys/kernel/btf/vmlinux), so no kfunc %s: %v", fn, err)
 	}
@@ -155,7 +177,7 @@ func inBTF(c *harness.Cell, fn, module string) {
 	if module == watchlist.Vmlinux || module == "" {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: /sys/kernel/btf/vmlinux has no FUNC %s", fn, fn)
 	}
-	mod, err := btf.LoadKernelModuleSpec(module)
+	mod, err := kernelBTF.Module(module)
 	if _, loaded := os.Stat("/sys/module/" + module); errors.Is(err, os.ErrNotExist) && loaded == nil {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is no function of vmlinux, and its module %s is loaded but has no BTF: no /sys/kernel/btf/%s", fn, module, module)
 	}
