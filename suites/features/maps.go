@@ -106,7 +106,7 @@ func intBTF(c *harness.Cell) (fd int, intID btf.TypeID) {
 
 // vmlinuxStruct finds the struct called name in the kernel's BTF.
 func vmlinuxStruct(c *harness.Cell, name string) (btf.TypeID, uint32) {
-	spec, err := btf.LoadKernelSpec()
+	spec, err := harness.KernelBTF.Kernel()
 	c.Create("load vmlinux BTF", err)
 	var s *btf.Struct
 	c.Create("find "+name+" in vmlinux BTF", spec.TypeByName(name, &s))

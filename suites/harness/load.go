@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
@@ -66,6 +67,13 @@ const (
 	targetSyscallVar = "target_syscall"
 )
 
+// KernelBTF is the running kernel's BTF, decoded once for the suite: every
+// load that resolves CO-RE relocations, kfuncs or an attach target reads it
+// here. Decoding vmlinux's types again for each load cost seconds a cell
+// under emulation. Modules are loaded before the suite starts, so the
+// modules it lists do not change while it runs.
+var KernelBTF = btf.NewCache()
+
 // Load loads program p, and only the maps it references, so that a
 // program or map type the kernel lacks fails only the specs that need it.
 // Programs that filter by process (their object has target_tgid) count
@@ -77,7 +85,7 @@ func (c *Cell) Load(p bpf.Program, opts ...LoadOption) *Objects {
 	if err != nil {
 		c.broken(reports.StageLoad, "%v", err)
 	}
-	coll, err := ebpf.NewCollection(spec)
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Cache: KernelBTF})
 	c.Loaded("load "+what, err)
 	c.Defer(func() { coll.Close() })
 	return &Objects{Prog: coll.Programs[p.Name()], coll: coll}

@@ -87,7 +87,7 @@ func prove(c *harness.Cell, name, module string) {
 		veth *netns.Pair
 	)
 	load := func() (err error) {
-		coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Cache: kernelBTF})
+		coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{Cache: harness.KernelBTF})
 		return err
 	}
 	if strings.HasPrefix(name, "xdp__bpf_xdp_metadata_") {
@@ -143,11 +143,6 @@ func calls(ps *ebpf.ProgramSpec) []string {
 	return names
 }
 
-// kernelBTF is the kernel's BTF, decoded once for every cell: decoding
-// vmlinux's types for each load took most of a cell's time under emulation
-// (a second and more per cell on 6.12 and later under TCG).
-var kernelBTF = btf.NewCache()
-
 // parsed is kfuncs.c's object, parsed once.
 var parsed = sync.OnceValues(LoadKfuncs)
 
@@ -165,7 +160,7 @@ func object() (*ebpf.CollectionSpec, error) {
 // the BTF of module when fn is a module's.
 func inBTF(c *harness.Cell, fn, module string) {
 	c.Helper()
-	kernel, err := kernelBTF.Kernel()
+	kernel, err := harness.KernelBTF.Kernel()
 	if errors.Is(err, ebpf.ErrNotSupported) {
 		c.Unsupported(reports.StageLoad, "ENOENT", "the kernel has no BTF (/sys/kernel/btf/vmlinux), so no kfunc %s: %v", fn, err)
 	}
@@ -177,7 +172,7 @@ func inBTF(c *harness.Cell, fn, module string) {
 	if module == watchlist.Vmlinux || module == "" {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: /sys/kernel/btf/vmlinux has no FUNC %s", fn, fn)
 	}
-	mod, err := kernelBTF.Module(module)
+	mod, err := harness.KernelBTF.Module(module)
 	if _, loaded := os.Stat("/sys/module/" + module); errors.Is(err, os.ErrNotExist) && loaded == nil {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is no function of vmlinux, and its module %s is loaded but has no BTF: no /sys/kernel/btf/%s", fn, module, module)
 	}

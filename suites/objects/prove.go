@@ -99,7 +99,7 @@ func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) m
 	only := spec.Copy()
 	only.Programs = nil
 	ownMaps(only)
-	coll, err := ebpf.NewCollection(only)
+	coll, err := ebpf.NewCollectionWithOptions(only, ebpf.CollectionOptions{Cache: harness.KernelBTF})
 	c.Create("create the object's maps", err)
 	c.Defer(coll.Close)
 	for _, name := range slices.Sorted(maps.Keys(coll.Maps)) {
@@ -141,7 +141,7 @@ func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps
 			delete(one.Maps, name)
 		}
 	}
-	opts := ebpf.CollectionOptions{MapReplacements: replace, Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats}}
+	opts := ebpf.CollectionOptions{MapReplacements: replace, Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats}, Cache: harness.KernelBTF}
 	coll, err := ebpf.NewCollectionWithOptions(one, opts)
 	var verr *ebpf.VerifierError
 	if err != nil && errors.As(err, &verr) {
@@ -228,7 +228,7 @@ func btfTarget(ps *ebpf.ProgramSpec) error {
 	} else if ps.AttachType == ebpf.AttachTraceRawTp {
 		name = "btf_trace_" + name
 	}
-	kernel, err := btf.LoadKernelSpec()
+	kernel, err := harness.KernelBTF.Kernel()
 	if err != nil {
 		return nil
 	}
