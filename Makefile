@@ -42,10 +42,12 @@ kernels: build
 # matches nothing is passed on as it is, for bpfmatrix to name.
 OBJECT_FLAGS = $(foreach o,$(or $(wildcard $(OBJECTS)),$(OBJECTS)),--object $(o)) $(if $(MANIFEST),--manifest $(MANIFEST))
 
+# RUN_FLAGS=--no-cache runs every target again rather than reuse a run
+# whose inputs did not change (docs/caching.md).
 matrix: build
-	@$(ARCH_ENV) $(BIN) run --kernel $(KERNEL) --arch $(ARCH) $(OBJECT_FLAGS) --check
+	@$(ARCH_ENV) $(BIN) run --kernel $(KERNEL) --arch $(ARCH) $(OBJECT_FLAGS) $(RUN_FLAGS) --check
 	@scripts/deps.sh parity $(if $(filter host,$(KERNEL)),,vm $(if $(findstring arm64,$(ARCH)),vm-arm64)) $(if $(filter all,$(KERNEL)),containers,)
-	$(ARCH_ENV) $(BIN) run --kernel $(KERNEL) --arch $(ARCH) $(OBJECT_FLAGS) --out $(OUT)
+	$(ARCH_ENV) $(BIN) run --kernel $(KERNEL) --arch $(ARCH) $(OBJECT_FLAGS) $(RUN_FLAGS) --out $(OUT)
 
 # Hookable points and tracepoint layout differences across the catalog.
 probepoints: build
