@@ -18,6 +18,14 @@ import (
 // Vmlinux is the module field of a kfunc the kernel image itself holds.
 const Vmlinux = "vmlinux"
 
+// ModuleConfigs are the CONFIG options that build the watch list's
+// modules: where a module has no BTF, the option says whether the kernel
+// lacks it (not set) or has it unloaded (=m).
+var ModuleConfigs = map[string]string{
+	"nf_conntrack":   "CONFIG_NF_CONNTRACK",
+	"xfrm_interface": "CONFIG_XFRM_INTERFACE",
+}
+
 // Kfunc is one line of the watch list.
 type Kfunc struct {
 	Name string

@@ -31,6 +31,7 @@ volatile const __u16 target_port;
 #define EOPNOTSUPP 95
 #define ENODATA 61
 #define ENOENT 2
+#define EINVAL 22
 
 struct task_struct {
 	int pid;
@@ -113,6 +114,12 @@ struct bpf_ct_opts {
 	__u8 reserved[2];
 };
 
+// bpf_xfrm_info as net/xfrm/xfrm_interface_bpf.c defines it (6.2).
+struct bpf_xfrm_info {
+	__u32 if_id;
+	int link;
+};
+
 enum xdp_rss_hash_type { XDP_RSS_TYPE_NONE = 0 };
 enum pid_type { PIDTYPE_PID = 0 };
 
@@ -152,6 +159,7 @@ extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb_ctx, struct bpf_s
 extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple, __u32 tuple__sz,
 					 struct bpf_ct_opts *opts, __u32 opts__sz) __ksym __weak;
 extern void bpf_ct_release(struct nf_conn *nfct) __ksym __weak;
+extern int bpf_skb_get_xfrm_info(struct __sk_buff *skb_ctx, struct bpf_xfrm_info *to) __ksym __weak;
 extern __s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym __weak;
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type, __u64 value) __ksym __weak;
 
@@ -542,6 +550,16 @@ CT_LOOKUP(ct_lookup_skb, bpf_skb_ct_lookup)
 CT_LOOKUP(ct_lookup_xdp, bpf_xdp_ct_lookup)
 ON_TC(bpf_skb_ct_lookup, ct_lookup_skb)
 ON_XDP(bpf_xdp_ct_lookup, ct_lookup_xdp)
+
+// XFRM interface metadata: the test run's skb came through no xfrm
+// interface, so it carries no xfrm_md_info, and the get answers -EINVAL.
+static __always_inline int xfrm_info_get(struct __sk_buff *ctx)
+{
+	struct bpf_xfrm_info info = {};
+
+	return bpf_skb_get_xfrm_info(ctx, &info) == -EINVAL;
+}
+ON_TC(bpf_skb_get_xfrm_info, xfrm_info_get)
 
 // Signals: signal 0 checks the right to signal and sends nothing.
 static __always_inline int send_signal_current(void *ctx)

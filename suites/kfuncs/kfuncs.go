@@ -166,7 +166,7 @@ func inBTF(c *harness.Cell, fn, module string) {
 	}
 	c.Setup("read the kernel's BTF", err)
 	var f *btf.Func
-	if kernel.TypeByName(fn, &f) == nil {
+	if kernel.TypeByName(fn, &f) == nil || refusesBPF(c.Kernel) {
 		return
 	}
 	if module == watchlist.Vmlinux || module == "" {
@@ -176,13 +176,27 @@ func inBTF(c *harness.Cell, fn, module string) {
 	if _, loaded := os.Stat("/sys/module/" + module); errors.Is(err, os.ErrNotExist) && loaded == nil {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is no function of vmlinux, and its module %s is loaded but has no BTF: no /sys/kernel/btf/%s", fn, module, module)
 	}
-	if errors.Is(err, os.ErrNotExist) {
+	if config := watchlist.ModuleConfigs[module]; errors.Is(err, os.ErrNotExist) {
+		switch value, known := c.Kernel.ConfigValue(config); {
+		case known && value != "y" && value != "m":
+			c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: no FUNC %s in vmlinux, and its module %s is not built (%s is not set)", fn, fn, module, config)
+		case known && c.Kernel.Config["CONFIG_DEBUG_INFO_BTF_MODULES"] != "y":
+			c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: no FUNC %s in vmlinux, and its module %s (%s=%s) can have none: CONFIG_DEBUG_INFO_BTF_MODULES is not set", fn, fn, module, config, value)
+		}
 		c.Skipped("%s is no function of vmlinux, and its module %s is not loaded: no /sys/kernel/btf/%s", fn, module, module)
 	}
 	c.Setup("read the BTF of module "+module, err)
 	if mod.TypeByName(fn, &f) != nil {
 		c.Unsupported(reports.StageLoad, "ENOENT", "%s is not in this kernel's BTF: neither vmlinux nor module %s has FUNC %s", fn, module, fn)
 	}
+}
+
+// refusesBPF reports whether the environment refuses every bpf(2) call,
+// with no BPF token to make up for it: then the load is refused before the
+// kernel is asked for any kfunc, and it is the load that ends the spec
+// (blocked), not what the BTF lacks.
+func refusesBPF(k *catalog.Kernel) bool {
+	return !k.Privileges.Unrestricted() && k.RefusesBPF() && !k.Token.Held()
 }
 
 // refused ends the spec on a failed load: unsupported with the verifier's

@@ -28,6 +28,7 @@ const (
 	KfuncsProgSchedClsBpfObjNewImpl        = "sched_cls__bpf_obj_new_impl"
 	KfuncsProgSchedClsBpfRcuReadLock       = "sched_cls__bpf_rcu_read_lock"
 	KfuncsProgSchedClsBpfSkbCtLookup       = "sched_cls__bpf_skb_ct_lookup"
+	KfuncsProgSchedClsBpfSkbGetXfrmInfo    = "sched_cls__bpf_skb_get_xfrm_info"
 	KfuncsProgSchedClsBpfTaskFromPid       = "sched_cls__bpf_task_from_pid"
 	KfuncsProgSyscallBpfCgroupAcquire      = "syscall__bpf_cgroup_acquire"
 	KfuncsProgSyscallBpfCgroupFromId       = "syscall__bpf_cgroup_from_id"
@@ -142,6 +143,7 @@ type KfuncsProgramSpecs struct {
 	SchedClsBpfObjNewImpl        *ebpf.ProgramSpec `ebpf:"sched_cls__bpf_obj_new_impl"`
 	SchedClsBpfRcuReadLock       *ebpf.ProgramSpec `ebpf:"sched_cls__bpf_rcu_read_lock"`
 	SchedClsBpfSkbCtLookup       *ebpf.ProgramSpec `ebpf:"sched_cls__bpf_skb_ct_lookup"`
+	SchedClsBpfSkbGetXfrmInfo    *ebpf.ProgramSpec `ebpf:"sched_cls__bpf_skb_get_xfrm_info"`
 	SchedClsBpfTaskFromPid       *ebpf.ProgramSpec `ebpf:"sched_cls__bpf_task_from_pid"`
 	SyscallBpfCgroupAcquire      *ebpf.ProgramSpec `ebpf:"syscall__bpf_cgroup_acquire"`
 	SyscallBpfCgroupFromId       *ebpf.ProgramSpec `ebpf:"syscall__bpf_cgroup_from_id"`
@@ -271,6 +273,7 @@ type KfuncsPrograms struct {
 	SchedClsBpfObjNewImpl        *ebpf.Program `ebpf:"sched_cls__bpf_obj_new_impl"`
 	SchedClsBpfRcuReadLock       *ebpf.Program `ebpf:"sched_cls__bpf_rcu_read_lock"`
 	SchedClsBpfSkbCtLookup       *ebpf.Program `ebpf:"sched_cls__bpf_skb_ct_lookup"`
+	SchedClsBpfSkbGetXfrmInfo    *ebpf.Program `ebpf:"sched_cls__bpf_skb_get_xfrm_info"`
 	SchedClsBpfTaskFromPid       *ebpf.Program `ebpf:"sched_cls__bpf_task_from_pid"`
 	SyscallBpfCgroupAcquire      *ebpf.Program `ebpf:"syscall__bpf_cgroup_acquire"`
 	SyscallBpfCgroupFromId       *ebpf.Program `ebpf:"syscall__bpf_cgroup_from_id"`
@@ -340,6 +343,7 @@ func (p *KfuncsPrograms) Close() error {
 		p.SchedClsBpfObjNewImpl,
 		p.SchedClsBpfRcuReadLock,
 		p.SchedClsBpfSkbCtLookup,
+		p.SchedClsBpfSkbGetXfrmInfo,
 		p.SchedClsBpfTaskFromPid,
 		p.SyscallBpfCgroupAcquire,
 		p.SyscallBpfCgroupFromId,

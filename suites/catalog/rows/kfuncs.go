@@ -28,7 +28,7 @@ func init() {
 			}
 			needs = append(needs, kfuncNeeds[k.Name]...)
 			if k.Module != kfuncs.Vmlinux {
-				needs = append(needs, catalog.Module(k.Module, moduleConfigs[k.Module]))
+				needs = append(needs, catalog.Module(k.Module, kfuncs.ModuleConfigs[k.Module]))
 			}
 			if c.Since != "" || c.Never {
 				needs = append(needs, registered{kfunc: k.Name, kfuncSince: k.Since, prog: c.Prog, since: c.Since})
@@ -62,9 +62,6 @@ func (withoutToken) Unmet(k *catalog.Kernel) *catalog.Miss {
 	}
 	return &catalog.Miss{Reason: "a device-bound program loads with no BPF token: bpf_prog_dev_bound_init refuses BPF_F_TOKEN_FD", Errnos: []string{"EINVAL"}}
 }
-
-// moduleConfigs are the CONFIG options that build the watch list's modules.
-var moduleConfigs = map[string]string{"nf_conntrack": "CONFIG_NF_CONNTRACK"}
 
 // registered requires that the kernel lets prog call a kfunc it has: from
 // since on, or never where since is "". Before the kfunc itself the row's
