@@ -187,6 +187,9 @@ type pageData struct {
 	Notes []string `json:"notes"`
 	// Docs are the upstream documentation pages the rows link to.
 	Docs []string `json:"docs"`
+	// Marks are the statuses' signs (reports.Mark), so the script draws
+	// the same ones as the markup and the summary.
+	Marks map[reports.Status]string `json:"marks"`
 	// Objects are the cells of the Objects section; their Row is a row of
 	// that section, not of Features.
 	Objects []cellData `json:"objs"`
@@ -349,6 +352,10 @@ func newView(r *reports.Report) *view {
 	v.Data.Works = []string{}
 	v.Data.Features = []string{}
 	v.Data.Docs = []string{}
+	v.Data.Marks = map[reports.Status]string{}
+	for _, st := range reports.Statuses {
+		v.Data.Marks[st] = reports.Mark(st)
+	}
 	v.Data.Grid = gridData{Areas: []gridArea{}, Flags: []string{}, Stat: []string{}, Since: []string{}, First: []string{},
 		Views: [][6]any{}, Doc: []int{}, Cells: [][]int{}, viewIdx: map[cellView]int{}}
 	var notes reports.Notes

@@ -133,7 +133,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var rows = Array.prototype.slice.call(grid.querySelectorAll("tbody tr[data-r]"));
   var bodies = Array.prototype.slice.call(grid.tBodies);
-  var marks = { supported: "✓", unsupported: "✗", failed: "!", blocked: "⊘", error: "E", skipped: "–", crashed: "☠", timeout: "T" };
+  var marks = data.marks;
   var opener = null;
   // openFeature is the feature of the open one-feature view, which the
   // page's address names (#f=…) so the view can be linked to.
