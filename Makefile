@@ -105,9 +105,11 @@ host-suite: build
 	$(BIN) run --kernel host --no-cache --out $(OUT)/test-host
 
 # Per kernel: bare boot-to-poweroff time, full run time, and their ratio;
-# then rerun-ratio, an unchanged rerun over a --no-cache run (docs/caching.md).
+# then the whole matrix `make matrix` runs, cold (--no-cache) and again:
+# matrix-ratio, its wall time over Σ bare boots ÷ jobs, and rerun-ratio,
+# the unchanged rerun's over the cold one's (docs/speed.md).
 bench: build
-	@scripts/deps.sh vm parity $(if $(findstring arm64,$(ARCH)),vm-arm64)
+	@scripts/deps.sh vm parity $(if $(findstring arm64,$(ARCH)),vm-arm64) $(if $(filter all,$(KERNEL)),containers,)
 	$(ARCH_ENV) $(BIN) bench --kernel $(KERNEL) --arch $(ARCH) --out $(OUT)/bench
 
 # Crashes each VM's kernel on purpose mid-suite: the report keeps the cells

@@ -108,6 +108,10 @@ type Options struct {
 	// AnySeed says the seed was picked at random, not asked for: a cached
 	// run of any seed may be reused (it names its own).
 	AnySeed bool
+	// Durations is a file of how long each target's last run took
+	// (DefaultDurationsFile): with more than one job the longest start
+	// first, and each run that ends is noted there. "" keeps no history.
+	Durations string
 }
 
 // Run runs s on every target, at most opts.Jobs at a time, and writes
@@ -139,8 +143,10 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		mu       sync.Mutex
 		saveErrs []error
 	)
+	fresh := make([]bool, len(targets))
 	sem := make(chan struct{}, opts.Jobs)
-	for i, t := range targets {
+	for _, i := range startOrder(targets, opts.Jobs, readDurations(opts.Durations)) {
+		t := targets[i]
 		dir := filepath.Join(opts.Out, "runs", RunName(t))
 		p := NewProgress(opts.Log, label(t), len(s.Features))
 		if opts.Resume {
@@ -149,8 +155,8 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 				continue
 			}
 		}
-		// Slots are taken here, in order, so that with --jobs 1 kernels
-		// run in the order given; an interrupt starts no more runs.
+		// Slots are taken here, in start order, so that with --jobs 1
+		// kernels run in the order given; an interrupt starts no more runs.
 		if !acquire(ctx, sem) {
 			rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
 			p.Summary(rep.Runs[i])
@@ -168,7 +174,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 				}
 			}
 			run, err := runOne(ctx, s, t, opts.Out, dir, p)
-			rep.Runs[i] = run
+			rep.Runs[i], fresh[i] = run, true
 			if err != nil {
 				mu.Lock()
 				saveErrs = append(saveErrs, err)
@@ -180,6 +186,9 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	}
 	wg.Wait()
 
+	if err := noteDurations(opts.Durations, targets, rep.Runs, fresh); err != nil {
+		fmt.Fprintf(opts.Log, "the durations that order the next matrix were not noted: %v\n", err)
+	}
 	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {
 		saveErrs = append(saveErrs, err)
 	}

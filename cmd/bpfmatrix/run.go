@@ -135,7 +135,7 @@ func runMatrix(args []string) error {
 		}
 	}
 	rep, err := matrix.Run(ctx, suite, targets, matrix.Options{Out: *out, Jobs: *jobs, Resume: *resume, Tool: version,
-		Cache: &runcache.Cache{Dir: runcache.DefaultDir()}, NoCache: *noCache, AnySeed: anySeed})
+		Cache: &runcache.Cache{Dir: runcache.DefaultDir()}, NoCache: *noCache, AnySeed: anySeed, Durations: matrix.DefaultDurationsFile()})
 	if rep == nil {
 		return err
 	}

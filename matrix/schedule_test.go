@@ -1,0 +1,99 @@
+package matrix
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStartOrderIsLongestFirstWithMoreThanOneJob(t *testing.T) {
+	targets := []Target{
+		fakeTarget{name: "host", kernel: "host"},
+		fakeTarget{name: "vm", kernel: "5.10"},
+		fakeTarget{name: "vm", kernel: "7.2"},
+		fakeTarget{name: "container/default", kernel: "host"},
+		fakeTarget{name: "vm", kernel: "6.1"},
+	}
+	last := map[string]time.Duration{"vm-5.10": 20 * time.Second, "vm-7.2": 45 * time.Second, "container-default-host": 2 * time.Second}
+	names := func(order []int) []string {
+		var n []string
+		for _, i := range order {
+			n = append(n, RunName(targets[i]))
+		}
+		return n
+	}
+	// 6.1 never ran: a booted kernel's guess (60 s) puts it first; the
+	// host's guess (10 s) puts it before the 2 s container.
+	want := []string{"vm-6.1", "vm-7.2", "vm-5.10", "host-host", "container-default-host"}
+	if got := names(startOrder(targets, 2, last)); !slices.Equal(got, want) {
+		t.Errorf("order with 2 jobs = %v, want %v", got, want)
+	}
+	given := []string{"host-host", "vm-5.10", "vm-7.2", "container-default-host", "vm-6.1"}
+	if got := names(startOrder(targets, 1, last)); !slices.Equal(got, given) {
+		t.Errorf("order with 1 job = %v, want the order given %v", got, given)
+	}
+}
+
+func TestRunStartsByTheDurationsItNoted(t *testing.T) {
+	t.Chdir(t.TempDir())
+	durations := filepath.Join(t.TempDir(), "cache", "durations.json")
+	suite := &Suite{Features: []string{"map/array"}, Areas: map[string]string{"map/array": "features"}}
+	var (
+		mu      sync.Mutex
+		started []string
+	)
+	target := func(kernel string, took time.Duration) fakeTarget {
+		return fakeTarget{name: "vm", kernel: kernel, fn: func(context.Context, string) Outcome {
+			mu.Lock()
+			started = append(started, kernel)
+			mu.Unlock()
+			time.Sleep(took)
+			return Outcome{Status: RunOK}
+		}}
+	}
+	targets := []Target{target("5.10", 10*time.Millisecond), target("7.2", 200*time.Millisecond), target("6.1", 50*time.Millisecond)}
+	opts := Options{Out: "out", Jobs: 2, Log: &strings.Builder{}, Durations: durations}
+
+	// First matrix: no history, every VM guessed alike, the order given.
+	if _, err := Run(context.Background(), suite, targets, opts); err != nil {
+		t.Fatal(err)
+	}
+	// The two first start together, in either order; the third waits.
+	startedAs := func(first, second, third string) bool {
+		return len(started) == 3 && started[2] == third && slices.Contains(started[:2], first) && slices.Contains(started[:2], second)
+	}
+	if !startedAs("5.10", "7.2", "6.1") {
+		t.Fatalf("first matrix started %v, want 5.10 and 7.2, then 6.1", started)
+	}
+	last := readDurations(durations)
+	if len(last) != 3 || last["vm-7.2"] < 200*time.Millisecond || last["vm-5.10"] >= last["vm-7.2"] {
+		t.Fatalf("noted durations = %v, want the three runs' wall times", last)
+	}
+
+	// Second matrix: the 7.2 run took longest, so it starts first.
+	started = nil
+	if _, err := Run(context.Background(), suite, targets, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !startedAs("7.2", "6.1", "5.10") {
+		t.Errorf("second matrix started %v, want 7.2 and 6.1, then 5.10", started)
+	}
+}
+
+func TestDurationsFileThatCannotBeReadIsNoHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "durations.json")
+	if err := os.WriteFile(path, []byte(`{"vm-7.2": "long"`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readDurations(path); len(got) != 0 {
+		t.Errorf("readDurations(torn file) = %v, want none", got)
+	}
+	if got := readDurations(filepath.Join(t.TempDir(), "missing.json")); len(got) != 0 {
+		t.Errorf("readDurations(missing file) = %v, want none", got)
+	}
+}
