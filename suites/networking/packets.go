@@ -59,7 +59,7 @@ var _ = harness.Spec("attach/xdp.drop", "drops the probes with XDP_DROP in gener
 	k := c.Load(bpf.XdpCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, v.Send(netns.NoneArrives))
+	c.ExpectFired(k, v.SendDropped(k))
 })
 
 var _ = harness.Spec("attach/tc.ingress", "counts the probes with cls_bpf on clsact ingress of a veth", func(c *harness.Cell) {
@@ -80,7 +80,7 @@ var _ = harness.Spec("attach/tc.drop", "drops the probes with TC_ACT_SHOT on cls
 	k := c.Load(bpf.TcCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Attached("attach", v.ClsBPF(k.Prog, netns.Ingress))
-	c.ExpectFired(k, v.Send(netns.NoneArrives))
+	c.ExpectFired(k, v.SendDropped(k))
 })
 
 var _ = harness.Spec("attach/tcx.ingress", "counts the probes with a tcx link on the ingress of a veth", func(c *harness.Cell) {
