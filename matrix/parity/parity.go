@@ -77,6 +77,23 @@ var misc = map[string]string{
 // absence says nothing, so their cells are not compared.
 var probedOnlyWithFull = map[string]bool{"bpf_trace_printk": true, "bpf_probe_write_user": true, "bpf_trace_vprintk": true}
 
+// Asks says whether bpftool's probe answers for feature: a program or
+// map type, a helper it lists without "full", or one of its misc flags. A
+// run with no such cell (a label filter left them out) needs no probe,
+// which takes 3–8 s of a VM under TCG.
+func Asks(feature string) bool {
+	if helper, ok := strings.CutPrefix(feature, "helper/"); ok {
+		_, name, ok := strings.Cut(helper, "/")
+		return ok && !probedOnlyWithFull[name]
+	}
+	for _, id := range misc {
+		if feature == id {
+			return true
+		}
+	}
+	return strings.HasPrefix(feature, "prog/") || strings.HasPrefix(feature, "map/")
+}
+
 // question is one thing both bpftool and a cell answer.
 type question struct {
 	feature   string

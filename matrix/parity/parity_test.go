@@ -200,3 +200,31 @@ func TestProbeThisKernelNeedsRoot(t *testing.T) {
 		t.Errorf("no kprobe_available_helpers in bpftool's helpers: %v", slices.Sorted(maps.Keys(p.Helpers)))
 	}
 }
+
+func TestAsksEveryFeatureCompareCompares(t *testing.T) {
+	p, err := Parse([]byte(probe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells []reports.Cell
+	for _, id := range []string{"prog/xdp", "prog/lirc_mode2", "prog/tracing", "map/hash", "map/ringbuf",
+		"misc/bounded_loops", "misc/isa_v3", "helper/kprobe/bpf_map_lookup_elem", "helper/kprobe/bpf_override_return",
+		"helper/lirc_mode2/bpf_map_lookup_elem"} {
+		cells = append(cells, reports.Cell{Feature: id, Status: reports.Supported, Evidence: "loaded"})
+	}
+	got := Compare(p, cells)
+	if asked := got.Compared + len(got.Undecided); asked != len(cells) {
+		t.Fatalf("Compare asked bpftool about %d of the %d cells: %+v", asked, len(cells), got)
+	}
+	for _, c := range cells {
+		if !Asks(c.Feature) {
+			t.Errorf("Asks(%q) = false, yet Compare compares it: a run of it alone would skip the probe", c.Feature)
+		}
+	}
+	for _, id := range []string{"attach/kprobe", "kfunc/xdp/bpf_xdp_metadata_rx_hash", "helper/kprobe/bpf_trace_printk",
+		"probepoints/inventory", "object/a.o/prog", "misc/kprobe_multi"} {
+		if Asks(id) {
+			t.Errorf("Asks(%q) = true: bpftool's probe has no answer for it", id)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,7 +150,8 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 
 // runPlan is the guest's plan for a run of s: the suite's arguments and
 // environment, and bpftool's feature probe before it. Without a bpftool on
-// the host there is no probe, and probeErr says why.
+// the host there is no probe, and probeErr says why; with no cell the probe
+// answers for there is none either, and noProbe says so.
 func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr, noProbe string) {
 	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append(append([]string{}, c.Env...), s.Env(guest.ObjectsDir)...)}
 	if c.arch().VirtioPorts {
@@ -159,6 +161,9 @@ func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr, noProbe st
 		// The host's bpftool, with its libraries, is the host's
 		// architecture's.
 		return plan, "", fmt.Sprintf("no bpftool runs in %s guests: the host's is %s", c.arch().Name, arch.Running().Name)
+	}
+	if !slices.ContainsFunc(s.Features, parity.Asks) {
+		return plan, "", "the run has no cell bpftool's probe answers for"
 	}
 	bin, err := parity.Find()
 	if err != nil {
