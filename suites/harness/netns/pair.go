@@ -72,11 +72,18 @@ func NewNetkit(c *harness.Cell) *Pair {
 	return newPair(c, "netkit", rtnl.Attrs(nil).U32(unix.IFLA_NETKIT_MODE, l2), 1)
 }
 
+// The ends' ifindexes. Each end is the only link but lo of a fresh
+// namespace, where the kernel would number both 2; a pair whose ends have
+// one ifindex waits up to a second for the link watcher (rtnl.NewPair).
+const pairIndexA, pairIndexB = 10, 11
+
 func newPair(c *harness.Cell, kind string, data rtnl.Attrs, queues uint32) *Pair {
 	c.Helper()
 	v := &Pair{c: c, A: New(c), B: New(c), AAddr: vethA, BAddr: vethB}
 	c.Setup("create "+kind+" pair"+moduleFact(c, kind), v.A.Do(func() error {
-		return rtnl.With(func(r *rtnl.Conn) error { return r.NewPair(kind, "bm0", "bm1", v.B.FD(), data, queues) })
+		return rtnl.With(func(r *rtnl.Conn) error {
+			return r.NewPair(kind, "bm0", pairIndexA, "bm1", pairIndexB, v.B.FD(), data, queues)
+		})
 	}))
 	var macA, macB net.HardwareAddr
 	var err error

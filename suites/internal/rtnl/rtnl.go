@@ -169,15 +169,19 @@ func (r *Conn) SetUp(index int) error {
 	return r.do(unix.RTM_NEWLINK, 0, ifinfo(index, unix.IFF_UP, unix.IFF_UP))
 }
 
-// NewPair creates a link of kind ("veth", "netkit") called name, with its
-// peer called peer moved into the namespace peerNS, each with queues
-// transmit and receive queues; data holds the kind's own attributes.
-func (r *Conn) NewPair(kind, name, peer string, peerNS int, data Attrs, queues uint32) error {
+// NewPair creates a link of kind ("veth", "netkit") called name with
+// ifindex index, with its peer called peer and ifindex peerIndex moved into
+// the namespace peerNS, each with queues transmit and receive queues; data
+// holds the kind's own attributes. The two indexes must differ: a link
+// whose peer has its own ifindex looks to the kernel's link watcher like
+// a plain device, whose carrier change it applies at most once a second,
+// and until then the link's qdisc drops every packet.
+func (r *Conn) NewPair(kind, name string, index int, peer string, peerIndex, peerNS int, data Attrs, queues uint32) error {
 	q := Attrs(nil).U32(unix.IFLA_NUM_TX_QUEUES, queues).U32(unix.IFLA_NUM_RX_QUEUES, queues)
-	peerInfo := append(ifinfo(0, 0, 0), append(Attrs(nil).str(unix.IFLA_IFNAME, peer).U32(unix.IFLA_NET_NS_FD, uint32(peerNS)), q...)...)
+	peerInfo := append(ifinfo(peerIndex, 0, 0), append(Attrs(nil).str(unix.IFLA_IFNAME, peer).U32(unix.IFLA_NET_NS_FD, uint32(peerNS)), q...)...)
 	const peerInfoAttr = 1 // VETH_INFO_PEER and IFLA_NETKIT_PEER_INFO alike
 	info := Attrs(nil).str(unix.IFLA_INFO_KIND, kind).nest(unix.IFLA_INFO_DATA, append(Attrs(nil).add(peerInfoAttr, peerInfo), data...))
-	body := append(ifinfo(0, 0, 0), append(Attrs(nil).str(unix.IFLA_IFNAME, name).nest(unix.IFLA_LINKINFO, info), q...)...)
+	body := append(ifinfo(index, 0, 0), append(Attrs(nil).str(unix.IFLA_IFNAME, name).nest(unix.IFLA_LINKINFO, info), q...)...)
 	return r.do(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body)
 }
 

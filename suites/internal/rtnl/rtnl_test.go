@@ -26,7 +26,7 @@ func TestRefusalCarriesTheKernelsWordsNeedsRoot(t *testing.T) {
 			errc <- err
 			return
 		}
-		errc <- With(func(r *Conn) error { return r.NewPair("bpfmatrix-nosuchkind", "bm0", "bm1", -1, nil, 1) })
+		errc <- With(func(r *Conn) error { return r.NewPair("bpfmatrix-nosuchkind", "bm0", 10, "bm1", 11, -1, nil, 1) })
 	}()
 	err := <-errc
 	var rerr *Error
