@@ -19,7 +19,7 @@ var _ = harness.Spec("attach/socket_filter", "filters a UDP socket's datagrams w
 	ns := netns.New(c)
 	flow := ns.UDPFlow(ns, netns.Loopback)
 	c.Attached("SO_ATTACH_BPF", link.AttachSocketFilter(flow.Receiver(), k.Prog))
-	c.ExpectFired(k, flow.Send(netns.KeptArrive))
+	c.ExpectFired(k, flow.SendCounted(netns.KeptArrive, k))
 })
 
 var _ = harness.Spec("attach/socket_filter.classic", "filters a UDP socket's datagrams with a classic SO_ATTACH_FILTER program", func(c *harness.Cell) {
@@ -59,7 +59,7 @@ var _ = harness.Spec("attach/xdp.drop", "drops the probes with XDP_DROP in gener
 	k := c.Load(bpf.XdpCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Attach(v.XDP(k.Prog, link.XDPGenericMode))
-	c.ExpectFired(k, v.SendDropped(k))
+	c.ExpectFired(k, v.SendCounted(netns.NoneArrives, k))
 })
 
 var _ = harness.Spec("attach/tc.ingress", "counts the probes with cls_bpf on clsact ingress of a veth", func(c *harness.Cell) {
@@ -80,7 +80,7 @@ var _ = harness.Spec("attach/tc.drop", "drops the probes with TC_ACT_SHOT on cls
 	k := c.Load(bpf.TcCount, harness.Dropping())
 	v := netns.NewVeth(c)
 	c.Attached("attach", v.ClsBPF(k.Prog, netns.Ingress))
-	c.ExpectFired(k, v.SendDropped(k))
+	c.ExpectFired(k, v.SendCounted(netns.NoneArrives, k))
 })
 
 var _ = harness.Spec("attach/tcx.ingress", "counts the probes with a tcx link on the ingress of a veth", func(c *harness.Cell) {

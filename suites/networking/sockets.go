@@ -94,7 +94,7 @@ var _ = harness.Spec("attach/sk_reuseport", "selects one socket of a SO_REUSEPOR
 	group := netns.New(c).NewReuseportGroup()
 	c.Attached("fill reuseport array", k.Put(bpf.GroupMap, group.Socks[:]...))
 	c.Attached("SO_ATTACH_REUSEPORT_EBPF", group.Attach(k.Prog))
-	c.ExpectFired(k, group.Send())
+	c.ExpectFired(k, group.Send(k))
 })
 
 var _ = harness.Spec("attach/struct_ops.tcp_congestion_ops", "registers a BPF TCP congestion control that a loopback connection uses", func(c *harness.Cell) {

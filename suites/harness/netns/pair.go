@@ -29,16 +29,12 @@ func (v *Pair) Send(want Outcome) harness.Trigger {
 	return v.A.UDPFlow(v.B, v.BAddr).Send(want)
 }
 
-// SendDropped sends probes from A to B's address, where B listens for
-// them, through a program k that drops each one it counts, and checks that
-// none arrived. It does not wait out a timeout to show that: k's own count
-// says when the program has judged every probe, and a probe the kernel
-// let through despite the verdict would be in B's socket by then (it
-// passes from the program to the socket in the same softirq); settle
-// covers the rest of that path on a slow guest.
-func (v *Pair) SendDropped(k harness.Counter) harness.Trigger {
+// SendCounted is Send through a program k that counts each probe it
+// judges: k's count, not a receive timeout, says when every probe that
+// will arrive has (UDPFlow.SendCounted).
+func (v *Pair) SendCounted(want Outcome, k harness.Counter) harness.Trigger {
 	v.c.Helper()
-	return v.A.UDPFlow(v.B, v.BAddr).SendDropped(k)
+	return v.A.UDPFlow(v.B, v.BAddr).SendCounted(want, k)
 }
 
 // The addresses of a pair: 10.199.0.0/24 exists only inside the spec's
