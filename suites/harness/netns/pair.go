@@ -70,7 +70,7 @@ func NewNetkit(c *harness.Cell) *Pair {
 
 // The ends' ifindexes. Each end is the only link but lo of a fresh
 // namespace, where the kernel would number both 2; a pair whose ends have
-// one ifindex waits up to a second for the link watcher (rtnl.NewPair).
+// one ifindex waits up to a second for the link watcher (rtnl.NewPair, docs/facts.md#veth-ifindex).
 const pairIndexA, pairIndexB = 10, 11
 
 func newPair(c *harness.Cell, kind string, data rtnl.Attrs, queues uint32) *Pair {
