@@ -42,3 +42,29 @@ func TestSpecNamesTheArchsSyscallEntry(t *testing.T) {
 		t.Errorf("Spec: fentry_count targets %q, want the running arch's %q", got, want)
 	}
 }
+
+func TestSpecIsACopyEachCall(t *testing.T) {
+	for _, o := range objects {
+		first, err := o.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(first.Programs)
+		for name, p := range first.Programs {
+			p.Instructions = p.Instructions[:0]
+			delete(first.Programs, name)
+		}
+		again, err := o.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Programs) != n {
+			t.Fatalf("%s: a caller's change to its spec reached the next: %d programs, want %d", o.source, len(again.Programs), n)
+		}
+		for name, p := range again.Programs {
+			if len(p.Instructions) == 0 {
+				t.Errorf("%s: program %s lost its instructions to an earlier caller's change", o.source, name)
+			}
+		}
+	}
+}
