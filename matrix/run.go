@@ -145,7 +145,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	)
 	fresh := make([]bool, len(targets))
 	sem := make(chan struct{}, opts.Jobs)
-	for _, i := range startOrder(targets, opts.Jobs, readDurations(opts.Durations)) {
+	for _, i := range startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)) {
 		t := targets[i]
 		dir := filepath.Join(opts.Out, "runs", RunName(t))
 		p := NewProgress(opts.Log, label(t), len(s.Features))
@@ -186,7 +186,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	}
 	wg.Wait()
 
-	if err := noteDurations(opts.Durations, targets, rep.Runs, fresh); err != nil {
+	if err := noteDurations(opts.Durations, s, targets, rep.Runs, fresh); err != nil {
 		fmt.Fprintf(opts.Log, "the durations that order the next matrix were not noted: %v\n", err)
 	}
 	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {

@@ -28,13 +28,27 @@ const (
 	guessHost   = 10 * time.Second
 )
 
+// durationKey names a target's runs of suite s in the durations file: its
+// RunName, and the label filter and shard that select which specs run (a
+// run of the networking specs alone says little about a full one).
+func durationKey(s *Suite, t Target) string {
+	key := RunName(t)
+	if s.LabelFilter != "" {
+		key += " label-filter=" + s.LabelFilter
+	}
+	if s.Shard != "" {
+		key += " shard=" + s.Shard
+	}
+	return key
+}
+
 // startOrder is the order in which the targets start. With one job it is
 // the order given: the user's. With more it is longest expected first (the
 // LPT rule): when the slowest VM starts last, one core idles until it ends,
 // when the short host and container runs start last they fill the gaps.
-// A target's expected time is its last run's (last, by RunName), or a guess
-// by kind; ties keep the order given.
-func startOrder(targets []Target, jobs int, last map[string]time.Duration) []int {
+// A target's expected time is its last run's (last, by durationKey), or a
+// guess by kind; ties keep the order given.
+func startOrder(s *Suite, targets []Target, jobs int, last map[string]time.Duration) []int {
 	order := make([]int, len(targets))
 	for i := range order {
 		order[i] = i
@@ -44,7 +58,7 @@ func startOrder(targets []Target, jobs int, last map[string]time.Duration) []int
 	}
 	expect := make([]time.Duration, len(targets))
 	for i, t := range targets {
-		d, ok := last[RunName(t)]
+		d, ok := last[durationKey(s, t)]
 		switch {
 		case ok:
 		case t.Kernel() == vmimages.Host:
@@ -82,10 +96,10 @@ func readDurations(path string) map[string]time.Duration {
 }
 
 // noteDurations adds to the durations file the wall time of every run that
-// ran to its end here (fresh[i]), by its target's RunName: not one reused
+// ran to its end here (fresh[i]), by durationKey: not one reused
 // from the run cache or --resume, whose time is a copy's, nor one a signal
 // stopped.
-func noteDurations(path string, targets []Target, runs []reports.Run, fresh []bool) error {
+func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, fresh []bool) error {
 	if path == "" {
 		return nil
 	}
@@ -96,7 +110,7 @@ func noteDurations(path string, targets []Target, runs []reports.Run, fresh []bo
 	changed := false
 	for i, run := range runs {
 		if fresh[i] && run.Status != RunInterrupted && run.WallTime > 0 {
-			seconds[RunName(targets[i])] = run.WallTime
+			seconds[durationKey(s, targets[i])] = run.WallTime
 			changed = true
 		}
 	}

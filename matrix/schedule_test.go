@@ -30,12 +30,16 @@ func TestStartOrderIsLongestFirstWithMoreThanOneJob(t *testing.T) {
 	// 6.1 never ran: a booted kernel's guess (60 s) puts it first; the
 	// host's guess (10 s) puts it before the 2 s container.
 	want := []string{"vm-6.1", "vm-7.2", "vm-5.10", "host-host", "container-default-host"}
-	if got := names(startOrder(targets, 2, last)); !slices.Equal(got, want) {
+	if got := names(startOrder(&Suite{}, targets, 2, last)); !slices.Equal(got, want) {
 		t.Errorf("order with 2 jobs = %v, want %v", got, want)
 	}
 	given := []string{"host-host", "vm-5.10", "vm-7.2", "container-default-host", "vm-6.1"}
-	if got := names(startOrder(targets, 1, last)); !slices.Equal(got, given) {
+	if got := names(startOrder(&Suite{}, targets, 1, last)); !slices.Equal(got, given) {
 		t.Errorf("order with 1 job = %v, want the order given %v", got, given)
+	}
+	// A run of some specs says nothing of a full one, nor the reverse.
+	if got := names(startOrder(&Suite{LabelFilter: "networking"}, targets, 2, last)); !slices.Equal(got, []string{"vm-5.10", "vm-7.2", "vm-6.1", "host-host", "container-default-host"}) {
+		t.Errorf("order of a label-filtered run = %v, want the guesses alone", got)
 	}
 }
 
