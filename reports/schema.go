@@ -392,10 +392,11 @@ type ProbePoints struct {
 	// kernel's BTF (HostBTF).
 	Watch []WatchedPoint `json:"watch"`
 	// HostBTF is the kernel BTF the runner read on the host, without
-	// booting, for the field and kfunc points: the file (/sys/kernel/btf/vmlinux,
-	// or the base name of the kernel's vmlinux or arm64 Image) and how many
-	// types it holds, or why it could not be read, and then the run has no
-	// field or kfunc points. Absent when no run read it.
+	// booting, for BTFFunctions and the function, field and kfunc points:
+	// the file (/sys/kernel/btf/vmlinux, or the base name of the kernel's
+	// vmlinux or arm64 Image) and how many types it holds, or why it could
+	// not be read, and then the run has no field or kfunc points and its
+	// functions' traceability is unknown. Absent when no run read it.
 	HostBTF *Count `json:"host_btf,omitempty"`
 	// Kallsyms is the target's read of /proc/kallsyms, made only when a
 	// watched function is not in available_filter_functions: how many

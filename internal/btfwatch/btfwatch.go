@@ -1,9 +1,12 @@
-// Package btfwatch reads the watch list's struct fields and kfuncs from a
-// kernel's BTF on the host, without booting the kernel: from the .BTF
-// section of a cached vmlinux, the BTF inside an arm64 Image, or the
-// running kernel's /sys/kernel/btf/vmlinux. A field is what a CO-RE
-// relocation resolves; its offset, type and size are what drift between
-// kernels under a tool that hard-codes them.
+// Package btfwatch reads what a kernel's BTF says of its probe points on
+// the host, without booting the kernel: its functions (fentry's targets),
+// the watch list's functions' prototypes and the watch list's struct
+// fields and kfuncs, from the .BTF section of a cached vmlinux, the BTF
+// inside an arm64 Image, or the running kernel's /sys/kernel/btf/vmlinux.
+// Decoding BTF inside an emulated guest is slow; the kernel file holds the
+// same bytes. A field is what a CO-RE relocation resolves; its offset,
+// type and size are what drift between kernels under a tool that
+// hard-codes them.
 package btfwatch
 
 import (
