@@ -71,8 +71,9 @@ type Outcome struct {
 	// NoBpftool says why a target that would probe does not: a VM of
 	// another architecture than the host's bpftool. Its run is not compared.
 	NoBpftool string
-	// BTF is the kernel file the runner reads the watch list's fields and
-	// kfuncs from, on the host (btfwatch.Load): a VM's vmlinux or Image.
+	// BTF is the kernel file the runner reads the kernel's BTF functions
+	// and the watch list's functions, fields and kfuncs from, on the host
+	// (btfwatch.Add): a VM's vmlinux or Image.
 	// Empty for a target on the host kernel, whose BTF is
 	// /sys/kernel/btf/vmlinux.
 	BTF string
@@ -406,8 +407,7 @@ func collect(s *Suite, t Target, dir string, out Outcome, full string, stopped e
 		failures = ginkgoFailures(dir)
 	}
 	run.Status, run.Detail = settle(out, stream, err, len(s.Features), dir, full, stopped)
-	run.ProbePoints = keepProbePoints(stream.ProbePoints, dir)
-	watchBTF(run.ProbePoints, t, out)
+	run.ProbePoints = keepProbePoints(stream.ProbePoints, t, out, dir)
 	cells := stream.Cells
 	if stream.Kernel != nil {
 		run.Kernel = *stream.Kernel
@@ -587,18 +587,25 @@ func firstLine(s string) string {
 // ProbePointsFile is where a run's full probe point lists are kept.
 func ProbePointsFile(dir string) string { return filepath.Join(dir, "probepoints.json") }
 
-// keepProbePoints moves the full name lists of a probe points record (tens of
-// thousands of function names per kernel) into a file in the run's dir, so
-// that report.json carries only the counts and the watch list.
+// keepProbePoints completes a probe points record with its kernel's BTF,
+// read on the host (watchBTF), and moves the full name lists (tens of
+// thousands of function names per kernel), the BTF functions among them,
+// into a file in the run's dir, so that report.json carries only the
+// counts and the watch list. The BTF is read before the file is written:
+// its function names are the target's no longer.
 // A failure loses only the lists: the counts stay, and `bpfmatrix
 // probepoints` says the file is missing.
-func keepProbePoints(pp *reports.ProbePoints, dir string) *reports.ProbePoints {
+func keepProbePoints(pp *reports.ProbePoints, t Target, out Outcome, dir string) *reports.ProbePoints {
 	if pp == nil {
 		return nil
 	}
 	lists, err := pp.UnpackLists()
 	pp.ListsGzip = nil
-	if lists == nil || err != nil {
+	if err != nil {
+		lists = nil
+	}
+	watchBTF(pp, lists, t, out)
+	if lists == nil {
 		return pp
 	}
 	if err := writeJSON(ProbePointsFile(dir), lists); err == nil {
@@ -608,23 +615,23 @@ func keepProbePoints(pp *reports.ProbePoints, dir string) *reports.ProbePoints {
 	return pp
 }
 
-// watchBTF adds the watch list's struct fields and kfuncs to a run that
-// recorded probe points, read from its kernel's BTF on the host: no boot
-// is needed for them, and the suite's own record stays small.
-func watchBTF(pp *reports.ProbePoints, t Target, out Outcome) {
-	if pp == nil {
-		return
-	}
+// watchBTF completes a run's probe points from its kernel's BTF, read on
+// the host (btfwatch.Add): the BTF functions and their names (into lists,
+// when not nil), the watched functions' prototypes and traceability, and
+// the watch list's struct fields and kfuncs. No boot is needed for them,
+// decoding BTF in an emulated guest is slow, and the suite's own record
+// stays small.
+func watchBTF(pp *reports.ProbePoints, lists *reports.ProbeLists, t Target, out Outcome) {
 	path := out.BTF
 	if path == "" && t.Kernel() == "host" {
 		path = inventory.BTFSource
 	}
 	if path == "" {
-		pp.HostBTF = &reports.Count{Source: "kernel BTF", Error: "target " + t.Name() + " named no kernel file to read BTF from"}
+		btfwatch.Unread(pp, "kernel BTF", "target "+t.Name()+" named no kernel file to read BTF from")
 		return
 	}
-	took := btfwatch.Add(pp, path, inventory.Watch)
-	slog.Info("read kernel BTF on the host", "kernel", t.Kernel(), "file", path, "types", pp.HostBTF.N, "error", pp.HostBTF.Error, "took", took.Round(time.Millisecond))
+	took := btfwatch.Add(pp, lists, path, inventory.Watch)
+	slog.Info("read kernel BTF on the host", "kernel", t.Kernel(), "file", path, "types", pp.HostBTF.N, "functions", pp.BTFFunctions.N, "error", pp.HostBTF.Error, "took", took.Round(time.Millisecond))
 }
 
 // ginkgoFailures maps features to the failure Ginkgo recorded for them, from

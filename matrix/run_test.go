@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -378,20 +379,41 @@ func TestSeedReachesEverySuiteRunAndTheReport(t *testing.T) {
 	}
 }
 
-// TestWatchBTFAddsFieldsToProbePoints: a run that recorded probe points gets
-// the watch list's fields and kfuncs from the kernel file its target named
-// (here the running kernel's raw BTF), a run that recorded none gets none,
-// and a VM that named no file says so.
-func TestWatchBTFAddsFieldsToProbePoints(t *testing.T) {
+// TestKeepProbePointsAddsKernelBTF: a run that recorded probe points gets
+// the kernel's BTF functions, its watched functions' prototypes and the
+// watch list's fields and kfuncs from the kernel file its target named
+// (here the running kernel's raw BTF), the BTF function names land in the
+// lists file beside the target's own lists, a run that recorded none gets
+// none, and a VM that named no file says so, its functions unknown, not
+// absent.
+func TestKeepProbePointsAddsKernelBTF(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skipf("no kernel BTF: %v", err)
 	}
-	watchBTF(nil, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{BTF: "/sys/kernel/btf/vmlinux"})
+	vm := fakeTarget{name: "vm", kernel: "6.1"}
+	if pp := keepProbePoints(nil, vm, Outcome{BTF: "/sys/kernel/btf/vmlinux"}, t.TempDir()); pp != nil {
+		t.Errorf("a run without probe points got %+v", pp)
+	}
 
-	pp := &reports.ProbePoints{}
-	watchBTF(pp, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{BTF: "/sys/kernel/btf/vmlinux"})
-	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" || pp.HostBTF.Error != "" {
-		t.Fatalf("host BTF %+v", pp.HostBTF)
+	// As the suite records them (inventory.Take and PackLists).
+	recorded := func() *reports.ProbePoints {
+		pp := &reports.ProbePoints{KprobeFunctions: reports.Count{Source: "available_filter_functions", N: 2}, Watch: []reports.WatchedPoint{
+			{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Kprobe: "yes"}}}
+		if err := pp.PackLists(&reports.ProbeLists{Tracepoints: []string{"sched/sched_switch"}, KprobeFunctions: []string{"vfs_read", "vfs_write"}}); err != nil {
+			t.Fatal(err)
+		}
+		return pp
+	}
+	dir := filepath.Join(t.TempDir(), "runs", "vm-6.1")
+	pp := keepProbePoints(recorded(), vm, Outcome{BTF: "/sys/kernel/btf/vmlinux"}, dir)
+	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" || pp.HostBTF.Error != "" || pp.ListsGzip != nil {
+		t.Fatalf("host BTF %+v, %d bytes of lists left", pp.HostBTF, len(pp.ListsGzip))
+	}
+	if pp.BTFFunctions.Source != "/sys/kernel/btf/vmlinux" || pp.BTFFunctions.N < 10000 {
+		t.Errorf("BTF functions %+v", pp.BTFFunctions)
+	}
+	if w := pp.Watch[0]; !strings.Contains(w.Prototype, "vfs_read(struct file *") || w.Traceability != reports.TraceTraceable {
+		t.Errorf("vfs_read: %+v", w)
 	}
 	fields := 0
 	for _, w := range pp.Watch {
@@ -402,16 +424,27 @@ func TestWatchBTFAddsFieldsToProbePoints(t *testing.T) {
 	if fields < 20 {
 		t.Errorf("%d fields present of %d points: %+v", fields, len(pp.Watch), pp.Watch)
 	}
-
-	pp = &reports.ProbePoints{}
-	watchBTF(pp, fakeTarget{name: "host", kernel: "host"}, Outcome{})
-	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" {
-		t.Errorf("host target: %+v", pp.HostBTF)
+	var lists reports.ProbeLists
+	if data, err := os.ReadFile(ProbePointsFile(dir)); err != nil {
+		t.Fatal(err)
+	} else if err := json.Unmarshal(data, &lists); err != nil {
+		t.Fatal(err)
 	}
-	pp = &reports.ProbePoints{}
-	watchBTF(pp, fakeTarget{name: "vm", kernel: "6.1"}, Outcome{})
-	if pp.HostBTF == nil || !strings.Contains(pp.HostBTF.Error, "named no kernel file") || len(pp.Watch) != 0 {
-		t.Errorf("VM without a file: %+v, %d points", pp.HostBTF, len(pp.Watch))
+	if pp.ListsFile != "runs/vm-6.1/probepoints.json" || len(lists.BTFFunctions) != pp.BTFFunctions.N || len(lists.KprobeFunctions) != 2 || len(lists.Tracepoints) != 1 {
+		t.Errorf("lists file %q: %d BTF functions (counted %d), %d kprobe functions, %d tracepoints",
+			pp.ListsFile, len(lists.BTFFunctions), pp.BTFFunctions.N, len(lists.KprobeFunctions), len(lists.Tracepoints))
+	}
+
+	pp = keepProbePoints(recorded(), fakeTarget{name: "host", kernel: "host"}, Outcome{}, t.TempDir())
+	if pp.HostBTF == nil || pp.HostBTF.Source != "/sys/kernel/btf/vmlinux" || pp.BTFFunctions.N == 0 {
+		t.Errorf("host target: %+v, BTF functions %+v", pp.HostBTF, pp.BTFFunctions)
+	}
+	pp = keepProbePoints(recorded(), vm, Outcome{}, t.TempDir())
+	if pp.HostBTF == nil || !strings.Contains(pp.HostBTF.Error, "named no kernel file") || len(pp.Watch) != 1 || pp.BTFFunctions != *pp.HostBTF {
+		t.Errorf("VM without a file: %+v, BTF functions %+v, %d points", pp.HostBTF, pp.BTFFunctions, len(pp.Watch))
+	}
+	if w := pp.Watch[0]; !w.Present || !strings.HasPrefix(w.Traceability, "unknown: kernel BTF: target vm named no kernel file") {
+		t.Errorf("VM without a file: vfs_read %+v", w)
 	}
 }
 

@@ -377,27 +377,39 @@ type ProbePoints struct {
 	// KprobeFunctions counts available_filter_functions: what ftrace, and so
 	// kprobes by default, can attach to.
 	KprobeFunctions Count `json:"kprobe_functions"`
-	// BTFFunctions counts the FUNC entries of the kernel's BTF: what fentry,
-	// fexit and fmod_ret can target.
+	// BTFFunctions counts the distinct names of the FUNC entries of the
+	// kernel's BTF: what fentry, fexit and fmod_ret can target. The runner
+	// reads it on the host, from the same BTF as HostBTF, and its Source
+	// names that file as HostBTF's does.
 	BTFFunctions Count `json:"btf_functions"`
 	// PerfEventSources counts /sys/bus/event_source/devices (cpu, software,
 	// tracepoint, kprobe, uprobe, ...).
 	PerfEventSources Count `json:"perf_event_sources"`
 	// Watch is each point of the watch list, in its order: the tracepoints
-	// and functions the suite looked up in the target, then the struct
-	// fields and kfuncs the runner looked up in the kernel's BTF (HostBTF).
+	// and functions the suite looked up in the target (a function's
+	// prototype and traceability completed by the runner from the kernel's
+	// BTF), then the struct fields and kfuncs the runner looked up in the
+	// kernel's BTF (HostBTF).
 	Watch []WatchedPoint `json:"watch"`
 	// HostBTF is the kernel BTF the runner read on the host, without
-	// booting, for the field and kfunc points: the file (/sys/kernel/btf/vmlinux,
-	// or the base name of the kernel's vmlinux or arm64 Image) and how many
-	// types it holds, or why it could not be read, and then the run has no
-	// field or kfunc points. Absent when no run read it.
+	// booting, for BTFFunctions and the function, field and kfunc points:
+	// the file (/sys/kernel/btf/vmlinux, or the base name of the kernel's
+	// vmlinux or arm64 Image) and how many types it holds, or why it could
+	// not be read, and then the run has no field or kfunc points and its
+	// functions' traceability is unknown. Absent when no run read it.
 	HostBTF *Count `json:"host_btf,omitempty"`
+	// Kallsyms is the target's read of /proc/kallsyms, made only when a
+	// watched function is not in available_filter_functions: how many
+	// symbols it lists, or why it could not be read, which is then the
+	// reason such a function's Traceability is unknown. Absent when no
+	// function needed it.
+	Kallsyms *Count `json:"kallsyms,omitempty"`
 	// ListsGzip holds the full name lists, gzipped JSON (ProbeLists). It
-	// travels in the record stream only: ~60k function names per kernel
-	// are ~2.5 MB as JSON, a long write through a VM's emulated serial
-	// port, and ~6x less gzipped. The runner moves them to ListsFile so
-	// report.json stays small.
+	// travels in the record stream only: ~45k ftrace function names per
+	// kernel are ~1 MB as JSON, a long write through a VM's emulated
+	// serial port, and ~4x less gzipped. The runner moves them to ListsFile, with
+	// the BTF function names it reads on the host, so report.json stays
+	// small.
 	ListsGzip []byte `json:"lists_gzip,omitempty"`
 	// ListsFile is where the full lists were saved, relative to the
 	// directory of report.json ("runs/vm-6.1/probepoints.json").
@@ -471,6 +483,14 @@ type WatchedPoint struct {
 	// Kprobe is "yes" or "no" for a function when available_filter_functions
 	// was readable, else "" (unknown).
 	Kprobe string `json:"kprobe,omitempty"`
+	// Kallsyms is "yes" or "no" for a function not in
+	// available_filter_functions: whether /proc/kallsyms has the symbol,
+	// which tells a notrace function from an inlined or removed one. ""
+	// when it was not looked up (the function is kprobe-able, or
+	// available_filter_functions unreadable) or could not be read
+	// (ProbePoints.Kallsyms says why). The target records it; the
+	// runner, which reads kernel BTF, decides Traceability from it.
+	Kallsyms string `json:"kallsyms,omitempty"`
 	// Traceability is a function's Trace* category.
 	Traceability string `json:"traceability,omitempty"`
 	// DeclTags are a kfunc's BTF decl tags ("bpf_kfunc", "bpf_fastcall"),
@@ -504,6 +524,12 @@ type ProbeLists struct {
 }
 
 // PackLists stores l in pp.ListsGzip.
+//
+// gzip's default level, not BestSpeed: in a 7.2 amd64 guest under TCG
+// (lists without BTF functions, 2026-12-02, four runs each) BestSpeed
+// packed in ~330 ms instead of ~490 ms but wrote 309 KB instead of 255 KB,
+// and the record's longer way through the emulated serial port cost
+// ~350 ms more: the cell took 3.37 s on average against 3.03 s.
 func (pp *ProbePoints) PackLists(l *ProbeLists) error {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)

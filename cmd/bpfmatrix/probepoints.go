@@ -58,12 +58,12 @@ func probePoints(args []string) error {
 	)
 	if *kernel == vmimages.Host {
 		pp, lists = inventory.Take(inventory.FindTracefs(), inventory.Watch)
-		btfwatch.Add(pp, inventory.BTFSource, inventory.Watch)
+		btfwatch.Add(pp, lists, inventory.BTFSource, inventory.Watch)
 		// Say what could not be read, so an empty answer is not mistaken for "nothing there".
 		for _, c := range []struct {
 			what  string
 			count reports.Count
-		}{{"tracepoints", pp.Tracepoints}, {"kprobe functions", pp.KprobeFunctions}, {"fentry (BTF) functions", pp.BTFFunctions}, {"fields or kfuncs", *pp.HostBTF}} {
+		}{{"tracepoints", pp.Tracepoints}, {"kprobe functions", pp.KprobeFunctions}, {"fentry (BTF) functions, fields or kfuncs", *pp.HostBTF}} {
 			if c.count.Error != "" {
 				fmt.Fprintf(os.Stderr, "bpfmatrix: no %s listed: %s\n", c.what, c.count.Error)
 			}

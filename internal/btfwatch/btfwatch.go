@@ -1,9 +1,12 @@
-// Package btfwatch reads the watch list's struct fields and kfuncs from a
-// kernel's BTF on the host, without booting the kernel: from the .BTF
-// section of a cached vmlinux, the BTF inside an arm64 Image, or the
-// running kernel's /sys/kernel/btf/vmlinux. A field is what a CO-RE
-// relocation resolves; its offset, type and size are what drift between
-// kernels under a tool that hard-codes them.
+// Package btfwatch reads what a kernel's BTF says of its probe points on
+// the host, without booting the kernel: its functions (fentry's targets),
+// the watch list's functions' prototypes and the watch list's struct
+// fields and kfuncs, from the .BTF section of a cached vmlinux, the BTF
+// inside an arm64 Image, or the running kernel's /sys/kernel/btf/vmlinux.
+// Decoding BTF inside an emulated guest is slow; the kernel file holds the
+// same bytes. A field is what a CO-RE relocation resolves; its offset,
+// type and size are what drift between kernels under a tool that
+// hard-codes them.
 package btfwatch
 
 import (
@@ -13,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,36 +123,49 @@ func embedded(data []byte) (*btf.Spec, error) {
 	return nil, fmt.Errorf("no BTF header inside parses: %w", errors.Join(errs...))
 }
 
-// Add reads the kernel BTF at path and appends the field and kfunc points
-// of watch to pp, recording in pp.HostBTF what was read, or why it could
-// not be. A BTF it could not read fully adds no points: that a point is
-// not in a kernel is said only from BTF that was read, never guessed from
-// an error. It returns how long reading and looking up took.
+// Add reads the kernel BTF at path and completes pp with it: BTFFunctions
+// (and, when lists is not nil, their names in lists.BTFFunctions), each
+// watched function the target recorded (inventory.SettleFunction), and the
+// field and kfunc points of watch, appended; pp.HostBTF records what was
+// read, or why it could not be. A BTF it could not read fully adds no
+// points and makes no function absent: that a point is not in a kernel is
+// said only from BTF that was read, never guessed from an error. It
+// returns how long reading and looking up took.
 //
 // HostBTF.Source is the running kernel's BTFSource as is, and a kernel
 // file's base name otherwise ("vmlinux", "Image"): the run names the
 // kernel, and a path into this machine's cache means nothing to a reader
 // of the report; so is it in HostBTF.Error.
-func Add(pp *reports.ProbePoints, path string, watch []inventory.Point) time.Duration {
+func Add(pp *reports.ProbePoints, lists *reports.ProbeLists, path string, watch []inventory.Point) time.Duration {
 	start := time.Now()
 	source := path
 	if path != inventory.BTFSource {
 		source = filepath.Base(path)
 	}
 	pp.HostBTF = &reports.Count{Source: source}
+	funcs := map[string]*btf.Func{}
 	spec, err := Load(path)
 	if err == nil {
-		for _, err = range spec.All() {
+		var typ btf.Type
+		for typ, err = range spec.All() {
 			if err != nil {
 				break
 			}
 			pp.HostBTF.N++
+			if fn, ok := typ.(*btf.Func); ok {
+				funcs[fn.Name] = fn
+			}
 		}
 	}
 	if err != nil {
-		pp.HostBTF.Error = strings.ReplaceAll(err.Error(), path, source)
+		Unread(pp, source, strings.ReplaceAll(err.Error(), path, source))
 		return time.Since(start)
 	}
+	pp.BTFFunctions = reports.Count{Source: source, N: len(funcs)}
+	if lists != nil {
+		lists.BTFFunctions = slices.Sorted(maps.Keys(funcs))
+	}
+	settleFunctions(pp, funcs)
 	for _, p := range watch {
 		if !p.InBTF() {
 			continue
@@ -163,6 +180,26 @@ func Add(pp *reports.ProbePoints, path string, watch []inventory.Point) time.Dur
 		pp.Watch = append(pp.Watch, w)
 	}
 	return time.Since(start)
+}
+
+// Unread records in pp that the kernel BTF named source could not be
+// read, and why: HostBTF and BTFFunctions carry the error, no field or
+// kfunc point is added, and each watched function is settled without BTF,
+// its traceability unknown for want of it.
+func Unread(pp *reports.ProbePoints, source, why string) {
+	pp.HostBTF = &reports.Count{Source: source, Error: why}
+	pp.BTFFunctions = reports.Count{Source: source, Error: why}
+	settleFunctions(pp, nil)
+}
+
+// settleFunctions completes the watched functions of pp with their
+// entries in funcs, the kernel's BTF functions by name.
+func settleFunctions(pp *reports.ProbePoints, funcs map[string]*btf.Func) {
+	for i := range pp.Watch {
+		if w := &pp.Watch[i]; w.Kind == reports.PointFunction {
+			inventory.SettleFunction(pp, w, funcs[w.Name])
+		}
+	}
 }
 
 // watchField resolves a field point's dotted path in spec.

@@ -107,8 +107,9 @@ func TestARM64Image(t *testing.T) {
 	}
 }
 
-// TestAddLiveKernel adds the watch list's BTF points from the running
-// kernel's BTF, and each error names what is missing.
+// TestAddLiveKernel adds the kernel's BTF functions and the watch list's
+// BTF points from the running kernel's BTF, settles the functions a target
+// recorded, and each error names what is missing.
 func TestAddLiveKernel(t *testing.T) {
 	if _, err := os.Stat(inventory.BTFSource); err != nil {
 		t.Skipf("no kernel BTF: %v", err)
@@ -118,14 +119,29 @@ func TestAddLiveKernel(t *testing.T) {
 		inventory.Point{Kind: reports.PointField, Name: "bpfmatrix_no_such.x"},
 		inventory.Point{Kind: reports.PointField, Name: "task_struct.pid.x"},
 		inventory.Point{Kind: reports.PointKfunc, Name: "bpfmatrix_no_such_kfunc"})
-	pp := &reports.ProbePoints{}
-	took := Add(pp, inventory.BTFSource, watch)
+	// As a target with ftrace recorded them (inventory.Take).
+	pp := &reports.ProbePoints{KprobeFunctions: reports.Count{N: 1}, Watch: []reports.WatchedPoint{
+		{Kind: reports.PointFunction, Name: "vfs_read", Present: true, Kprobe: "yes"},
+		{Kind: reports.PointFunction, Name: "bpfmatrix_no_such_function", Kprobe: "no", Kallsyms: "no", Error: "not in available_filter_functions"},
+	}}
+	lists := &reports.ProbeLists{}
+	took := Add(pp, lists, inventory.BTFSource, watch)
 	t.Logf("read %s (%d types) and looked up %d points in %v", inventory.BTFSource, pp.HostBTF.N, len(pp.Watch), took)
 	if pp.HostBTF.Error != "" || pp.HostBTF.N < 10000 {
 		t.Fatalf("host BTF %+v", pp.HostBTF)
 	}
+	if pp.BTFFunctions.Error != "" || pp.BTFFunctions.Source != inventory.BTFSource || pp.BTFFunctions.N < 10000 ||
+		len(lists.BTFFunctions) != pp.BTFFunctions.N || !slices.IsSorted(lists.BTFFunctions) || !slices.Contains(lists.BTFFunctions, "vfs_read") {
+		t.Errorf("BTF functions %+v, %d listed", pp.BTFFunctions, len(lists.BTFFunctions))
+	}
+	if w := pp.Watch[0]; !w.Present || !strings.Contains(w.Prototype, "vfs_read(struct file *") || w.Traceability != reports.TraceTraceable || w.Error != "" {
+		t.Errorf("vfs_read: %+v", w)
+	}
+	if w := pp.Watch[1]; w.Present || w.Prototype != "" || w.Traceability != reports.TraceAbsent || w.Error != "not in kernel BTF; not in available_filter_functions" {
+		t.Errorf("missing function: %+v", w)
+	}
 	byName := map[string]reports.WatchedPoint{}
-	for _, w := range pp.Watch {
+	for _, w := range pp.Watch[2:] {
 		if w.Kind != reports.PointField && w.Kind != reports.PointKfunc {
 			t.Errorf("%s %s added from BTF", w.Kind, w.Name)
 		}
@@ -167,14 +183,72 @@ func TestAddUnreadable(t *testing.T) {
 		filepath.Join(dir, "vmlinux"): "open vmlinux: no such file or directory",
 		garbage:                       "BTF of Image: neither an ELF file nor raw BTF",
 	} {
-		pp := &reports.ProbePoints{Watch: []reports.WatchedPoint{{Kind: reports.PointTracepoint, Name: "sched/sched_switch", Present: true}}}
-		Add(pp, path, watch)
+		pp := &reports.ProbePoints{KprobeFunctions: reports.Count{N: 1}, Watch: []reports.WatchedPoint{
+			{Kind: reports.PointTracepoint, Name: "sched/sched_switch", Present: true},
+			{Kind: reports.PointFunction, Name: "inlined_helper", Kprobe: "no", Kallsyms: "no", Error: "not in available_filter_functions"},
+		}}
+		lists := &reports.ProbeLists{}
+		Add(pp, lists, path, watch)
 		if pp.HostBTF == nil || pp.HostBTF.Source != filepath.Base(path) || !strings.HasPrefix(pp.HostBTF.Error, want) || strings.Contains(pp.HostBTF.Error, dir) {
 			t.Errorf("%s: host BTF %+v, want source %s and an error starting %q", path, pp.HostBTF, filepath.Base(path), want)
 		}
-		if len(pp.Watch) != 1 {
-			t.Errorf("%s: unreadable BTF added points %+v", path, pp.Watch[1:])
+		if pp.BTFFunctions != *pp.HostBTF || lists.BTFFunctions != nil {
+			t.Errorf("%s: BTF functions %+v, %d listed; want host BTF's error %+v", path, pp.BTFFunctions, len(lists.BTFFunctions), pp.HostBTF)
 		}
+		if len(pp.Watch) != 2 {
+			t.Errorf("%s: unreadable BTF added points %+v", path, pp.Watch[2:])
+		}
+		// In neither ftrace nor kallsyms, but whether it is in BTF is not
+		// known: never absent.
+		if w := pp.Watch[1]; w.Present || w.Traceability != "unknown: kernel BTF: "+pp.HostBTF.Error || !strings.HasPrefix(w.Error, "kernel BTF: ") {
+			t.Errorf("%s: function %+v, want its traceability unknown for want of kernel BTF", path, w)
+		}
+	}
+}
+
+// TestAddRealKernelFunctions reads the BTF functions of cached kernels on
+// the host, as the runner does, and finds what their guests read of their
+// own /sys/kernel/btf/vmlinux in the 2026-12-02 matrix: the same count of
+// names, the same prototypes, and 5.10 arm64's do_sys_openat2 missing from
+// BTF (kprobe-only).
+func TestAddRealKernelFunctions(t *testing.T) {
+	for _, tc := range []struct {
+		series, arch string
+		functions    int
+		protos       map[string]string // "" where BTF has no entry
+	}{
+		{"7.2", "amd64", 51797, map[string]string{
+			"do_sys_openat2": "int do_sys_openat2(int dfd, const char *filename, struct open_how *how)",
+			"tcp_v4_connect": "int tcp_v4_connect(struct sock *sk, struct sockaddr_unsized *uaddr, int addr_len)",
+			"vfs_read":       "ssize_t vfs_read(struct file *file, char *buf, size_t count, loff_t *pos)",
+		}},
+		{"5.10", "arm64", 19175, map[string]string{
+			"do_sys_openat2": "",
+			"tcp_v4_connect": "int tcp_v4_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)",
+		}},
+	} {
+		t.Run(tc.series+"-"+tc.arch, func(t *testing.T) {
+			path := cached(t, tc.series, tc.arch)
+			pp := &reports.ProbePoints{KprobeFunctions: reports.Count{N: 1}}
+			for name := range tc.protos {
+				pp.Watch = append(pp.Watch, reports.WatchedPoint{Kind: reports.PointFunction, Name: name, Present: true, Kprobe: "yes"})
+			}
+			lists := &reports.ProbeLists{}
+			took := Add(pp, lists, path, nil)
+			t.Logf("read %d BTF functions of %s in %v", pp.BTFFunctions.N, path, took)
+			if pp.BTFFunctions != (reports.Count{Source: filepath.Base(path), N: tc.functions}) || len(lists.BTFFunctions) != tc.functions {
+				t.Errorf("BTF functions %+v (%d listed), want %d from %s", pp.BTFFunctions, len(lists.BTFFunctions), tc.functions, filepath.Base(path))
+			}
+			for _, w := range pp.Watch {
+				want, traceability := tc.protos[w.Name], reports.TraceTraceable
+				if want == "" {
+					traceability = reports.TraceKprobeOnly
+				}
+				if w.Prototype != want || w.Traceability != traceability || !w.Present {
+					t.Errorf("%s: %+v, want prototype %q, %s", w.Name, w, want, traceability)
+				}
+			}
+		})
 	}
 }
 

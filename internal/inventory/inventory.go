@@ -1,9 +1,11 @@
 // Package inventory reads what a running kernel lets eBPF hook: its
 // tracepoints and their formats, the functions ftrace (and so kprobes) can
-// attach to, the functions kernel BTF describes (fentry's targets) and the
-// perf event sources. It reads; it attaches nothing. The probepoints suite
-// records it from inside each target, and `bpfmatrix probepoints --kernel
-// host` lists it from a live read of the machine.
+// attach to and the perf event sources. It reads; it attaches nothing. The
+// probepoints suite records it from inside each target, and `bpfmatrix
+// probepoints --kernel host` lists it from a live read of the machine. The
+// functions kernel BTF describes (fentry's targets) are read from the
+// kernel's BTF on the host (internal/btfwatch); SettleFunction and
+// Traceability join the two reads of a watched function.
 package inventory
 
 import (
@@ -45,15 +47,19 @@ const BTFSource = "/sys/kernel/btf/vmlinux"
 const PerfSources = "/sys/bus/event_source/devices"
 
 // Take reads the kernel's probe points from tracefs (a directory such as
-// FindTracefs returns, or "" for none) and kernel BTF, and looks up each
-// tracepoint and function of watch (its fields and kfuncs are the runner's:
-// Point.InBTF); the full name lists come back beside the counts. It never
-// fails as a whole: a source it cannot read is counted as its error, which
-// is the evidence a report shows.
+// FindTracefs returns, or "" for none) and looks up each tracepoint and
+// function of watch; the full name lists come back beside the counts. Of a
+// function it records only what the running kernel alone knows: whether
+// ftrace can attach to it and, when not, whether /proc/kallsyms has it.
+// Kernel BTF is the runner's to read, on the host (btfwatch.Add fills
+// BTFFunctions and settles each function with SettleFunction): decoding
+// it inside a VM under emulation took most of the inventory's time. The
+// watch list's fields and kfuncs are the runner's too (Point.InBTF). It
+// never fails as a whole: a source it cannot read is counted as its
+// error, which is the evidence a report shows.
 func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLists) {
 	pp := &reports.ProbePoints{Tracefs: tracefs}
 	lists := &reports.ProbeLists{}
-	var byName map[string]*btf.Func
 
 	pp.Tracepoints, lists.Tracepoints = count(filepath.Join(tracefs, "events"), func() ([]string, error) {
 		if tracefs == "" {
@@ -79,11 +85,6 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 		}
 		return FilterFunctions(tracefs)
 	})
-	pp.BTFFunctions, lists.BTFFunctions = count(BTFSource, func() ([]string, error) {
-		var err error
-		byName, err = BTFFunctions()
-		return slices.Sorted(maps.Keys(byName)), err
-	})
 	pp.PerfEventSources, lists.PerfEventSources = count(PerfSources, func() ([]string, error) {
 		return dirNames(PerfSources)
 	})
@@ -102,11 +103,11 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 		case reports.PointTracepoint:
 			watchTracepoint(&w, tracefs)
 		case reports.PointFunction:
-			watchFunction(&w, byName[p.Name], pp.BTFFunctions, kprobeable, pp.KprobeFunctions)
-			w.Traceability = traceability(&w, pp.BTFFunctions, pp.KprobeFunctions, symbols)
+			watchFunction(&w, kprobeable, pp.KprobeFunctions, symbols)
 		}
 		pp.Watch = append(pp.Watch, w)
 	}
+	pp.Kallsyms = symbols.count()
 	return pp, lists
 }
 
@@ -114,7 +115,7 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 const Kallsyms = "/proc/kallsyms"
 
 // kallsyms reads the symbol names of a kallsyms file once, when first
-// asked: only a function in neither BTF nor ftrace's list needs it.
+// asked: only a function ftrace cannot attach to needs it.
 type kallsyms struct {
 	path  string
 	names map[string]bool
@@ -130,6 +131,17 @@ func (k *kallsyms) has(name string) (bool, error) {
 		k.names, k.err = symbolNames(k.path)
 	}
 	return k.names[name], k.err
+}
+
+// count is what was read, for ProbePoints.Kallsyms: nil when nothing asked.
+func (k *kallsyms) count() *reports.Count {
+	switch {
+	case !k.read:
+		return nil
+	case k.err != nil:
+		return &reports.Count{Source: k.path, Error: k.err.Error()}
+	}
+	return &reports.Count{Source: k.path, N: len(k.names)}
 }
 
 // symbolNames reads the names of a kallsyms file ("address type name
@@ -157,18 +169,74 @@ func symbolNames(path string) (map[string]bool, error) {
 	return names, nil
 }
 
-// traceability puts a watched function (as watchFunction filled it) in its
+// watchFunction records what the running kernel says of a watched
+// function: Kprobe, and Kallsyms when ftrace cannot attach to it (in
+// neither BTF nor ftrace's list, the symbol table tells an inlined or
+// removed function from a notrace one). Present and Error say what the
+// target saw; SettleFunction completes them with kernel BTF.
+func watchFunction(w *reports.WatchedPoint, kprobeable map[string]bool, kprobeCount reports.Count, symbols *kallsyms) {
+	switch {
+	case kprobeCount.Error != "":
+		w.Error = "available_filter_functions: " + kprobeCount.Error
+		return
+	case kprobeable[w.Name]:
+		w.Present, w.Kprobe = true, "yes"
+		return
+	}
+	w.Kprobe, w.Error = "no", "not in available_filter_functions"
+	switch in, err := symbols.has(w.Name); {
+	case err != nil:
+		// The error is the kallsyms Count's, once for all functions.
+	case in:
+		w.Kallsyms = "yes"
+	default:
+		w.Kallsyms = "no"
+	}
+}
+
+// SettleFunction completes a watched function as the target recorded it
+// (watchFunction) with the kernel's BTF, read on the host: fn is its entry
+// there, nil when BTF has none or could not be read (pp.BTFFunctions.Error
+// says which). It sets Present, Prototype, Error and Traceability.
+func SettleFunction(pp *reports.ProbePoints, w *reports.WatchedPoint, fn *btf.Func) {
+	var why []string
+	switch {
+	case fn != nil:
+		w.Present, w.Prototype = true, Prototype(fn)
+	case pp.BTFFunctions.Error != "":
+		why = append(why, "kernel BTF: "+pp.BTFFunctions.Error)
+	default:
+		why = append(why, "not in kernel BTF")
+	}
+	switch {
+	case pp.KprobeFunctions.Error != "":
+		why = append(why, "available_filter_functions: "+pp.KprobeFunctions.Error)
+	case w.Kprobe == "yes":
+		w.Present = true
+	default:
+		why = append(why, "not in available_filter_functions")
+	}
+	w.Error = ""
+	if !w.Present {
+		w.Error = strings.Join(why, "; ")
+	}
+	w.Traceability = Traceability(pp, w)
+}
+
+// Traceability puts a watched function (as SettleFunction filled it) in its
 // reports.Trace* category. A source that could not be read makes the
 // category unknown, naming it and its error: each category needs both
-// answers, so there is nothing to settle without one.
-func traceability(w *reports.WatchedPoint, btfCount, kprobeCount reports.Count, symbols *kallsyms) string {
+// answers, so there is nothing to settle without one. It is the one place
+// the rule lives: the target records the sources it alone can read, the
+// runner adds kernel BTF and calls it.
+func Traceability(pp *reports.ProbePoints, w *reports.WatchedPoint) string {
 	inBTF := w.Prototype != ""
 	var unknown []string
-	if btfCount.Error != "" {
-		unknown = append(unknown, "kernel BTF: "+btfCount.Error)
+	if pp.BTFFunctions.Error != "" {
+		unknown = append(unknown, "kernel BTF: "+pp.BTFFunctions.Error)
 	}
-	if kprobeCount.Error != "" {
-		unknown = append(unknown, "available_filter_functions: "+kprobeCount.Error)
+	if pp.KprobeFunctions.Error != "" {
+		unknown = append(unknown, "available_filter_functions: "+pp.KprobeFunctions.Error)
 	}
 	if len(unknown) > 0 {
 		return reports.TraceUnknown + ": " + strings.Join(unknown, "; ")
@@ -181,14 +249,17 @@ func traceability(w *reports.WatchedPoint, btfCount, kprobeCount reports.Count, 
 	case w.Kprobe == "yes":
 		return reports.TraceKprobeOnly
 	}
-	in, err := symbols.has(w.Name)
-	switch {
-	case err != nil:
-		return reports.TraceUnknown + ": in neither kernel BTF nor available_filter_functions, and " + err.Error()
-	case in:
+	switch w.Kallsyms {
+	case "yes":
 		return reports.TraceKallsymsOnly
+	case "no":
+		return reports.TraceAbsent
 	}
-	return reports.TraceAbsent
+	why := Kallsyms + " was not read"
+	if pp.Kallsyms != nil && pp.Kallsyms.Error != "" {
+		why = pp.Kallsyms.Error
+	}
+	return reports.TraceUnknown + ": in neither kernel BTF nor available_filter_functions, and " + why
 }
 
 func count(source string, list func() ([]string, error)) (reports.Count, []string) {
@@ -214,30 +285,6 @@ func watchTracepoint(w *reports.WatchedPoint, tracefs string) {
 		return
 	}
 	w.Present, w.Fields = true, f.Fields
-}
-
-func watchFunction(w *reports.WatchedPoint, fn *btf.Func, btfCount reports.Count, kprobeable map[string]bool, kprobeCount reports.Count) {
-	var why []string
-	switch {
-	case fn != nil:
-		w.Present, w.Prototype = true, Prototype(fn)
-	case btfCount.Error != "":
-		why = append(why, "kernel BTF: "+btfCount.Error)
-	default:
-		why = append(why, "not in kernel BTF")
-	}
-	switch {
-	case kprobeCount.Error != "":
-		why = append(why, "available_filter_functions: "+kprobeCount.Error)
-	case kprobeable[w.Name]:
-		w.Present, w.Kprobe = true, "yes"
-	default:
-		w.Kprobe = "no"
-		why = append(why, "not in available_filter_functions")
-	}
-	if !w.Present {
-		w.Error = strings.Join(why, "; ")
-	}
 }
 
 // Tracepoints lists every tracepoint under tracefs as "system/event".
@@ -303,26 +350,6 @@ func FilterFunctions(tracefs string) ([]string, error) {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
-}
-
-// BTFFunctions maps the name of every function in the kernel's own BTF
-// (modules excluded) to its entry: the targets fentry, fexit and fmod_ret
-// can name.
-func BTFFunctions() (map[string]*btf.Func, error) {
-	spec, err := btf.LoadKernelSpec()
-	if err != nil {
-		return nil, fmt.Errorf("load kernel BTF: %w", err)
-	}
-	funcs := map[string]*btf.Func{}
-	for typ, err := range spec.All() {
-		if err != nil {
-			return nil, fmt.Errorf("iterate kernel BTF: %w", err)
-		}
-		if fn, ok := typ.(*btf.Func); ok {
-			funcs[fn.Name] = fn
-		}
-	}
-	return funcs, nil
 }
 
 func dirNames(dir string) ([]string, error) {

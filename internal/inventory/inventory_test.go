@@ -3,6 +3,7 @@ package inventory
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -57,31 +58,112 @@ func TestWatchList(t *testing.T) {
 // TestTraceability puts functions in each category from what the sources
 // say, and never guesses when one could not be read.
 func TestTraceability(t *testing.T) {
+	ok := reports.Count{N: 1}
+	refused := reports.Count{Error: "open available_filter_functions: operation not permitted"}
+	unreadable := &reports.Count{Source: Kallsyms, Error: "open /proc/kallsyms: permission denied"}
+	for _, tc := range []struct {
+		name          string
+		proto, kprobe string
+		kallsyms      string
+		btf, ftrace   reports.Count
+		symbols       *reports.Count
+		want          string
+	}{
+		{"both", "int f(void)", "yes", "", ok, ok, nil, reports.TraceTraceable},
+		{"btf", "int f(void)", "no", "yes", ok, ok, &ok, reports.TraceBTFOnly},
+		{"btf, kallsyms unread", "int f(void)", "no", "", ok, ok, unreadable, reports.TraceBTFOnly},
+		{"kprobe", "", "yes", "", ok, ok, nil, reports.TraceKprobeOnly},
+		{"inlined_helper", "", "no", "yes", ok, ok, &ok, reports.TraceKallsymsOnly},
+		{"gone", "", "no", "no", ok, ok, &ok, reports.TraceAbsent},
+		{"locked", "int f(void)", "", "", ok, refused, nil, "unknown: available_filter_functions: open available_filter_functions: operation not permitted"},
+		{"no BTF", "", "no", "no", reports.Count{Error: "open vmlinux: no such file"}, ok, &ok, "unknown: kernel BTF: open vmlinux: no such file"},
+		{"no BTF, locked", "", "", "", reports.Count{Error: "x"}, refused, nil, "unknown: kernel BTF: x; available_filter_functions: open"},
+		{"nokallsyms", "", "no", "", ok, ok, unreadable, "unknown: in neither kernel BTF nor available_filter_functions, and open /proc/kallsyms: permission denied"},
+		{"kallsyms never read", "", "no", "", ok, ok, nil, "unknown: in neither kernel BTF nor available_filter_functions, and /proc/kallsyms was not read"},
+	} {
+		pp := &reports.ProbePoints{BTFFunctions: tc.btf, KprobeFunctions: tc.ftrace, Kallsyms: tc.symbols}
+		w := &reports.WatchedPoint{Name: tc.name, Prototype: tc.proto, Kprobe: tc.kprobe, Kallsyms: tc.kallsyms}
+		if got := Traceability(pp, w); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestWatchFunction records what a target alone knows of a function:
+// kprobe-able, and only when not, whether its kallsyms has it, read once.
+func TestWatchFunction(t *testing.T) {
 	syms := filepath.Join(t.TempDir(), "kallsyms")
 	if err := os.WriteFile(syms, []byte("0000000000000000 T vfs_read\n0000000000000000 t inlined_helper\n0000000000000000 t mod_fn\t[bpfmatrix]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	kprobeable := map[string]bool{"vfs_read": true}
 	ok := reports.Count{N: 1}
-	refused := reports.Count{Error: "open available_filter_functions: operation not permitted"}
 	for _, tc := range []struct {
-		name          string
-		proto, kprobe string
-		btf, ftrace   reports.Count
-		kallsyms      string
-		want          string
+		name    string
+		ftrace  reports.Count
+		path    string
+		want    reports.WatchedPoint
+		symbols *reports.Count
 	}{
-		{"both", "int f(void)", "yes", ok, ok, syms, reports.TraceTraceable},
-		{"btf", "int f(void)", "no", ok, ok, syms, reports.TraceBTFOnly},
-		{"kprobe", "", "yes", ok, ok, syms, reports.TraceKprobeOnly},
-		{"inlined_helper", "", "no", ok, ok, syms, reports.TraceKallsymsOnly},
-		{"mod_fn", "", "no", ok, ok, syms, reports.TraceKallsymsOnly},
-		{"gone", "", "no", ok, ok, syms, reports.TraceAbsent},
-		{"locked", "int f(void)", "", ok, refused, syms, "unknown: available_filter_functions: open available_filter_functions: operation not permitted"},
-		{"nokallsyms", "", "no", ok, ok, filepath.Join(t.TempDir(), "none"), "unknown: in neither kernel BTF nor available_filter_functions, and open "},
+		{"vfs_read", ok, syms, reports.WatchedPoint{Present: true, Kprobe: "yes"}, nil},
+		{"inlined_helper", ok, syms, reports.WatchedPoint{Kprobe: "no", Kallsyms: "yes", Error: "not in available_filter_functions"}, &reports.Count{Source: syms, N: 3}},
+		{"mod_fn", ok, syms, reports.WatchedPoint{Kprobe: "no", Kallsyms: "yes", Error: "not in available_filter_functions"}, &reports.Count{Source: syms, N: 3}},
+		{"gone", ok, syms, reports.WatchedPoint{Kprobe: "no", Kallsyms: "no", Error: "not in available_filter_functions"}, &reports.Count{Source: syms, N: 3}},
+		{"gone", ok, "/nonexistent/kallsyms", reports.WatchedPoint{Kprobe: "no", Error: "not in available_filter_functions"},
+			&reports.Count{Source: "/nonexistent/kallsyms", Error: "open /nonexistent/kallsyms: no such file or directory"}},
+		{"gone", reports.Count{Error: "no tracefs"}, syms, reports.WatchedPoint{Error: "available_filter_functions: no tracefs"}, nil},
 	} {
-		w := &reports.WatchedPoint{Name: tc.name, Prototype: tc.proto, Kprobe: tc.kprobe}
-		if got := traceability(w, tc.btf, tc.ftrace, newKallsyms(tc.kallsyms)); !strings.HasPrefix(got, tc.want) {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		symbols := newKallsyms(tc.path)
+		w := reports.WatchedPoint{Name: tc.name}
+		watchFunction(&w, kprobeable, tc.ftrace, symbols)
+		tc.want.Name = tc.name
+		if !reflect.DeepEqual(w, tc.want) {
+			t.Errorf("%s (%s): %+v, want %+v", tc.name, tc.path, w, tc.want)
+		}
+		if got := symbols.count(); !reflect.DeepEqual(got, tc.symbols) {
+			t.Errorf("%s (%s): kallsyms read %+v, want %+v", tc.name, tc.path, got, tc.symbols)
+		}
+	}
+}
+
+// TestSettleFunction completes what the target saw of a function with
+// kernel BTF: a BTF entry makes it present with its prototype, none makes
+// it absent only when BTF was read.
+func TestSettleFunction(t *testing.T) {
+	integer := &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}
+	fn := &btf.Func{Name: "f", Type: &btf.FuncProto{Return: integer}}
+	read, unread := reports.Count{N: 1}, reports.Count{Error: "BTF of vmlinux: no .BTF section"}
+	ftrace, noFtrace := reports.Count{N: 1}, reports.Count{Error: "no tracefs"}
+	for _, tc := range []struct {
+		name         string
+		target       reports.WatchedPoint
+		fn           *btf.Func
+		btf, kprobes reports.Count
+		want         reports.WatchedPoint
+	}{
+		{"traceable", reports.WatchedPoint{Present: true, Kprobe: "yes"}, fn, read, ftrace,
+			reports.WatchedPoint{Present: true, Kprobe: "yes", Prototype: "int f(void)", Traceability: reports.TraceTraceable}},
+		{"btf-only", reports.WatchedPoint{Kprobe: "no", Kallsyms: "yes", Error: "not in available_filter_functions"}, fn, read, ftrace,
+			reports.WatchedPoint{Present: true, Kprobe: "no", Kallsyms: "yes", Prototype: "int f(void)", Traceability: reports.TraceBTFOnly}},
+		{"absent", reports.WatchedPoint{Kprobe: "no", Kallsyms: "no", Error: "not in available_filter_functions"}, nil, read, ftrace,
+			reports.WatchedPoint{Kprobe: "no", Kallsyms: "no", Error: "not in kernel BTF; not in available_filter_functions", Traceability: reports.TraceAbsent}},
+		{"kprobe-only", reports.WatchedPoint{Present: true, Kprobe: "yes"}, nil, read, ftrace,
+			reports.WatchedPoint{Present: true, Kprobe: "yes", Traceability: reports.TraceKprobeOnly}},
+		{"BTF unread", reports.WatchedPoint{Kprobe: "no", Kallsyms: "no", Error: "not in available_filter_functions"}, nil, unread, ftrace,
+			reports.WatchedPoint{Kprobe: "no", Kallsyms: "no", Error: "kernel BTF: BTF of vmlinux: no .BTF section; not in available_filter_functions",
+				Traceability: "unknown: kernel BTF: BTF of vmlinux: no .BTF section"}},
+		{"ftrace unread", reports.WatchedPoint{Error: "available_filter_functions: no tracefs"}, fn, read, noFtrace,
+			reports.WatchedPoint{Present: true, Prototype: "int f(void)", Traceability: "unknown: available_filter_functions: no tracefs"}},
+		{"neither read", reports.WatchedPoint{Error: "available_filter_functions: no tracefs"}, nil, unread, noFtrace,
+			reports.WatchedPoint{Error: "kernel BTF: BTF of vmlinux: no .BTF section; available_filter_functions: no tracefs",
+				Traceability: "unknown: kernel BTF: BTF of vmlinux: no .BTF section; available_filter_functions: no tracefs"}},
+	} {
+		pp := &reports.ProbePoints{BTFFunctions: tc.btf, KprobeFunctions: tc.kprobes}
+		w := tc.target
+		w.Name, tc.want.Name = "f", "f"
+		SettleFunction(pp, &w, tc.fn)
+		if !reflect.DeepEqual(w, tc.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, w, tc.want)
 		}
 	}
 }
@@ -118,8 +200,9 @@ func TestParseWatchList(t *testing.T) {
 
 // TestTakeLiveKernel takes the running kernel's inventory and checks it
 // against independent reads: the syscall tracepoints are the entries of
-// events/syscalls, BTF's count is cilium/ebpf's, and each watched tracepoint
-// present has the fields of its format file.
+// events/syscalls, each watched tracepoint present has the fields of its
+// format file, and a watched function is looked up in ftrace's list and
+// kallsyms only: kernel BTF is read on the host.
 func TestTakeLiveKernel(t *testing.T) {
 	tracefs := liveTracefs(t)
 	watch := []Point{{reports.PointTracepoint, "syscalls/sys_enter_openat"}, {reports.PointTracepoint, "nosuch/event"},
@@ -148,17 +231,9 @@ func TestTakeLiveKernel(t *testing.T) {
 	} else if pp.KprobeFunctions.N == 0 || pp.KprobeFunctions.Error != "" {
 		t.Errorf("available_filter_functions is readable but the count is %+v", pp.KprobeFunctions)
 	}
-	if spec, err := btf.LoadKernelSpec(); err == nil {
-		n := 0
-		for typ := range spec.All() {
-			if _, ok := typ.(*btf.Func); ok {
-				n++
-			}
-		}
-		// Names are deduplicated; a few static functions share a name.
-		if pp.BTFFunctions.N == 0 || pp.BTFFunctions.N > n || pp.BTFFunctions.N < n*9/10 {
-			t.Errorf("BTF functions %+v, kernel BTF has %d FUNC entries", pp.BTFFunctions, n)
-		}
+	// Kernel BTF is the runner's: the target reads none of it.
+	if pp.BTFFunctions != (reports.Count{}) || lists.BTFFunctions != nil {
+		t.Errorf("Take read BTF functions: %+v, %d names", pp.BTFFunctions, len(lists.BTFFunctions))
 	}
 	if len(pp.Watch) != 4 {
 		t.Fatalf("watch %+v", pp.Watch)
@@ -169,19 +244,29 @@ func TestTakeLiveKernel(t *testing.T) {
 	if w := pp.Watch[1]; w.Present || !strings.Contains(w.Error, "no nosuch/event") {
 		t.Errorf("nosuch/event: %+v", w)
 	}
-	if w := pp.Watch[2]; pp.BTFFunctions.Error == "" && (!w.Present || !strings.Contains(w.Prototype, "vfs_read(struct file *")) {
-		t.Errorf("vfs_read: %+v", w)
-	}
-	if w := pp.Watch[3]; w.Present || !strings.Contains(w.Error, "not in kernel BTF") {
-		t.Errorf("missing function: %+v", w)
-	}
-	// The category follows from what was read, or says what was not.
+	// What the target knows of a function: kprobe-able, and when not,
+	// whether kallsyms has it; the rest is SettleFunction's, on the host.
 	for _, w := range pp.Watch[2:] {
-		if pp.KprobeFunctions.Error != "" && !strings.HasPrefix(w.Traceability, "unknown: available_filter_functions: ") {
-			t.Errorf("%s: %q, with available_filter_functions unreadable", w.Name, w.Traceability)
+		if w.Prototype != "" || w.Traceability != "" {
+			t.Errorf("%s: settled in the target: %+v", w.Name, w)
 		}
 	}
-	if pp.KprobeFunctions.Error == "" && pp.BTFFunctions.Error == "" && pp.Watch[3].Traceability != reports.TraceAbsent {
-		t.Errorf("missing function: %q", pp.Watch[3].Traceability)
+	if pp.KprobeFunctions.Error != "" {
+		for _, w := range pp.Watch[2:] {
+			if w.Kprobe != "" || w.Kallsyms != "" || !strings.HasPrefix(w.Error, "available_filter_functions: ") {
+				t.Errorf("%s: %+v, with available_filter_functions unreadable", w.Name, w)
+			}
+		}
+		return
+	}
+	if w := pp.Watch[2]; !w.Present || w.Kprobe != "yes" || w.Kallsyms != "" {
+		t.Errorf("vfs_read: %+v", w)
+	}
+	missing := pp.Watch[3]
+	if missing.Present || missing.Kprobe != "no" {
+		t.Errorf("missing function: %+v", missing)
+	}
+	if _, err := os.ReadFile(Kallsyms); err == nil && (missing.Kallsyms != "no" || pp.Kallsyms == nil || pp.Kallsyms.N < 1000) {
+		t.Errorf("missing function: %+v, kallsyms %+v", missing, pp.Kallsyms)
 	}
 }

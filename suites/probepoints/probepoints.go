@@ -1,12 +1,15 @@
 // Package probepoints records what each kernel lets eBPF hook: counts of its
-// tracepoints, syscall tracepoints, ftrace and BTF functions and perf event
+// tracepoints, syscall tracepoints, ftrace functions and perf event
 // sources, and, for the tracepoints and functions of the watch list
-// (inventory.Watch), whether each exists, its layout and how a function can
-// be traced (the list's struct fields and kfuncs are the runner's to read,
-// from the kernel's BTF on the host). The data goes into the record stream
-// as its own record; the cells say whether the inventory could be taken and
-// whether a tracepoint's format file tells the truth about the context a
-// program reads.
+// (inventory.Watch), whether each tracepoint exists and its layout, and
+// whether ftrace can attach to each function (and, when not, whether
+// /proc/kallsyms has it). Kernel BTF is the runner's to read, on the host,
+// from the same kernel file: the BTF functions and their count, a watched
+// function's prototype and traceability, the list's struct fields and
+// kfuncs. Decoding BTF inside an emulated VM took half of this cell's
+// time. The data goes into the record stream as its own record; the cells
+// say whether the inventory could be taken and whether a tracepoint's
+// format file tells the truth about the context a program reads.
 package probepoints
 
 import (
@@ -24,7 +27,7 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
-var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and prototypes", func(c *harness.Cell) {
+var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and kprobe-ability", func(c *harness.Cell) {
 	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch)
 	c.Observed("pack the name lists", pp.PackLists(lists))
 	harness.Record(reports.Record{ProbePoints: pp})
@@ -35,20 +38,48 @@ var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook 
 	case pp.Tracepoints.Error != "":
 		c.Unsupported(reports.StageSetup, "", "tracepoints: %s", pp.Tracepoints.Error)
 	}
-	var missing []string
-	for _, w := range pp.Watch {
-		if !w.Present {
-			missing = append(missing, w.Kind+" "+w.Name)
-		}
-	}
-	evidence := fmt.Sprintf("tracefs %s: %s tracepoints, %s syscall tracepoints; kprobe-able functions: %s; BTF functions: %s; perf event sources: %s (%s); %d of %d watched points present",
-		pp.Tracefs, pp.Tracepoints, pp.SyscallTracepoints, pp.KprobeFunctions, pp.BTFFunctions, pp.PerfEventSources,
-		strings.Join(lists.PerfEventSources, " "), len(pp.Watch)-len(missing), len(pp.Watch))
-	if len(missing) > 0 {
-		evidence += " (missing: " + strings.Join(missing, ", ") + ")"
-	}
+	evidence := fmt.Sprintf("tracefs %s: %s tracepoints, %s syscall tracepoints; kprobe-able functions: %s; perf event sources: %s (%s); %s",
+		pp.Tracefs, pp.Tracepoints, pp.SyscallTracepoints, pp.KprobeFunctions, pp.PerfEventSources,
+		strings.Join(lists.PerfEventSources, " "), watched(pp))
 	c.Supported("%s", evidence)
 })
+
+// watched says how many of the watch list's points the target found: the
+// tracepoints present, naming the missing ones, and the functions ftrace
+// can attach to. Whether a function is in kernel BTF is the runner's to
+// read, on the host, so a function not kprobe-able is not called missing
+// here.
+func watched(pp *reports.ProbePoints) string {
+	var tracepoints, functions, kprobeable int
+	var missing, notKprobe []string
+	for _, w := range pp.Watch {
+		switch w.Kind {
+		case reports.PointTracepoint:
+			tracepoints++
+			if !w.Present {
+				missing = append(missing, w.Name)
+			}
+		case reports.PointFunction:
+			functions++
+			if w.Kprobe == "yes" {
+				kprobeable++
+			} else if w.Kprobe == "no" {
+				notKprobe = append(notKprobe, w.Name)
+			}
+		}
+	}
+	s := fmt.Sprintf("%d of %d watched tracepoints present", tracepoints-len(missing), tracepoints)
+	if len(missing) > 0 {
+		s += " (missing: " + strings.Join(missing, ", ") + ")"
+	}
+	if pp.KprobeFunctions.Error == "" {
+		s += fmt.Sprintf("; %d of %d watched functions kprobe-able", kprobeable, functions)
+		if len(notKprobe) > 0 {
+			s += " (not: " + strings.Join(notKprobe, ", ") + ")"
+		}
+	}
+	return s
+}
 
 // The values the format spec passes to openat(2): an fd no process has open
 // (openat fails with EBADF after the tracepoint fired) and a flag set no
