@@ -47,7 +47,7 @@ var _ = registerAll("helper/", func(f *catalog.Feature) {
 		asm.Return(),
 	}
 	harness.Spec(f.ID, "loads a "+progName+" program calling "+helper, func(c *harness.Cell) {
-		prog, err := ebpf.NewProgramWithOptions(spec, ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
+		prog, err := harness.NewProgram(spec, ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
 		if err == nil {
 			prog.Close()
 			c.Supported("loaded a %s program calling %s (#%d)", progName, helper, uint32(fn))

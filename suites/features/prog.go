@@ -68,7 +68,7 @@ var _ = registerAll("prog/", func(f *catalog.Feature) {
 		sentence += " (" + target + ")"
 	}
 	harness.Spec(f.ID, sentence, func(c *harness.Cell) {
-		prog, err := ebpf.NewProgram(spec)
+		prog, err := harness.NewProgram(spec, ebpf.ProgramOptions{})
 		c.Loaded("load "+name+" program", err)
 		prog.Close()
 		c.Supported("loaded a minimal %s program%s", name, paren(target))
