@@ -33,6 +33,9 @@ type Column struct {
 	Counts     map[Status]int
 	Unexpected int
 	Seconds    float64
+	// Cached is where and when the column's run ran when it was reused
+	// from the run cache (Run.CachedFrom), else nil.
+	Cached *Cached
 
 	version    kversion.Version
 	hasVersion bool
@@ -120,6 +123,9 @@ func NewGrid(r *Report) *Grid {
 			col.Status, col.Detail = run.Status, run.Detail
 		}
 		col.Seconds += run.WallTime
+		if run.CachedFrom != nil {
+			col.Cached = run.CachedFrom
+		}
 		for _, c := range run.Cells {
 			if c.IsObject() {
 				continue

@@ -242,6 +242,9 @@ func distinctStatuses(cells []Cell) int {
 // matrix took, even when merged from shards that ran side by side.
 func (r *Report) span() (start, end time.Time) {
 	for _, run := range r.Runs {
+		if run.CachedFrom != nil {
+			continue // its times are those of the run it reuses
+		}
 		if !run.Start.IsZero() && (start.IsZero() || run.Start.Before(start)) {
 			start = run.Start
 		}
@@ -252,11 +255,24 @@ func (r *Report) span() (start, end time.Time) {
 	return start, end
 }
 
-// Elapsed is the time from the first run's start to the last run's end.
+// Elapsed is the time from the first run's start to the last run's end,
+// of the runs that ran for this report: a run reused from the run cache
+// ran earlier, maybe days before.
 func (r *Report) Elapsed() time.Duration {
 	start, end := r.span()
 	if start.IsZero() || end.Before(start) {
 		return 0
 	}
 	return end.Sub(start)
+}
+
+// Reused counts the runs of r reused from the run cache (Run.CachedFrom).
+func (r *Report) Reused() int {
+	n := 0
+	for _, run := range r.Runs {
+		if run.CachedFrom != nil {
+			n++
+		}
+	}
+	return n
 }

@@ -60,9 +60,11 @@ func Write(w io.Writer, r *reports.Report) error {
 
 // view is what page.tmpl renders.
 type view struct {
-	Report   *reports.Report
-	Elapsed  string
-	RunTime  string
+	Report  *reports.Report
+	Elapsed string
+	RunTime string
+	// Reused counts the runs reused from the run cache.
+	Reused   int
 	Columns  []columnView
 	ColSpan  int
 	Areas    []string
@@ -263,6 +265,8 @@ type columnData struct {
 	Detail int            `json:"detail"`
 	Counts map[string]int `json:"counts"`
 	Secs   float64        `json:"secs"`
+	// Cached says when and from which run cache entry a reused run ran.
+	Cached string `json:"cached,omitempty"`
 	// Dir is the run's directory relative to the page, and Logs the
 	// names of its files a reader may open there; none when the report
 	// does not say where they are.
@@ -365,9 +369,12 @@ func newView(r *reports.Report) *view {
 		v.Elapsed = roundDuration(el)
 	}
 	var runSecs float64
-	for _, col := range g.Columns {
-		runSecs += col.Seconds
+	for _, run := range r.Runs {
+		if run.CachedFrom == nil { // a reused run's time was spent before
+			runSecs += run.WallTime
+		}
 	}
+	v.Reused = r.Reused()
 	if runSecs > 0 {
 		v.RunTime = roundDuration(time.Duration(runSecs * float64(time.Second)))
 	}
@@ -406,6 +413,9 @@ func newView(r *reports.Report) *view {
 		})
 		cd := &v.Data.Columns[len(v.Data.Columns)-1]
 		cd.Dir, cd.Logs = runLogs(r, col.Key)
+		if c := col.Cached; c != nil {
+			cd.Cached = "reused from the run cache: ran " + c.RanAt.UTC().Format("2006-01-02 15:04:05 UTC") + ", entry " + c.Key
+		}
 		v.Unexpected += col.Unexpected
 	}
 	for _, s := range reports.Statuses {

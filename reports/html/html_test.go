@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/reports/html"
@@ -314,6 +315,25 @@ func TestPageLinks(t *testing.T) {
 	for _, ci := range []int{1, 2} {
 		if g.Cols[ci].Logs != nil || g.Cols[ci].Dir != "" {
 			t.Errorf("column %d links %q in %q from a file name the runner cannot have written", ci, g.Cols[ci].Logs, g.Cols[ci].Dir)
+		}
+	}
+}
+
+func TestPageSaysWhichRunsWereReused(t *testing.T) {
+	rep := fixture.Report(3, 6)
+	ran := rep.Runs[1].Start.Add(-24 * time.Hour)
+	rep.Runs[1].Start, rep.Runs[1].End = ran, ran.Add(31*time.Second)
+	rep.Runs[1].CachedFrom = &reports.Cached{Key: "ab12cd", Entry: "/cache/runs/ab12cd", RanAt: ran}
+	page := render(t, rep)
+	for _, want := range []string{
+		"<b>1 of 3</b> runs reused from the run cache",
+		`"cached":"reused from the run cache: ran ` + ran.UTC().Format("2006-01-02 15:04:05 UTC") + `, entry ab12cd"`,
+		// Two runs ran for this report, 31 s each, the second from 14 s
+		// after the first: the reused one's day and time count for nothing.
+		"took <b>45s</b> (1m2s of runs)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
 		}
 	}
 }

@@ -348,6 +348,7 @@ document.addEventListener("DOMContentLoaded", function () {
       fact(dl, "CapEff", k.cap_eff);
       fact(dl, "Run", c.status);
       fact(dl, "Run time", c.secs ? c.secs.toFixed(1) + " s" : "");
+      fact(dl, "Cached", c.cached);
       var counts = Object.keys(c.counts).map(function (s) { return c.counts[s] + " " + s; }).join(", ");
       fact(dl, "Cells", counts);
       body.appendChild(dl);

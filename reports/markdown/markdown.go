@@ -218,6 +218,9 @@ func (s *summary) head(r *reports.Report, g *reports.Grid, objects *objview.Tabl
 	if el := r.Elapsed(); el > 0 {
 		meta += " · took " + el.Round(time.Second).String()
 	}
+	if n := r.Reused(); n > 0 {
+		meta += fmt.Sprintf(" · %d of %d runs reused from the run cache (their inputs did not change; `--no-cache` runs them again)", n, len(r.Runs))
+	}
 	s.line("%s", meta)
 	s.line("")
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/reports/internal/fixture"
@@ -682,5 +683,23 @@ func TestSummaryCauseMarksAndNotes(t *testing.T) {
 	}
 	if got := cells("map/arena")[2]; got != "✓" {
 		t.Errorf("map/arena on 6.12: %q, want ✓ (created, nothing to fire)", got)
+	}
+}
+
+func TestSummarySaysWhichRunsWereReused(t *testing.T) {
+	rep := fixture.Report(3, 6)
+	// Two runs came from the run cache: they ran a day before this report.
+	for _, i := range []int{0, 1} {
+		ran := rep.Runs[i].Start.Add(-24 * time.Hour)
+		rep.Runs[i].Start, rep.Runs[i].End = ran, ran.Add(31*time.Second)
+		rep.Runs[i].CachedFrom = &reports.Cached{Key: "ab12", Entry: "/cache/runs/ab12", RanAt: ran}
+	}
+	md := summary(t, rep, markdown.Options{})
+	if want := " · 2 of 3 runs reused from the run cache"; !strings.Contains(md, want) {
+		t.Errorf("summary lacks %q:\n%s", want, md)
+	}
+	// The time taken is the run that ran's: not the day since the reused ones.
+	if !strings.Contains(md, " · took 31s") {
+		t.Errorf("summary does not say the report took its one run's 31s:\n%s", md)
 	}
 }
