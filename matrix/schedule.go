@@ -96,9 +96,10 @@ func readDurations(path string) map[string]time.Duration {
 }
 
 // noteDurations adds to the durations file the wall time of every run that
-// ran to its end here (fresh[i]), by durationKey: not one reused
-// from the run cache or --resume, whose time is a copy's, nor one a signal
-// stopped.
+// ran here (fresh[i]) and ended ok, by durationKey: not one reused from the
+// run cache or --resume, whose time is a copy's, nor one that broke, whose
+// time says nothing of a whole run (a boot that fails in 2 s would start
+// a 50 s kernel last next time).
 func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, fresh []bool) error {
 	if path == "" {
 		return nil
@@ -109,7 +110,7 @@ func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, 
 	}
 	changed := false
 	for i, run := range runs {
-		if fresh[i] && run.Status != RunInterrupted && run.WallTime > 0 {
+		if fresh[i] && run.Status == RunOK && run.WallTime > 0 {
 			seconds[durationKey(s, targets[i])] = run.WallTime
 			changed = true
 		}

@@ -52,11 +52,13 @@ func TestRunStartsByTheDurationsItNoted(t *testing.T) {
 		started []string
 	)
 	target := func(kernel string, took time.Duration) fakeTarget {
-		return fakeTarget{name: "vm", kernel: kernel, fn: func(context.Context, string) Outcome {
+		return fakeTarget{name: "vm", kernel: kernel, fn: func(_ context.Context, dir string) Outcome {
 			mu.Lock()
 			started = append(started, kernel)
 			mu.Unlock()
 			time.Sleep(took)
+			writeStream(t, dir, `{"kernel":{"release":"`+kernel+`"}}`,
+				`{"cell":{"feature":"map/array","status":"supported","expected":"supported"}}`)
 			return Outcome{Status: RunOK}
 		}}
 	}
@@ -77,6 +79,15 @@ func TestRunStartsByTheDurationsItNoted(t *testing.T) {
 	last := readDurations(durations)
 	if len(last) != 3 || last["vm-7.2"] < 200*time.Millisecond || last["vm-5.10"] >= last["vm-7.2"] {
 		t.Fatalf("noted durations = %v, want the three runs' wall times", last)
+	}
+
+	// A run that broke is not noted: its time says nothing of a whole one.
+	broken := fakeTarget{name: "vm", kernel: "7.3", fn: func(context.Context, string) Outcome { return Outcome{Status: RunPanic, Detail: "Kernel panic"} }}
+	if _, err := Run(context.Background(), suite, []Target{broken}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, noted := readDurations(durations)["vm-7.3"]; noted {
+		t.Errorf("a panicked run's time was noted: %v", readDurations(durations))
 	}
 
 	// Second matrix: the 7.2 run took longest, so it starts first.

@@ -112,6 +112,21 @@ func ParseBpftoolFailure(line string) (string, bool) {
 	return strings.TrimSpace(line[i+len(BpftoolMarker+" failed: "):]), true
 }
 
+// ParseBpftoolTime returns how long bpftool's probe took if line says it
+// succeeded (BpftoolLine), for the bench.
+func ParseBpftoolTime(line string) (time.Duration, bool) {
+	i := strings.Index(line, BpftoolMarker+" ok ")
+	if i < 0 {
+		return 0, false
+	}
+	_, took, ok := strings.Cut(line[i:], " bytes in ")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(took))
+	return d, err == nil
+}
+
 // RecordsLine is the line /init prints after the suite's last record.
 func RecordsLine(n int) string { return fmt.Sprintf("%s %d", RecordsMarker, n) }
 

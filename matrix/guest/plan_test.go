@@ -42,3 +42,14 @@ func TestBpftoolLineRoundTrip(t *testing.T) {
 		t.Errorf("ParseBpftoolFailure took a success line for a failure: %q", got)
 	}
 }
+
+func TestBpftoolLineCarriesTheProbeTime(t *testing.T) {
+	line := BpftoolLine(121625, 7*time.Second, nil) + "\r"
+	if d, ok := ParseBpftoolTime(line); !ok || d != 7*time.Second {
+		t.Errorf("ParseBpftoolTime(%q) = %s, %v; want 7s", line, d, ok)
+	}
+	failed := BpftoolLine(0, 0, errors.New("exit status 255"))
+	if _, ok := ParseBpftoolTime(failed); ok {
+		t.Errorf("ParseBpftoolTime(%q) read a time from a failed probe", failed)
+	}
+}

@@ -43,8 +43,10 @@ type console struct {
 	initErr []string
 	// ready is the READY line, when the suite started.
 	ready string
-	// bpftoolErr says why bpftool's probe failed, when /init said so.
+	// bpftoolErr says why bpftool's probe failed, when /init said so, and
+	// bpftool how long it took when it did not.
 	bpftoolErr string
+	bpftool    time.Duration
 	lines      []string
 }
 
@@ -67,6 +69,9 @@ func readConsole(path string) (*console, error) {
 		}
 		if n, ok := guest.ParseRecords(line); ok {
 			c.records = n
+		}
+		if took, ok := guest.ParseBpftoolTime(line); ok {
+			c.bpftool = took
 		}
 		if why, ok := guest.ParseBpftoolFailure(line); ok {
 			c.bpftoolErr = "bpftool in the guest: " + why

@@ -87,8 +87,9 @@ func NewProgram(spec *ebpf.ProgramSpec, opts ebpf.ProgramOptions) (*ebpf.Program
 		ebpf.CollectionOptions{Programs: opts, Cache: KernelBTF})
 	if err != nil {
 		// The collection's loader names the program by its key, which
-		// says nothing here: the error is the load's.
-		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "program "+key+": ") {
+		// says nothing here: the error is the load's. Only that prefix
+		// goes; one naming a map keeps its words.
+		if inner := errors.Unwrap(err); inner != nil && err.Error() == "program "+key+": "+inner.Error() {
 			err = inner
 		}
 		return nil, err

@@ -173,10 +173,13 @@ func (r *Conn) SetUp(index int) error {
 // ifindex index, with its peer called peer and ifindex peerIndex moved into
 // the namespace peerNS, each with queues transmit and receive queues; data
 // holds the kind's own attributes. The two indexes must differ: a link
-// whose peer has its own ifindex looks to the kernel's link watcher like
-// a plain device, whose carrier change it applies at most once a second,
-// and until then the link's qdisc drops every packet.
+// whose peer has the same ifindex as itself looks to the kernel's link
+// watcher like a plain device, whose carrier change it applies at most
+// once a second, and until then the link's qdisc drops every packet.
 func (r *Conn) NewPair(kind, name string, index int, peer string, peerIndex, peerNS int, data Attrs, queues uint32) error {
+	if index == peerIndex && index != 0 {
+		return fmt.Errorf("new %s pair %s/%s: both ends given ifindex %d", kind, name, peer, index)
+	}
 	q := Attrs(nil).U32(unix.IFLA_NUM_TX_QUEUES, queues).U32(unix.IFLA_NUM_RX_QUEUES, queues)
 	peerInfo := append(ifinfo(peerIndex, 0, 0), append(Attrs(nil).str(unix.IFLA_IFNAME, peer).U32(unix.IFLA_NET_NS_FD, uint32(peerNS)), q...)...)
 	const peerInfoAttr = 1 // VETH_INFO_PEER and IFLA_NETKIT_PEER_INFO alike
