@@ -24,7 +24,8 @@ func init() {
 }
 
 // bench answers "what does a run cost beyond booting and the suite itself?"
-// per kernel (the goal: a full run within 10% of bare boot + suite time),
+// per kernel (the goal: a full run within 10% of bare boot + the guest's
+// own work, bpftool's probe and the suite),
 // then "what does the whole matrix cost against booting its kernels bare,
 // cold and rerun unchanged?" (matrixRatios).
 func bench(args []string) error {
