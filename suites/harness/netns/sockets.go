@@ -99,11 +99,16 @@ func (f *UDPFlow) Receiver() syscall.Conn { return fdConn(f.recv) }
 // for a program on its way.
 func (f *UDPFlow) Send(want Outcome) harness.Trigger {
 	t, sendErrs := f.sendProbes()
-	// Probes that never come must not hold the spec: wait for the first one
-	// long enough for a busy machine, for each next one briefly.
-	received, kept := f.receive(500*time.Millisecond, 100*time.Millisecond)
+	received, kept := receiveProbes(f.recv, harness.TriggerCalls, firstProbeWait, nextProbeWait)
 	return f.judge(t, want, sendErrs, received, kept)
 }
+
+// Probes that never come must not hold a spec: a receiver waits for the
+// first one long enough for a busy machine, for each next one briefly.
+const (
+	firstProbeWait = 500 * time.Millisecond
+	nextProbeWait  = 100 * time.Millisecond
+)
 
 // judgedSettle is how long SendCounted gives the last probe a program
 // judged to reach its socket: a path of microseconds on hardware, ~50
@@ -124,9 +129,10 @@ const judgedSettle = 20 * time.Millisecond
 func (f *UDPFlow) SendCounted(want Outcome, k harness.Counter) harness.Trigger {
 	t, sendErrs := f.sendProbes()
 	awaitJudged(k, t.Events)
-	received, kept := f.receive(0, 0)
-	if expect := arrivals(want, int(t.Events)); received < expect {
-		more, moreKept := f.receive(500*time.Millisecond, 100*time.Millisecond)
+	n := int(t.Events)
+	received, kept := receiveProbes(f.recv, n, 0, 0)
+	if received < arrivals(want, n) {
+		more, moreKept := receiveProbes(f.recv, n-received, firstProbeWait, nextProbeWait)
 		received, kept = received+more, kept+moreKept
 	}
 	return f.judge(t, want, sendErrs, received, kept)
@@ -169,21 +175,21 @@ func (f *UDPFlow) sendProbes() (harness.Trigger, string) {
 	return harness.Trigger{Events: n}, sendErrs
 }
 
-// receive reads probes until harness.TriggerCalls arrived or none came in
+// receiveProbes reads up to limit probes from socket fd until none comes in
 // time: first for the first one, next for each one after; 0 takes only
-// what is queued already.
-func (f *UDPFlow) receive(first, next time.Duration) (received, kept int) {
+// what is queued already. kept counts those marked 'K'.
+func receiveProbes(fd, limit int, first, next time.Duration) (received, kept int) {
 	wait := first
 	buf := make([]byte, 256)
-	for received < harness.TriggerCalls {
+	for received < limit {
 		flags := unix.MSG_DONTWAIT
 		if wait > 0 {
 			tv := unix.NsecToTimeval(wait.Nanoseconds())
-			_ = unix.SetsockoptTimeval(f.recv, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+			_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 			flags = 0
 		}
 		wait = next
-		size, err := recvFlags(f.recv, buf, flags)
+		size, err := recvFlags(fd, buf, flags)
 		if err != nil {
 			break
 		}
@@ -436,24 +442,12 @@ func (g *ReuseportGroup) Send(k harness.Counter) harness.Trigger {
 	})
 	awaitJudged(k, t.Events)
 	var got [2]int
-	buf := make([]byte, 64)
 	for i, fd := range g.Socks {
-		for {
-			if _, err := recvFlags(fd, buf, unix.MSG_DONTWAIT); err != nil {
-				break
-			}
-			got[i]++
-		}
+		got[i], _ = receiveProbes(fd, harness.TriggerCalls, 0, 0)
 	}
 	if got[1] < harness.TriggerCalls {
-		tv := unix.NsecToTimeval((500 * time.Millisecond).Nanoseconds())
-		_ = unix.SetsockoptTimeval(g.Socks[1], unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		for got[1] < harness.TriggerCalls {
-			if _, err := recv(g.Socks[1], buf); err != nil {
-				break
-			}
-			got[1]++
-		}
+		more, _ := receiveProbes(g.Socks[1], harness.TriggerCalls-got[1], firstProbeWait, nextProbeWait)
+		got[1] += more
 	}
 	if got[1] != harness.TriggerCalls || got[0] != 0 {
 		t.Err = fmt.Errorf("socket 0 got %d, socket 1 got %d", got[0], got[1])
