@@ -111,7 +111,8 @@ type Options struct {
 	AnySeed bool
 	// Durations is a file of how long each target's last run took
 	// (DefaultDurationsFile): with more than one job the longest start
-	// first, and each run that ends is noted there. "" keeps no history.
+	// first, and each run that ran here and ended ok is noted there. ""
+	// keeps no history.
 	Durations string
 }
 
@@ -592,7 +593,8 @@ func ProbePointsFile(dir string) string { return filepath.Join(dir, "probepoints
 // thousands of function names per kernel), the BTF functions among them,
 // into a file in the run's dir, so that report.json carries only the
 // counts and the watch list. The BTF is read before the file is written:
-// its function names are the target's no longer.
+// the BTF function names in it come from the host's read, not from the
+// target's record.
 // A failure loses only the lists: the counts stay, and `bpfmatrix
 // probepoints` says the file is missing.
 func keepProbePoints(pp *reports.ProbePoints, t Target, out Outcome, dir string) *reports.ProbePoints {
