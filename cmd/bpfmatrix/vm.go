@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"flag"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type vmFlags struct {
 	append    *string
 	flavor    *string
 	arches    *string
+	noSnap    *bool
 	cfgs      map[string]*vm.Config
 }
 
@@ -35,6 +37,7 @@ func addVMFlags(fs *flag.FlagSet) *vmFlags {
 		append:    fs.String("append", "", "extra kernel command line for each VM, e.g. lsm=lockdown,capability,bpf"),
 		flavor:    fs.String("flavor", "cloud", "Debian kernel flavor: cloud (small, boots fast) or generic"),
 		arches:    fs.String("arch", arch.Running().Name, "architectures of the VM kernels, comma-separated: "+strings.Join(arch.Names(), ", ")+" (each a lane of its own columns; another than the host's runs under TCG)"),
+		noSnap:    fs.Bool("no-snapshot", false, "boot every VM instead of restoring the kernel's booted guest from its snapshot (kept in the cache, saved by the first run)"),
 		cfgs:      map[string]*vm.Config{},
 	}
 	return f
@@ -81,6 +84,9 @@ func (f *vmFlags) config(timeout time.Duration, a arch.Arch) *vm.Config {
 		Timeout:   timeout,
 		Append:    *f.append,
 		Fetch:     vm.Fetch(*f.flavor, a),
+	}
+	if !*f.noSnap {
+		cfg.Snapshots = filepath.Join(vmimages.DefaultCacheDir(), "snapshots")
 	}
 	if m := f.fs.Lookup("module"); m != nil {
 		cfg.ModuleDir = m.Value.String()

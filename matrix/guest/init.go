@@ -76,13 +76,9 @@ func run() (code int, suite time.Duration, err error) {
 		return 0, 0, fmt.Errorf("raise RLIMIT_MEMLOCK: %w", err)
 	}
 
-	var plan Plan
-	data, err := os.ReadFile(PlanPath)
+	plan, err := readPlan()
 	if err != nil {
 		return 0, 0, err
-	}
-	if err := json.Unmarshal(data, &plan); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", PlanPath, err)
 	}
 	if plan.NoSuite {
 		return 0, 0, nil
@@ -99,6 +95,19 @@ func run() (code int, suite time.Duration, err error) {
 		// A failed probe fails the run's parity, which the host judges;
 		// the suite runs all the same.
 		fmt.Println(probeBpftool(plan.Bpftool, lines.Bpftool))
+	}
+	if plan.Snapshot {
+		// The host saves the guest now; each restore resumes here with
+		// its own payload, whose plan replaces this one.
+		fmt.Println(SnapshotMarker)
+		took, err := awaitPayload()
+		if err != nil {
+			return 0, 0, err
+		}
+		if plan, err = readPlan(); err != nil {
+			return 0, 0, err
+		}
+		fmt.Printf("%s in %s\n", RestoredMarker, took.Round(time.Millisecond))
 	}
 
 	cells, err := rawSerial(lines.Cells)
@@ -159,6 +168,18 @@ func run() (code int, suite time.Duration, err error) {
 		copyReport(lines.Ginkgo)
 	}
 	return code, suite, nil
+}
+
+func readPlan() (Plan, error) {
+	var plan Plan
+	data, err := os.ReadFile(PlanPath)
+	if err != nil {
+		return plan, err
+	}
+	if err := json.Unmarshal(data, &plan); err != nil {
+		return plan, fmt.Errorf("%s: %w", PlanPath, err)
+	}
+	return plan, nil
 }
 
 // relay copies the record stream from r to the records port and counts its

@@ -69,6 +69,10 @@ type Plan struct {
 	// Bpftool is the command line of bpftool's feature probe, run before
 	// the suite with its answer sent to BpftoolDevice; none if empty.
 	Bpftool []string `json:"bpftool,omitempty"`
+	// Snapshot makes the guest a snapshot's: after the modules and
+	// bpftool's probe it prints SnapshotMarker and waits for its payload,
+	// which brings the run's own plan (payload.go).
+	Snapshot bool `json:"snapshot,omitempty"`
 }
 
 // Console markers: whole lines /init prints on ttyS0 so the host can tell a
@@ -91,6 +95,12 @@ const (
 	// BpftoolMarker says how bpftool's probe went: "BPFMATRIX-BPFTOOL ok
 	// 121630 bytes in 2.1s", or "BPFMATRIX-BPFTOOL failed: " and why.
 	BpftoolMarker = "BPFMATRIX-BPFTOOL"
+	// SnapshotMarker says a snapshot's guest is ready to be saved: it
+	// waits for its payload (payload.go).
+	SnapshotMarker = "BPFMATRIX-SNAPSHOT"
+	// RestoredMarker says a restored guest has its payload, with how long
+	// reading and unpacking it took.
+	RestoredMarker = "BPFMATRIX-RESTORED"
 )
 
 // BpftoolLine is the line /init prints after bpftool's probe, which sent n

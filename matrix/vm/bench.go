@@ -28,6 +28,12 @@ type BenchResult struct {
 	// streamed.
 	Full, Bpftool, Suite time.Duration
 	Cells                int
+	// Snapshot is how long saving the kernel's snapshot took, when runs
+	// restore one, and SnapshotCreated whether this bench saved it (else
+	// it was cached). A restored run's bpftool probe ran in the snapshot:
+	// Full does not include it.
+	Snapshot        time.Duration
+	SnapshotCreated bool
 }
 
 // Total is the full run as a user waits for it, minus the fetch.
@@ -59,8 +65,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	var times []time.Duration
 	for i := 0; i < runs; i++ {
 		files := []string{filepath.Join(dir, "bare-console.log")}
-		m := &Machine{Arch: cfg.arch(), Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: bare, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
-		took, err := m.Run(ctx)
+		took, err := cfg.machine(k.Vmlinux, bare, files).Run(ctx)
 		if out := judge(files[0], took, err); out.Status != matrix.RunOK {
 			return res, fmt.Errorf("bare boot of %s: %s: %s", name, out.Status, out.Detail)
 		}
@@ -70,26 +75,28 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	res.Bare = times[len(times)/2]
 
-	full := filepath.Join(dir, "initrd.cpio")
 	// Built before the clock starts: the first run of a foreign lane
 	// cross-builds the suite.
 	binary, err := s.BinaryFor(ctx, cfg.arch().Name)
 	if err != nil {
 		return res, err
 	}
-	start := time.Now()
 	plan, _, _ := cfg.runPlan(s) // a run's plan, bpftool's probe included when there is one
-	if _, err := WriteInitramfs(full, init, binary, s, k, &plan, cfg.Gzip); err != nil {
-		return res, err
+	if cfg.Snapshots != "" {
+		// Saved before the clock starts too: once per kernel, as the
+		// kernel's fetch is.
+		snap, created, err := cfg.snapshot(ctx, init, k, plan, p)
+		if err != nil {
+			return res, err
+		}
+		res.Snapshot, res.SnapshotCreated = snap.meta.Took, created
 	}
-	defer removeQuietly(full)
-	res.Initramfs = time.Since(start)
 	files := RunFiles(dir)
-	m := &Machine{Arch: cfg.arch(), Qemu: cfg.Qemu, Vmlinux: k.Vmlinux, Initrd: full, Append: cmdline(cfg.Append), MemoryMiB: cfg.MemoryMiB, CPUs: cfg.CPUs, Serial: files}
-	took, err := m.Run(ctx)
-	if out := judge(files[0], took, err); out.Status != matrix.RunOK {
+	out, prep, took := cfg.launch(ctx, init, k, binary, s, plan, dir, p)
+	if out.Status != matrix.RunOK {
 		return res, fmt.Errorf("full run of %s: %s: %s", name, out.Status, out.Detail)
 	}
+	res.Initramfs = prep
 	res.Full = took
 	c, err := readConsole(files[0])
 	if err != nil {

@@ -63,7 +63,7 @@ func (t *Target) Inputs(ctx context.Context, s *matrix.Suite, p *matrix.Progress
 	for _, f := range RunFiles("") {
 		serial = append(serial, filepath.Base(f))
 	}
-	m := t.machine(filepath.Base(k.Vmlinux), "initrd.cpio", serial)
+	m := t.cfg.machine(filepath.Base(k.Vmlinux), "initrd.cpio", serial)
 	qemu, err := lookQemu(m.Qemu, m.arch())
 	if err != nil {
 		return nil, err

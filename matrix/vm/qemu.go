@@ -40,6 +40,18 @@ type Machine struct {
 	Serial []string
 	// Accel is "kvm" or "tcg"; empty means Accel() decides.
 	Accel string
+	// Disk is a raw image the guest sees read-only as its virtio disk
+	// (guest.PayloadDevice); none if empty.
+	Disk string
+	// QMP is a unix socket qemu serves its machine protocol on; none if
+	// empty.
+	QMP string
+	// Incoming restores the guest from a saved state instead of booting
+	// it: qemu's -incoming URI, such as "exec:cat state".
+	Incoming string
+	// AppendSerial opens the serial files for appending: a restored
+	// guest's console continues its snapshot's.
+	AppendSerial bool
 }
 
 // BaseCmdline is every guest's kernel command line. panic=-1 reboots at once
@@ -126,8 +138,14 @@ func (m *Machine) Args() []string {
 		args = append(append(args, "-accel", "tcg,thread=single"), a.Machine...)
 	}
 	for i, s := range m.Serial {
+		id := fmt.Sprintf("line%d", i)
+		chardev := "file,id=" + id + ",path=" + s
+		if m.AppendSerial {
+			chardev += ",append=on"
+		}
+		args = append(args, "-chardev", chardev)
 		if i == 0 || !a.VirtioPorts {
-			args = append(args, "-serial", "file:"+s)
+			args = append(args, "-serial", "chardev:"+id)
 			continue
 		}
 		if i == 1 {
@@ -137,8 +155,18 @@ func (m *Machine) Args() []string {
 			// virtio_pci and virtio_console load (docs/facts.md#arm64-serial).
 			args = append(args, "-device", "virtio-serial-pci")
 		}
-		id := fmt.Sprintf("line%d", i)
-		args = append(args, "-chardev", "file,id="+id+",path="+s, "-device", "virtserialport,chardev="+id+",name="+guest.PortName(i))
+		args = append(args, "-device", "virtserialport,chardev="+id+",name="+guest.PortName(i))
+	}
+	if m.Disk != "" {
+		// PCI on both machines: virtio_pci is what the arm64 lane loads
+		// for its serial ports anyway.
+		args = append(args, "-drive", "file="+m.Disk+",if=none,id=payload,format=raw,readonly=on", "-device", "virtio-blk-pci,drive=payload")
+	}
+	if m.QMP != "" {
+		args = append(args, "-qmp", "unix:"+m.QMP+",server=on,wait=off")
+	}
+	if m.Incoming != "" {
+		args = append(args, "-incoming", m.Incoming)
 	}
 	cmdline := "console=" + a.Console + " " + BaseCmdline
 	if m.Append != "" {

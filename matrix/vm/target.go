@@ -80,6 +80,9 @@ type Config struct {
 	Qemu string
 	// Gzip compresses the initramfs (smaller file, slower boot under TCG).
 	Gzip bool
+	// Snapshots is where booted guests are saved for runs to restore
+	// (snapshot.go); empty means every run boots.
+	Snapshots string
 
 	initOnce sync.Once
 	initErr  error
@@ -131,15 +134,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
 	}
-	initrd := filepath.Join(dir, "initrd.cpio")
-	mods, err := WriteInitramfs(initrd, init, suite, s, k, &plan, t.cfg.Gzip)
-	if err != nil {
-		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error(), Package: k.Package}
-	}
-	defer removeQuietly(initrd) // as big as the suite binary; rebuilt each run
-	p.Printf("booting %s (%s, modules: %s)", k.Release, AccelFor(t.cfg.arch()), strings.Join(mods, " "))
-
-	out := t.boot(ctx, k, initrd, dir, p, RunFiles(dir))
+	out, _, _ := t.cfg.launch(ctx, init, k, suite, s, plan, dir, p)
 	out.Package, out.BTF = k.Package, k.Vmlinux
 	if probeErr != "" {
 		out.BpftoolErr = probeErr
@@ -179,38 +174,63 @@ func RunFiles(dir string) []string {
 	return []string{filepath.Join(dir, "console.log"), matrix.RecordsFile(dir), matrix.GinkgoReportFile(dir), matrix.BpftoolFile(dir)}
 }
 
-// boot runs qemu and judges the run by the console.
-func (t *Target) boot(ctx context.Context, k *vmimages.Kernel, initrd, dir string, p *matrix.Progress, serial []string) matrix.Outcome {
-	m := t.machine(k.Vmlinux, initrd, serial)
-	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{cmp.Or(m.Qemu, m.arch().Qemu)}, m.Args()...))+"\n"), 0o644); err != nil {
-		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
+// launch runs s on kernel k in dir: restored from the kernel's snapshot
+// when c keeps snapshots, else (or when saving one failed) booted with an
+// initramfs of everything. prep is the host's part before qemu starts,
+// took qemu's run.
+func (c *Config) launch(ctx context.Context, init string, k *vmimages.Kernel, binary string, s *matrix.Suite, plan guest.Plan, dir string, p *matrix.Progress) (out matrix.Outcome, prep, took time.Duration) {
+	if c.Snapshots != "" {
+		snap, _, err := c.snapshot(ctx, init, k, plan, p)
+		if err == nil {
+			return c.restore(ctx, snap, k, binary, s, plan, dir, p)
+		}
+		if ctx.Err() != nil {
+			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}, 0, 0
+		}
+		p.Printf("%v; booting without one", err)
 	}
-	if t.cfg.Timeout > 0 {
+	start := time.Now()
+	initrd := filepath.Join(dir, "initrd.cpio")
+	mods, err := WriteInitramfs(initrd, init, binary, s, k, &plan, c.Gzip)
+	if err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}, time.Since(start), 0
+	}
+	defer removeQuietly(initrd) // as big as the suite binary; rebuilt each run
+	prep = time.Since(start)
+	p.Printf("booting %s (%s, modules: %s)", k.Release, AccelFor(c.arch()), strings.Join(mods, " "))
+	out, took = c.boot(ctx, c.machine(k.Vmlinux, initrd, RunFiles(dir)), dir, p)
+	return out, prep, took
+}
+
+// boot runs the machine m of a run in dir and judges the run by the
+// console; took is qemu's run.
+func (c *Config) boot(ctx context.Context, m *Machine, dir string, p *matrix.Progress) (out matrix.Outcome, took time.Duration) {
+	if err := os.WriteFile(filepath.Join(dir, "qemu.cmdline"), []byte(shellQuote(append([]string{cmp.Or(m.Qemu, m.arch().Qemu)}, m.Args()...))+"\n"), 0o644); err != nil {
+		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}, 0
+	}
+	if c.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	idle := t.cfg.Idle
-	if idle <= 0 {
-		idle = DefaultIdle
-	}
+	idle := cmp.Or(c.Idle, DefaultIdle)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stopIdle := watchIdle(serial[:2], idle, cancel)
-	stopWatch := watchConsole(serial[0], p)
+	stopIdle := watchIdle(m.Serial[:2], idle, cancel)
+	stopWatch := watchConsole(m.Serial[0], p)
 	stop := p.Watch(matrix.RecordsFile(dir))
 	took, runErr := m.Run(ctx)
 	stop()
 	stopWatch()
 	stopIdle()
-	return judge(serial[0], took, runErr)
+	return judge(m.Serial[0], took, runErr), took
 }
 
 // machine is the qemu boot of the kernel file vmlinux with initrd and the
 // serial files.
-func (t *Target) machine(vmlinux, initrd string, serial []string) *Machine {
-	return &Machine{Arch: t.cfg.arch(), Qemu: t.cfg.Qemu, Vmlinux: vmlinux, Initrd: initrd, Append: cmdline(t.cfg.Append),
-		MemoryMiB: t.cfg.MemoryMiB, CPUs: t.cfg.CPUs, Serial: serial}
+func (c *Config) machine(vmlinux, initrd string, serial []string) *Machine {
+	return &Machine{Arch: c.arch(), Qemu: c.Qemu, Vmlinux: vmlinux, Initrd: initrd, Append: cmdline(c.Append),
+		MemoryMiB: c.MemoryMiB, CPUs: c.CPUs, Serial: serial}
 }
 
 // judge turns a finished boot into an Outcome.
@@ -313,57 +333,83 @@ func WriteInitramfs(path, init, binary string, suite *matrix.Suite, k *vmimages.
 	if suite == nil {
 		plan.NoSuite = true
 	} else {
-		if err := a.AddFile(guest.SuitePath, binary); err != nil {
+		if err := addKernelWork(a, k, plan, nil); err != nil {
 			return nil, err
 		}
-		if err := addObjects(a, suite, plan); err != nil {
-			return nil, err
-		}
-		if len(plan.Bpftool) > 0 {
-			if err := addDynamic(a, plan.Bpftool[0]); err != nil {
-				return nil, err
-			}
-		}
-		if k.Config != "" {
-			conf := "/boot/config-" + k.Release
-			if err := a.AddFile(conf, k.Config); err != nil {
-				return nil, err
-			}
-			plan.Env = append(plan.Env, contract.ConfigEnv+"="+conf)
-		}
-		if k.ModulesDir != "" {
-			lane, err := arch.Lookup(k.Arch)
-			if err != nil {
-				return nil, fmt.Errorf("kernel %s: %w", k.Release, err)
-			}
-			mods, err := resolveModules(k.ModulesDir, lane.GuestModules)
-			if err != nil {
-				return nil, fmt.Errorf("kernel %s: %w", k.Release, err)
-			}
-			for _, m := range mods {
-				if err := a.AddData(filepath.Join(guest.ModuleDir, m.Name+".ko"), 0o644, m.Data); err != nil {
-					return nil, err
-				}
-				plan.Modules = append(plan.Modules, m.Name)
-			}
-		}
-	}
-	for _, d := range []string{"proc", "sys", "dev", "tmp"} {
-		if err := a.AddDir(d); err != nil {
+		if err := addSuite(a, binary, suite, k, plan); err != nil {
 			return nil, err
 		}
 	}
-	data, err := json.Marshal(plan)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.AddData(guest.PlanPath, 0o644, data); err != nil {
+	if err := addPlan(a, plan); err != nil {
 		return nil, err
 	}
 	if err := a.WriteFile(path, gz); err != nil {
 		return nil, err
 	}
 	return plan.Modules, nil
+}
+
+// addKernelWork adds what the guest does before the suite, the same for
+// every run on kernel k: the modules (first, where the kernel has them,
+// then resolveModules'), resolved from the kernel's own tree and added to
+// plan's, and bpftool of plan.Bpftool with its libraries.
+func addKernelWork(a *initramfs.Archive, k *vmimages.Kernel, plan *guest.Plan, first []string) error {
+	if len(plan.Bpftool) > 0 {
+		if err := addDynamic(a, plan.Bpftool[0]); err != nil {
+			return err
+		}
+	}
+	if k.ModulesDir == "" {
+		return nil
+	}
+	lane, err := arch.Lookup(k.Arch)
+	if err != nil {
+		return fmt.Errorf("kernel %s: %w", k.Release, err)
+	}
+	mods, err := resolveModules(k.ModulesDir, append(slices.Clone(lane.GuestModules), first...))
+	if err != nil {
+		return fmt.Errorf("kernel %s: %w", k.Release, err)
+	}
+	for _, m := range mods {
+		if err := a.AddData(filepath.Join(guest.ModuleDir, m.Name+".ko"), 0o644, m.Data); err != nil {
+			return err
+		}
+		plan.Modules = append(plan.Modules, m.Name)
+	}
+	return nil
+}
+
+// addSuite adds what is a run's own: the suite binary, the users' objects
+// and the kernel's config, which the suite's environment in plan names.
+func addSuite(a *initramfs.Archive, binary string, suite *matrix.Suite, k *vmimages.Kernel, plan *guest.Plan) error {
+	if err := a.AddFile(guest.SuitePath, binary); err != nil {
+		return err
+	}
+	if err := addObjects(a, suite, plan); err != nil {
+		return err
+	}
+	if k.Config != "" {
+		conf := "/boot/config-" + k.Release
+		if err := a.AddFile(conf, k.Config); err != nil {
+			return err
+		}
+		plan.Env = append(plan.Env, contract.ConfigEnv+"="+conf)
+	}
+	return nil
+}
+
+// addPlan adds the kernel filesystems' mount points and the plan.
+func addPlan(a *initramfs.Archive, plan *guest.Plan) error {
+	for _, d := range []string{"proc", "sys", "dev", "tmp"} {
+		if err := a.AddDir(d); err != nil {
+			return err
+		}
+	}
+	data, err := json.Marshal(plan)
+	if err != nil {
+		return err
+	}
+	return a.AddData(guest.PlanPath, 0o644, data)
 }
 
 // addObjects adds the suite's staged objects at guest.ObjectsDir, and the

@@ -26,13 +26,23 @@ func TestArgs(t *testing.T) {
 	got := strings.Join(m.Args(), " ")
 	for _, want := range []string{
 		"-accel tcg,thread=single -cpu max", "-m 1024", "-smp 2", "-no-reboot",
-		"-serial file:c.log -serial file:cells.jsonl", "-kernel vmlinux -initrd initrd",
+		"-chardev file,id=line0,path=c.log -serial chardev:line0 -chardev file,id=line1,path=cells.jsonl -serial chardev:line1", "-kernel vmlinux -initrd initrd",
 		"-append console=ttyS0 " + BaseCmdline + " " + contract.GuestCmdlineFlag,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("qemu args lack %q:\n%s", want, got)
 		}
 	}
+	// A restore: the same machine with its payload disk, the console
+	// appended to, the state read back.
+	m.Disk, m.Incoming, m.AppendSerial = "payload.img", "exec:cat state", true
+	got = strings.Join(m.Args(), " ")
+	for _, want := range []string{"path=c.log,append=on", "-drive file=payload.img,if=none,id=payload,format=raw,readonly=on -device virtio-blk-pci,drive=payload", "-incoming exec:cat state"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("restore's qemu args lack %q:\n%s", want, got)
+		}
+	}
+	m.Disk, m.Incoming, m.AppendSerial = "", "", false
 	m.Accel = "kvm"
 	if got := strings.Join(m.Args(), " "); !strings.Contains(got, "-accel kvm -cpu host") {
 		t.Errorf("kvm args: %s", got)
@@ -46,8 +56,8 @@ func TestArgs(t *testing.T) {
 	m = &Machine{Arch: arch.ARM64, Vmlinux: "Image", Initrd: "initrd", Serial: []string{"c.log", "cells.jsonl", "ginkgo.json"}, Accel: "tcg"}
 	got = strings.Join(m.Args(), " ")
 	for _, want := range []string{
-		"-accel tcg,thread=single -M virt -cpu max,pauth-impdef=on", "-serial file:c.log -device virtio-serial-pci",
-		"-chardev file,id=line1,path=cells.jsonl -device virtserialport,chardev=line1,name=bpfmatrix.1 -chardev file,id=line2,path=ginkgo.json -device virtserialport,chardev=line2,name=bpfmatrix.2",
+		"-accel tcg,thread=single -M virt -cpu max,pauth-impdef=on", "-chardev file,id=line0,path=c.log -serial chardev:line0",
+		"-chardev file,id=line1,path=cells.jsonl -device virtio-serial-pci -device virtserialport,chardev=line1,name=bpfmatrix.1 -chardev file,id=line2,path=ginkgo.json -device virtserialport,chardev=line2,name=bpfmatrix.2",
 		"-append console=ttyAMA0 ",
 	} {
 		if !strings.Contains(got, want) {
