@@ -110,6 +110,12 @@ func scratchCache(t *testing.T, bin string) string {
 					scratch.err = fmt.Errorf("copy the cache: %v: %s", err, out)
 					return
 				}
+				// A snapshot is keyed on its kernel file's path, which is
+				// the user's cache: no use here, and ~100 MB each to copy.
+				if err := os.RemoveAll(filepath.Join(scratch.dir, "bpfmatrix", "snapshots")); err != nil {
+					scratch.err = err
+					return
+				}
 			}
 		}
 		cmd := exec.Command(bin, "kernels", "fetch", "5.10", "6.1")

@@ -107,7 +107,7 @@ func run() (code int, suite time.Duration, err error) {
 		if plan, err = readPlan(); err != nil {
 			return 0, 0, err
 		}
-		fmt.Printf("%s in %s\n", RestoredMarker, took.Round(time.Millisecond))
+		fmt.Println(RestoredLine(took, time.Now()))
 	}
 
 	cells, err := rawSerial(lines.Cells)

@@ -98,8 +98,7 @@ const (
 	// SnapshotMarker says a snapshot's guest is ready to be saved: it
 	// waits for its payload (payload.go).
 	SnapshotMarker = "BPFMATRIX-SNAPSHOT"
-	// RestoredMarker says a restored guest has its payload, with how long
-	// reading and unpacking it took.
+	// RestoredMarker says a restored guest has its payload (RestoredLine).
 	RestoredMarker = "BPFMATRIX-RESTORED"
 )
 
@@ -135,6 +134,26 @@ func ParseBpftoolTime(line string) (time.Duration, bool) {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(took))
 	return d, err == nil
+}
+
+// RestoredLine is the line a restored guest prints once it has its payload,
+// which took to read and unpack, and set its clock to the host's: now.
+func RestoredLine(took time.Duration, now time.Time) string {
+	return fmt.Sprintf("%s in %s, clock %s", RestoredMarker, took.Round(time.Millisecond), now.UTC().Format(time.RFC3339))
+}
+
+// ParseRestoredClock returns the clock of a restored guest's line.
+func ParseRestoredClock(line string) (time.Time, bool) {
+	i := strings.Index(line, RestoredMarker+" ")
+	if i < 0 {
+		return time.Time{}, false
+	}
+	_, clock, ok := strings.Cut(line[i:], ", clock ")
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(clock))
+	return t, err == nil
 }
 
 // RecordsLine is the line /init prints after the suite's last record.

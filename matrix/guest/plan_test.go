@@ -53,3 +53,14 @@ func TestBpftoolLineCarriesTheProbeTime(t *testing.T) {
 		t.Errorf("ParseBpftoolTime(%q) read a time from a failed probe", failed)
 	}
 }
+
+func TestRestoredLineCarriesTheClock(t *testing.T) {
+	now := time.Date(2026, 12, 2, 23, 10, 8, 0, time.UTC)
+	line := "[ 5.4] virtio_blk\r" + RestoredLine(246*time.Millisecond, now) + "\r"
+	if got, ok := ParseRestoredClock(line); !ok || !got.Equal(now) {
+		t.Errorf("ParseRestoredClock(%q) = %s, %v; want %s", line, got, ok, now)
+	}
+	if _, ok := ParseRestoredClock(SnapshotMarker); ok {
+		t.Error("ParseRestoredClock read a clock from the snapshot's marker")
+	}
+}

@@ -3,8 +3,10 @@ package vm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,7 +186,7 @@ func TestVMBootsDebian61(t *testing.T) {
 	if _, err := lookQemu("", arch.AMD64); err != nil {
 		t.Skip("needs qemu: " + err.Error())
 	}
-	rep, dir := runVM(t, []string{"6.1"}, "")
+	rep, dir := runVM(t, []string{"6.1"}, "", "")
 	run := rep.Runs[0]
 	if run.Status != matrix.RunOK {
 		t.Fatalf("run status %s: %s (console: %s)", run.Status, run.Detail, filepath.Join(dir, "runs", "vm-6.1", "console.log"))
@@ -239,6 +241,7 @@ func TestVMBootsDebian61(t *testing.T) {
 // TestVMCrashKeepsCells crashes 6.1 on purpose mid-suite and checks that
 // the cells streamed before the crash stay, the crash spec and the ones
 // after it come out "crashed" with the console tail, and 5.10 still runs.
+// Both are restored from snapshots, as runs are by default.
 func TestVMCrashKeepsCells(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots two VMs; not in -short")
@@ -248,7 +251,7 @@ func TestVMCrashKeepsCells(t *testing.T) {
 	}
 	// Only 6.1's guest may crash; 5.10 gets the same plan without the
 	// permission, so its crash spec refuses (a skipped cell) and it runs on.
-	rep, _ := runVM(t, []string{"6.1", "5.10"}, "tracing || crash", []string{contract.AllowCrashEnv + "=1"}, nil)
+	rep, _ := runVM(t, []string{"6.1", "5.10"}, "tracing || crash", t.TempDir(), []string{contract.AllowCrashEnv + "=1"}, nil)
 	crashed, next := rep.Runs[0], rep.Runs[1]
 	if crashed.Status != matrix.RunPanic || !strings.Contains(crashed.Detail, "sysrq") {
 		t.Fatalf("6.1: status %s, detail %q; want panic citing sysrq", crashed.Status, crashed.Detail)
@@ -274,9 +277,67 @@ func TestVMCrashKeepsCells(t *testing.T) {
 	}
 }
 
-// runVM builds the suite and runs it on kernels, one at a time; envs[i] is
-// the extra guest environment of kernels[i].
-func runVM(t *testing.T, kernels []string, labels string, envs ...[]string) (*reports.Report, string) {
+// TestVMRestoresItsSnapshot runs 5.10 twice with snapshots: the first run
+// saves the booted guest and restores it, the second restores the same
+// snapshot. Both guests must run the suite to the same cells, with the
+// clock set to the host's.
+func TestVMRestoresItsSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a VM and restores it twice; not in -short")
+	}
+	if _, err := lookQemu("", arch.AMD64); err != nil {
+		t.Skip("needs qemu: " + err.Error())
+	}
+	snapshots := t.TempDir()
+	var runs [2]reports.Run
+	var saved []time.Time
+	for i := range runs {
+		rep, dir := runVM(t, []string{"5.10"}, "tracing", snapshots)
+		runs[i] = rep.Runs[0]
+		console := filepath.Join(dir, "runs", "vm-5.10", "console.log")
+		if runs[i].Status != matrix.RunOK || len(runs[i].Cells) < 20 {
+			t.Fatalf("run %d: %s with %d cells: %s (console: %s)", i+1, runs[i].Status, len(runs[i].Cells), runs[i].Detail, console)
+		}
+		c, err := readConsole(console)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var clock time.Time
+		for _, line := range c.lines {
+			if at, ok := guest.ParseRestoredClock(line); ok {
+				clock = at
+			}
+		}
+		if d := time.Since(clock); d < 0 || d > 5*time.Minute {
+			t.Errorf("run %d: the restored guest's clock %s is not the host's (%s ago); console: %s", i+1, clock, d, console)
+		}
+		metas, _ := filepath.Glob(filepath.Join(snapshots, "*", snapshotMetaFile))
+		for _, m := range metas {
+			var meta snapshotMeta
+			if b, err := os.ReadFile(m); err == nil && json.Unmarshal(b, &meta) == nil {
+				saved = append(saved, meta.Created)
+			}
+		}
+	}
+	if len(saved) != 2 || !saved[0].Equal(saved[1]) {
+		t.Errorf("snapshots saved, as seen after each run: %v; want the one the first run saved", saved)
+	}
+	statuses := func(r reports.Run) map[string]reports.Status {
+		m := map[string]reports.Status{}
+		for _, c := range r.Cells {
+			m[c.Feature] = c.Status
+		}
+		return m
+	}
+	if a, b := statuses(runs[0]), statuses(runs[1]); !maps.Equal(a, b) {
+		t.Errorf("two restores of one snapshot disagree:\n%v\n%v", a, b)
+	}
+}
+
+// runVM builds the suite and runs it on kernels, one at a time, each
+// restored from its snapshot in snapshots (booted if empty); envs[i] is the
+// extra guest environment of kernels[i].
+func runVM(t *testing.T, kernels []string, labels, snapshots string, envs ...[]string) (*reports.Report, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -294,7 +355,7 @@ func runVM(t *testing.T, kernels []string, labels string, envs ...[]string) (*re
 	}
 	var targets []matrix.Target
 	for i, k := range kernels {
-		cfg := &Config{Init: init, Timeout: 5 * time.Minute, Fetch: Fetch("cloud", arch.AMD64)}
+		cfg := &Config{Init: init, Timeout: 5 * time.Minute, Fetch: Fetch("cloud", arch.AMD64), Snapshots: snapshots}
 		if i < len(envs) {
 			cfg.Env = envs[i]
 		}
