@@ -81,7 +81,7 @@ func bench(args []string) error {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kernel\tarch\trelease\tbare boot\tbpftool\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+bpftool+suite)\t")
+	fmt.Fprintln(tw, "kernel\tarch\trelease\tbare boot\tsnapshot\tbpftool\tsuite\tinitramfs\tfull run\tcells\ttotal/(bare+bpftool+suite)\t")
 	failed := 0
 	var bare time.Duration // Σ bare boots, every lane's kernels
 	for _, lane := range lanes {
@@ -99,12 +99,15 @@ func bench(args []string) error {
 				continue
 			}
 			bare += r.Bare
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%d\t%.2f\t\n", name, lane.Name, r.Release,
-				r.Bare.Seconds(), r.Bpftool.Seconds(), r.Suite.Seconds(), r.Initramfs.Seconds(), r.Full.Seconds(), r.Cells, r.Ratio())
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\t%.2fs\t%.2fs\t%.2fs\t%.2fs\t%d\t%.2f\t\n", name, lane.Name, r.Release,
+				r.Bare.Seconds(), snapshotColumn(r), r.Bpftool.Seconds(), r.Suite.Seconds(), r.Initramfs.Seconds(), r.Full.Seconds(), r.Cells, r.Ratio())
 		}
 	}
 	tw.Flush()
 	fmt.Printf("accelerator %s (other architectures: tcg); goal: total/(bare+bpftool+suite) <= 1.10\n", vm.Accel())
+	if !*vmf.noSnap {
+		fmt.Println("snapshot: the booted kernel saved once (or cached); a restored full run's bpftool probe ran in the snapshot")
+	}
 	switch {
 	case ctx.Err() != nil:
 	case failed > 0:
@@ -122,6 +125,19 @@ func bench(args []string) error {
 		return unexpectedError{fmt.Sprintf("%d kernels could not be benchmarked", failed)}
 	}
 	return nil
+}
+
+// snapshotColumn says what the kernel's snapshot cost: saved by this bench
+// (how long), cached from an earlier run, or none (--no-snapshot).
+func snapshotColumn(r vm.BenchResult) string {
+	switch {
+	case r.Snapshot == 0:
+		return "-"
+	case r.SnapshotCreated:
+		return fmt.Sprintf("%.2fs", r.Snapshot.Seconds())
+	default:
+		return "cached"
+	}
 }
 
 // matrixRatios answers "how long does the whole matrix take, cold and

@@ -52,6 +52,9 @@ type snapshotMeta struct {
 	Created time.Time `json:"created"`
 	// Took is how long booting and saving the guest took.
 	Took time.Duration `json:"took_ns"`
+	// StateBytes is the state file's size: qemu's cat does not sync it,
+	// so a machine that lost power may keep a shorter one.
+	StateBytes int64 `json:"state_bytes"`
 }
 
 // Files of a snapshot's directory.
@@ -108,11 +111,14 @@ func (c *Config) snapshot(ctx context.Context, init string, k *vmimages.Kernel, 
 		return nil, false, err
 	}
 	defer unlock()
-	if b, err := os.ReadFile(snap.path(snapshotMetaFile)); err == nil && json.Unmarshal(b, &snap.meta) == nil {
+	switch err := snap.check(); {
+	case err == nil:
 		// Its modification time says when it was last used (pruneSnapshots).
 		now := time.Now()
 		_ = os.Chtimes(snap.path(snapshotMetaFile), now, now)
 		return snap, false, nil
+	case !errors.Is(err, os.ErrNotExist):
+		p.Printf("%v: saving it again", err)
 	}
 	p.Printf("saving a snapshot of %s booted (once per kernel and guest: later runs restore it)", k.Release)
 	tmp, err := os.MkdirTemp(c.Snapshots, key+".tmp-")
@@ -135,7 +141,11 @@ func (c *Config) snapshot(ctx context.Context, init string, k *vmimages.Kernel, 
 		return nil, false, fmt.Errorf("snapshot of %s: %w", k.Release, err)
 	}
 	removeQuietly(m.Disk, m.Serial[1], m.Serial[2])
-	snap.meta = snapshotMeta{Key: key, Kernel: k.Vmlinux, Release: k.Release, Created: time.Now().UTC(), Took: time.Since(start)}
+	st, err := os.Stat(filepath.Join(tmp, snapshotState))
+	if err != nil {
+		return nil, false, err
+	}
+	snap.meta = snapshotMeta{Key: key, Kernel: k.Vmlinux, Release: k.Release, Created: time.Now().UTC(), Took: time.Since(start), StateBytes: st.Size()}
 	meta, err := json.Marshal(snap.meta)
 	if err != nil {
 		return nil, false, err
@@ -150,6 +160,27 @@ func (c *Config) snapshot(ctx context.Context, init string, k *vmimages.Kernel, 
 	pruneSnapshots(c.Snapshots, snap.meta)
 	p.Printf("snapshot of %s saved in %.1fs", k.Release, snap.meta.Took.Seconds())
 	return snap, true, nil
+}
+
+// check reads the snapshot's snapshot.json into s.meta and checks its
+// state file is whole; an error wrapping os.ErrNotExist says there is no
+// snapshot yet.
+func (s *snapshot) check() error {
+	b, err := os.ReadFile(s.path(snapshotMetaFile))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &s.meta); err != nil {
+		return fmt.Errorf("snapshot %s: %s: %v", s.dir, snapshotMetaFile, err)
+	}
+	st, err := os.Stat(s.path(snapshotState))
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %v", s.dir, err)
+	}
+	if st.Size() != s.meta.StateBytes {
+		return fmt.Errorf("snapshot %s: its state has %d bytes, not the %d saved", s.dir, st.Size(), s.meta.StateBytes)
+	}
+	return nil
 }
 
 // snapshotKey is the snapshot's cache key: qemu's version and command line
@@ -259,19 +290,8 @@ func migrate(ctx context.Context, conn *qmp.Conn, state string) error {
 // quoting the console's end.
 func waitConsole(ctx context.Context, path, marker string, exited <-chan error) error {
 	for {
-		if f, err := os.Open(path); err == nil {
-			found := false
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if strings.HasPrefix(strings.TrimSpace(sc.Text()), marker) {
-					found = true
-					break
-				}
-			}
-			f.Close()
-			if found {
-				return nil
-			}
+		if consoleHas(path, marker) {
+			return nil
 		}
 		select {
 		case err := <-exited:
@@ -285,6 +305,24 @@ func waitConsole(ctx context.Context, path, marker string, exited <-chan error) 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// consoleHas says whether the console file at path has a line starting
+// with marker.
+func consoleHas(path, marker string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if strings.HasPrefix(strings.TrimSpace(sc.Text()), marker) {
+			return true
+		}
+	}
+	return false
 }
 
 // restore runs the suite of plan on kernel k in dir by restoring snap and

@@ -182,7 +182,15 @@ func (c *Config) launch(ctx context.Context, init string, k *vmimages.Kernel, bi
 	if c.Snapshots != "" {
 		snap, _, err := c.snapshot(ctx, init, k, plan, p)
 		if err == nil {
-			return c.restore(ctx, snap, k, binary, s, plan, dir, p)
+			out, prep, took = c.restore(ctx, snap, k, binary, s, plan, dir, p)
+			// A guest that never said it has its payload did not resume
+			// (qemu refused the state, or it hung): the run is the
+			// snapshot's failure, not the kernel's.
+			if out.Status == matrix.RunOK || ctx.Err() != nil || consoleHas(RunFiles(dir)[0], guest.RestoredMarker) {
+				return out, prep, took
+			}
+			err = fmt.Errorf("the snapshot %s did not resume (%s: %s); removed", snap.dir, out.Status, strings.ReplaceAll(strings.TrimSpace(out.Detail), "\n", "; "))
+			_ = os.RemoveAll(snap.dir)
 		}
 		if ctx.Err() != nil {
 			return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}, 0, 0

@@ -334,6 +334,59 @@ func TestVMRestoresItsSnapshot(t *testing.T) {
 	}
 }
 
+// TestVMSurvivesABrokenSnapshot breaks 5.10's snapshot twice: a state file
+// cut short is saved again, one qemu refuses is removed and the run boots.
+// Both runs must end ok, and nothing but the snapshot may be lost.
+func TestVMSurvivesABrokenSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a VM three times; not in -short")
+	}
+	if _, err := lookQemu("", arch.AMD64); err != nil {
+		t.Skip("needs qemu: " + err.Error())
+	}
+	snapshots := t.TempDir()
+	state := func() string {
+		t.Helper()
+		states, _ := filepath.Glob(filepath.Join(snapshots, "*", snapshotState))
+		if len(states) != 1 {
+			t.Fatalf("snapshots: %v, want one state", states)
+		}
+		return states[0]
+	}
+	run := func(what string, restored bool) {
+		t.Helper()
+		rep, dir := runVM(t, []string{"5.10"}, "tracing", snapshots)
+		r := rep.Runs[0]
+		console := filepath.Join(dir, "runs", "vm-5.10", "console.log")
+		if r.Status != matrix.RunOK || len(r.Cells) < 20 {
+			t.Fatalf("%s: %s with %d cells: %s (console: %s)", what, r.Status, len(r.Cells), r.Detail, console)
+		}
+		if got := consoleHas(console, guest.RestoredMarker); got != restored {
+			t.Errorf("%s: restored %v, want %v (console: %s)", what, got, restored, console)
+		}
+	}
+	run("the first run", true)
+	if err := os.Truncate(state(), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	run("a run after the state was cut short", true) // saved again
+	f, err := os.OpenFile(state(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt(make([]byte, 4096), 0) // qemu's stream starts with its magic
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("a run after the state was overwritten", false) // booted
+	if metas, _ := filepath.Glob(filepath.Join(snapshots, "*", snapshotMetaFile)); len(metas) != 0 {
+		t.Errorf("the refused snapshot is still there: %v", metas)
+	}
+}
+
 // runVM builds the suite and runs it on kernels, one at a time, each
 // restored from its snapshot in snapshots (booted if empty); envs[i] is the
 // extra guest environment of kernels[i].
