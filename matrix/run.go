@@ -93,7 +93,9 @@ func BpftoolFile(dir string) string { return filepath.Join(dir, "bpftool.json") 
 type Options struct {
 	// Out is the directory for report.json and one subdirectory per run.
 	Out string
-	// Jobs bounds how many targets run at once.
+	// Jobs bounds how many targets run at once. With more than one, it
+	// bounds the booted kernels, and the targets on the host's kernel run
+	// one at a time beside them (lanes).
 	Jobs int
 	// Resume reuses the result of every target that already ended ok in Out.
 	Resume bool
@@ -116,7 +118,7 @@ type Options struct {
 	Durations string
 }
 
-// Run runs s on every target, at most opts.Jobs at a time, and writes
+// Run runs s on every target, at most opts.Jobs at a time (lanes), and writes
 // Out/report.json. A target that breaks (panic, timeout) ends its own run,
 // not the matrix.
 func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*reports.Report, error) {
@@ -146,46 +148,53 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		saveErrs []error
 	)
 	fresh := make([]bool, len(targets))
-	sem := make(chan struct{}, opts.Jobs)
-	for _, i := range startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)) {
-		t := targets[i]
-		dir := filepath.Join(opts.Out, "runs", RunName(t))
-		p := NewProgress(opts.Log, label(t), len(s.Features))
-		if opts.Resume {
-			if prev, ok := finished(dir, p); ok {
-				rep.Runs[i] = prev
-				continue
-			}
-		}
-		// Slots are taken here, in start order, so that with --jobs 1
-		// kernels run in the order given; an interrupt starts no more runs.
-		if !acquire(ctx, sem) {
-			rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
-			p.Summary(rep.Runs[i])
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			k, cacheable := inputs(ctx, s, t, opts, p)
-			if cacheable && !opts.NoCache {
-				if prev, ok := reuse(k, opts.Cache, opts.Out, dir, p); ok {
+	run := func(l lane) {
+		sem := make(chan struct{}, l.slots)
+		for _, i := range l.targets {
+			t := targets[i]
+			dir := filepath.Join(opts.Out, "runs", RunName(t))
+			p := NewProgress(opts.Log, label(t), len(s.Features))
+			if opts.Resume {
+				if prev, ok := finished(dir, p); ok {
 					rep.Runs[i] = prev
-					return
+					continue
 				}
 			}
-			run, err := runOne(ctx, s, t, opts.Out, dir, p)
-			rep.Runs[i], fresh[i] = run, true
-			if err != nil {
-				mu.Lock()
-				saveErrs = append(saveErrs, err)
-				mu.Unlock()
-			} else if cacheable {
-				store(k, opts.Cache, run, dir, p)
+			// Slots are taken here, in start order, so that with --jobs 1
+			// kernels run in the order given; an interrupt starts no more runs.
+			if !acquire(ctx, sem) {
+				rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
+				p.Summary(rep.Runs[i])
+				continue
 			}
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				k, cacheable := inputs(ctx, s, t, opts, p)
+				if cacheable && !opts.NoCache {
+					if prev, ok := reuse(k, opts.Cache, opts.Out, dir, p); ok {
+						rep.Runs[i] = prev
+						return
+					}
+				}
+				run, err := runOne(ctx, s, t, opts.Out, dir, p)
+				rep.Runs[i], fresh[i] = run, true
+				if err != nil {
+					mu.Lock()
+					saveErrs = append(saveErrs, err)
+					mu.Unlock()
+				} else if cacheable {
+					store(k, opts.Cache, run, dir, p)
+				}
+			}()
+		}
 	}
+	var started sync.WaitGroup
+	for _, l := range lanes(startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)), targets, opts.Jobs) {
+		started.Go(func() { run(l) })
+	}
+	started.Wait()
 	wg.Wait()
 
 	if err := noteDurations(opts.Durations, s, targets, rep.Runs, fresh); err != nil {

@@ -44,8 +44,7 @@ func durationKey(s *Suite, t Target) string {
 
 // startOrder is the order in which the targets start. With one job it is
 // the order given: the user's. With more it is longest expected first (the
-// LPT rule): when the slowest VM starts last, one core idles until it ends,
-// when the short host and container runs start last they fill the gaps.
+// LPT rule): when the slowest VM starts last, one core idles until it ends.
 // A target's expected time is its last run's (last, by durationKey), or a
 // guess by kind; ties keep the order given.
 func startOrder(s *Suite, targets []Target, jobs int, last map[string]time.Duration) []int {
@@ -119,4 +118,34 @@ func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, 
 		return nil
 	}
 	return writeJSON(path, seconds)
+}
+
+// A lane is targets that take their slots apart, in start order.
+type lane struct {
+	targets []int
+	slots   int
+}
+
+// lanes splits a start order into lanes. With one job there is one: one
+// target at a time, in the order given. With more, the booted kernels are
+// a lane of jobs slots, and the targets on the host's kernel a lane of one
+// beside it. One, since they share that kernel and its global names: two
+// at once collided, the second's tcp_congestion_ops refused with EEXIST
+// as it registered the same name. Beside, since a run on the host's
+// kernel mostly waits on it (the host target: 2.4 s of wall time for
+// 0.4 s of CPU), so run after the VMs it left the cores idle at the end
+// of every matrix (docs/speed.md).
+func lanes(order []int, targets []Target, jobs int) []lane {
+	if jobs <= 1 {
+		return []lane{{order, 1}}
+	}
+	booted, host := lane{slots: jobs}, lane{slots: 1}
+	for _, i := range order {
+		if targets[i].Kernel() == vmimages.Host {
+			host.targets = append(host.targets, i)
+		} else {
+			booted.targets = append(booted.targets, i)
+		}
+	}
+	return slices.DeleteFunc([]lane{booted, host}, func(l lane) bool { return len(l.targets) == 0 })
 }

@@ -112,3 +112,49 @@ func TestDurationsFileThatCannotBeReadIsNoHistory(t *testing.T) {
 		t.Errorf("readDurations(missing file) = %v, want none", got)
 	}
 }
+
+func TestHostKernelTargetsRunBesideTheVMs(t *testing.T) {
+	t.Chdir(t.TempDir())
+	suite := &Suite{Features: []string{"map/array"}, Areas: map[string]string{"map/array": "features"}}
+	hostRan := make(chan struct{})
+	ok := func(dir string) Outcome {
+		writeStream(t, dir, `{"kernel":{"release":"r"}}`, `{"cell":{"feature":"map/array","status":"supported","expected":"supported"}}`)
+		return Outcome{Status: RunOK}
+	}
+	// Both VMs hold their slots until the host target ran: with one pool
+	// of two slots it would wait behind them, and the VMs would say so.
+	vm := func(kernel string) fakeTarget {
+		return fakeTarget{name: "vm", kernel: kernel, fn: func(_ context.Context, dir string) Outcome {
+			select {
+			case <-hostRan:
+				return ok(dir)
+			case <-time.After(10 * time.Second):
+				return Outcome{Status: RunError, Detail: "the host target did not run beside the VMs"}
+			}
+		}}
+	}
+	host := fakeTarget{name: "host", kernel: "host", fn: func(_ context.Context, dir string) Outcome {
+		close(hostRan)
+		return ok(dir)
+	}}
+	rep, err := Run(context.Background(), suite, []Target{vm("5.10"), vm("7.2"), host}, Options{Out: "out", Jobs: 2, Log: &strings.Builder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range rep.Runs {
+		if run.Status != RunOK {
+			t.Errorf("%s %s: %s %s", run.Target, run.Kernel.Release, run.Status, run.Detail)
+		}
+	}
+}
+
+func TestHostKernelTargetsRunOneAtATime(t *testing.T) {
+	targets := []Target{fakeTarget{name: "host", kernel: "host"}, fakeTarget{name: "vm", kernel: "5.10"}, fakeTarget{name: "container/default", kernel: "host"}}
+	want := []lane{{[]int{1}, 3}, {[]int{0, 2}, 1}}
+	if got := lanes([]int{0, 1, 2}, targets, 3); !slices.EqualFunc(got, want, func(a, b lane) bool { return a.slots == b.slots && slices.Equal(a.targets, b.targets) }) {
+		t.Errorf("lanes with 3 jobs = %v, want the VM's lane of 3 slots, then the host kernel's of 1: %v", got, want)
+	}
+	if got := lanes([]int{2, 0, 1}, targets, 1); len(got) != 1 || got[0].slots != 1 || !slices.Equal(got[0].targets, []int{2, 0, 1}) {
+		t.Errorf("lanes with 1 job = %v, want one lane of one slot, in the order given", got)
+	}
+}
