@@ -30,6 +30,12 @@ const (
 	// ShardEnv is "i/n": the suite registers only the specs of shard i of
 	// n (InShard), so that n runs of one target, merged, are one run.
 	ShardEnv = "BPFMATRIX_SHARD"
+	// FilterFunctionsEnv names a copy of tracefs's
+	// available_filter_functions that a VM guest's /init took before its
+	// snapshot was saved, in the boot the run resumes: the suite counts
+	// that instead of the kernel's file, which the kernel formats anew on
+	// each read with a symbol lookup per line (0.5–1 s a run under TCG).
+	FilterFunctionsEnv = "BPFMATRIX_FILTER_FUNCTIONS"
 )
 
 // ParseShard reads "i/n", 1 <= i <= n.

@@ -54,10 +54,12 @@ const PerfSources = "/sys/bus/event_source/devices"
 // Kernel BTF is the runner's to read, on the host (btfwatch.Add fills
 // BTFFunctions and settles each function with SettleFunction): decoding
 // it inside a VM under emulation took most of the inventory's time. The
-// watch list's fields and kfuncs are the runner's too (Point.InBTF). It
-// never fails as a whole: a source it cannot read is counted as its
+// watch list's fields and kfuncs are the runner's too (Point.InBTF).
+// filterFunctionsCopy, when not "", is a copy of tracefs's
+// available_filter_functions taken earlier in the same boot
+// (contract.FilterFunctionsEnv), read in its place. Take never fails as a whole: a source it cannot read is counted as its
 // error, which is the evidence a report shows.
-func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLists) {
+func Take(tracefs string, watch []Point, filterFunctionsCopy string) (*reports.ProbePoints, *reports.ProbeLists) {
 	pp := &reports.ProbePoints{Tracefs: tracefs}
 	lists := &reports.ProbeLists{}
 
@@ -79,11 +81,16 @@ func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLi
 		}
 		return sys, nil
 	})
-	pp.KprobeFunctions, lists.KprobeFunctions = count(filepath.Join(tracefs, "available_filter_functions"), func() ([]string, error) {
+	filterFunctions := filepath.Join(tracefs, "available_filter_functions")
+	source, read := filterFunctions, filterFunctions
+	if filterFunctionsCopy != "" {
+		source, read = filterFunctions+" (its copy "+filterFunctionsCopy+", taken earlier in this boot)", filterFunctionsCopy
+	}
+	pp.KprobeFunctions, lists.KprobeFunctions = count(source, func() ([]string, error) {
 		if tracefs == "" {
 			return nil, errors.New("no tracefs")
 		}
-		return FilterFunctions(tracefs)
+		return FilterFunctions(read)
 	})
 	pp.PerfEventSources, lists.PerfEventSources = count(PerfSources, func() ([]string, error) {
 		return dirNames(PerfSources)
@@ -329,11 +336,11 @@ func ReadFormat(tracefs, name string) (*Format, error) {
 }
 
 // FilterFunctions lists the distinct function names of ftrace's
-// available_filter_functions, without their "[module]" suffix. On a kernel
-// in lockdown, or without CONFIG_FUNCTION_TRACER, it returns the kernel's
-// refusal, not an empty list.
-func FilterFunctions(tracefs string) ([]string, error) {
-	f, err := os.Open(filepath.Join(tracefs, "available_filter_functions"))
+// available_filter_functions at path, without their "[module]" suffix. On
+// a kernel in lockdown, or without CONFIG_FUNCTION_TRACER, it returns the
+// kernel's refusal, not an empty list.
+func FilterFunctions(path string) ([]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -207,7 +207,7 @@ func TestTakeLiveKernel(t *testing.T) {
 	tracefs := liveTracefs(t)
 	watch := []Point{{reports.PointTracepoint, "syscalls/sys_enter_openat"}, {reports.PointTracepoint, "nosuch/event"},
 		{reports.PointFunction, "vfs_read"}, {reports.PointFunction, "bpfmatrix_no_such_function"}}
-	pp, lists := Take(tracefs, watch)
+	pp, lists := Take(tracefs, watch, "")
 	if pp.Tracepoints.Error != "" || pp.Tracepoints.N != len(lists.Tracepoints) || pp.Tracepoints.N < 100 {
 		t.Fatalf("tracepoints %+v (%d listed)", pp.Tracepoints, len(lists.Tracepoints))
 	}
@@ -268,5 +268,31 @@ func TestTakeLiveKernel(t *testing.T) {
 	}
 	if _, err := os.ReadFile(Kallsyms); err == nil && (missing.Kallsyms != "no" || pp.Kallsyms == nil || pp.Kallsyms.N < 1000) {
 		t.Errorf("missing function: %+v, kallsyms %+v", missing, pp.Kallsyms)
+	}
+}
+
+// A guest resumed from a snapshot counts the copy /init took of
+// available_filter_functions, and its report names both files.
+func TestTakeReadsTheCopyOfFilterFunctions(t *testing.T) {
+	tracefs := t.TempDir() // no available_filter_functions of its own
+	if err := os.MkdirAll(filepath.Join(tracefs, "events", "sched", "sched_switch"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "available_filter_functions")
+	if err := os.WriteFile(cp, []byte("vfs_read\nveth_xmit [veth]\nvfs_read\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	watch := []Point{{reports.PointFunction, "vfs_read"}, {reports.PointFunction, "tcp_v4_connect"}}
+	pp, lists := Take(tracefs, watch, cp)
+	want := filepath.Join(tracefs, "available_filter_functions") + " (its copy " + cp + ", taken earlier in this boot)"
+	if pp.KprobeFunctions != (reports.Count{N: 2, Source: want}) || !slices.Equal(lists.KprobeFunctions, []string{"veth_xmit", "vfs_read"}) {
+		t.Errorf("kprobe functions %+v %v, want 2 from %s", pp.KprobeFunctions, lists.KprobeFunctions, want)
+	}
+	if pp.Watch[0].Kprobe != "yes" || pp.Watch[1].Kprobe != "no" {
+		t.Errorf("watched functions %+v", pp.Watch)
+	}
+	// Without the copy the kernel's own file is read: here there is none.
+	if pp, _ := Take(tracefs, watch, ""); pp.KprobeFunctions.Error == "" {
+		t.Errorf("no copy and no available_filter_functions, but %+v", pp.KprobeFunctions)
 	}
 }

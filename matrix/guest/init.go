@@ -20,6 +20,8 @@ import (
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 )
 
+const tracefsDir = "/sys/kernel/tracing"
+
 // mounts are the filesystems the suite needs, in order: devtmpfs for the
 // serial ports, the rest for eBPF (bpffs for pinning, tracefs and debugfs for
 // probes, cgroup2 for cgroup programs, securityfs for the LSM list).
@@ -29,7 +31,7 @@ var mounts = []struct{ fstype, dir string }{
 	{"devtmpfs", "/dev"},
 	{"tmpfs", "/tmp"},
 	{"bpf", "/sys/fs/bpf"},
-	{"tracefs", "/sys/kernel/tracing"},
+	{"tracefs", tracefsDir},
 	{"debugfs", "/sys/kernel/debug"},
 	{"cgroup2", "/sys/fs/cgroup"},
 	{"securityfs", "/sys/kernel/security"},
@@ -96,7 +98,11 @@ func run() (code int, suite time.Duration, err error) {
 		// the suite runs all the same.
 		fmt.Println(probeBpftool(plan.Bpftool, lines.Bpftool))
 	}
+	var env []string
 	if plan.Snapshot {
+		if copyFilterFunctions() {
+			env = append(env, contract.FilterFunctionsEnv+"="+FilterFunctionsCopy)
+		}
 		// The host saves the guest now; each restore resumes here with
 		// its own payload, whose plan replaces this one.
 		fmt.Println(SnapshotMarker)
@@ -133,7 +139,7 @@ func run() (code int, suite time.Duration, err error) {
 
 	cmd := exec.Command(SuitePath, plan.Args...)
 	cmd.Dir = "/tmp"
-	cmd.Env = append([]string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp", contract.CellsEnv + "=/proc/self/fd/3"}, plan.Env...)
+	cmd.Env = append(append([]string{"PATH=/bin", "HOME=/tmp", "TMPDIR=/tmp", contract.CellsEnv + "=/proc/self/fd/3"}, env...), plan.Env...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	fmt.Printf("%s %s\n", ReadyMarker, uptime())
@@ -168,6 +174,23 @@ func run() (code int, suite time.Duration, err error) {
 		copyReport(lines.Ginkgo)
 	}
 	return code, suite, nil
+}
+
+// copyFilterFunctions copies tracefs's available_filter_functions to
+// FilterFunctionsCopy for every run this snapshot's boot resumes into
+// (contract.FilterFunctionsEnv). The runs see the same kernel with the
+// same modules loaded, so the same list. A kernel that refuses the read
+// (lockdown, no function tracer) leaves no copy: each run's suite then
+// reads the file itself, and its refusal is the evidence.
+func copyFilterFunctions() bool {
+	data, err := os.ReadFile(filepath.Join(tracefsDir, "available_filter_functions"))
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(FilterFunctionsCopy), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(FilterFunctionsCopy, data, 0o444)
+	}
+	return err == nil
 }
 
 func readPlan() (Plan, error) {

@@ -26,6 +26,9 @@ const (
 	ShellPath = "/bin/sh"
 	// GinkgoReport is where the suite writes its Ginkgo JSON report.
 	GinkgoReport = "/tmp/ginkgo.json"
+	// FilterFunctionsCopy is where a snapshot's /init copies tracefs's
+	// available_filter_functions (contract.FilterFunctionsEnv).
+	FilterFunctionsCopy = "/run/bpfmatrix/available_filter_functions"
 )
 
 // Channels are the guest's devices of its three lines to the host besides

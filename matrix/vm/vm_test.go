@@ -280,7 +280,8 @@ func TestVMCrashKeepsCells(t *testing.T) {
 // TestVMRestoresItsSnapshot runs 5.10 twice with snapshots: the first run
 // saves the booted guest and restores it, the second restores the same
 // snapshot. Both guests must run the suite to the same cells, with the
-// clock set to the host's.
+// clock set to the host's, and count the kprobe-able functions of the
+// snapshot's boot; a third run boots, to compare.
 func TestVMRestoresItsSnapshot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a VM and restores it twice; not in -short")
@@ -289,11 +290,14 @@ func TestVMRestoresItsSnapshot(t *testing.T) {
 		t.Skip("needs qemu: " + err.Error())
 	}
 	snapshots := t.TempDir()
-	var runs [2]reports.Run
-	var saved []time.Time
+	var (
+		runs        [2]reports.Run
+		restoredOut [2]string
+		saved       []time.Time
+	)
 	for i := range runs {
-		rep, dir := runVM(t, []string{"5.10"}, "tracing", snapshots)
-		runs[i] = rep.Runs[0]
+		rep, dir := runVM(t, []string{"5.10"}, "tracing || probepoints", snapshots)
+		runs[i], restoredOut[i] = rep.Runs[0], dir
 		console := filepath.Join(dir, "runs", "vm-5.10", "console.log")
 		if runs[i].Status != matrix.RunOK || len(runs[i].Cells) < 20 {
 			t.Fatalf("run %d: %s with %d cells: %s (console: %s)", i+1, runs[i].Status, len(runs[i].Cells), runs[i].Detail, console)
@@ -332,6 +336,42 @@ func TestVMRestoresItsSnapshot(t *testing.T) {
 	if a, b := statuses(runs[0]), statuses(runs[1]); !maps.Equal(a, b) {
 		t.Errorf("two restores of one snapshot disagree:\n%v\n%v", a, b)
 	}
+	// A restored suite counts the copy of available_filter_functions the
+	// snapshot's /init took; a booted one reads the kernel's file. The
+	// restored kernel has every function the booted one has, and those of
+	// the payload disk's driver, which only a snapshot's guest loads.
+	booted, dir := runVM(t, []string{"5.10"}, "probepoints", "")
+	want := booted.Runs[0].ProbePoints
+	if want == nil || want.KprobeFunctions.N < 1000 || strings.Contains(want.KprobeFunctions.Source, guest.FilterFunctionsCopy) {
+		t.Fatalf("the booted run's kprobe functions: %+v", want)
+	}
+	bootedFns := kprobeFunctions(t, filepath.Join(dir, want.ListsFile))
+	for i, r := range runs {
+		got := r.ProbePoints
+		if got == nil || !strings.Contains(got.KprobeFunctions.Source, guest.FilterFunctionsCopy) {
+			t.Fatalf("restore %d counted kprobe functions of %+v, not of /init's copy", i+1, got)
+		}
+		fns := kprobeFunctions(t, filepath.Join(restoredOut[i], got.ListsFile))
+		if missing := slices.DeleteFunc(slices.Clone(bootedFns), func(fn string) bool { _, ok := slices.BinarySearch(fns, fn); return ok }); len(missing) > 0 || !slices.Contains(fns, "virtblk_probe") || slices.Contains(bootedFns, "virtblk_probe") {
+			t.Errorf("restore %d: %d kprobe functions, the booted run %d; missing %d of the booted run's (%.5q); virtblk_probe restored %v, booted %v",
+				i+1, len(fns), len(bootedFns), len(missing), missing, slices.Contains(fns, "virtblk_probe"), slices.Contains(bootedFns, "virtblk_probe"))
+		}
+	}
+}
+
+// kprobeFunctions reads the kprobe-able functions of a run's lists file,
+// sorted.
+func kprobeFunctions(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists reports.ProbeLists
+	if err := json.Unmarshal(data, &lists); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return slices.Sorted(slices.Values(lists.KprobeFunctions))
 }
 
 // TestVMSurvivesABrokenSnapshot breaks 5.10's snapshot twice: a state file

@@ -14,6 +14,7 @@ package probepoints
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 
@@ -22,13 +23,14 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and kprobe-ability", func(c *harness.Cell) {
-	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch)
+	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch, os.Getenv(contract.FilterFunctionsEnv))
 	c.Observed("pack the name lists", pp.PackLists(lists))
 	harness.Record(reports.Record{ProbePoints: pp})
 
