@@ -35,8 +35,8 @@ type Machine struct {
 	// MemoryMiB and CPUs size the guest.
 	MemoryMiB, CPUs int
 	// Serial are the files the guest's console and its other lines write
-	// to, in order (guest.Channels): UARTs on amd64, named virtio serial
-	// ports after the one UART where Arch.VirtioPorts.
+	// to, in order (guest.Channels): a UART, then named virtio serial
+	// ports where Arch.VirtioPorts (else more UARTs).
 	Serial []string
 	// Accel is "kvm" or "tcg"; empty means Accel() decides.
 	Accel string

@@ -28,7 +28,8 @@ func TestArgs(t *testing.T) {
 	got := strings.Join(m.Args(), " ")
 	for _, want := range []string{
 		"-accel tcg,thread=single -cpu max", "-m 1024", "-smp 2", "-no-reboot",
-		"-chardev file,id=line0,path=c.log -serial chardev:line0 -chardev file,id=line1,path=cells.jsonl -serial chardev:line1", "-kernel vmlinux -initrd initrd",
+		"-chardev file,id=line0,path=c.log -serial chardev:line0 -chardev file,id=line1,path=cells.jsonl -device virtio-serial-pci -device virtserialport,chardev=line1,name=bpfmatrix.1",
+		"-kernel vmlinux -initrd initrd",
 		"-append console=ttyS0 " + BaseCmdline + " " + contract.GuestCmdlineFlag,
 	} {
 		if !strings.Contains(got, want) {
