@@ -176,9 +176,12 @@ func waitGroupGone(pgid int) {
 }
 
 // Args are the suite binary's arguments for one run; jsonReport names the
-// file for Ginkgo's own JSON report.
+// file for Ginkgo's own JSON report, none if "".
 func (s *Suite) Args(jsonReport string) []string {
-	args := []string{"-test.v", "-ginkgo.no-color", "-ginkgo.json-report=" + jsonReport}
+	args := []string{"-test.v", "-ginkgo.no-color"}
+	if jsonReport != "" {
+		args = append(args, "-ginkgo.json-report="+jsonReport)
+	}
 	if s.LabelFilter != "" {
 		args = append(args, "-ginkgo.label-filter="+s.LabelFilter)
 	}

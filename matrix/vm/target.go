@@ -148,7 +148,9 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 // the host there is no probe, and probeErr says why; with no cell the probe
 // answers for there is none either, and noProbe says so.
 func (c *Config) runPlan(s *matrix.Suite) (plan guest.Plan, probeErr, noProbe string) {
-	plan = guest.Plan{Args: s.Args(guest.GinkgoReport), Env: append(append([]string{}, c.Env...), s.Env(guest.ObjectsDir)...)}
+	// Ginkgo's report only when a spec failed: /init sends it only then.
+	env := append([]string{contract.FailureReportEnv + "=" + guest.GinkgoReport}, c.Env...)
+	plan = guest.Plan{Args: s.Args(""), Env: append(env, s.Env(guest.ObjectsDir)...)}
 	if c.arch().VirtioPorts {
 		plan.Channels = guest.VirtioChannels
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
@@ -103,6 +104,15 @@ func RunSuite(t *testing.T, description string) {
 	}
 	facts := Running().Facts()
 	Record(reports.Record{Kernel: &facts})
+	if path := os.Getenv(contract.FailureReportEnv); path != "" {
+		ginkgo.ReportAfterSuite("the failure report", func(r ginkgo.Report) {
+			if !r.SuiteSucceeded {
+				if err := reporters.GenerateJSONReport(r, path); err != nil {
+					fmt.Fprintln(os.Stderr, "bpfmatrix: the failure report:", err)
+				}
+			}
+		})
+	}
 	ginkgo.RunSpecs(t, description)
 
 	var now catalog.Kernel
