@@ -27,7 +27,8 @@ import (
 
 // A snapshot is a guest booted once and saved by qemu just before its
 // suite would start: kernel up, filesystems mounted, modules loaded,
-// bpftool's probe answered (docs/speed.md#snapshots). A run restores it
+// bpftool's probe answered, ftrace's list of functions copied
+// (docs/speed.md#snapshots). A run restores it
 // instead of booting, and hands it the run's own files (the suite binary,
 // the objects, the kernel's config, the plan) on a virtio disk, the
 // payload (guest/payload.go). Under TCG the boot and the guest's work

@@ -36,6 +36,32 @@ type linkCreateAttr struct {
 	rest                                [6]uint64
 }
 
+// The attributes below hold the addresses the kernel reads as
+// unsafe.Pointer, never as integers: Go moves a goroutine's stack when it
+// grows, and updates the pointers into it, not integers. With uint64
+// fields, a buffer left on the stack moved under a call's stack growth
+// before bpf(2) read it: the kernel read stale memory, and
+// ProbeLoad's tp_btf control failed in one build of the suite and not in
+// another, which turned the host's trampoline probe into "ok"
+// (docs/facts.md#host-trampolines). On 64-bit machines, the only ones
+// bpfmatrix runs, a pointer is the kernel's __aligned_u64.
+
+// kprobeMultiAttr is linkCreateAttr with its kprobe_multi part.
+type kprobeMultiAttr struct {
+	progFd, targetFd, attachType, flags uint32
+	kmFlags, cnt                        uint32
+	syms, addrs, cookies                unsafe.Pointer
+	_                                   [2]uint64
+}
+
+// uprobeMultiAttr is linkCreateAttr with its uprobe_multi part.
+type uprobeMultiAttr struct {
+	progFd, targetFd, attachType, flags   uint32
+	path, offsets, refCtrOffsets, cookies unsafe.Pointer
+	cnt, umFlags, pid                     uint32
+	_                                     uint32
+}
+
 func sysBPF(cmd int, attr unsafe.Pointer, size uintptr) (int, error) {
 	fd, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
 	if errno != 0 {
@@ -102,16 +128,8 @@ func ProbeKprobeMulti(prog *ebpf.Program, symbol string) error {
 		return err
 	}
 	syms := []*byte{name}
-	attr := linkCreateAttr{progFd: uint32(prog.FD()), attachType: bpfTraceKprobeMulti}
-	km := (*struct {
-		flags, cnt           uint32
-		syms, addrs, cookies uint64
-	})(unsafe.Pointer(&attr.rest))
-	km.cnt, km.syms = 1, uint64(uintptr(unsafe.Pointer(&syms[0])))
-	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(syms)
-	runtime.KeepAlive(name)
-	return err
+	attr := kprobeMultiAttr{progFd: uint32(prog.FD()), attachType: bpfTraceKprobeMulti, cnt: 1, syms: unsafe.Pointer(&syms[0])}
+	return probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 }
 
 // ProbeUprobeMulti asks the kernel to create a uprobe_multi link for prog
@@ -122,16 +140,8 @@ func ProbeUprobeMulti(prog *ebpf.Program, path string, off uint64) error {
 		return err
 	}
 	offsets := []uint64{off}
-	attr := linkCreateAttr{progFd: uint32(prog.FD()), attachType: bpfTraceUprobeMulti}
-	um := (*struct {
-		path, offsets, refCtrOffsets, cookies uint64
-		cnt, flags, pid                       uint32
-	})(unsafe.Pointer(&attr.rest))
-	um.path, um.offsets, um.cnt = uint64(uintptr(unsafe.Pointer(p))), uint64(uintptr(unsafe.Pointer(&offsets[0]))), 1
-	err = probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(p)
-	runtime.KeepAlive(offsets)
-	return err
+	attr := uprobeMultiAttr{progFd: uint32(prog.FD()), attachType: bpfTraceUprobeMulti, path: unsafe.Pointer(p), offsets: unsafe.Pointer(&offsets[0]), cnt: 1}
+	return probeBPF(bpfLinkCreate, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 }
 
 // ProbeBTFLoad asks the kernel to load a minimal BTF blob (one int type),
@@ -149,26 +159,24 @@ func ProbeBTFLoad() error {
 	}
 	// union bpf_attr, BPF_BTF_LOAD: btf, btf_log_buf, btf_size, btf_log_size, btf_log_level.
 	attr := struct {
-		btf, logBuf                      uint64
+		btf, logBuf                      unsafe.Pointer
 		size, logSize, logLevel, logTrue uint32
 		flags                            uint32
 		token                            int32
-	}{btf: uint64(uintptr(unsafe.Pointer(&blob[0]))), size: uint32(len(blob))}
+	}{btf: unsafe.Pointer(&blob[0]), size: uint32(len(blob))}
 	if tok := token(); tok >= 0 {
 		attr.flags, attr.token = bpfFTokenFD, int32(tok)
 	}
-	err = probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(blob)
-	return err
+	return probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
 }
 
 // progLoadAttr is the BPF_PROG_LOAD member of union bpf_attr up to
 // attach_btf_id, the fields a trampoline program names its target by.
 type progLoadAttr struct {
 	progType, insnCnt            uint32
-	insns, license               uint64
+	insns, license               unsafe.Pointer
 	logLevel, logSize            uint32
-	logBuf                       uint64
+	logBuf                       unsafe.Pointer
 	kernVersion, progFlags       uint32
 	progName                     [16]byte
 	progIfindex, expectedAttach  uint32
@@ -192,14 +200,11 @@ func ProbeLoad(prog ebpf.ProgramType, attach ebpf.AttachType) (log string, errno
 	buf := make([]byte, 4096)
 	attr := progLoadAttr{
 		progType: uint32(prog), insnCnt: uint32(len(insns)),
-		insns: uint64(uintptr(unsafe.Pointer(&insns[0]))), license: uint64(uintptr(unsafe.Pointer(&license[0]))),
-		logLevel: 1, logSize: uint32(len(buf)), logBuf: uint64(uintptr(unsafe.Pointer(&buf[0]))),
+		insns: unsafe.Pointer(&insns[0]), license: unsafe.Pointer(&license[0]),
+		logLevel: 1, logSize: uint32(len(buf)), logBuf: unsafe.Pointer(&buf[0]),
 		expectedAttach: uint32(attach),
 	}
 	err := probeBPF(bpfProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
-	runtime.KeepAlive(insns)
-	runtime.KeepAlive(license)
-	runtime.KeepAlive(buf)
 	return unix.ByteSliceToString(buf), err
 }
 
