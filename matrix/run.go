@@ -95,7 +95,7 @@ type Options struct {
 	Out string
 	// Jobs bounds how many targets run at once. With more than one, it
 	// bounds the booted kernels, and the targets on the host's kernel run
-	// one at a time beside them (lanes).
+	// one at a time beside them (pools).
 	Jobs int
 	// Resume reuses the result of every target that already ended ok in Out.
 	Resume bool
@@ -118,7 +118,7 @@ type Options struct {
 	Durations string
 }
 
-// Run runs s on every target, at most opts.Jobs at a time (lanes), and writes
+// Run runs s on every target, at most opts.Jobs VMs and one target on the host's kernel at a time (pools), and writes
 // Out/report.json. A target that breaks (panic, timeout) ends its own run,
 // not the matrix.
 func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*reports.Report, error) {
@@ -148,9 +148,9 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		saveErrs []error
 	)
 	fresh := make([]bool, len(targets))
-	run := func(l lane) {
-		sem := make(chan struct{}, l.slots)
-		for _, i := range l.targets {
+	runPool := func(pl pool) {
+		sem := make(chan struct{}, pl.slots)
+		for _, i := range pl.targets {
 			t := targets[i]
 			dir := filepath.Join(opts.Out, "runs", RunName(t))
 			p := NewProgress(opts.Log, label(t), len(s.Features))
@@ -191,8 +191,8 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		}
 	}
 	var started sync.WaitGroup
-	for _, l := range lanes(startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)), targets, opts.Jobs) {
-		started.Go(func() { run(l) })
+	for _, pl := range pools(startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)), targets, opts.Jobs) {
+		started.Go(func() { runPool(pl) })
 	}
 	started.Wait()
 	wg.Wait()

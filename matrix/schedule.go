@@ -120,26 +120,26 @@ func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, 
 	return writeJSON(path, seconds)
 }
 
-// A lane is targets that take their slots apart, in start order.
-type lane struct {
+// A pool is targets that share slots, started in start order.
+type pool struct {
 	targets []int
 	slots   int
 }
 
-// lanes splits a start order into lanes. With one job there is one: one
+// pools splits a start order into pools. With one job there is one: one
 // target at a time, in the order given. With more, the booted kernels are
-// a lane of jobs slots, and the targets on the host's kernel a lane of one
+// a pool of jobs slots, and the targets on the host's kernel a pool of one
 // beside it. One, since they share that kernel and its global names: two
 // at once collided, the second's tcp_congestion_ops refused with EEXIST
 // as it registered the same name. Beside, since a run on the host's
-// kernel mostly waits on it (the host target: 2.4 s of wall time for
-// 0.4 s of CPU), so run after the VMs it left the cores idle at the end
-// of every matrix (docs/speed.md).
-func lanes(order []int, targets []Target, jobs int) []lane {
+// kernel mostly waits on it (the host target's suite: 1.9 s of wall time
+// for 0.37 s of CPU), so run after the VMs it left the cores idle at the
+// end of every matrix (docs/speed.md).
+func pools(order []int, targets []Target, jobs int) []pool {
 	if jobs <= 1 {
-		return []lane{{order, 1}}
+		return []pool{{order, 1}}
 	}
-	booted, host := lane{slots: jobs}, lane{slots: 1}
+	booted, host := pool{slots: jobs}, pool{slots: 1}
 	for _, i := range order {
 		if targets[i].Kernel() == vmimages.Host {
 			host.targets = append(host.targets, i)
@@ -147,5 +147,5 @@ func lanes(order []int, targets []Target, jobs int) []lane {
 			booted.targets = append(booted.targets, i)
 		}
 	}
-	return slices.DeleteFunc([]lane{booted, host}, func(l lane) bool { return len(l.targets) == 0 })
+	return slices.DeleteFunc([]pool{booted, host}, func(pl pool) bool { return len(pl.targets) == 0 })
 }

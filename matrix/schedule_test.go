@@ -150,11 +150,11 @@ func TestHostKernelTargetsRunBesideTheVMs(t *testing.T) {
 
 func TestHostKernelTargetsRunOneAtATime(t *testing.T) {
 	targets := []Target{fakeTarget{name: "host", kernel: "host"}, fakeTarget{name: "vm", kernel: "5.10"}, fakeTarget{name: "container/default", kernel: "host"}}
-	want := []lane{{[]int{1}, 3}, {[]int{0, 2}, 1}}
-	if got := lanes([]int{0, 1, 2}, targets, 3); !slices.EqualFunc(got, want, func(a, b lane) bool { return a.slots == b.slots && slices.Equal(a.targets, b.targets) }) {
-		t.Errorf("lanes with 3 jobs = %v, want the VM's lane of 3 slots, then the host kernel's of 1: %v", got, want)
+	want := []pool{{[]int{1}, 3}, {[]int{0, 2}, 1}}
+	if got := pools([]int{0, 1, 2}, targets, 3); !slices.EqualFunc(got, want, func(a, b pool) bool { return a.slots == b.slots && slices.Equal(a.targets, b.targets) }) {
+		t.Errorf("pools with 3 jobs = %v, want the VMs' pool of 3 slots, then the host kernel's of 1: %v", got, want)
 	}
-	if got := lanes([]int{2, 0, 1}, targets, 1); len(got) != 1 || got[0].slots != 1 || !slices.Equal(got[0].targets, []int{2, 0, 1}) {
-		t.Errorf("lanes with 1 job = %v, want one lane of one slot, in the order given", got)
+	if got := pools([]int{2, 0, 1}, targets, 1); len(got) != 1 || got[0].slots != 1 || !slices.Equal(got[0].targets, []int{2, 0, 1}) {
+		t.Errorf("pools with 1 job = %v, want one pool of one slot, in the order given", got)
 	}
 }

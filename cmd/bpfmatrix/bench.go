@@ -34,7 +34,7 @@ func bench(args []string) error {
 	out := fs.String("out", "reports/bench", "output directory")
 	runs := fs.Int("runs", 3, "bare boots per kernel (the median counts)")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites")
-	jobs := fs.Int("jobs", runtime.NumCPU(), "VMs the matrix runs at once, and targets on the host's kernel beside them (matrix-ratio divides the bare boots by it)")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "VMs the matrix runs at once, the targets on the host's kernel one at a time beside them (matrix-ratio divides the bare boots by it)")
 	module := fs.String("module", ".", "bpfmatrix source tree the suite binary is built from")
 	vmf := addVMFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -33,7 +33,7 @@ func runMatrix(args []string) error {
 	kernels := fs.String("kernel", "all", "comma-separated kernels: host, a catalog name ("+fmt.Sprint(vmimages.Names()[1:])+"), a bzImage path, or all")
 	kinds := fs.String("target", "", targetFlagDoc)
 	out := fs.String("out", "reports/out", "output directory")
-	jobs := fs.Int("jobs", runtime.NumCPU(), "targets to run at once: VMs, and beside them targets on the host's kernel (which mostly wait on it), each up to this many")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "VMs to run at once; the targets on the host's kernel run one at a time beside them")
 	resume := fs.Bool("resume", false, "reuse the runs that ended ok in -out and run the others again")
 	noCache := fs.Bool("no-cache", false, "run every target again, even one whose inputs did not change since a run kept in the run cache ("+runcache.DefaultDir()+", docs/caching.md); the runs that end well are still kept")
 	labels := fs.String("label-filter", "", "Ginkgo label filter for the suites, e.g. tracing")

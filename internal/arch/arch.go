@@ -36,7 +36,7 @@ type Arch struct {
 	VirtioPorts bool
 	// GuestModules are modules the guest loads first where its kernel has
 	// them as modules: the drivers of those ports on kernels that build
-	// them as modules (5.10 and 6.1: docs/facts.md#arm64-kernels).
+	// them as modules (5.10 and 6.1: docs/facts.md#boot-serial).
 	GuestModules []string
 }
 

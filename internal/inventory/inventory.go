@@ -57,8 +57,9 @@ const PerfSources = "/sys/bus/event_source/devices"
 // watch list's fields and kfuncs are the runner's too (Point.InBTF).
 // filterFunctionsCopy, when not "", is a copy of tracefs's
 // available_filter_functions taken earlier in the same boot
-// (contract.FilterFunctionsEnv), read in its place. Take never fails as a whole: a source it cannot read is counted as its
-// error, which is the evidence a report shows.
+// (contract.FilterFunctionsEnv), read in its place. Take never fails as a
+// whole: a source it cannot read is counted as its error, which is the
+// evidence a report shows.
 func Take(tracefs string, watch []Point, filterFunctionsCopy string) (*reports.ProbePoints, *reports.ProbeLists) {
 	pp := &reports.ProbePoints{Tracefs: tracefs}
 	lists := &reports.ProbeLists{}

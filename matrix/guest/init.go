@@ -38,7 +38,7 @@ var mounts = []struct{ fstype, dir string }{
 }
 
 // Main is the guest's /init: mount, raise RLIMIT_MEMLOCK, load modules, run
-// the suite with its records going to the second serial port, print the exit
+// the suite with its records going to the records port, print the exit
 // marker, power off. It never returns: PID 1 exiting would panic the kernel.
 func Main() {
 	code, suite, err := run()
@@ -165,12 +165,12 @@ func run() (code int, suite time.Duration, err error) {
 	case err != nil:
 		return code, suite, err
 	}
-	// tcdrain: every record must have left the UART before power-off.
+	// tcdrain: every record must have left the port before power-off.
 	_ = unix.IoctlSetInt(int(cells.Fd()), unix.TCSBRK, 1)
 	if code != 0 {
 		// The host reads the report only to explain cells a broken spec
-		// never wrote; it is large (~0.5 MB, 0.7 s through an emulated
-		// UART), so a clean run does not send it.
+		// never wrote; it is large (~0.5 MB), so the suite writes it only
+		// when a spec failed, and a clean run sends none.
 		copyReport(lines.Ginkgo)
 	}
 	return code, suite, nil

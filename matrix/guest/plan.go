@@ -24,7 +24,8 @@ const (
 	// ShellPath is the host's /bin/sh, packed with its libraries when a
 	// user's trigger command needs it.
 	ShellPath = "/bin/sh"
-	// GinkgoReport is where the suite writes its Ginkgo JSON report.
+	// GinkgoReport is where the suite writes its Ginkgo JSON report when
+	// a spec failed (contract.FailureReportEnv).
 	GinkgoReport = "/tmp/ginkgo.json"
 	// FilterFunctionsCopy is where a snapshot's /init copies tracefs's
 	// available_filter_functions (contract.FilterFunctionsEnv).
@@ -40,10 +41,11 @@ type Channels struct {
 	Cells, Ginkgo, Bpftool string
 }
 
-// SerialChannels are an x86 guest's: its second to fourth UARTs.
-// VirtioChannels are those of a machine with one UART (arm64's virt): three
-// virtio serial ports the host names PortName(1..3) and points at files;
-// /init finds each one's device by its name (VirtioPortPrefix).
+// SerialChannels are a guest's second to fourth UARTs, for a machine
+// without virtio serial ports (no lane of bpfmatrix's since amd64 moved to
+// ports: arch.Arch.VirtioPorts). VirtioChannels are three virtio serial
+// ports the host names PortName(1..3) and points at files; /init finds
+// each one's device by its name (VirtioPortPrefix).
 var (
 	SerialChannels = Channels{Cells: "/dev/ttyS1", Ginkgo: "/dev/ttyS2", Bpftool: "/dev/ttyS3"}
 	VirtioChannels = Channels{Cells: VirtioPortPrefix + PortName(1), Ginkgo: VirtioPortPrefix + PortName(2), Bpftool: VirtioPortPrefix + PortName(3)}

@@ -72,5 +72,11 @@ func (t *Target) Inputs(ctx context.Context, s *matrix.Suite, p *matrix.Progress
 		return nil, err
 	}
 	in["qemu command line"] = shellQuote(append([]string{qemu}, m.Args()...))
+	// A restored guest has the payload disk's driver loaded too, whose
+	// functions its probe-point lists count: its run is not a booted one's.
+	in["guest start"] = "booted"
+	if t.cfg.Snapshots != "" {
+		in["guest start"] = "restored from a snapshot"
+	}
 	return in, nil
 }

@@ -164,8 +164,8 @@ func (m *Machine) Args() []string {
 		args = append(args, "-device", "virtserialport,chardev="+id+",name="+guest.PortName(i))
 	}
 	if m.Disk != "" {
-		// PCI on both machines: virtio_pci is what the arm64 lane loads
-		// for its serial ports anyway.
+		// PCI on both machines: virtio_pci is what the guest loads for
+		// its serial ports anyway.
 		args = append(args, "-drive", "file="+m.Disk+",if=none,id=payload,format=raw,readonly=on", "-device", "virtio-blk-pci,drive=payload")
 	}
 	if m.QMP != "" {

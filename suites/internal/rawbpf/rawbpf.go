@@ -36,17 +36,17 @@ type linkCreateAttr struct {
 	rest                                [6]uint64
 }
 
-// The attributes below hold the addresses the kernel reads as
-// unsafe.Pointer, never as integers: Go moves a goroutine's stack when it
-// grows, and updates the pointers into it, not integers. With uint64
+// kprobeMultiAttr is linkCreateAttr with its kprobe_multi part.
+//
+// This attribute and the others below hold the addresses the kernel reads
+// as unsafe.Pointer, never as integers: Go moves a goroutine's stack when
+// it grows, and updates the pointers into it, not integers. With uint64
 // fields, a buffer left on the stack moved under a call's stack growth
-// before bpf(2) read it: the kernel read stale memory, and
-// ProbeLoad's tp_btf control failed in one build of the suite and not in
-// another, which turned the host's trampoline probe into "ok"
+// before bpf(2) read it: the kernel read stale memory, and ProbeLoad's
+// tp_btf control failed in one build of the suite and not in another,
+// which turned the host's trampoline probe into "ok"
 // (docs/facts.md#host-trampolines). On 64-bit machines, the only ones
 // bpfmatrix runs, a pointer is the kernel's __aligned_u64.
-
-// kprobeMultiAttr is linkCreateAttr with its kprobe_multi part.
 type kprobeMultiAttr struct {
 	progFd, targetFd, attachType, flags uint32
 	kmFlags, cnt                        uint32
@@ -157,17 +157,21 @@ func ProbeBTFLoad() error {
 	if err != nil {
 		return err
 	}
-	// union bpf_attr, BPF_BTF_LOAD: btf, btf_log_buf, btf_size, btf_log_size, btf_log_level.
-	attr := struct {
-		btf, logBuf                      unsafe.Pointer
-		size, logSize, logLevel, logTrue uint32
-		flags                            uint32
-		token                            int32
-	}{btf: unsafe.Pointer(&blob[0]), size: uint32(len(blob))}
+	attr := btfLoadAttr{btf: unsafe.Pointer(&blob[0]), size: uint32(len(blob))}
 	if tok := token(); tok >= 0 {
 		attr.flags, attr.token = bpfFTokenFD, int32(tok)
 	}
 	return probeBPF(bpfBTFLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+}
+
+// btfLoadAttr is the BPF_BTF_LOAD member of union bpf_attr: btf,
+// btf_log_buf, btf_size, btf_log_size, btf_log_level, btf_log_true_size,
+// btf_flags, btf_token_fd.
+type btfLoadAttr struct {
+	btf, logBuf                      unsafe.Pointer
+	size, logSize, logLevel, logTrue uint32
+	flags                            uint32
+	token                            int32
 }
 
 // progLoadAttr is the BPF_PROG_LOAD member of union bpf_attr up to
@@ -181,9 +185,9 @@ type progLoadAttr struct {
 	progName                     [16]byte
 	progIfindex, expectedAttach  uint32
 	progBTFFd, funcInfoRecSize   uint32
-	funcInfo                     uint64
+	funcInfo                     unsafe.Pointer
 	funcInfoCnt, lineInfoRecSize uint32
-	lineInfo                     uint64
+	lineInfo                     unsafe.Pointer
 	lineInfoCnt, attachBTFID     uint32
 }
 
