@@ -118,9 +118,9 @@ type Options struct {
 	Durations string
 }
 
-// Run runs s on every target, at most opts.Jobs VMs and one target on the host's kernel at a time (pools), and writes
-// Out/report.json. A target that breaks (panic, timeout) ends its own run,
-// not the matrix.
+// Run runs s on every target, at most opts.Jobs VMs and one target on the
+// host's kernel at a time (pools), and writes Out/report.json. A target
+// that breaks (panic, timeout) ends its own run, not the matrix.
 func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*reports.Report, error) {
 	if opts.Jobs < 1 {
 		opts.Jobs = 1
