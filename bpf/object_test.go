@@ -68,3 +68,47 @@ func TestSpecIsACopyEachCall(t *testing.T) {
 		}
 	}
 }
+
+// A spec of some programs has those alone, every map and variable, and is
+// as much a copy as a whole one: a caller's changes reach no other.
+func TestSpecOfSomeProgramsIsACopyOfThem(t *testing.T) {
+	for _, o := range objects {
+		whole, err := o.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		for name = range whole.Programs {
+			break
+		}
+		one, err := o.Spec(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one.Programs) != 1 || one.Programs[name] == nil || len(one.Maps) != len(whole.Maps) || len(one.Variables) != len(whole.Variables) {
+			t.Fatalf("%s: Spec(%s) has %d programs, %d of %d maps, %d of %d variables", o.source, name, len(one.Programs), len(one.Maps), len(whole.Maps), len(one.Variables), len(whole.Variables))
+		}
+		one.Programs[name].Instructions = one.Programs[name].Instructions[:0]
+		for _, v := range one.Variables {
+			clear(v.Value)
+		}
+		for m := range one.Maps {
+			delete(one.Maps, m)
+		}
+		again, err := o.Spec(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Programs[name].Instructions) == 0 || len(again.Maps) != len(whole.Maps) {
+			t.Errorf("%s: a change to Spec(%s) reached the next caller", o.source, name)
+		}
+		for vn, v := range again.Variables {
+			if string(v.Value) != string(whole.Variables[vn].Value) {
+				t.Errorf("%s: variable %s changed in another caller's spec", o.source, vn)
+			}
+		}
+		if _, err := o.Spec(name, "bpfmatrix_no_such_program"); err == nil {
+			t.Errorf("%s: Spec of a program it lacks did not fail", o.source)
+		}
+	}
+}

@@ -125,22 +125,21 @@ func LoadSpec(p bpf.Program, opts ...LoadOption) (spec *ebpf.CollectionSpec, wha
 		opt(&o)
 	}
 	object := p.Object()
-	spec, err = object.Spec()
-	if err != nil {
-		return nil, "", fmt.Errorf("parse bpf/%s: %w", object.Source(), err)
-	}
-	progs := map[string]*ebpf.ProgramSpec{}
-	used := map[string]bool{}
 	names := []string{p.Name()}
-	for _, q := range append([]bpf.Program{p}, o.more...) {
-		ps, ok := spec.Programs[q.Name()]
-		if q.Object() != object || !ok {
+	for _, q := range o.more {
+		if q.Object() != object {
 			return nil, "", fmt.Errorf("program %s is not in bpf/%s", q.Name(), object.Source())
 		}
 		if q != p {
 			names = append(names, q.Name())
 		}
-		progs[q.Name()] = ps
+	}
+	spec, err = object.Spec(names...)
+	if err != nil {
+		return nil, "", fmt.Errorf("bpf/%s: %w", object.Source(), err)
+	}
+	used := map[string]bool{}
+	for _, ps := range spec.Programs {
 		for _, ins := range ps.Instructions {
 			used[ins.Reference()] = true
 		}
@@ -151,7 +150,6 @@ func LoadSpec(p bpf.Program, opts ...LoadOption) (spec *ebpf.CollectionSpec, wha
 			delete(spec.Maps, name)
 		}
 	}
-	spec.Programs = progs
 	set := func(name string, value uint32) error {
 		if err := spec.Variables[name].Set(value); err != nil {
 			return fmt.Errorf("set %s of bpf/%s: %w", name, object.Source(), err)
@@ -176,7 +174,7 @@ func LoadSpec(p bpf.Program, opts ...LoadOption) (spec *ebpf.CollectionSpec, wha
 			return nil, "", err
 		}
 	}
-	return spec, progs[p.Name()].Type.String() + " program " + strings.Join(names, ", ") + o.note, nil
+	return spec, spec.Programs[p.Name()].Type.String() + " program " + strings.Join(names, ", ") + o.note, nil
 }
 
 // Program returns another of the loaded programs (see With).

@@ -25,6 +25,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	watchlist "github.com/bpfmatrix/bpfmatrix/internal/kfuncs"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
@@ -139,33 +140,17 @@ func calls(ps *ebpf.ProgramSpec) []string {
 var parsed = sync.OnceValues(LoadKfuncs)
 
 // object returns kfuncs.c's object with program name alone, for a cell
-// to load: a copy of that program, the maps and the variables. Not of
-// all 60-odd programs and the object's BTF, as CollectionSpec.Copy
-// would: that was 0.2–0.3 s of every guest's suite under TCG, for copies
-// thrown away at once. Types is shared: loading only reads it.
+// to load.
 func object(name string) (*ebpf.CollectionSpec, error) {
 	spec, err := parsed()
 	if err != nil {
 		return nil, err
 	}
-	ps, ok := spec.Programs[name]
-	if !ok {
-		return nil, fmt.Errorf("kfuncs.c has no program %s", name)
+	only, err := bpf.Only(spec, name)
+	if err != nil {
+		return nil, fmt.Errorf("kfuncs.c: %w", err)
 	}
-	one := &ebpf.CollectionSpec{
-		Maps:      make(map[string]*ebpf.MapSpec, len(spec.Maps)),
-		Programs:  map[string]*ebpf.ProgramSpec{name: ps.Copy()},
-		Variables: make(map[string]*ebpf.VariableSpec, len(spec.Variables)),
-		Types:     spec.Types,
-		ByteOrder: spec.ByteOrder,
-	}
-	for n, m := range spec.Maps {
-		one.Maps[n] = m.Copy()
-	}
-	for n, v := range spec.Variables {
-		one.Variables[n] = v.Copy()
-	}
-	return one, nil
+	return only, nil
 }
 
 // inBTF ends the spec unless the kernel's BTF has fn: in vmlinux, or in

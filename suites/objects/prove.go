@@ -15,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/bpf"
 	"github.com/bpfmatrix/bpfmatrix/objects"
 	"github.com/bpfmatrix/bpfmatrix/reports"
 	"github.com/bpfmatrix/bpfmatrix/suites/catalog"
@@ -96,8 +97,7 @@ func prove(c *harness.Cell, e objects.Entry, spec *ebpf.CollectionSpec) {
 // fails the create stage, naming the map.
 func createMaps(c *harness.Cell, spec *ebpf.CollectionSpec, o *reports.Object) map[string]*ebpf.Map {
 	c.Helper()
-	only := spec.Copy()
-	only.Programs = nil
+	only, _ := bpf.Only(spec) // no program named, none missing
 	ownMaps(only)
 	coll, err := ebpf.NewCollectionWithOptions(only, ebpf.CollectionOptions{Cache: harness.KernelBTF})
 	c.Create("create the object's maps", err)
@@ -130,9 +130,9 @@ func ownMaps(spec *ebpf.CollectionSpec) {
 // tail the cell keeps.
 func load(c *harness.Cell, spec *ebpf.CollectionSpec, ps *ebpf.ProgramSpec, maps map[string]*ebpf.Map, o *reports.Object) *ebpf.Program {
 	c.Helper()
-	one := spec.Copy()
+	one, _ := bpf.Only(spec) // ps is the caller's: no program named
 	ownMaps(one)
-	one.Programs = map[string]*ebpf.ProgramSpec{ps.Name: ps}
+	one.Programs[ps.Name] = ps
 	replace := map[string]*ebpf.Map{}
 	for name := range one.Maps {
 		if m, ok := maps[name]; ok {
