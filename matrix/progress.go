@@ -42,6 +42,17 @@ func (p *Progress) Printf(format string, args ...any) {
 	fmt.Fprintf(p.w, "[%s] %s\n", p.prefix, fmt.Sprintf(format, args...))
 }
 
+// Write prints each line of b as a progress line: another package's log
+// (a fetch, a lock's wait) read as this target's.
+func (p *Progress) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if line != "" {
+			p.Printf("%s", line)
+		}
+	}
+	return len(b), nil
+}
+
 // Cell notes one finished cell.
 func (p *Progress) Cell(c reports.Cell) {
 	p.mu.Lock()
@@ -84,6 +95,19 @@ func (p *Progress) Summary(run reports.Run) {
 		line += "; " + firstLine(run.Detail)
 	}
 	p.Printf("%s", line)
+	// Each unexpected cell on its own line, with what was expected and the
+	// kernel's words: a CI log often shows nothing of a run but this.
+	shown := 0
+	for i := range run.Cells {
+		if c := &run.Cells[i]; c.Unexpected {
+			if shown == maxUnexpectedShown {
+				p.Printf("unexpected: %d more, in the report", unexpected-shown)
+				break
+			}
+			p.Printf("unexpected: %s", c.Deviation())
+			shown++
+		}
+	}
 	if pr := run.Parity; pr != nil {
 		// Each disagreement on its own line with both answers: the
 		// summary is all a CI log shows of a run.
@@ -95,6 +119,10 @@ func (p *Progress) Summary(run reports.Run) {
 		}
 	}
 }
+
+// maxUnexpectedShown caps the unexpected cells a summary names: past it a
+// kernel that broke everything would bury the rest of the log.
+const maxUnexpectedShown = 10
 
 // Watch follows a record stream that another process appends to and notes
 // each cell as it lands; the returned func stops it after a last read.

@@ -21,10 +21,12 @@ import (
 	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/btfwatch"
+	"github.com/bpfmatrix/bpfmatrix/internal/flock"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 	"github.com/bpfmatrix/bpfmatrix/matrix/parity"
 	"github.com/bpfmatrix/bpfmatrix/matrix/runcache"
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/vmimages"
 )
 
 // Target is a place the suite runs: the host, a VM booting one kernel, a
@@ -178,6 +180,14 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 						return
 					}
 				}
+				if t.Kernel() == vmimages.Host {
+					defer lockHostKernel(ctx, p)()
+					if ctx.Err() != nil {
+						rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
+						p.Summary(rep.Runs[i])
+						return
+					}
+				}
 				run, err := runOne(ctx, s, t, opts.Out, dir, p)
 				rep.Runs[i], fresh[i] = run, true
 				if err != nil {
@@ -204,6 +214,27 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		saveErrs = append(saveErrs, err)
 	}
 	return rep, errors.Join(saveErrs...)
+}
+
+// HostKernelLock is the lock a target on the host's kernel holds while it
+// runs, in every bpfmatrix process of the machine: one pool (see pools)
+// keeps the runs of one matrix apart, this keeps two matrices apart (two CI
+// jobs on one runner). It lives on /run, a tmpfs: a lock outlives no boot.
+const HostKernelLock = "/run/bpfmatrix/host-kernel.lock"
+
+// lockHostKernel takes HostKernelLock, waiting while another bpfmatrix
+// holds it, until ctx is done. A lock that cannot be taken (no /run) is
+// said and run without: it guards against a rare collision, it is no
+// reason not to run.
+func lockHostKernel(ctx context.Context, p *Progress) (unlock func()) {
+	unlock, err := flock.Lock(ctx, HostKernelLock, "the host's kernel", p)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.Printf("running without the lock that keeps other bpfmatrix runs off the host's kernel: %v", err)
+		}
+		return func() {}
+	}
+	return unlock
 }
 
 // acquire takes a slot of sem unless ctx is done first.

@@ -1,7 +1,10 @@
 package matrix
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bpfmatrix/bpfmatrix/internal/flock"
 )
 
 func TestStartOrderIsLongestFirstWithMoreThanOneJob(t *testing.T) {
@@ -156,5 +161,41 @@ func TestHostKernelTargetsRunOneAtATime(t *testing.T) {
 	}
 	if got := pools([]int{2, 0, 1}, targets, 1); len(got) != 1 || got[0].slots != 1 || !slices.Equal(got[0].targets, []int{2, 0, 1}) {
 		t.Errorf("pools with 1 job = %v, want one pool of one slot, in the order given", got)
+	}
+}
+
+// Two matrices on one machine share its kernel: a target on it waits for
+// HostKernelLock, held here as another bpfmatrix would, and says so; an
+// interrupt while it waits ends its run as interrupted, never run.
+func TestHostKernelTargetsWaitForOtherMatrices(t *testing.T) {
+	t.Chdir(t.TempDir())
+	suite := &Suite{Features: []string{"map/array"}, Areas: map[string]string{"map/array": "features"}}
+	unlock, err := flock.Lock(context.Background(), HostKernelLock, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ran := false
+	host := fakeTarget{name: "host", kernel: "host", fn: func(context.Context, string) Outcome {
+		ran = true
+		return Outcome{Status: RunOK}
+	}}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	log, logw := io.Pipe()
+	go func() {
+		line, _ := bufio.NewReader(log).ReadString('\n')
+		if !strings.Contains(line, "[host] the host's kernel: waiting for "+HostKernelLock) {
+			t.Errorf("a waiting target said %q", line)
+		}
+		cancel(errors.New("interrupt"))
+		io.Copy(io.Discard, log)
+	}()
+	rep, err := Run(ctx, suite, []Target{host}, Options{Out: "out", Jobs: 2, Log: logw})
+	logw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran || rep.Runs[0].Status != RunInterrupted {
+		t.Errorf("a target interrupted while it waited: ran %v, status %s %s; want it not run and %s", ran, rep.Runs[0].Status, rep.Runs[0].Detail, RunInterrupted)
 	}
 }

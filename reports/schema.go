@@ -302,6 +302,28 @@ func (r *Report) Unexpected() int {
 	return n
 }
 
+// Deviation says in one line what an unexpected cell observed against what
+// was expected, and why in the kernel's words: "attach/kprobe: unsupported
+// EINVAL at load, expected supported: load program: invalid argument".
+func (c *Cell) Deviation() string {
+	say := func(status Status, errno string, stage Stage) string {
+		s := string(status)
+		if errno != "" {
+			s += " " + errno
+		}
+		if stage != "" {
+			s += " at " + string(stage)
+		}
+		return s
+	}
+	line := fmt.Sprintf("%s: %s, expected %s", c.Feature, say(c.Status, c.Errno, c.Stage),
+		say(c.Expected, c.ExpectedErrno, c.ExpectedStage))
+	if e := c.EvidenceLine(200); e != "" {
+		line += ": " + e
+	}
+	return line
+}
+
 // Validate checks the fields a renderer or a CI gate relies on and names the
 // first one that is wrong.
 func (r *Report) Validate() error {

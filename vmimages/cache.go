@@ -30,8 +30,8 @@ func DefaultCacheDir() string {
 
 // lock takes the lock of a cache entry, so two bpfmatrix processes sharing
 // a cache never write the same entry at once.
-func lock(path string, log io.Writer) (unlock func(), err error) {
-	return flock.Lock(path, "vmimages", log)
+func lock(ctx context.Context, path string, log io.Writer) (unlock func(), err error) {
+	return flock.Lock(ctx, path, "vmimages", log)
 }
 
 // interrupted returns err, or, when ctx is done, an error saying step was

@@ -75,7 +75,7 @@ func fetchCustom(ctx context.Context, path string, opts Options) (*Kernel, error
 	ak := archKernels[f.opts.Arch]
 	sum := sha256.Sum256(img)
 	cdir := filepath.Join(f.opts.CacheDir, "custom", hex.EncodeToString(sum[:8]))
-	kf, err := f.entry(cdir, func(tmp string) (*kernelFiles, error) {
+	kf, err := f.entry(ctx, cdir, func(tmp string) (*kernelFiles, error) {
 		kf := &kernelFiles{Release: k.Release, Arch: f.opts.Arch, Vmlinux: ak.boot}
 		if _, err := ak.extract(ctx, img, k.Bzimage, filepath.Join(tmp, kf.Vmlinux), f.log); err != nil {
 			return nil, interrupted(ctx, "decompressing "+k.Bzimage, err)

@@ -54,7 +54,7 @@ func (f *fetcher) debPath(p pkg) string {
 // missing or no longer has the SHA256 the signed index gives.
 func (f *fetcher) deb(ctx context.Context, p pkg) (string, error) {
 	dst := f.debPath(p)
-	unlock, err := lock(dst+".lock", f.log)
+	unlock, err := lock(ctx, dst+".lock", f.log)
 	if err != nil {
 		return "", err
 	}
@@ -75,7 +75,7 @@ func (f *fetcher) deb(ctx context.Context, p pkg) (string, error) {
 // the entry against its manifest and extract it again only if it no longer
 // matches (see entry). The kernel must be of the fetch's architecture.
 func (f *fetcher) extract(ctx context.Context, r *Resolved, debs []string) (*Kernel, error) {
-	kf, err := f.entry(r.dir, func(tmp string) (*kernelFiles, error) {
+	kf, err := f.entry(ctx, r.dir, func(tmp string) (*kernelFiles, error) {
 		root := filepath.Join(tmp, "root")
 		for _, deb := range debs {
 			if err := debian.ExtractDeb(ctx, deb, root, f.log); err != nil {

@@ -115,7 +115,7 @@ func packagesPaths(arch string) []string {
 // is shared). Its errors do not name the suite: the caller does.
 func (f *fetcher) suiteIndex(ctx context.Context, root, suite string) ([]pkg, error) {
 	dir := filepath.Join(f.opts.CacheDir, "indexes", escapePath(root), suite)
-	unlock, err := lock(filepath.Join(dir, "lock"), f.log)
+	unlock, err := lock(ctx, filepath.Join(dir, "lock"), f.log)
 	if err != nil {
 		return nil, err
 	}

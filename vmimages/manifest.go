@@ -1,6 +1,7 @@
 package vmimages
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,8 +50,8 @@ func (e *corruptError) Error() string { return e.file + ": " + e.why }
 // the manifest, writes kernel.json last (its presence marks a complete
 // entry) and renames the directory into place, all under dir's lock. An
 // entry that could not be checked (an I/O error) is kept.
-func (f *fetcher) entry(dir string, build func(tmp string) (*kernelFiles, error)) (*kernelFiles, error) {
-	unlock, err := lock(dir+".lock", f.log)
+func (f *fetcher) entry(ctx context.Context, dir string, build func(tmp string) (*kernelFiles, error)) (*kernelFiles, error) {
+	unlock, err := lock(ctx, dir+".lock", f.log)
 	if err != nil {
 		return nil, err
 	}

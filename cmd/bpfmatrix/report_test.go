@@ -188,3 +188,30 @@ func TestReportArches(t *testing.T) {
 		t.Errorf("report check of an arch aarch64: exit %d, stdout %q, stderr %q; want exit 2 and one line naming the field", code, stdout, stderr)
 	}
 }
+
+// TestReportCheckNamesTheUnexpectedCells: the gate's last lines say which
+// cells and runs failed it, with what was expected: often all a CI log
+// shows of a matrix.
+func TestReportCheckNamesTheUnexpectedCells(t *testing.T) {
+	bin := bpfmatrix(t)
+	rep := reports.Report{Schema: reports.SchemaVersion, Runs: []reports.Run{{
+		Kernel: reports.Kernel{Name: "host", Release: "6.18.0"}, Target: "host", Status: "ok",
+		Cells: []reports.Cell{{Feature: "struct_ops/tcp_congestion_ops", Area: "networking", Status: reports.Unsupported,
+			Errno: "EEXIST", Stage: reports.StageAttach, Expected: reports.Supported, Unexpected: true,
+			Evidence: "attach struct_ops: file exists"}},
+	}, {
+		Kernel: reports.Kernel{Name: "6.1", Arch: "arm64"}, Target: "vm", Status: "crashed", Detail: "kernel panic\nconsole tail",
+	}}}
+	path := writeJSON(t, t.TempDir(), "report.json", rep)
+	_, stderr, code := run(t, bin, "report", "check", path)
+	want := []string{
+		"host host: unexpected struct_ops/tcp_congestion_ops: unsupported EEXIST at attach, expected supported: attach struct_ops: file exists\n",
+		"6.1 arm64 vm: run crashed: kernel panic\n",
+		"1 unexpected cells, 1 runs that did not end well\n",
+	}
+	for _, w := range want {
+		if code != 1 || !strings.Contains(stderr, w) {
+			t.Errorf("report check: exit %d, stderr %q; want exit 1 and %q", code, stderr, w)
+		}
+	}
+}

@@ -206,16 +206,35 @@ func checkLabelFilter(filter string) error {
 	return badInput("--label-filter %q: %s; see https://onsi.github.io/ginkgo/#spec-labels", filter, why)
 }
 
-// verdict turns unexpected cells and broken runs into exit code 1.
+// verdict turns unexpected cells and broken runs into exit code 1. It names
+// them first, on stderr, each on its line: a CI log is often cut to its
+// last lines, and the runs' own summaries are far above.
 func verdict(rep *reports.Report) error {
-	broken := 0
+	broken, named := 0, 0
 	for _, run := range rep.Runs {
+		col := run.Key().String()
 		if run.Status != matrix.RunOK {
 			broken++
+			detail, _, _ := strings.Cut(strings.TrimSpace(run.Detail), "\n")
+			fmt.Fprintf(os.Stderr, "%s: run %s: %s\n", col, run.Status, detail)
 		}
+		for i := range run.Cells {
+			if c := &run.Cells[i]; c.Unexpected {
+				if named++; named <= maxNamed {
+					fmt.Fprintf(os.Stderr, "%s: unexpected %s\n", col, c.Deviation())
+				}
+			}
+		}
+	}
+	if named > maxNamed {
+		fmt.Fprintf(os.Stderr, "and %d more unexpected cells, in the report\n", named-maxNamed)
 	}
 	if n := rep.Unexpected(); n > 0 || broken > 0 {
 		return unexpectedError{fmt.Sprintf("%d unexpected cells, %d runs that did not end well", n, broken)}
 	}
 	return nil
 }
+
+// maxNamed caps the unexpected cells verdict names: a kernel that breaks
+// every cell would push the rest of the log away.
+const maxNamed = 20

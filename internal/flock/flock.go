@@ -4,19 +4,25 @@
 package flock
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
+
+// poll is how often a waiting Lock tries again. flock(2) has no timeout
+// and no way to be woken, so a wait that ctx must be able to end polls.
+const poll = 100 * time.Millisecond
 
 // Lock takes an exclusive lock on path, creating it and its directory if
 // missing. When another process (or another open of path in this one)
 // holds it, Lock says so on log (nil discards it), prefixed with who, and
-// waits. The lock
-// lasts until unlock is called or the process ends.
-func Lock(path, who string, log io.Writer) (unlock func(), err error) {
+// waits, until ctx is done: then it returns ctx's cause. The lock lasts
+// until unlock is called or the process ends.
+func Lock(ctx context.Context, path, who string, log io.Writer) (unlock func(), err error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -27,12 +33,32 @@ func Lock(path, who string, log io.Writer) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fmt.Fprintf(log, "%s: waiting for %s (another bpfmatrix holds it)\n", who, path)
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+	try := func() error {
+		for {
+			err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			if err != syscall.EINTR {
+				return err
+			}
 		}
+	}
+	err = try()
+	if err == syscall.EWOULDBLOCK {
+		fmt.Fprintf(log, "%s: waiting for %s (another bpfmatrix holds it)\n", who, path)
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for err == syscall.EWOULDBLOCK {
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return nil, context.Cause(ctx)
+			case <-tick.C:
+				err = try()
+			}
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
 }

@@ -2,6 +2,8 @@ package flock
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -14,7 +16,7 @@ import (
 // Lock must say it waits and return only once the first is released.
 func TestLockExcludes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "lock")
-	unlock, err := Lock(path, "test", nil)
+	unlock, err := Lock(context.Background(), path, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +24,7 @@ func TestLockExcludes(t *testing.T) {
 	log, logw := io.Pipe()
 	done := make(chan bool)
 	go func() {
-		unlock2, err := Lock(path, "test", logw)
+		unlock2, err := Lock(context.Background(), path, "test", logw)
 		if err != nil {
 			t.Error(err)
 		} else {
@@ -38,5 +40,30 @@ func TestLockExcludes(t *testing.T) {
 	unlock()
 	if !<-done {
 		t.Error("the second Lock returned while the first was held")
+	}
+}
+
+// TestLockWaitEndsWithItsContext: a run interrupted while another holds
+// the lock stops waiting, with the interrupt's cause, and leaves the lock
+// to its holder.
+func TestLockWaitEndsWithItsContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	unlock, err := Lock(context.Background(), path, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	interrupt := errors.New("interrupt")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	log, logw := io.Pipe()
+	done := make(chan error)
+	go func() {
+		_, err := Lock(ctx, path, "test", logw)
+		done <- err
+	}()
+	bufio.NewReader(log).ReadString('\n') // it waits
+	cancel(interrupt)
+	if err := <-done; !errors.Is(err, interrupt) {
+		t.Errorf("an interrupted Lock returned %v, want %v", err, interrupt)
 	}
 }

@@ -241,7 +241,7 @@ func Ensure(ctx context.Context, log io.Writer, names ...string) error {
 	if _, debErr := os.Stat(debianVersion); err != nil || debErr != nil || !isRoot() || slices.ContainsFunc(missing, manual) {
 		return missingError(missing, err == nil && debErr == nil)
 	}
-	unlock, err := flock.Lock(lockPath, "tools", log)
+	unlock, err := flock.Lock(ctx, lockPath, "tools", log)
 	if err != nil {
 		return err
 	}

@@ -209,7 +209,7 @@ func TestEnsureSerialised(t *testing.T) {
 	f.wantRuns("noninteractive install -y -q bpfm-a bpfm-b")
 
 	// Another process holds the lock and is installing bpfm-c.
-	unlock, err := flock.Lock(lockPath, "other", nil)
+	unlock, err := flock.Lock(context.Background(), lockPath, "other", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func Bench(ctx context.Context, cfg *Config, name string, s *matrix.Suite, dir s
 	if err != nil {
 		return res, err
 	}
-	k, err := cfg.Fetch(ctx, name, progressWriter{p})
+	k, err := cfg.Fetch(ctx, name, p)
 	if err != nil {
 		return res, fmt.Errorf("fetch kernel %s: %w", name, err)
 	}

@@ -107,7 +107,7 @@ func (c *Config) snapshot(ctx context.Context, init string, k *vmimages.Kernel, 
 		return nil, false, err
 	}
 	snap = &snapshot{dir: filepath.Join(c.Snapshots, key)}
-	unlock, err := flock.Lock(snap.dir+".lock", "snapshot of "+k.Release, progressWriter{p})
+	unlock, err := flock.Lock(ctx, snap.dir+".lock", "snapshot of "+k.Release, p)
 	if err != nil {
 		return nil, false, err
 	}

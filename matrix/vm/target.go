@@ -125,7 +125,7 @@ func (t *Target) Run(ctx context.Context, s *matrix.Suite, dir string, p *matrix
 		return matrix.Outcome{Status: matrix.RunError, Detail: err.Error()}
 	}
 	p.Printf("fetching kernel %s", t.name)
-	k, err := t.cfg.Fetch(ctx, t.name, progressWriter{p})
+	k, err := t.cfg.Fetch(ctx, t.name, p)
 	if err != nil {
 		return matrix.Outcome{Status: matrix.RunError, Detail: fmt.Sprintf("fetch kernel %s: %v", t.name, err)}
 	}
@@ -517,18 +517,6 @@ func BuildInit(ctx context.Context, moduleDir, dir string, a arch.Arch) (string,
 		return "", fmt.Errorf("build guest init: %w", err)
 	}
 	return bin, nil
-}
-
-// progressWriter turns the fetcher's log lines into progress lines.
-type progressWriter struct{ p *matrix.Progress }
-
-func (w progressWriter) Write(b []byte) (int, error) {
-	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-		if line != "" {
-			w.p.Printf("%s", line)
-		}
-	}
-	return len(b), nil
 }
 
 func shellQuote(args []string) string {
