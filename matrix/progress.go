@@ -96,9 +96,13 @@ func (p *Progress) Summary(run reports.Run) {
 	}
 	p.Printf("%s", line)
 	// Each unexpected cell on its own line, with what was expected and the
-	// kernel's words: a CI log often shows nothing of a run but this.
+	// kernel's words: a CI log often shows nothing of a run but this. A
+	// broken run's cells all say how it broke, which its line says once.
 	shown := 0
 	for i := range run.Cells {
+		if run.Status != RunOK {
+			break
+		}
 		if c := &run.Cells[i]; c.Unexpected {
 			if shown == maxUnexpectedShown {
 				p.Printf("unexpected: %d more, in the report", unexpected-shown)

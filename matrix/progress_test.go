@@ -42,4 +42,12 @@ func TestSummaryNamesTheUnexpectedCells(t *testing.T) {
 	if !strings.Contains(out.String(), "unexpected: 3 more, in the report") {
 		t.Errorf("summary does not count the rest:\n%s", out.String())
 	}
+
+	// A broken run's cells all say how it broke: its line says it once.
+	run.Status, run.Detail = RunPanic, "Kernel panic - not syncing"
+	out.Reset()
+	NewProgress(&out, "host", len(run.Cells)).Summary(run)
+	if strings.Contains(out.String(), "unexpected: ") || !strings.Contains(out.String(), "Kernel panic") {
+		t.Errorf("a broken run's summary:\n%s", out.String())
+	}
 }

@@ -316,8 +316,10 @@ func (c *Cell) Deviation() string {
 		}
 		return s
 	}
-	line := fmt.Sprintf("%s: %s, expected %s", c.Feature, say(c.Status, c.Errno, c.Stage),
-		say(c.Expected, c.ExpectedErrno, c.ExpectedStage))
+	line := c.Feature + ": " + say(c.Status, c.Errno, c.Stage)
+	if c.Expected != "" {
+		line += ", expected " + say(c.Expected, c.ExpectedErrno, c.ExpectedStage)
+	}
 	if e := c.EvidenceLine(200); e != "" {
 		line += ": " + e
 	}

@@ -217,6 +217,7 @@ func verdict(rep *reports.Report) error {
 			broken++
 			detail, _, _ := strings.Cut(strings.TrimSpace(run.Detail), "\n")
 			fmt.Fprintf(os.Stderr, "%s: run %s: %s\n", col, run.Status, detail)
+			continue // its cells all say so
 		}
 		for i := range run.Cells {
 			if c := &run.Cells[i]; c.Unexpected {

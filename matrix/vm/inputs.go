@@ -26,7 +26,7 @@ func (t *Target) Inputs(ctx context.Context, s *matrix.Suite, p *matrix.Progress
 	if err != nil {
 		return nil, err
 	}
-	k, err := t.cfg.Fetch(ctx, t.name, p)
+	k, err := t.cfg.kernel(ctx, t.name, p)
 	if err != nil {
 		return nil, fmt.Errorf("fetch kernel %s: %w", t.name, err)
 	}

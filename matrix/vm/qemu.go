@@ -213,6 +213,10 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	// runner only, which stops qemu by ctx and records the run interrupted.
 	// Whatever ends the runner ends qemu too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A qemu given as a wrapper script (time, taskset, a tracer) runs as
+	// its child: killing the group ends it too, and WaitDelay bounds the
+	// wait for a stderr a straggler still holds.
+	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", path, err)
@@ -222,7 +226,7 @@ func (m *Machine) Run(ctx context.Context) (time.Duration, error) {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 		return time.Since(start), context.Cause(ctx)
 	}
