@@ -444,8 +444,9 @@ type ProbePoints struct {
 // counted: a refusal is evidence, never a zero.
 type Count struct {
 	N int `json:"n"`
-	// Source names what was read: a path, "kernel BTF", or a path and the
-	// copy of it read instead ("… (its copy …, taken earlier in this boot)").
+	// Source names what was read: a path or "kernel BTF", and when it was
+	// read if not by the run itself ("… (read by /init earlier
+	// in this boot, before the VM snapshot this run resumes)").
 	Source string `json:"source"`
 	// Error is the error reading Source; N is meaningless when it is set.
 	Error string `json:"error,omitempty"`

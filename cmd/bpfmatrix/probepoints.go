@@ -57,7 +57,7 @@ func probePoints(args []string) error {
 		pp    *reports.ProbePoints
 	)
 	if *kernel == vmimages.Host {
-		pp, lists = inventory.Take(inventory.FindTracefs(), inventory.Watch, "")
+		pp, lists = inventory.Take(inventory.FindTracefs(), inventory.Watch)
 		btfwatch.Add(pp, lists, inventory.BTFSource, inventory.Watch)
 		// Say what could not be read, so an empty answer is not mistaken for "nothing there".
 		for _, c := range []struct {

@@ -55,12 +55,9 @@ const PerfSources = "/sys/bus/event_source/devices"
 // BTFFunctions and settles each function with SettleFunction): decoding
 // it inside a VM under emulation took most of the inventory's time. The
 // watch list's fields and kfuncs are the runner's too (Point.InBTF).
-// filterFunctionsCopy, when not "", is a copy of tracefs's
-// available_filter_functions taken earlier in the same boot
-// (contract.FilterFunctionsEnv), read in its place. Take never fails as a
-// whole: a source it cannot read is counted as its error, which is the
-// evidence a report shows.
-func Take(tracefs string, watch []Point, filterFunctionsCopy string) (*reports.ProbePoints, *reports.ProbeLists) {
+// Take never fails as a whole: a source it cannot read is counted as its
+// error, which is the evidence a report shows.
+func Take(tracefs string, watch []Point) (*reports.ProbePoints, *reports.ProbeLists) {
 	pp := &reports.ProbePoints{Tracefs: tracefs}
 	lists := &reports.ProbeLists{}
 
@@ -83,15 +80,11 @@ func Take(tracefs string, watch []Point, filterFunctionsCopy string) (*reports.P
 		return sys, nil
 	})
 	filterFunctions := filepath.Join(tracefs, "available_filter_functions")
-	source, read := filterFunctions, filterFunctions
-	if filterFunctionsCopy != "" {
-		source, read = filterFunctions+" (its copy "+filterFunctionsCopy+", taken earlier in this boot)", filterFunctionsCopy
-	}
-	pp.KprobeFunctions, lists.KprobeFunctions = count(source, func() ([]string, error) {
+	pp.KprobeFunctions, lists.KprobeFunctions = count(filterFunctions, func() ([]string, error) {
 		if tracefs == "" {
 			return nil, errors.New("no tracefs")
 		}
-		return FilterFunctions(read)
+		return FilterFunctions(filterFunctions)
 	})
 	pp.PerfEventSources, lists.PerfEventSources = count(PerfSources, func() ([]string, error) {
 		return dirNames(PerfSources)

@@ -207,7 +207,7 @@ func TestTakeLiveKernel(t *testing.T) {
 	tracefs := liveTracefs(t)
 	watch := []Point{{reports.PointTracepoint, "syscalls/sys_enter_openat"}, {reports.PointTracepoint, "nosuch/event"},
 		{reports.PointFunction, "vfs_read"}, {reports.PointFunction, "bpfmatrix_no_such_function"}}
-	pp, lists := Take(tracefs, watch, "")
+	pp, lists := Take(tracefs, watch)
 	if pp.Tracepoints.Error != "" || pp.Tracepoints.N != len(lists.Tracepoints) || pp.Tracepoints.N < 100 {
 		t.Fatalf("tracepoints %+v (%d listed)", pp.Tracepoints, len(lists.Tracepoints))
 	}
@@ -271,28 +271,40 @@ func TestTakeLiveKernel(t *testing.T) {
 	}
 }
 
-// A guest resumed from a snapshot counts the copy /init took of
-// available_filter_functions, and its report names both files.
-func TestTakeReadsTheCopyOfFilterFunctions(t *testing.T) {
-	tracefs := t.TempDir() // no available_filter_functions of its own
+// An inventory saved and loaded is the one taken, its lists packed, and
+// each count's source says when it was read.
+func TestSavedInventorySaysWhenItWasRead(t *testing.T) {
+	tracefs := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(tracefs, "events", "sched", "sched_switch"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cp := filepath.Join(t.TempDir(), "available_filter_functions")
-	if err := os.WriteFile(cp, []byte("vfs_read\nveth_xmit [veth]\nvfs_read\n"), 0o444); err != nil {
+	if err := os.WriteFile(filepath.Join(tracefs, "available_filter_functions"), []byte("vfs_read\nveth_xmit [veth]\nvfs_read\n"), 0o444); err != nil {
 		t.Fatal(err)
 	}
 	watch := []Point{{reports.PointFunction, "vfs_read"}, {reports.PointFunction, "tcp_v4_connect"}}
-	pp, lists := Take(tracefs, watch, cp)
-	want := filepath.Join(tracefs, "available_filter_functions") + " (its copy " + cp + ", taken earlier in this boot)"
-	if pp.KprobeFunctions != (reports.Count{N: 2, Source: want}) || !slices.Equal(lists.KprobeFunctions, []string{"veth_xmit", "vfs_read"}) {
-		t.Errorf("kprobe functions %+v %v, want 2 from %s", pp.KprobeFunctions, lists.KprobeFunctions, want)
+	pp, lists := Take(tracefs, watch)
+	path := filepath.Join(t.TempDir(), "run", "probepoints.json")
+	if err := Save(path, pp, lists); err != nil {
+		t.Fatal(err)
 	}
-	if pp.Watch[0].Kprobe != "yes" || pp.Watch[1].Kprobe != "no" {
-		t.Errorf("watched functions %+v", pp.Watch)
+	got, perf, err := Load(path, "earlier")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Without the copy the kernel's own file is read: here there is none.
-	if pp, _ := Take(tracefs, watch, ""); pp.KprobeFunctions.Error == "" {
-		t.Errorf("no copy and no available_filter_functions, but %+v", pp.KprobeFunctions)
+	want := filepath.Join(tracefs, "available_filter_functions") + " (read earlier)"
+	if got.KprobeFunctions != (reports.Count{N: 2, Source: want}) || got.Tracepoints.N != 1 || !strings.HasSuffix(got.Tracepoints.Source, " (read earlier)") {
+		t.Errorf("loaded counts %+v, %+v; want 2 kprobe functions from %s and 1 tracepoint", got.KprobeFunctions, got.Tracepoints, want)
+	}
+	if got.Watch[0].Kprobe != "yes" || got.Watch[1].Kprobe != "no" || !slices.Equal(perf, lists.PerfEventSources) {
+		t.Errorf("loaded watch %+v, perf sources %v", got.Watch, perf)
+	}
+	unpacked, err := got.UnpackLists()
+	if err != nil || unpacked == nil || !slices.Equal(unpacked.KprobeFunctions, []string{"veth_xmit", "vfs_read"}) {
+		t.Errorf("loaded lists %+v, %v", unpacked, err)
+	}
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err == nil {
+		if _, _, err := Load(path, "earlier"); err == nil {
+			t.Error("Load took {} for an inventory")
+		}
 	}
 }

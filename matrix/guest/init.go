@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
 )
 
 const tracefsDir = "/sys/kernel/tracing"
@@ -100,8 +101,8 @@ func run() (code int, suite time.Duration, err error) {
 	}
 	var env []string
 	if plan.Snapshot {
-		if copyFilterFunctions() {
-			env = append(env, contract.FilterFunctionsEnv+"="+FilterFunctionsCopy)
+		if saveInventory() {
+			env = append(env, contract.InventoryEnv+"="+InventoryCopy)
 		}
 		// The host saves the guest now; each restore resumes here with
 		// its own payload, whose plan replaces this one.
@@ -176,21 +177,22 @@ func run() (code int, suite time.Duration, err error) {
 	return code, suite, nil
 }
 
-// copyFilterFunctions copies tracefs's available_filter_functions to
-// FilterFunctionsCopy for every run this snapshot's boot resumes into
-// (contract.FilterFunctionsEnv). The runs see the same kernel with the
-// same modules loaded, so the same list. A kernel that refuses the read
-// (lockdown, no function tracer) leaves no copy: each run's suite then
-// reads the file itself, and its refusal is the evidence.
-func copyFilterFunctions() bool {
-	data, err := os.ReadFile(filepath.Join(tracefsDir, "available_filter_functions"))
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(FilterFunctionsCopy), 0o755)
+// saveInventory takes the probe points' inventory and saves it at
+// InventoryCopy for every run this snapshot's boot resumes into
+// (contract.InventoryEnv): the runs see the same kernel with the same
+// modules loaded, so the same probe points. Without tracefs there is
+// nothing saved: each run's suite then looks for it itself, and what it
+// finds is the evidence.
+func saveInventory() bool {
+	pp, lists := inventory.Take(inventory.FindTracefs(), inventory.Watch)
+	if pp.Tracefs == "" {
+		return false
 	}
-	if err == nil {
-		err = os.WriteFile(FilterFunctionsCopy, data, 0o444)
+	if err := inventory.Save(InventoryCopy, pp, lists); err != nil {
+		fmt.Printf("%s %v\n", ErrorMarker, err)
+		return false
 	}
-	return err == nil
+	return true
 }
 
 func readPlan() (Plan, error) {

@@ -27,9 +27,9 @@ const (
 	// GinkgoReport is where the suite writes its Ginkgo JSON report when
 	// a spec failed (contract.FailureReportEnv).
 	GinkgoReport = "/tmp/ginkgo.json"
-	// FilterFunctionsCopy is where a snapshot's /init copies tracefs's
-	// available_filter_functions (contract.FilterFunctionsEnv).
-	FilterFunctionsCopy = "/run/bpfmatrix/available_filter_functions"
+	// InventoryCopy is where a snapshot's /init saves the probe points'
+	// inventory (contract.InventoryEnv).
+	InventoryCopy = "/run/bpfmatrix/probepoints.json"
 )
 
 // Channels are the guest's devices of its three lines to the host besides

@@ -30,8 +30,7 @@ import (
 )
 
 var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook and reads the watch list's formats and kprobe-ability", func(c *harness.Cell) {
-	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch, os.Getenv(contract.FilterFunctionsEnv))
-	c.Observed("pack the name lists", pp.PackLists(lists))
+	pp, perfSources := take(c)
 	harness.Record(reports.Record{ProbePoints: pp})
 
 	switch {
@@ -42,9 +41,23 @@ var _ = harness.Spec("probepoints/inventory", "counts what this kernel can hook 
 	}
 	evidence := fmt.Sprintf("tracefs %s: %s tracepoints, %s syscall tracepoints; kprobe-able functions: %s; perf event sources: %s (%s); %s",
 		pp.Tracefs, pp.Tracepoints, pp.SyscallTracepoints, pp.KprobeFunctions, pp.PerfEventSources,
-		strings.Join(lists.PerfEventSources, " "), watched(pp))
+		strings.Join(perfSources, " "), watched(pp))
 	c.Supported("%s", evidence)
 })
+
+// take is the inventory of this kernel, its name lists packed: the one a
+// VM's /init took before the snapshot this run resumes, or one taken now.
+func take(c *harness.Cell) (*reports.ProbePoints, []string) {
+	c.Helper()
+	if path := os.Getenv(contract.InventoryEnv); path != "" {
+		pp, perfSources, err := inventory.Load(path, "by /init earlier in this boot, before the VM snapshot this run resumes")
+		c.Setup("read the inventory /init took", err)
+		return pp, perfSources
+	}
+	pp, lists := inventory.Take(c.Kernel.Tracefs, inventory.Watch)
+	c.Observed("pack the name lists", pp.PackLists(lists))
+	return pp, lists.PerfEventSources
+}
 
 // watched says how many of the watch list's points the target found: the
 // tracepoints present, naming the missing ones, and the functions ftrace
