@@ -3,6 +3,7 @@ package harness
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -114,5 +115,32 @@ func TestCounted(t *testing.T) {
 		if got, evidence := Counted(tc.n, tc.t); got != tc.want {
 			t.Errorf("Counted(%d, %+v) = %s (%s), want %s", tc.n, tc.t, got, evidence, tc.want)
 		}
+	}
+}
+
+// lateCounter counts one more event each read after the first few: events
+// that land after their trigger returned, as packets a softirq deferred to
+// ksoftirqd do.
+type lateCounter struct{ reads uint64 }
+
+func (l *lateCounter) Events() uint64 {
+	l.reads++
+	return l.reads / 4
+}
+
+// ExpectFired waits for events still on their way up to what the trigger
+// caused, and no longer than it must: never past the count it wants, and a
+// count that never comes ends the wait.
+func TestAwaitEventsWaitsForLateEvents(t *testing.T) {
+	if n := awaitEvents(&lateCounter{}, 10, 5*time.Second); n != 10 {
+		t.Errorf("awaitEvents of 10 late events = %d", n)
+	}
+	k := &lateCounter{}
+	if n := awaitEvents(k, 0, 5*time.Second); n != 0 || k.reads != 1 {
+		t.Errorf("awaitEvents of none read %d times, got %d; want one read", k.reads, n)
+	}
+	start := time.Now()
+	if n := awaitEvents(&lateCounter{}, 1_000_000, 50*time.Millisecond); n >= 1_000_000 || time.Since(start) > 5*time.Second {
+		t.Errorf("awaitEvents of events that never come = %d after %v", n, time.Since(start))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -218,9 +219,15 @@ func (c *Cell) Attach(l link.Link, err error) link.Link {
 // effect, failed otherwise. Both counts are the cell's evidence, so a
 // counter that counts what the spec did not cause (or misses what it did)
 // shows.
+//
+// Some events land after the trigger returned: a packet sent from one
+// namespace is handled in a softirq, which a busy kernel (an emulated one
+// on a loaded machine) defers to ksoftirqd, so a count read at once could
+// miss all of them. The count is read again until it reaches what the
+// trigger caused, for up to lateEvents.
 func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	c.Helper()
-	n := k.Events()
+	n := awaitEvents(k, t.Events, lateEvents)
 	c.rec.Events, c.rec.Triggered = n, t.Events
 	switch status, evidence := Counted(n, t); status {
 	case reports.Error:
@@ -230,6 +237,20 @@ func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	default:
 		c.Supported("%s", evidence)
 	}
+}
+
+// lateEvents is how long ExpectFired waits for events still on their way:
+// never once they all landed, so only a cell that would fail pays it.
+const lateEvents = 2 * time.Second
+
+// awaitEvents reads k's count until it reaches want or wait has passed,
+// and returns the last count read.
+func awaitEvents(k Counter, want uint64, wait time.Duration) uint64 {
+	n := k.Events()
+	for deadline := time.Now().Add(wait); n < want && time.Now().Before(deadline); n = k.Events() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return n
 }
 
 // Counted is the verdict of n counted events after trigger t: supported
