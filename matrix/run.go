@@ -79,6 +79,9 @@ type Outcome struct {
 	// Empty for a target on the host kernel, whose BTF is
 	// /sys/kernel/btf/vmlinux.
 	BTF string
+	// Setup is how much of the run went into what later runs reuse (saving
+	// a VM snapshot): the durations that order the next matrix leave it out.
+	Setup time.Duration
 }
 
 // RecordsFile is where a run's record stream is kept, one per target dir.
@@ -149,7 +152,9 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 		mu       sync.Mutex
 		saveErrs []error
 	)
-	fresh := make([]bool, len(targets))
+	// took is how long each run that ran here took, its Setup left out:
+	// 0 for one reused from the run cache or --resume.
+	took := make([]float64, len(targets))
 	runPool := func(pl pool) {
 		sem := make(chan struct{}, pl.slots)
 		for _, i := range pl.targets {
@@ -188,8 +193,8 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 						return
 					}
 				}
-				run, err := runOne(ctx, s, t, opts.Out, dir, p)
-				rep.Runs[i], fresh[i] = run, true
+				run, setup, err := runOne(ctx, s, t, opts.Out, dir, p)
+				rep.Runs[i], took[i] = run, run.WallTime-setup.Seconds()
 				if err != nil {
 					mu.Lock()
 					saveErrs = append(saveErrs, err)
@@ -207,7 +212,7 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 	started.Wait()
 	wg.Wait()
 
-	if err := noteDurations(opts.Durations, s, targets, rep.Runs, fresh); err != nil {
+	if err := noteDurations(opts.Durations, s, targets, rep.Runs, took); err != nil {
 		fmt.Fprintf(opts.Log, "the durations that order the next matrix were not noted: %v\n", err)
 	}
 	if err := writeJSON(filepath.Join(opts.Out, "report.json"), rep); err != nil {
@@ -315,8 +320,8 @@ func (e notOKError) Error() string {
 
 // runOne runs one target in its own directory and turns its stream into a
 // reports.Run, accounting for every planned feature. The error is a failure
-// to save the run's result.
-func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (reports.Run, error) {
+// to save the run's result; setup is the target's Outcome.Setup.
+func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (run reports.Run, setup time.Duration, err error) {
 	start := time.Now()
 	var res Outcome
 	full := ""
@@ -327,7 +332,7 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 		res = t.Run(ctx, s, dir, p)
 		stop()
 	}
-	run := collect(s, t, dir, res, full, context.Cause(ctx))
+	run = collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()
 	files, err := runFiles(dir)
@@ -339,9 +344,9 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 	if err := writeJSON(runFile(dir), run); err != nil {
 		err = fmt.Errorf("save the result of %s: %w", label(t), err)
 		p.Printf("%v", err)
-		return run, err
+		return run, res.Setup, err
 	}
-	return run, nil
+	return run, res.Setup, nil
 }
 
 // runFiles lists the files a run left in dir, and run.json, which is

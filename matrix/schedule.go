@@ -94,12 +94,13 @@ func readDurations(path string) map[string]time.Duration {
 	return last
 }
 
-// noteDurations adds to the durations file the wall time of every run that
-// ran here (fresh[i]) and ended ok, by durationKey: not one reused from the
-// run cache or --resume, whose time is a copy's, nor one that broke, whose
-// time says nothing of a whole run (a boot that fails in 2 s would start
-// a 50 s kernel last next time).
-func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, fresh []bool) error {
+// noteDurations adds to the durations file the time of every run that ran
+// here (took[i], its Outcome.Setup left out: a snapshot saved once would
+// start its kernel first ever after) and ended ok, by durationKey: not one
+// reused from the run cache or --resume (took[i] is 0), whose time is a
+// copy's, nor one that broke, whose time says nothing of a whole run (a
+// boot that fails in 2 s would start a 50 s kernel last next time).
+func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, took []float64) error {
 	if path == "" {
 		return nil
 	}
@@ -109,8 +110,8 @@ func noteDurations(path string, s *Suite, targets []Target, runs []reports.Run, 
 	}
 	changed := false
 	for i, run := range runs {
-		if fresh[i] && run.Status == RunOK && run.WallTime > 0 {
-			seconds[durationKey(s, targets[i])] = run.WallTime
+		if took[i] > 0 && run.Status == RunOK {
+			seconds[durationKey(s, targets[i])] = took[i]
 			changed = true
 		}
 	}

@@ -95,6 +95,19 @@ func TestRunStartsByTheDurationsItNoted(t *testing.T) {
 		t.Errorf("a panicked run's time was noted: %v", readDurations(durations))
 	}
 
+	// A run's setup (saving a snapshot, once) is not noted either.
+	saving := fakeTarget{name: "vm", kernel: "6.12", fn: func(_ context.Context, dir string) Outcome {
+		time.Sleep(300 * time.Millisecond)
+		writeStream(t, dir, `{"kernel":{"release":"6.12"}}`, `{"cell":{"feature":"map/array","status":"supported","expected":"supported"}}`)
+		return Outcome{Status: RunOK, Setup: 250 * time.Millisecond}
+	}}
+	if _, err := Run(context.Background(), suite, []Target{saving}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if d := readDurations(durations)["vm-6.12"]; d < 50*time.Millisecond || d > 200*time.Millisecond {
+		t.Errorf("a run of 300 ms with 250 ms of setup was noted as %v, want about 50 ms", d)
+	}
+
 	// Second matrix: the 7.2 run took longest, so it starts first.
 	started = nil
 	if _, err := Run(context.Background(), suite, targets, opts); err != nil {

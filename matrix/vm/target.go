@@ -220,9 +220,14 @@ func RunFiles(dir string) []string {
 // took qemu's run.
 func (c *Config) launch(ctx context.Context, init string, k *vmimages.Kernel, binary string, s *matrix.Suite, plan guest.Plan, dir string, p *matrix.Progress) (out matrix.Outcome, prep, took time.Duration) {
 	if c.Snapshots != "" {
-		snap, _, err := c.snapshot(ctx, init, k, plan, p)
+		start := time.Now()
+		snap, created, err := c.snapshot(ctx, init, k, plan, p)
+		saving := time.Since(start)
 		if err == nil {
 			out, prep, took = c.restore(ctx, snap, k, binary, s, plan, dir, p)
+			if created {
+				out.Setup = saving
+			}
 			// A guest that never said it has its payload did not resume
 			// (qemu refused the state, or it hung): the run is the
 			// snapshot's failure, not the kernel's.
