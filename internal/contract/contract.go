@@ -37,6 +37,10 @@ const (
 	// formats available_filter_functions anew on each read, a symbol
 	// lookup per line).
 	InventoryEnv = "BPFMATRIX_INVENTORY"
+	// NetnsPoolEnv names a directory of network namespaces (netnspool)
+	// that a VM guest's /init made before its snapshot was saved: the
+	// suite's specs take theirs from it, each one once, while it lasts.
+	NetnsPoolEnv = "BPFMATRIX_NETNS_POOL"
 	// FailureReportEnv names where the suite writes Ginkgo's JSON report
 	// when a spec failed, and only then: a VM guest's, which sends it to
 	// the host only to explain cells a broken spec never wrote. Written

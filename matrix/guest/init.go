@@ -19,6 +19,7 @@ import (
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
+	"github.com/bpfmatrix/bpfmatrix/internal/netnspool"
 )
 
 const tracefsDir = "/sys/kernel/tracing"
@@ -104,6 +105,12 @@ func run() (code int, suite time.Duration, err error) {
 		if saveInventory() {
 			env = append(env, contract.InventoryEnv+"="+InventoryCopy)
 		}
+		// A pool cut short by an error still serves what it has; the
+		// suite creates the rest.
+		if err := netnspool.Fill(NetnsPool, NetnsPoolSize); err != nil {
+			fmt.Printf("%s %v\n", ErrorMarker, err)
+		}
+		env = append(env, contract.NetnsPoolEnv+"="+NetnsPool)
 		// The host saves the guest now; each restore resumes here with
 		// its own payload, whose plan replaces this one.
 		fmt.Println(SnapshotMarker)
@@ -176,6 +183,11 @@ func run() (code int, suite time.Duration, err error) {
 	}
 	return code, suite, nil
 }
+
+// NetnsPoolSize is how many network namespaces a snapshot's /init makes:
+// a full run of the suite creates 60 (the networking specs one or two
+// each, and the XDP metadata kfunc cells).
+const NetnsPoolSize = 64
 
 // saveInventory takes the probe points' inventory and saves it at
 // InventoryCopy for every run this snapshot's boot resumes into

@@ -30,6 +30,9 @@ const (
 	// InventoryCopy is where a snapshot's /init saves the probe points'
 	// inventory (contract.InventoryEnv).
 	InventoryCopy = "/run/bpfmatrix/probepoints.json"
+	// NetnsPool is where a snapshot's /init makes NetnsPoolSize network
+	// namespaces for the suite (contract.NetnsPoolEnv).
+	NetnsPool = "/run/bpfmatrix/netns"
 )
 
 // Channels are the guest's devices of its three lines to the host besides

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/contract"
+	"github.com/bpfmatrix/bpfmatrix/internal/netnspool"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 	"github.com/bpfmatrix/bpfmatrix/suites/internal/rtnl"
 )
@@ -26,20 +28,32 @@ type NS struct {
 	f *os.File
 }
 
-// New creates a network namespace with its loopback up.
+// pool is the namespaces a VM guest's /init made ahead for this run
+// (contract.NetnsPoolEnv); none elsewhere.
+var pool = netnspool.Open(os.Getenv(contract.NetnsPoolEnv))
+
+// New creates a network namespace with its loopback up, or takes one of
+// the pool, which is the same.
 func New(c *harness.Cell) *NS {
 	c.Helper()
-	f, err := Unshare()
-	c.Setup("create network namespace", err)
+	f, err := pool.Take()
+	c.Setup("take a network namespace of the pool", err)
+	made := f == nil
+	if made {
+		f, err = Unshare()
+		c.Setup("create network namespace", err)
+	}
 	ns := &NS{c: c, f: f}
 	c.Defer(func() { ns.f.Close() })
-	c.Setup("bring lo up", ns.Do(func() error {
-		lo, err := net.InterfaceByName("lo")
-		if err != nil {
-			return err
-		}
-		return rtnl.With(func(r *rtnl.Conn) error { return r.SetUp(lo.Index) })
-	}))
+	if made {
+		c.Setup("bring lo up", ns.Do(func() error {
+			lo, err := net.InterfaceByName("lo")
+			if err != nil {
+				return err
+			}
+			return rtnl.With(func(r *rtnl.Conn) error { return r.SetUp(lo.Index) })
+		}))
+	}
 	return ns
 }
 

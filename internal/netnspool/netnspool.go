@@ -1,0 +1,135 @@
+// Package netnspool keeps network namespaces made ahead of time, each for
+// one taker. A VM guest's /init fills a pool before its snapshot is saved;
+// the suite of every run restored from that snapshot takes a namespace
+// from it instead of creating one. Each is as fresh as one created at
+// once: nothing but its loopback, brought up, and no process in it. Under
+// TCG creating one (unshare(CLONE_NEWNET), then lo up) cost ~7 ms of an
+// arm64 guest's time, and a run creates ~60.
+package netnspool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Fill creates n network namespaces with their loopback up, each kept
+// alive by a bind mount at dir/<i> (as `ip netns add` does), i from 0.
+func Fill(dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range n {
+		if err := add(filepath.Join(dir, strconv.Itoa(i))); err != nil {
+			return fmt.Errorf("network namespace %d of the pool: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// add creates one namespace on a thread of its own and mounts it at path.
+// The thread goes back to its namespace after, or dies with its goroutine.
+func add(path string) error {
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+			return
+		}
+		err = loUp()
+		if err == nil {
+			err = unix.Mount("/proc/thread-self/ns/net", path, "", unix.MS_BIND, "")
+		}
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
+	}()
+	err := <-errc
+	if err != nil {
+		os.Remove(path) // no namespace behind it: never to be taken
+	}
+	return err
+}
+
+// loUp brings up the loopback of the calling thread's namespace.
+func loUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("lo up: %w", err)
+	}
+	return nil
+}
+
+// Pool hands out the namespaces Fill made in a directory, each once.
+type Pool struct {
+	dir  string
+	mu   sync.Mutex
+	next int
+}
+
+// Open is the pool Fill made in dir; nil for "", a pool that has none.
+func Open(dir string) *Pool {
+	if dir == "" {
+		return nil
+	}
+	return &Pool{dir: dir}
+}
+
+// Take returns the next namespace of the pool, its mount removed, so that
+// it goes when the file is closed, as one unshare made would; nil when
+// the pool has none left (the caller creates one).
+func (p *Pool) Take() (*os.File, error) {
+	if p == nil {
+		return nil, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	path := filepath.Join(p.dir, strconv.Itoa(p.next))
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.next++
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || st.Type != unix.NSFS_MAGIC {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a namespace (statfs type %#x, %v)", path, st.Type, err)
+	}
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("unmount %s: %w", path, err)
+	}
+	_ = os.Remove(path)
+	return f, nil
+}
