@@ -185,9 +185,11 @@ func run() (code int, suite time.Duration, err error) {
 }
 
 // NetnsPoolSize is how many network namespaces a snapshot's /init makes:
-// a full run of the suite creates 60 (the networking specs one or two
-// each, and the XDP metadata kfunc cells).
-const NetnsPoolSize = 64
+// a full run of the suite took 47 on a 6.18 kernel (the networking specs
+// one or two each, the XDP metadata kfunc cells two). Each is ~280 KB of
+// the saved state, which every restore loads; past the pool, specs make
+// their own.
+const NetnsPoolSize = 48
 
 // saveInventory takes the probe points' inventory and saves it at
 // InventoryCopy for every run this snapshot's boot resumes into
