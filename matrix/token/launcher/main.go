@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/netnsthread"
 	"github.com/bpfmatrix/bpfmatrix/matrix/token/bpffs"
 )
 
@@ -87,28 +88,10 @@ func setup(bpf, tmp, cgroup2 string) error {
 			return fmt.Errorf("mount cgroup2 on %s: %w", cgroup2, err)
 		}
 	}
-	if err := loopbackUp(); err != nil {
+	// lo up, as a container runtime does for a container without a
+	// network: specs use loopback sockets in the suite's own namespace.
+	if err := netnsthread.LoopbackUp(); err != nil {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
 	return nil
-}
-
-// loopbackUp sets lo up, as a container runtime does for a container
-// without a network: specs use loopback sockets in the suite's own network
-// namespace.
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }

@@ -8,16 +8,14 @@ package netns
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/internal/contract"
 	"github.com/bpfmatrix/bpfmatrix/internal/netnspool"
+	"github.com/bpfmatrix/bpfmatrix/internal/netnsthread"
 	"github.com/bpfmatrix/bpfmatrix/suites/harness"
-	"github.com/bpfmatrix/bpfmatrix/suites/internal/rtnl"
 )
 
 // NS is a network namespace the spec created. It holds only what the spec
@@ -46,13 +44,7 @@ func New(c *harness.Cell) *NS {
 	ns := &NS{c: c, f: f}
 	c.Defer(func() { ns.f.Close() })
 	if made {
-		c.Setup("bring lo up", ns.Do(func() error {
-			lo, err := net.InterfaceByName("lo")
-			if err != nil {
-				return err
-			}
-			return rtnl.With(func(r *rtnl.Conn) error { return r.SetUp(lo.Index) })
-		}))
+		c.Setup("bring lo up", ns.Do(netnsthread.LoopbackUp))
 	}
 	return ns
 }
@@ -65,7 +57,7 @@ func (ns *NS) FD() int { return int(ns.f.Fd()) }
 // creates, netlink requests it makes and links it attaches belong to ns.
 // Sockets keep their namespace after fn returns and work from any thread.
 func (ns *NS) Do(fn func() error) error {
-	return onThread(func() error {
+	return netnsthread.Run(func() error {
 		if err := unix.Setns(int(ns.f.Fd()), unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("setns: %w", err)
 		}
@@ -78,41 +70,9 @@ func (ns *NS) Do(fn func() error) error {
 // which also closes it; Unshare is for tests outside a spec.
 func Unshare() (*os.File, error) {
 	var f *os.File
-	err := onThread(func() error {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
-		}
-		return nil
-	}, func() (err error) {
+	err := netnsthread.InNew(func() (err error) {
 		f, err = os.Open("/proc/thread-self/ns/net")
 		return err
 	})
 	return f, err
-}
-
-// onThread runs fn on a locked OS thread that enter moved into another
-// network namespace, then moves the thread back. The thread is unlocked
-// only once it is back in its own namespace; a thread that cannot return
-// dies with its goroutine instead.
-func onThread(enter, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		if err := enter(); err != nil {
-			errc <- err
-			return
-		}
-		err = fn()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
 }
