@@ -98,18 +98,13 @@ func (p *Progress) Summary(run reports.Run) {
 	// Each unexpected cell on its own line, with what was expected and the
 	// kernel's words: a CI log often shows nothing of a run but this. A
 	// broken run's cells all say how it broke, which its line says once.
-	shown := 0
-	for i := range run.Cells {
-		if run.Status != RunOK {
-			break
+	if run.Status == RunOK {
+		lines, more := run.Deviations(maxUnexpectedShown)
+		for _, line := range lines {
+			p.Printf("unexpected: %s", line)
 		}
-		if c := &run.Cells[i]; c.Unexpected {
-			if shown == maxUnexpectedShown {
-				p.Printf("unexpected: %d more, in the report", unexpected-shown)
-				break
-			}
-			p.Printf("unexpected: %s", c.Deviation())
-			shown++
+		if more > 0 {
+			p.Printf("unexpected: %d more, in the report", more)
 		}
 	}
 	if pr := run.Parity; pr != nil {

@@ -326,6 +326,21 @@ func (c *Cell) Deviation() string {
 	return line
 }
 
+// Deviations says how the run's first max unexpected cells deviate, a line
+// each (Cell.Deviation), and how many more there are.
+func (run *Run) Deviations(max int) (lines []string, more int) {
+	for i := range run.Cells {
+		if c := &run.Cells[i]; c.Unexpected {
+			if len(lines) == max {
+				more++
+				continue
+			}
+			lines = append(lines, c.Deviation())
+		}
+	}
+	return lines, more
+}
+
 // Validate checks the fields a renderer or a CI gate relies on and names the
 // first one that is wrong.
 func (r *Report) Validate() error {

@@ -210,7 +210,7 @@ func checkLabelFilter(filter string) error {
 // them first, on stderr, each on its line: a CI log is often cut to its
 // last lines, and the runs' own summaries are far above.
 func verdict(rep *reports.Report) error {
-	broken, named := 0, 0
+	broken, named, more := 0, 0, 0
 	for _, run := range rep.Runs {
 		col := run.Key().String()
 		if run.Status != matrix.RunOK {
@@ -219,16 +219,14 @@ func verdict(rep *reports.Report) error {
 			fmt.Fprintf(os.Stderr, "%s: run %s: %s\n", col, run.Status, detail)
 			continue // its cells all say so
 		}
-		for i := range run.Cells {
-			if c := &run.Cells[i]; c.Unexpected {
-				if named++; named <= maxNamed {
-					fmt.Fprintf(os.Stderr, "%s: unexpected %s\n", col, c.Deviation())
-				}
-			}
+		lines, rest := run.Deviations(maxNamed - named)
+		for _, line := range lines {
+			fmt.Fprintf(os.Stderr, "%s: unexpected %s\n", col, line)
 		}
+		named, more = named+len(lines), more+rest
 	}
-	if named > maxNamed {
-		fmt.Fprintf(os.Stderr, "and %d more unexpected cells, in the report\n", named-maxNamed)
+	if more > 0 {
+		fmt.Fprintf(os.Stderr, "and %d more unexpected cells, in the report\n", more)
 	}
 	if n := rep.Unexpected(); n > 0 || broken > 0 {
 		return unexpectedError{fmt.Sprintf("%d unexpected cells, %d runs that did not end well", n, broken)}
