@@ -39,49 +39,77 @@ import (
 // btf.LoadSpec wants for the data sections, and a kernel's own types need
 // none.
 func Load(path string) (*btf.Spec, error) {
+	k, err := read(path)
+	return k.spec, err
+}
+
+// kernelBTF is a kernel's BTF as read: its bytes, which Add scans for the
+// kernel's functions, and the spec that decodes them type by type, as
+// looked up.
+type kernelBTF struct {
+	raw  []byte
+	spec *btf.Spec
+}
+
+// read reads the BTF of a kernel file, as Load says.
+func read(path string) (kernelBTF, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return kernelBTF{}, err
 	}
 	defer f.Close()
 	head := make([]byte, len(btfMagic))
 	if _, err := io.ReadFull(f, head); err != nil {
-		return nil, fmt.Errorf("BTF of %s: read its first bytes: %w", path, err)
+		return kernelBTF{}, fmt.Errorf("BTF of %s: read its first bytes: %w", path, err)
 	}
-	var spec *btf.Spec
+	var k kernelBTF
 	switch {
 	case bytes.HasPrefix(head, []byte(elf.ELFMAG)):
 		// Only the section is read, not the whole (50 MB) vmlinux.
-		spec, err = section(f)
+		k, err = section(f)
 	case bytes.HasPrefix(head, btfMagic):
-		spec, err = btf.LoadSpecFromReader(f)
+		var raw []byte
+		if raw, err = os.ReadFile(path); err == nil {
+			k, err = parse(raw)
+		}
 	default:
 		var data []byte
 		if data, err = os.ReadFile(path); err == nil {
-			spec, err = embedded(data)
+			k, err = embedded(data)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("BTF of %s: %w", path, err)
+		return kernelBTF{}, fmt.Errorf("BTF of %s: %w", path, err)
 	}
-	return spec, nil
+	return k, nil
+}
+
+// parse makes the spec of raw BTF. It walks every type's header, so a
+// truncated or garbled type section fails here, not halfway through a
+// scan.
+func parse(raw []byte) (kernelBTF, error) {
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return kernelBTF{}, err
+	}
+	return kernelBTF{raw, spec}, nil
 }
 
 // section reads the .BTF section of an ELF file as raw BTF.
-func section(r io.ReaderAt) (*btf.Spec, error) {
+func section(r io.ReaderAt) (kernelBTF, error) {
 	f, err := elf.NewFile(r)
 	if err != nil {
-		return nil, err
+		return kernelBTF{}, err
 	}
 	sec := f.Section(".BTF")
 	if sec == nil {
-		return nil, errors.New("no .BTF section: a kernel built without CONFIG_DEBUG_INFO_BTF")
+		return kernelBTF{}, errors.New("no .BTF section: a kernel built without CONFIG_DEBUG_INFO_BTF")
 	}
 	raw, err := sec.Data()
 	if err != nil {
-		return nil, fmt.Errorf("read .BTF: %w", err)
+		return kernelBTF{}, fmt.Errorf("read .BTF: %w", err)
 	}
-	return btf.LoadSpecFromReader(bytes.NewReader(raw))
+	return parse(raw)
 }
 
 // btfMagic starts a little-endian BTF header: magic 0xeB9F, version 1,
@@ -91,7 +119,7 @@ var btfMagic = []byte{0x9f, 0xeb, 1, 0, 24, 0, 0, 0}
 // embedded finds the BTF blob inside a kernel image by its header and
 // returns the first one that parses. A kernel's own BTF has thousands of
 // types; a stray match of the eight header bytes does not parse.
-func embedded(data []byte) (*btf.Spec, error) {
+func embedded(data []byte) (kernelBTF, error) {
 	var errs []error
 	for off := 0; ; {
 		i := bytes.Index(data[off:], btfMagic)
@@ -110,25 +138,26 @@ func embedded(data []byte) (*btf.Spec, error) {
 		if uint64(start)+end > uint64(len(data)) {
 			continue
 		}
-		spec, err := btf.LoadSpecFromReader(bytes.NewReader(data[start : start+int(end)]))
+		k, err := parse(data[start : start+int(end)])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("at %#x: %w", start, err))
 			continue
 		}
-		return spec, nil
+		return k, nil
 	}
 	if len(errs) == 0 {
-		return nil, errors.New("neither an ELF file nor raw BTF, and no BTF header (0xeB9F) inside")
+		return kernelBTF{}, errors.New("neither an ELF file nor raw BTF, and no BTF header (0xeB9F) inside")
 	}
-	return nil, fmt.Errorf("no BTF header inside parses: %w", errors.Join(errs...))
+	return kernelBTF{}, fmt.Errorf("no BTF header inside parses: %w", errors.Join(errs...))
 }
 
 // Add reads the kernel BTF at path and completes pp with it: BTFFunctions
 // (and, when lists is not nil, their names in lists.BTFFunctions), each
 // watched function the target recorded (inventory.SettleFunction), and the
 // field and kfunc points of watch, appended; pp.HostBTF records what was
-// read, or why it could not be. A BTF it could not read fully adds no
-// points and makes no function absent: that a point is not in a kernel is
+// read, or why it could not be. A BTF whose every type header and
+// function name it could not read, or whose watched functions it could
+// not decode, adds no points and makes no function absent: that a point is not in a kernel is
 // said only from BTF that was read, never guessed from an error. It
 // returns how long reading and looking up took.
 //
@@ -143,29 +172,27 @@ func Add(pp *reports.ProbePoints, lists *reports.ProbeLists, path string, watch 
 		source = filepath.Base(path)
 	}
 	pp.HostBTF = &reports.Count{Source: source}
-	funcs := map[string]*btf.Func{}
-	spec, err := Load(path)
+	k, err := read(path)
+	var (
+		names   map[string]struct{}
+		watched map[string]*btf.Func
+	)
 	if err == nil {
-		var typ btf.Type
-		for typ, err = range spec.All() {
-			if err != nil {
-				break
-			}
-			pp.HostBTF.N++
-			if fn, ok := typ.(*btf.Func); ok {
-				funcs[fn.Name] = fn
-			}
-		}
+		names, pp.HostBTF.N, err = functions(k.raw)
+	}
+	if err == nil {
+		watched, err = watchedFunctions(pp, k.spec, names)
 	}
 	if err != nil {
 		Unread(pp, source, strings.ReplaceAll(err.Error(), path, source))
 		return time.Since(start)
 	}
-	pp.BTFFunctions = reports.Count{Source: source, N: len(funcs)}
+	pp.BTFFunctions = reports.Count{Source: source, N: len(names)}
 	if lists != nil {
-		lists.BTFFunctions = slices.Sorted(maps.Keys(funcs))
+		lists.BTFFunctions = slices.Sorted(maps.Keys(names))
 	}
-	settleFunctions(pp, funcs)
+	settleFunctions(pp, watched)
+	spec := k.spec
 	for _, p := range watch {
 		if !p.InBTF() {
 			continue
@@ -190,6 +217,29 @@ func Unread(pp *reports.ProbePoints, source, why string) {
 	pp.HostBTF = &reports.Count{Source: source, Error: why}
 	pp.BTFFunctions = reports.Count{Source: source, Error: why}
 	settleFunctions(pp, nil)
+}
+
+// watchedFunctions decodes the BTF functions that pp's watched functions
+// name, of those in names (the kernel's, as functions found them). Where
+// a kernel has two functions of one name (static ones, in two files), the
+// last is kept.
+func watchedFunctions(pp *reports.ProbePoints, spec *btf.Spec, names map[string]struct{}) (map[string]*btf.Func, error) {
+	funcs := map[string]*btf.Func{}
+	for _, w := range pp.Watch {
+		if _, ok := names[w.Name]; !ok || w.Kind != reports.PointFunction {
+			continue
+		}
+		types, err := spec.AnyTypesByName(w.Name)
+		if err != nil {
+			return nil, fmt.Errorf("decode function %s: %w", w.Name, err)
+		}
+		for _, t := range types {
+			if fn, ok := t.(*btf.Func); ok {
+				funcs[w.Name] = fn
+			}
+		}
+	}
+	return funcs, nil
 }
 
 // settleFunctions completes the watched functions of pp with their

@@ -1,7 +1,11 @@
 package btfwatch
 
 import (
+	"encoding/binary"
+	"errors"
 	"github.com/bpfmatrix/bpfmatrix/internal/inventory"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,5 +277,72 @@ func TestEmbedded(t *testing.T) {
 	}
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "no BTF header") {
 		t.Errorf("Load(text) = %v", err)
+	}
+}
+
+// TestFunctionsAgreeWithSpec scans the BTF of the running kernel and of
+// each cached one for its functions and its count of types, and finds
+// what decoding every type with cilium/ebpf finds.
+func TestFunctionsAgreeWithSpec(t *testing.T) {
+	paths := []string{inventory.BTFSource}
+	for _, pattern := range []string{"*-amd64_*/vmlinux", "*-arm64_*/root/boot/vmlinuz-*"} {
+		matches, _ := filepath.Glob(filepath.Join(vmimages.DefaultCacheDir(), "kernels", pattern))
+		paths = append(paths, matches...)
+	}
+	for _, path := range paths {
+		k, err := read(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		names, types, err := functions(k.raw)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		scanned := time.Since(start)
+		start = time.Now()
+		want, wantTypes := map[string]struct{}{}, 0
+		for typ, err := range k.spec.All() {
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			wantTypes++
+			if fn, ok := typ.(*btf.Func); ok {
+				want[fn.Name] = struct{}{}
+			}
+		}
+		t.Logf("%s: %d types, %d functions; scanned in %v, decoded in %v", path, types, len(names), scanned, time.Since(start))
+		if types != wantTypes || !maps.Equal(names, want) {
+			t.Errorf("%s: scan found %d types and %d functions, decoding %d and %d", path, types, len(names), wantTypes, len(want))
+		}
+	}
+}
+
+// TestFunctionsRefusesGarbledBTF finds no functions in BTF whose types
+// run past its end or whose kind no kernel defines, rather than those
+// before the fault.
+func TestFunctionsRefusesGarbledBTF(t *testing.T) {
+	raw, err := os.ReadFile(inventory.BTFSource)
+	if err != nil {
+		t.Skipf("no kernel BTF to garble: %v", err)
+	}
+	typeOff := 24 + int(binary.LittleEndian.Uint32(raw[8:]))
+	for name, garble := range map[string]func([]byte) []byte{
+		"truncated":    func(b []byte) []byte { return b[:len(b)/2] },
+		"unknown kind": func(b []byte) []byte { b[typeOff+7] = 0x1f; return b },
+		"name past the strings": func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[typeOff:], 0xffffffff)
+			binary.LittleEndian.PutUint32(b[typeOff+4:], kindFunc<<24)
+			return b
+		},
+	} {
+		if names, _, err := functions(garble(slices.Clone(raw))); err == nil {
+			t.Errorf("%s: %d functions and no error", name, len(names))
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
 	}
 }
