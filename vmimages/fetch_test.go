@@ -122,8 +122,10 @@ func TestFetchDebianMirror(t *testing.T) {
 		t.Errorf("truncated vmlinux not re-extracted (%d of %d bytes); log:\n%s", len(b), len(vmlinux), log.String())
 	}
 
-	// Flip a byte of the cached .deb: the next Fetch must notice, say so
-	// and fetch it again.
+	// Flip a byte of the cached .deb. The extracted kernel still matches
+	// its manifest, so the next Fetch needs no .deb and reads none; once
+	// the kernel must be extracted again, Fetch must notice, say so and
+	// fetch the .deb again.
 	debs, _ := filepath.Glob(filepath.Join(opts.CacheDir, "debs", "*.deb"))
 	if len(debs) != 1 {
 		t.Fatalf("cache holds %d .debs, want 1", len(debs))
@@ -137,6 +139,14 @@ func TestFetchDebianMirror(t *testing.T) {
 	if err := os.WriteFile(debs[0], b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	log.Reset()
+	if _, err := Fetch(ctx, "6.1", opts); err != nil {
+		t.Fatal(err)
+	}
+	if sum, _, _ := sha256File(debs[0]); sum == sumBefore || strings.Contains(log.String(), "corrupt") {
+		t.Errorf("the .deb was read although the kernel needed no extraction; log:\n%s", log.String())
+	}
+	os.Truncate(k.Vmlinux, int64(len(vmlinux)/2))
 	log.Reset()
 	again, err := Fetch(ctx, "6.1", opts)
 	if err != nil {

@@ -3,13 +3,16 @@ package vmimages
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/debian"
 	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/kernelimage"
 	"github.com/bpfmatrix/bpfmatrix/vmimages/internal/testfiles"
 )
@@ -118,17 +121,19 @@ func TestExtractInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deb := filepath.Join(t.TempDir(), "linux-image.deb")
-	os.WriteFile(deb, testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.xz", string(xz)}), 0o644)
-
 	f, err := newFetcher(Options{CacheDir: t.TempDir()}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Resolved{Package: "linux-image-" + release, Version: "1.0-1", dir: filepath.Join(f.opts.CacheDir, "kernels", "test")}
+	// The .deb is in the cache, as a download leaves it.
+	debData := testfiles.Ar([2]string{"debian-binary", "2.0\n"}, [2]string{"data.tar.xz", string(xz)})
+	p := pkg{Package: debian.Package{Name: "linux-image-" + release, Version: "1.0-1", Size: int64(len(debData)), SHA256: fmt.Sprintf("%x", sha256.Sum256(debData))}}
+	os.MkdirAll(filepath.Dir(f.debPath(p)), 0o755)
+	os.WriteFile(f.debPath(p), debData, 0o644)
+	r := &Resolved{Package: p.Name, Version: p.Version, parts: []pkg{p}, dir: filepath.Join(f.opts.CacheDir, "kernels", "test")}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = f.extract(cancelled, r, []string{deb})
+	_, err = f.extract(cancelled, r)
 	if err == nil || !strings.Contains(err.Error(), "interrupted") || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled extraction: error %v, want an interruption", err)
 	}
@@ -137,11 +142,11 @@ func TestExtractInterrupted(t *testing.T) {
 			t.Errorf("%s left by an interrupted extraction", p)
 		}
 	}
-	k, err := f.extract(context.Background(), r, []string{deb})
+	k, err := f.extract(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := f.extract(cancelled, r, []string{deb})
+	again, err := f.extract(cancelled, r)
 	if err != nil || again.Vmlinux != k.Vmlinux || !kernelimage.IsELF(k.Vmlinux) {
 		t.Errorf("complete entry under a cancelled context: %+v, %v; want %s kept", again, err, k.Vmlinux)
 	}

@@ -252,12 +252,12 @@ func (f *fetcher) newestServed(ctx context.Context, e Entry, found []candidate) 
 	newest := found[0].image.Version
 	var misses []SkippedSuite
 	unservedIn := map[string]int{} // suite → how many of its builds were not served
-	for _, c := range found {
-		parts, err := debsOf(c.image, c.index)
-		if err != nil {
-			return pkg{}, nil, nil, fmt.Errorf("kernel %s: %w", e.Name, err)
-		}
-		missing, err := f.unserved(ctx, parts)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answers := f.probe(ctx, found)
+	for i, c := range found {
+		a := <-answers[i]
+		parts, missing, err := a.parts, a.missing, a.err
 		if err != nil {
 			return pkg{}, nil, nil, fmt.Errorf("kernel %s: %w", e.Name, err)
 		}
@@ -284,6 +284,53 @@ func (f *fetcher) newestServed(ctx context.Context, e Entry, found []candidate) 
 		return c.image, parts, misses, nil
 	}
 	return pkg{}, nil, nil, fmt.Errorf("kernel %s: suite %s: %s; the mirror serves no build of suites %s", e.Name, misses[0].Suite, misses[0].Reason, strings.Join(e.Suites, ", "))
+}
+
+// served is whether the mirror serves a candidate's .debs: its .debs, and
+// the first of them the mirror does not serve ("" when it serves all).
+type served struct {
+	parts   []pkg
+	missing string
+	err     error
+}
+
+// probeAhead is how many candidates probe asks about at once: an index
+// can list several builds the pool lacks (bullseye-security listed seven
+// arm64 5.10 builds, one served), and one HEAD after the other took 0.7 s
+// of every run that resolved 5.10 arm64.
+const probeAhead = 8
+
+// probe asks about found's candidates, probeAhead at a time, in order:
+// answers[i] receives candidate i's. A candidate not asked about when ctx
+// ends receives ctx's cause.
+func (f *fetcher) probe(ctx context.Context, found []candidate) (answers []chan served) {
+	answers = make([]chan served, len(found))
+	for i := range answers {
+		answers[i] = make(chan served, 1)
+	}
+	slots := make(chan struct{}, probeAhead)
+	go func() {
+		for i, c := range found {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				for _, a := range answers[i:] {
+					a <- served{err: context.Cause(ctx)}
+				}
+				return
+			}
+			go func() {
+				defer func() { <-slots }()
+				parts, err := debsOf(c.image, c.index)
+				var missing string
+				if err == nil {
+					missing, err = f.unserved(ctx, parts)
+				}
+				answers[i] <- served{parts, missing, err}
+			}()
+		}
+	}()
+	return answers
 }
 
 // unserved returns the file of the first of parts the mirror does not
