@@ -41,6 +41,14 @@ type Target interface {
 	Run(ctx context.Context, s *Suite, dir string, p *Progress) Outcome
 }
 
+// Preparer is a Target with work its run waits for that can start at
+// once, beside the other runs: a VM's builds for its guest architecture.
+// Prepare returns when that work is done; what it fails at, the run
+// finds again and reports.
+type Preparer interface {
+	Prepare(ctx context.Context, s *Suite)
+}
+
 // Run statuses: how a target's run ended, independent of its cells.
 const (
 	RunOK      = "ok"
@@ -177,7 +185,12 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-sem }()
+				// The slot (and the host's kernel) is free once the target
+				// ran: reading and keeping what it left is the runner's work,
+				// beside the next run.
+				unlock := func() {}
+				ran := sync.OnceFunc(func() { unlock(); <-sem })
+				defer ran()
 				k, cacheable := inputs(ctx, s, t, opts, p)
 				if cacheable && !opts.NoCache {
 					if prev, ok := reuse(k, opts.Cache, opts.Out, dir, p); ok {
@@ -186,14 +199,14 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 					}
 				}
 				if t.Kernel() == vmimages.Host {
-					defer lockHostKernel(ctx, p)()
+					unlock = lockHostKernel(ctx, p)
 					if ctx.Err() != nil {
 						rep.Runs[i] = collect(s, t, "", Outcome{}, "", context.Cause(ctx))
 						p.Summary(rep.Runs[i])
 						return
 					}
 				}
-				run, setup, err := runOne(ctx, s, t, opts.Out, dir, p)
+				run, setup, err := runOne(ctx, s, t, opts.Out, dir, p, ran)
 				rep.Runs[i], took[i] = run, run.WallTime-setup.Seconds()
 				if err != nil {
 					mu.Lock()
@@ -205,6 +218,15 @@ func Run(ctx context.Context, s *Suite, targets []Target, opts Options) (*report
 			}()
 		}
 	}
+	// A VM's slot waited for its lane's builds, one after the other,
+	// before it booted; the first slots of a matrix are arm64's.
+	var prepared sync.WaitGroup
+	for _, t := range targets {
+		if pr, ok := t.(Preparer); ok {
+			prepared.Go(func() { pr.Prepare(ctx, s) })
+		}
+	}
+	defer prepared.Wait()
 	var started sync.WaitGroup
 	for _, pl := range pools(startOrder(s, targets, opts.Jobs, readDurations(opts.Durations)), targets, opts.Jobs) {
 		started.Go(func() { runPool(pl) })
@@ -319,9 +341,10 @@ func (e notOKError) Error() string {
 }
 
 // runOne runs one target in its own directory and turns its stream into a
-// reports.Run, accounting for every planned feature. The error is a failure
-// to save the run's result; setup is the target's Outcome.Setup.
-func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress) (run reports.Run, setup time.Duration, err error) {
+// reports.Run, accounting for every planned feature; it calls ran as soon
+// as the target's Run returned. The error is a failure to save the run's
+// result; setup is the target's Outcome.Setup.
+func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progress, ran func()) (run reports.Run, setup time.Duration, err error) {
 	start := time.Now()
 	var res Outcome
 	full := ""
@@ -332,6 +355,7 @@ func runOne(ctx context.Context, s *Suite, t Target, out, dir string, p *Progres
 		res = t.Run(ctx, s, dir, p)
 		stop()
 	}
+	ran()
 	run = collect(s, t, dir, res, full, context.Cause(ctx))
 	run.Start, run.End = start.UTC(), time.Now().UTC()
 	run.WallTime = run.End.Sub(run.Start).Seconds()

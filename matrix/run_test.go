@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
 )
@@ -355,6 +356,43 @@ func TestOneJobRunsTargetsInTheOrderGiven(t *testing.T) {
 	}
 	if !slices.Equal(started, kernels) {
 		t.Errorf("started %v, want the order given %v", started, kernels)
+	}
+}
+
+// preparingTarget is a fakeTarget with work to start at once.
+type preparingTarget struct {
+	fakeTarget
+	prepare func()
+}
+
+func (p preparingTarget) Prepare(context.Context, *Suite) { p.prepare() }
+
+// TestPreparationDoesNotWaitForASlot runs two targets with one slot: the
+// second's preparation must start while the first runs, and Run must
+// return only once it is done.
+func TestPreparationDoesNotWaitForASlot(t *testing.T) {
+	secondPreparing, prepared, overlapped := make(chan struct{}), false, false
+	first := fakeTarget{"vm", "a", func(context.Context, string) Outcome {
+		select {
+		case <-secondPreparing:
+			overlapped = true
+		case <-time.After(10 * time.Second):
+		}
+		return Outcome{Status: RunOK}
+	}}
+	second := preparingTarget{fakeTarget{"vm", "b", nil}, func() {
+		close(secondPreparing)
+		time.Sleep(50 * time.Millisecond)
+		prepared = true
+	}}
+	if _, err := Run(context.Background(), &Suite{}, []Target{first, second}, Options{Out: t.TempDir(), Jobs: 1, Log: &strings.Builder{}}); err != nil {
+		t.Fatal(err)
+	}
+	if !overlapped {
+		t.Error("the second target's preparation did not start while the first ran")
+	}
+	if !prepared {
+		t.Error("Run returned before the second target's preparation ended")
 	}
 }
 

@@ -154,6 +154,16 @@ func (t *Target) Kernel() string { return t.name }
 // Arch is the guest's architecture: its runs are columns of their own.
 func (t *Target) Arch() string { return t.cfg.arch().Name }
 
+// Prepare builds what every run of the target's guest architecture needs,
+// the guest's /init and the suite binary, each once per lane and
+// concurrently (matrix.Preparer).
+func (t *Target) Prepare(ctx context.Context, s *matrix.Suite) {
+	var wg sync.WaitGroup
+	wg.Go(func() { t.cfg.guestInit(ctx, filepath.Dir(s.Binary)) })
+	wg.Go(func() { s.BinaryFor(ctx, t.cfg.arch().Name) })
+	wg.Wait()
+}
+
 // Run fetches the kernel, assembles the initramfs and boots it; the guest's
 // second serial port writes straight into RecordsFile(dir), so every cell
 // the suite finishes is on the host's disk even if the kernel dies next.
