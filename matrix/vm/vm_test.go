@@ -468,3 +468,26 @@ func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
+
+// TestGuestSuiteCollectsLess checks the guest plan's GOGC, and that a
+// Config.Env entry given for the guests comes after it, so it wins.
+func TestGuestSuiteCollectsLess(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, guestGOGC},
+		{[]string{"GOGC=100"}, "GOGC=100"},
+	} {
+		plan, _, _ := (&Config{Env: tc.env}).runPlan(&matrix.Suite{})
+		var last string
+		for _, kv := range plan.Env {
+			if strings.HasPrefix(kv, "GOGC=") {
+				last = kv
+			}
+		}
+		if last != tc.want {
+			t.Errorf("Config.Env %v: the guest's suite runs with %q (plan env %v), want %s", tc.env, last, plan.Env, tc.want)
+		}
+	}
+}
