@@ -88,9 +88,12 @@ func openPayload() (*os.File, error) {
 	return nil, fmt.Errorf("open the payload disk (the host must give qemu a virtio-blk disk, and the kernel virtio_blk): %w", err)
 }
 
-// alignedBuffer is n bytes of page-aligned memory, as O_DIRECT reads need.
+// alignedBuffer is n bytes of page-aligned memory, as O_DIRECT reads need,
+// populated at once: faulting the payload's buffer in page by page cost a
+// restored 7.2 amd64 guest ~45 ms under TCG (BPFMATRIX-RESTORED 204–301 ms
+// → 150–184 ms).
 func alignedBuffer(n int) ([]byte, error) {
-	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE|unix.MAP_POPULATE)
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes: %w", n, err)
 	}
