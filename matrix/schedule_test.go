@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -42,9 +43,33 @@ func TestStartOrderIsLongestFirstWithMoreThanOneJob(t *testing.T) {
 	if got := names(startOrder(&Suite{}, targets, 1, last)); !slices.Equal(got, given) {
 		t.Errorf("order with 1 job = %v, want the order given %v", got, given)
 	}
-	// A run of some specs says nothing of a full one, nor the reverse.
-	if got := names(startOrder(&Suite{LabelFilter: "networking"}, targets, 2, last)); !slices.Equal(got, []string{"vm-5.10", "vm-7.2", "vm-6.1", "host-host", "container-default-host"}) {
+	// A run of some specs says nothing of a full one, nor the reverse:
+	// the guesses alone, the newer kernel first.
+	if got := names(startOrder(&Suite{LabelFilter: "networking"}, targets, 2, last)); !slices.Equal(got, []string{"vm-7.2", "vm-6.1", "vm-5.10", "host-host", "container-default-host"}) {
 		t.Errorf("order of a label-filtered run = %v, want the guesses alone", got)
+	}
+}
+
+// laneTarget is a fakeTarget of a VM lane.
+type laneTarget struct {
+	fakeTarget
+	arch string
+}
+
+func (l laneTarget) Arch() string { return l.arch }
+
+// TestStartOrderGuessesEmulatedAndNewerFirst starts VMs that never ran
+// here emulated lane first, then newest kernel first; a kernel file, which
+// has no version, last of its lane.
+func TestStartOrderGuessesEmulatedAndNewerFirst(t *testing.T) {
+	native, emulated := runtime.GOARCH, "arm64"
+	if native == "arm64" {
+		emulated = "amd64"
+	}
+	vm := func(kernel, arch string) Target { return laneTarget{fakeTarget{name: "vm", kernel: kernel}, arch} }
+	targets := []Target{vm("5.10", native), vm("/boot/vmlinuz", emulated), vm("7.3", emulated), vm("7.3", native), vm("5.10", emulated), fakeTarget{name: "host", kernel: "host"}}
+	if got, want := startOrder(&Suite{}, targets, 2, nil), []int{2, 4, 1, 3, 0, 5}; !slices.Equal(got, want) {
+		t.Errorf("start order %v, want %v: emulated lane first, newer kernels first, the host's last", got, want)
 	}
 }
 
