@@ -227,7 +227,7 @@ func (c *Cell) Attach(l link.Link, err error) link.Link {
 // trigger caused, for up to lateEvents.
 func (c *Cell) ExpectFired(k Counter, t Trigger) {
 	c.Helper()
-	n := awaitEvents(k, t.Events, lateEvents)
+	n := AwaitEvents(k, t.Events)
 	c.rec.Events, c.rec.Triggered = n, t.Events
 	switch status, evidence := Counted(n, t); status {
 	case reports.Error:
@@ -242,6 +242,11 @@ func (c *Cell) ExpectFired(k Counter, t Trigger) {
 // lateEvents is how long ExpectFired waits for events still on their way:
 // never once they all landed, so only a cell that would fail pays it.
 const lateEvents = 2 * time.Second
+
+// AwaitEvents reads k's count until it reaches want, for up to
+// lateEvents, and returns the last count read: for a spec that reads its
+// own count after the trigger, as ExpectFired does.
+func AwaitEvents(k Counter, want uint64) uint64 { return awaitEvents(k, want, lateEvents) }
 
 // awaitEvents reads k's count until it reaches want or wait has passed,
 // and returns the last count read.

@@ -2,8 +2,14 @@ package objects
 
 import (
 	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfmatrix/bpfmatrix/reports"
+	"github.com/bpfmatrix/bpfmatrix/suites/harness"
 )
 
 func TestVerifierStats(t *testing.T) {
@@ -23,5 +29,34 @@ func TestVerifierStats(t *testing.T) {
 		if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
 			t.Errorf("verifierStats(%q) = %+v, want %+v", tc.log, got, tc.want)
 		}
+	}
+}
+
+// TestRunsSinceSeesLateRuns counts a real program's runs with bpf_stats on:
+// runs that land while the count is awaited (as a packet's softirq may,
+// after its trigger returned) are counted, not only those before.
+func TestRunsSinceSeesLateRuns(t *testing.T) {
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Skipf("bpf_stats: %v (needs root)", err)
+	}
+	defer stats.Close()
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	s, err := prog.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := runsSince{prog, s.RunCount}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		prog.Run(&ebpf.RunOptions{Data: make([]byte, 64), Repeat: 3})
+	}()
+	if n := harness.AwaitEvents(runs, 3); n != 3 {
+		t.Errorf("awaited 3 runs that came 100 ms late, counted %d", n)
 	}
 }
