@@ -157,9 +157,9 @@ func embedded(data []byte) (kernelBTF, error) {
 // field and kfunc points of watch, appended; pp.HostBTF records what was
 // read, or why it could not be. A BTF whose every type header and
 // function name it could not read, or whose watched functions it could
-// not decode, adds no points and makes no function absent: that a point is not in a kernel is
-// said only from BTF that was read, never guessed from an error. It
-// returns how long reading and looking up took.
+// not decode, adds no points and makes no function absent: that a point
+// is not in a kernel is said only from BTF that was read, never guessed
+// from an error. It returns how long reading and looking up took.
 //
 // HostBTF.Source is the running kernel's BTFSource as is, and a kernel
 // file's base name otherwise ("vmlinux", "Image"): the run names the
