@@ -4,11 +4,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bpfmatrix/bpfmatrix/internal/netnsthread"
 	"github.com/bpfmatrix/bpfmatrix/internal/testns"
 )
 
@@ -61,23 +61,13 @@ func TestPoolHandsOutFreshNamespacesOnceNeedsRoot(t *testing.T) {
 // linksIn lists the links of the namespace ns.
 func linksIn(t *testing.T, ns *os.File) []net.Interface {
 	t.Helper()
-	type result struct {
-		links []net.Interface
-		err   error
+	var links []net.Interface
+	err := netnsthread.Run(func() error { return unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET) }, func() (err error) {
+		links, err = net.Interfaces()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	rc := make(chan result)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies in ns
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-			rc <- result{err: err}
-			return
-		}
-		links, err := net.Interfaces()
-		rc <- result{links, err}
-	}()
-	r := <-rc
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.links
+	return links
 }

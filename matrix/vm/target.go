@@ -100,9 +100,9 @@ type fetched struct {
 
 // kernel is Fetch, once per kernel name and Config: a target fetches its
 // kernel for its run-cache inputs and again for its run, and a fetch
-// re-verifies every cached file (~0.15 s of hashing each time). What a
-// fetch verified stays verified for the rest of the process; a failed
-// fetch is tried again.
+// re-hashes the cached kernel's vmlinux, image and config (6.1's: 68 MB,
+// ~60 ms). What a fetch verified stays verified for the rest of the
+// process; a failed fetch is tried again.
 func (c *Config) kernel(ctx context.Context, name string, log io.Writer) (*vmimages.Kernel, error) {
 	c.fetchMu.Lock()
 	if c.fetched == nil {
